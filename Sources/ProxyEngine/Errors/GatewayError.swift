@@ -1,0 +1,134 @@
+/// An error a client of the gateway sees.
+///
+/// One public struct wrapping a private code (as `HTTPClientError` does), so adding a case never
+/// breaks callers. The status code, the OpenAI error type and the Anthropic error type of every
+/// case are decided here and nowhere else.
+public struct GatewayError: Error, Sendable, Equatable, CustomStringConvertible {
+    enum Code: Sendable, Equatable {
+        case badRequest
+        case unauthorized
+        case quotaExhausted
+        case forbidden
+        case notFound
+        case unknownModel
+        case queueTimeout
+        case payloadTooLarge
+        case rateLimited
+        case upstreamFailed
+        case noHealthyAccount
+        case upstreamTimeout
+        case notImplemented
+        case internalError
+    }
+
+    let code: Code
+    /// Safe to show to the client: never contains a credential or an upstream key.
+    public let message: String
+    /// Seconds for a `Retry-After` header, where the error invites a retry.
+    public let retryAfterSeconds: Int?
+
+    init(_ code: Code, _ message: String, retryAfterSeconds: Int? = nil) {
+        self.code = code
+        self.message = message
+        self.retryAfterSeconds = retryAfterSeconds
+    }
+
+    public var description: String { "\(self.status) \(self.message)" }
+
+    public static func badRequest(_ message: String) -> GatewayError { .init(.badRequest, message) }
+    public static func unauthorized(_ message: String) -> GatewayError { .init(.unauthorized, message) }
+    public static func quotaExhausted(_ message: String) -> GatewayError { .init(.quotaExhausted, message) }
+    public static func forbidden(_ message: String) -> GatewayError { .init(.forbidden, message) }
+    public static func notFound(_ message: String) -> GatewayError { .init(.notFound, message) }
+    public static func unknownModel(_ model: String) -> GatewayError {
+        .init(.unknownModel, "The model '\(model)' does not exist or is not served by this gateway.")
+    }
+    public static func queueTimeout(_ message: String) -> GatewayError { .init(.queueTimeout, message) }
+    public static func payloadTooLarge(limit: Int) -> GatewayError {
+        .init(.payloadTooLarge, "Request body is larger than the limit of \(limit) bytes.")
+    }
+    public static func rateLimited(_ message: String, retryAfterSeconds: Int) -> GatewayError {
+        .init(.rateLimited, message, retryAfterSeconds: retryAfterSeconds)
+    }
+    public static func upstreamFailed(_ message: String) -> GatewayError { .init(.upstreamFailed, message) }
+    public static func noHealthyAccount(_ message: String) -> GatewayError {
+        .init(.noHealthyAccount, message, retryAfterSeconds: 1)
+    }
+    public static func upstreamTimeout(seconds: Double) -> GatewayError {
+        .init(.upstreamTimeout, "The upstream did not complete within \(formatSeconds(seconds)) s.")
+    }
+    public static func notImplemented(_ message: String) -> GatewayError { .init(.notImplemented, message) }
+    public static func internalError(_ message: String) -> GatewayError { .init(.internalError, message) }
+
+    /// The HTTP status of this error: the contract's status table, in one place.
+    public var status: Int {
+        switch self.code {
+        case .badRequest: 400
+        case .unauthorized: 401
+        case .quotaExhausted: 402
+        case .forbidden: 403
+        case .notFound, .unknownModel: 404
+        case .queueTimeout: 408
+        case .payloadTooLarge: 413
+        case .rateLimited: 429
+        case .upstreamFailed: 502
+        case .noHealthyAccount: 503
+        case .upstreamTimeout: 504
+        case .notImplemented: 501
+        case .internalError: 500
+        }
+    }
+
+    /// `error.type` on OpenAI routes.
+    public var openAIType: String {
+        switch self.code {
+        case .badRequest, .payloadTooLarge, .notFound, .unknownModel: "invalid_request_error"
+        case .unauthorized: "authentication_error"
+        case .forbidden: "permission_error"
+        case .quotaExhausted: "insufficient_quota"
+        case .rateLimited: "rate_limit_error"
+        case .queueTimeout, .upstreamTimeout: "timeout_error"
+        case .upstreamFailed, .noHealthyAccount, .notImplemented, .internalError: "server_error"
+        }
+    }
+
+    /// `error.code` on OpenAI routes.
+    public var openAICode: String {
+        switch self.code {
+        case .badRequest: "invalid_request"
+        case .unauthorized: "invalid_api_key"
+        case .quotaExhausted: "insufficient_quota"
+        case .forbidden: "permission_denied"
+        case .notFound: "not_found"
+        case .unknownModel: "model_not_found"
+        case .queueTimeout: "queue_timeout"
+        case .payloadTooLarge: "request_too_large"
+        case .rateLimited: "rate_limit_exceeded"
+        case .upstreamFailed: "upstream_error"
+        case .noHealthyAccount: "no_healthy_account"
+        case .upstreamTimeout: "upstream_timeout"
+        case .notImplemented: "not_implemented"
+        case .internalError: "internal_error"
+        }
+    }
+
+    /// `error.type` on Anthropic routes (the types Anthropic's API documents).
+    public var anthropicType: String {
+        switch self.code {
+        case .badRequest: "invalid_request_error"
+        case .unauthorized: "authentication_error"
+        case .quotaExhausted: "billing_error"
+        case .forbidden: "permission_error"
+        case .notFound, .unknownModel: "not_found_error"
+        case .payloadTooLarge: "request_too_large"
+        case .rateLimited: "rate_limit_error"
+        case .queueTimeout, .upstreamTimeout: "timeout_error"
+        case .noHealthyAccount: "overloaded_error"
+        case .upstreamFailed, .notImplemented, .internalError: "api_error"
+        }
+    }
+}
+
+func formatSeconds(_ seconds: Double) -> String {
+    seconds == seconds.rounded() ? String(Int(seconds)) : String(seconds)
+}

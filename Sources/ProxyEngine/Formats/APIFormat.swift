@@ -1,0 +1,47 @@
+import NIOCore
+
+/// The wire format a client speaks on a route; errors are rendered in it.
+public enum APIFormat: Sendable, Hashable {
+    case openAI
+    case anthropic
+
+    /// The JSON body of an error response in this format.
+    public func errorBody(_ error: GatewayError) -> ByteBuffer {
+        var json = JSONWriter()
+        switch self {
+        case .openAI:
+            json.append(#"{"error":{"message":"#)
+            json.appendString(error.message)
+            json.append(#","type":"#)
+            json.appendString(error.openAIType)
+            json.append(#","param":null,"code":"#)
+            json.appendString(error.openAICode)
+            json.append("}}")
+        case .anthropic:
+            json.append(#"{"type":"error","error":{"type":"#)
+            json.appendString(error.anthropicType)
+            json.append(#","message":"#)
+            json.appendString(error.message)
+            json.append("}}")
+        }
+        return json.buffer
+    }
+
+    /// The final SSE event that ends a stream which failed after its first byte was sent.
+    ///
+    /// The OpenAI SDKs raise an `APIError` for a `data:` event whose JSON has an `error` key;
+    /// the Anthropic SDKs raise on `event: error`.
+    public func streamErrorEvent(_ error: GatewayError) -> ByteBuffer {
+        var event = ByteBuffer()
+        switch self {
+        case .openAI:
+            event.writeString("data: ")
+        case .anthropic:
+            event.writeString("event: error\ndata: ")
+        }
+        var body = self.errorBody(error)
+        event.writeBuffer(&body)
+        event.writeString("\n\n")
+        return event
+    }
+}

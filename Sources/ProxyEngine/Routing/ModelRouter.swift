@@ -1,0 +1,48 @@
+/// Picks the provider for a requested model: aliases first, then glob patterns in the order the
+/// providers are configured, so the first provider that claims a model serves it.
+public struct ModelRouter: Sendable {
+    public struct Route: Sendable, Equatable {
+        /// Index into the configured providers.
+        public let provider: Int
+        /// The model name to send upstream (the alias target, or the name asked for).
+        public let upstreamModel: String
+        public var isAliased: Bool { self.upstreamModel != self.requestedModel }
+        public let requestedModel: String
+    }
+
+    private let aliases: [String: (provider: Int, target: String)]
+    private let patterns: [(glob: ModelGlob, provider: Int)]
+    /// Models named exactly (aliases and literal patterns), for `GET /v1/models`.
+    public let listedModels: [(id: String, provider: Int)]
+
+    public init(providers: [ProviderConfig]) {
+        var aliases: [String: (provider: Int, target: String)] = [:]
+        var patterns: [(glob: ModelGlob, provider: Int)] = []
+        var listed: [(id: String, provider: Int)] = []
+        var seen: Set<String> = []
+        for (index, provider) in providers.enumerated() {
+            for (alias, target) in provider.aliases.sorted(by: { $0.key < $1.key }) where aliases[alias] == nil {
+                aliases[alias] = (index, target)
+                if seen.insert(alias).inserted { listed.append((alias, index)) }
+            }
+            for pattern in provider.models {
+                let glob = ModelGlob(pattern)
+                patterns.append((glob, index))
+                if glob.isLiteral, seen.insert(pattern).inserted { listed.append((pattern, index)) }
+            }
+        }
+        self.aliases = aliases
+        self.patterns = patterns
+        self.listedModels = listed
+    }
+
+    public func route(model: String) -> Route? {
+        if let alias = self.aliases[model] {
+            return Route(provider: alias.provider, upstreamModel: alias.target, requestedModel: model)
+        }
+        for entry in self.patterns where entry.glob.matches(model) {
+            return Route(provider: entry.provider, upstreamModel: model, requestedModel: model)
+        }
+        return nil
+    }
+}

@@ -1,0 +1,51 @@
+import NIOCore
+
+/// An upstream body, as an async sequence of whole SSE events.
+///
+/// Each element is every complete event that had arrived when it was asked for, as one slice of
+/// the bytes received (see `SSEFramer`). It runs in the consumer's task, so no task, hop or
+/// buffer is added between the upstream and the client, and cancelling the consumer cancels the
+/// upstream read.
+public struct SSEEventBatches<Base: AsyncSequence>: AsyncSequence where Base.Element == ByteBuffer {
+    public typealias Element = ByteBuffer
+
+    /// The upstream ended in the middle of an event.
+    public struct Truncated: Error, Sendable {
+        public let unfinishedBytes: Int
+    }
+
+    let base: Base
+    let maximumEventBytes: Int
+
+    public init(_ base: Base, maximumEventBytes: Int = 16 * 1024 * 1024) {
+        self.base = base
+        self.maximumEventBytes = maximumEventBytes
+    }
+
+    public func makeAsyncIterator() -> AsyncIterator {
+        AsyncIterator(base: self.base.makeAsyncIterator(), framer: SSEFramer(maximumEventBytes: self.maximumEventBytes))
+    }
+
+    public struct AsyncIterator: AsyncIteratorProtocol {
+        var base: Base.AsyncIterator
+        var framer: SSEFramer
+        var finished = false
+
+        public mutating func next() async throws -> ByteBuffer? {
+            while !self.finished {
+                if let events = self.framer.nextEvents() { return events }
+                guard let chunk = try await self.base.next() else {
+                    self.finished = true
+                    if self.framer.unfinishedBytes > 0 {
+                        throw Truncated(unfinishedBytes: self.framer.unfinishedBytes)
+                    }
+                    return nil
+                }
+                try self.framer.append(chunk)
+            }
+            return nil
+        }
+    }
+}
+
+extension SSEEventBatches: Sendable where Base: Sendable {}

@@ -1,0 +1,87 @@
+import ArgumentParser
+import Foundation
+import Hummingbird
+import Logging
+import ProxyEngine
+import ServiceLifecycle
+import UnixSignals
+
+struct ServeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "serve",
+        abstract: "Run the gateway (the default subcommand)."
+    )
+
+    @OptionGroup var options: ConfigOption
+    @Option(name: .long, help: "Listen on this address instead of server.host.") var host: String?
+    @Option(name: .long, help: "Listen on this port instead of server.port (0 = any free port).") var port: Int?
+
+    func run() async throws {
+        let environment = ProcessInfo.processInfo.environment
+        let path = ConfigLoader.resolvePath(self.options.config, environment: environment)
+        var config: GatewayConfig
+        do {
+            config = try ConfigLoader.load(path: path, environment: environment)
+        } catch {
+            FileHandle.standardError.write(Data("error: \(error)\n".utf8))
+            throw ExitCode(1)
+        }
+        if let host = self.host { config.server.host = host }
+        if let port = self.port { config.server.port = port }
+        let logger = GatewayLogging.bootstrap(config.logging)
+        for user in config.auth.users where user.password != nil && user.passwordHash == nil {
+            logger.warning("user has a plaintext password in the configuration; use password_hash outside demos", metadata: ["user": "\(user.username)"])
+        }
+        try await GatewayServer(config: config, logger: logger).run()
+    }
+}
+
+/// Runs the gateway until SIGTERM/SIGINT, then drains: the listener closes, in-flight requests
+/// and streams get `server.shutdown_grace_seconds` to finish, then the rest is cancelled.
+struct GatewayServer {
+    let config: GatewayConfig
+    let logger: Logger
+
+    func run(onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }) async throws {
+        let gateway = Gateway(config: self.config)
+        let application = GatewayApplication.build(
+            gateway: gateway,
+            host: self.config.server.host,
+            port: self.config.server.port,
+            logger: self.logger,
+            onServerRunning: { channel in
+                let port = channel.localAddress?.port ?? 0
+                // Machine-readable for scripts and benchmarks that start the server on port 0.
+                print("listening on \(channel.localAddress?.ipAddress ?? "?"):\(port)")
+                await onServerRunning(port)
+            }
+        )
+        var configuration = ServiceGroupConfiguration(
+            services: [application],
+            gracefulShutdownSignals: [.sigterm, .sigint],
+            logger: self.logger
+        )
+        configuration.maximumGracefulShutdownDuration = .milliseconds(Int64(self.config.server.shutdownGraceSeconds * 1000))
+        let group = ServiceGroup(configuration: configuration)
+        try await group.run()
+        self.logger.info("gateway stopped")
+    }
+}
+
+enum GatewayLogging {
+    static func bootstrap(_ config: LoggingConfig) -> Logger {
+        let level = Logger.Level(rawValue: config.level) ?? .info
+        LoggingSystem.bootstrap { label in
+            var handler: any LogHandler =
+                switch config.format {
+                case .json: JSONLogHandler(label: label)
+                case .text: StreamLogHandler.standardOutput(label: label)
+                }
+            handler.logLevel = level
+            return handler
+        }
+        var logger = Logger(label: "proxy-server")
+        logger.logLevel = level
+        return logger
+    }
+}

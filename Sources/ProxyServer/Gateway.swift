@@ -1,0 +1,48 @@
+import HTTPTypes
+import Hummingbird
+import Logging
+import NIOCore
+import NIOPosix
+import ProxyEngine
+import ServiceLifecycle
+
+/// Everything a request handler needs, built once from the configuration at start-up.
+struct Gateway: Sendable {
+    let config: GatewayConfig
+    let router: ModelRouter
+    let providers: [any UpstreamProvider]
+    /// One pooled client per HTTP provider; each is a `Service` of the application.
+    let httpClients: [UpstreamHTTPClient]
+
+    init(config: GatewayConfig, eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton) {
+        self.config = config
+        self.router = ModelRouter(providers: config.providers)
+        var providers: [any UpstreamProvider] = []
+        var clients: [UpstreamHTTPClient] = []
+        for provider in config.providers {
+            switch provider.kind {
+            case .mock:
+                providers.append(MockUpstreamProvider(config: provider))
+            case .openai, .anthropic:
+                let client = UpstreamHTTPClient(provider: provider, eventLoopGroup: eventLoopGroup)
+                clients.append(client)
+                providers.append(OpenAIUpstream(config: provider, http: client))
+            }
+        }
+        self.providers = providers
+        self.httpClients = clients
+    }
+
+    /// The request body, bounded by `server.max_body_bytes` (413 past it).
+    func collectBody(of request: inout Request) async throws -> ByteBuffer {
+        let limit = self.config.server.maxBodyBytes
+        if let length = request.headers[.contentLength].flatMap({ Int($0) }), length > limit {
+            throw GatewayError.payloadTooLarge(limit: limit)
+        }
+        do {
+            return try await request.collectBody(upTo: limit)
+        } catch let error as HTTPError where error.status == .contentTooLarge {
+            throw GatewayError.payloadTooLarge(limit: limit)
+        }
+    }
+}

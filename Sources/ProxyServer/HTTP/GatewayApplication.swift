@@ -1,0 +1,48 @@
+import HTTPTypes
+import Hummingbird
+import Logging
+import NIOCore
+import ProxyEngine
+import ServiceLifecycle
+
+/// Builds the HTTP application: routes, middleware and the services that live with it.
+enum GatewayApplication {
+    static func build(
+        gateway: Gateway,
+        host: String,
+        port: Int,
+        logger: Logger,
+        accessLog: Bool = true,
+        onServerRunning: @escaping @Sendable (any Channel) async -> Void = { _ in }
+    ) -> some ApplicationProtocol {
+        let router = Router(context: GatewayRequestContext.self)
+        router.add(middleware: RequestIDMiddleware(accessLog: accessLog))
+        let chat = ChatCompletionsRoute(gateway: gateway)
+        router.post("/v1/chat/completions", use: chat.handle)
+        router.post("/chat/completions", use: chat.handle)
+        let models = ModelsRoute(gateway: gateway)
+        router.get("/v1/models", use: models.handle)
+        router.get("/models", use: models.handle)
+        router.get("/health") { _, _ in Response.json(#"{"status":"ok"}"#) }
+        router.get("/ready") { _, _ in
+            // Ready once configured with a provider; the store and account health join this check
+            // as those capabilities land.
+            gateway.providers.isEmpty
+                ? Response.json(#"{"status":"not_ready"}"#, status: .serviceUnavailable)
+                : Response.json(#"{"status":"ready"}"#)
+        }
+        return Application(
+            router: router,
+            configuration: .init(address: .hostname(host, port: port), serverName: nil),
+            services: gateway.httpClients,
+            onServerRunning: onServerRunning,
+            logger: logger
+        )
+    }
+}
+
+extension Response {
+    static func json(_ text: String, status: HTTPResponse.Status = .ok) -> Response {
+        Response(status: status, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: text)))
+    }
+}

@@ -1,0 +1,24 @@
+import HTTPTypes
+import Hummingbird
+import ProxyEngine
+
+/// `GET /v1/models`: the models this gateway serves by exact name (aliases and literal
+/// patterns; a glob such as `deepseek-*` names a family, not a model, and is not listed).
+struct ModelsRoute: Sendable {
+    let gateway: Gateway
+
+    func handle(_ request: Request, context: GatewayRequestContext) async throws -> Response {
+        var json = JSONWriter(capacity: 64 + self.gateway.router.listedModels.count * 96)
+        json.append(#"{"object":"list","data":["#)
+        for (index, model) in self.gateway.router.listedModels.enumerated() {
+            if index > 0 { json.append(",") }
+            json.append(#"{"id":"#)
+            json.appendString(model.id)
+            json.append(#","object":"model","created":0,"owned_by":"#)
+            json.appendString(self.gateway.providers[model.provider].name)
+            json.append("}")
+        }
+        json.append("]}")
+        return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: json.buffer))
+    }
+}

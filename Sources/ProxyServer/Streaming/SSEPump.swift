@@ -1,0 +1,52 @@
+import AsyncHTTPClient
+import Hummingbird
+import Logging
+import NIOCore
+import ProxyEngine
+
+/// Pipes an upstream SSE body to the client, event by event as it arrives.
+///
+/// Runs in the response writer's task with no buffer between the two sides: a slow client slows
+/// the upstream read (back-pressure) instead of growing memory. A client that hangs up cancels
+/// the upstream read (Hummingbird notices the inbound close); an upstream that fails or passes
+/// the deadline after the first byte ends the stream with one error event in the caller's format.
+struct SSEPump {
+    let upstream: HTTPClientResponse.Body
+    let request: Request
+    let deadline: NIODeadline
+    let timeoutSeconds: Double
+    let format: APIFormat
+    let logger: Logger
+
+    func responseBody() -> ResponseBody {
+        ResponseBody { writer in
+            var failure: GatewayError?
+            do {
+                failure = try await self.request.body.consumeWithCancellationOnInboundClose { _ in
+                    try await withDeadline(self.deadline) { () async throws -> GatewayError? in
+                        var events = SSEEventBatches(self.upstream).makeAsyncIterator()
+                        while true {
+                            let batch: ByteBuffer?
+                            do {
+                                batch = try await events.next()
+                            } catch is CancellationError {
+                                throw CancellationError()
+                            } catch {
+                                return UpstreamFailure.classify(error, timeoutSeconds: self.timeoutSeconds, logger: self.logger)
+                            }
+                            guard let batch else { return nil }
+                            try await writer.write(batch)
+                        }
+                    }
+                }
+            } catch is DeadlineExceeded {
+                failure = .upstreamTimeout(seconds: self.timeoutSeconds)
+            }
+            if let failure {
+                self.logger.warning("stream ended by upstream failure", metadata: ["status": "\(failure.status)"])
+                try await writer.write(self.format.streamErrorEvent(failure))
+            }
+            try await writer.finish(nil)
+        }
+    }
+}

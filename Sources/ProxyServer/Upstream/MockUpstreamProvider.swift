@@ -1,0 +1,74 @@
+import AsyncHTTPClient
+import FoundationEssentials
+import Logging
+import NIOCore
+import NIOHTTP1
+import ProxyEngine
+
+/// The `mock` provider kind: answers in-process with generated text, so the gateway runs with no
+/// key and no network (the root `config.toml` uses it).
+struct MockUpstreamProvider: UpstreamProvider {
+    let name: String
+    let settings: MockProviderSettings
+
+    init(config: ProviderConfig) {
+        self.name = config.name
+        self.settings = config.mock
+    }
+
+    var secrets: [String] { [] }
+
+    func send(_ call: UpstreamCall, logger: Logger) async throws -> HTTPClientResponse {
+        if self.settings.latencyMilliseconds > 0 {
+            try await Task.sleep(for: .milliseconds(self.settings.latencyMilliseconds))
+        }
+        let summary = try ChatCompletionRequestSummary(body: call.body)
+        let completion = MockCompletion(
+            id: "chatcmpl-mock",
+            model: summary.model,
+            created: Int(Date().timeIntervalSince1970),
+            chunks: self.settings.chunks
+        )
+        if summary.stream {
+            let events = MockEventSequence(
+                completion: completion,
+                delay: .milliseconds(Int64(self.settings.chunkDelayMilliseconds))
+            )
+            return HTTPClientResponse(
+                status: .ok,
+                headers: ["content-type": "text/event-stream"],
+                body: .stream(events)
+            )
+        }
+        return HTTPClientResponse(
+            status: .ok,
+            headers: ["content-type": "application/json"],
+            body: .bytes(completion.completionBody())
+        )
+    }
+}
+
+/// The streamed mock answer, generated lazily in the consumer's task: no task, no buffer.
+struct MockEventSequence: AsyncSequence, Sendable {
+    typealias Element = ByteBuffer
+    let completion: MockCompletion
+    let delay: TimeAmount
+
+    func makeAsyncIterator() -> Iterator { Iterator(sequence: self) }
+
+    struct Iterator: AsyncIteratorProtocol {
+        let sequence: MockEventSequence
+        var next = 0
+
+        mutating func next() async throws -> ByteBuffer? {
+            let count = self.sequence.completion.streamEventCount
+            guard self.next <= count else { return nil }
+            defer { self.next += 1 }
+            if self.next > 0 && self.sequence.delay.nanoseconds > 0 {
+                try await Task.sleep(for: .nanoseconds(self.sequence.delay.nanoseconds))
+            }
+            if self.next == count { return MockCompletion.doneEvent }
+            return self.sequence.completion.streamEvent(self.next)
+        }
+    }
+}

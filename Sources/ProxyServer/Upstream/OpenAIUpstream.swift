@@ -1,0 +1,52 @@
+import Foundation
+import AsyncHTTPClient
+import Logging
+import NIOCore
+import NIOHTTP1
+import ProxyEngine
+import Synchronization
+
+/// An OpenAI-compatible provider (OpenAI, DeepSeek, GLM, Ollama, vLLM, Gemini's OpenAI endpoint).
+final class OpenAIUpstream: UpstreamProvider {
+    let name: String
+    /// The API root, e.g. `https://api.deepseek.com/v1`, without a trailing slash.
+    let apiRoot: String
+    let accounts: [AccountConfig]
+    let http: UpstreamHTTPClient
+    /// Round-robin cursor over `accounts`: a tiny hot counter, so a `Mutex` rather than an actor
+    /// hop on every request.
+    private let cursor = Mutex(0)
+
+    init(config: ProviderConfig, http: UpstreamHTTPClient) {
+        self.name = config.name
+        self.apiRoot = Self.apiRoot(baseURL: config.baseURL)
+        self.accounts = config.accounts
+        self.http = http
+    }
+
+    var secrets: [String] { self.accounts.map(\.apiKey).filter { !$0.isEmpty } }
+
+    /// `https://api.deepseek.com` → `https://api.deepseek.com/v1`; a base URL that already has a
+    /// path (`.../v1`, `.../api/paas/v4`, `.../v1beta/openai`) is the root as given.
+    static func apiRoot(baseURL: String) -> String {
+        var base = baseURL
+        while base.hasSuffix("/") { base.removeLast() }
+        guard let schemeEnd = base.range(of: "://") else { return base }
+        let afterScheme = base[schemeEnd.upperBound...]
+        return afterScheme.contains("/") ? base : base + "/v1"
+    }
+
+    func send(_ call: UpstreamCall, logger: Logger) async throws -> HTTPClientResponse {
+        let account = self.cursor.withLock { cursor in
+            defer { cursor = (cursor + 1) % self.accounts.count }
+            return self.accounts[cursor]
+        }
+        var request = HTTPClientRequest(url: self.apiRoot + call.path)
+        request.method = .POST
+        request.headers = call.headers
+        request.headers.replaceOrAdd(name: "authorization", value: "Bearer \(account.apiKey)")
+        request.headers.replaceOrAdd(name: "content-type", value: "application/json")
+        request.body = .bytes(call.body)
+        return try await self.http.client.execute(request, deadline: call.deadline, logger: logger)
+    }
+}

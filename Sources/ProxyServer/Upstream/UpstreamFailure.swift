@@ -1,0 +1,32 @@
+import AsyncHTTPClient
+import Logging
+import ProxyEngine
+
+/// What a failed upstream call means to the client: the mapping of transport errors to 502/504.
+enum UpstreamFailure {
+    static func classify(_ error: any Error, timeoutSeconds: Double, logger: Logger) -> GatewayError {
+        if let error = error as? GatewayError { return error }
+        if error is DeadlineExceeded { return .upstreamTimeout(seconds: timeoutSeconds) }
+        if let error = error as? HTTPClientError {
+            switch error {
+            case .readTimeout, .deadlineExceeded:
+                return .upstreamTimeout(seconds: timeoutSeconds)
+            case .connectTimeout:
+                logger.warning("upstream connect timeout")
+                return .upstreamFailed("The upstream could not be reached (connect timeout).")
+            default:
+                break
+            }
+        }
+        if error is SSEEventBatches<HTTPClientResponse.Body>.Truncated {
+            logger.warning("upstream stream ended mid-event")
+            return .upstreamFailed("The upstream stream ended in the middle of an event.")
+        }
+        if error is SSEFramer.EventTooLarge {
+            return .upstreamFailed("The upstream sent an event larger than the gateway accepts.")
+        }
+        // The error's own text can quote a URL or header; log only its type.
+        logger.warning("upstream failed", metadata: ["error": "\(String(reflecting: type(of: error)))", "detail": "\(error)"])
+        return .upstreamFailed("The upstream connection failed.")
+    }
+}

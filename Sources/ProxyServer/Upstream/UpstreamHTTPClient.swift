@@ -1,0 +1,35 @@
+import AsyncHTTPClient
+import Logging
+import NIOCore
+import NIOPosix
+import ProxyEngine
+import ServiceLifecycle
+
+/// The pooled HTTP client for one provider, as a `Service`: it lives until graceful shutdown and
+/// is shut down after the HTTP server has drained (services stop in reverse order).
+final class UpstreamHTTPClient: Service, Sendable {
+    let client: HTTPClient
+
+    init(provider: ProviderConfig, eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton) {
+        var configuration = HTTPClient.Configuration()
+        configuration.redirectConfiguration = .disallow
+        configuration.decompression = .disabled
+        configuration.timeout = .init(
+            connect: .nanoseconds(Int64(provider.connectTimeoutSeconds * 1e9)),
+            // The idle limit between two reads; the whole-request limit is the gateway's deadline.
+            read: .nanoseconds(Int64(provider.timeoutSeconds * 1e9))
+        )
+        // The default of 8 connections per host would queue LLM streams, which hold a connection
+        // for their whole length.
+        configuration.connectionPool = .init(
+            idleTimeout: .seconds(60),
+            concurrentHTTP1ConnectionsPerHostSoftLimit: 4096
+        )
+        self.client = HTTPClient(eventLoopGroupProvider: .shared(eventLoopGroup), configuration: configuration)
+    }
+
+    func run() async throws {
+        try? await gracefulShutdown()
+        try await self.client.shutdown()
+    }
+}

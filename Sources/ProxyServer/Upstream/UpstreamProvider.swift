@@ -1,0 +1,23 @@
+import AsyncHTTPClient
+import Logging
+import NIOCore
+import NIOHTTP1
+
+/// One request the gateway sends to a provider.
+struct UpstreamCall: Sendable {
+    /// The path after the provider's API root, e.g. `/chat/completions`.
+    var path: String
+    var body: ByteBuffer
+    /// Client headers that may cross the gateway (see `HeaderPolicy`); the provider adds its key.
+    var headers: HTTPHeaders
+    var deadline: NIODeadline
+}
+
+/// Something that answers `UpstreamCall`s: a real provider over HTTP or the in-process mock.
+/// The response body is consumed at most once, in the caller's task; dropping it aborts the call.
+protocol UpstreamProvider: Sendable {
+    var name: String { get }
+    func send(_ call: UpstreamCall, logger: Logger) async throws -> HTTPClientResponse
+    /// Strings that must never reach a client or a log line (the provider's keys).
+    var secrets: [String] { get }
+}
