@@ -13,6 +13,7 @@ struct Gateway: Sendable {
     let providers: [any UpstreamProvider]
     /// One pooled client per HTTP provider; each is a `Service` of the application.
     let httpClients: [UpstreamHTTPClient]
+    let clientConnections = ClientConnections()
 
     init(config: GatewayConfig, eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton) {
         self.config = config

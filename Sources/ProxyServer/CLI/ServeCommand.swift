@@ -52,7 +52,7 @@ struct GatewayServer {
             onServerRunning: { channel in
                 let port = channel.localAddress?.port ?? 0
                 // Machine-readable for scripts and benchmarks that start the server on port 0.
-                print("listening on \(channel.localAddress?.ipAddress ?? "?"):\(port)")
+                announceListening(host: channel.localAddress?.ipAddress ?? "?", port: port)
                 await onServerRunning(port)
             }
         )

@@ -40,9 +40,12 @@ struct ChatCompletionsRoute: Sendable {
                 headers: UpstreamHeaders.forwarded(from: request.headers),
                 deadline: deadline
             )
+            let client = self.gateway.clientConnections.connection(for: context.channel)
             let upstream: HTTPClientResponse
             do {
-                upstream = try await withDeadline(deadline) { try await provider.send(call, logger: logger) }
+                upstream = try await withRequestScope(deadline: deadline, client: client) {
+                    try await provider.send(call, logger: logger)
+                }
             } catch is CancellationError {
                 throw CancellationError()
             } catch {
@@ -51,6 +54,7 @@ struct ChatCompletionsRoute: Sendable {
             let relay = UpstreamRelay(
                 response: upstream,
                 deadline: deadline,
+                client: client,
                 timeoutSeconds: providerConfig.timeoutSeconds,
                 scrubber: SecretScrubber(secrets: provider.secrets),
                 format: self.format,
@@ -60,7 +64,7 @@ struct ChatCompletionsRoute: Sendable {
                 return try await relay.errorResponse()
             }
             if summary.stream {
-                return try await relay.streamingResponse(request: request)
+                return try await relay.streamingResponse()
             }
             return try await relay.completeResponse()
         } catch let error as GatewayError {

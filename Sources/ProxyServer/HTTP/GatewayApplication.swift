@@ -33,6 +33,7 @@ enum GatewayApplication {
         }
         return Application(
             router: router,
+            server: .http1(configuration: .init(additionalChannelHandlers: [gateway.clientConnections.makeHandler()])),
             configuration: .init(address: .hostname(host, port: port), serverName: nil),
             services: gateway.httpClients,
             onServerRunning: onServerRunning,

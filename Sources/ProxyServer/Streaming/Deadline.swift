@@ -3,10 +3,15 @@ import NIOCore
 /// The whole-request time limit passed.
 struct DeadlineExceeded: Error {}
 
-/// Runs `operation`, cancelling it and throwing `DeadlineExceeded` when `deadline` passes first.
-/// The operation runs in a child task; its cancellation aborts whatever upstream call it awaits.
-func withDeadline<Value: Sendable>(
-    _ deadline: NIODeadline,
+/// The client went away while its request was being served.
+struct ClientHungUp: Error {}
+
+/// Runs `operation` in a child task and cancels it when `deadline` passes (throwing
+/// `DeadlineExceeded`) or when `client` goes away (throwing `ClientHungUp`), whichever comes
+/// first. Cancelling the operation aborts the upstream call it awaits.
+func withRequestScope<Value: Sendable>(
+    deadline: NIODeadline,
+    client: ClientConnection?,
     _ operation: () async throws -> Value
 ) async throws -> Value {
     try await withoutActuallyEscaping(operation) { operation in
@@ -20,9 +25,18 @@ func withDeadline<Value: Sendable>(
                 }
                 throw DeadlineExceeded()
             }
+            if let client {
+                group.addTask {
+                    await client.waitUntilClosed()
+                    if Task.isCancelled { return nil }
+                    throw ClientHungUp()
+                }
+            }
             defer { group.cancelAll() }
-            guard let value = try await group.next()! else { throw DeadlineExceeded() }
-            return value
+            while true {
+                // A nil is the hang-up watcher stopping because the operation finished first.
+                if let value = try await group.next()! { return value }
+            }
         }
     }
 }

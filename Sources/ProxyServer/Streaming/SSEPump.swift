@@ -8,11 +8,11 @@ import ProxyEngine
 ///
 /// Runs in the response writer's task with no buffer between the two sides: a slow client slows
 /// the upstream read (back-pressure) instead of growing memory. A client that hangs up cancels
-/// the upstream read (Hummingbird notices the inbound close); an upstream that fails or passes
+/// the upstream read (see `ClientConnection`); an upstream that fails or passes
 /// the deadline after the first byte ends the stream with one error event in the caller's format.
 struct SSEPump {
     let upstream: HTTPClientResponse.Body
-    let request: Request
+    let client: ClientConnection?
     let deadline: NIODeadline
     let timeoutSeconds: Double
     let format: APIFormat
@@ -22,21 +22,19 @@ struct SSEPump {
         ResponseBody { writer in
             var failure: GatewayError?
             do {
-                failure = try await self.request.body.consumeWithCancellationOnInboundClose { _ in
-                    try await withDeadline(self.deadline) { () async throws -> GatewayError? in
-                        var events = SSEEventBatches(self.upstream).makeAsyncIterator()
-                        while true {
-                            let batch: ByteBuffer?
-                            do {
-                                batch = try await events.next()
-                            } catch is CancellationError {
-                                throw CancellationError()
-                            } catch {
-                                return UpstreamFailure.classify(error, timeoutSeconds: self.timeoutSeconds, logger: self.logger)
-                            }
-                            guard let batch else { return nil }
-                            try await writer.write(batch)
+                failure = try await withRequestScope(deadline: self.deadline, client: self.client) { () async throws -> GatewayError? in
+                    var events = SSEEventBatches(self.upstream).makeAsyncIterator()
+                    while true {
+                        let batch: ByteBuffer?
+                        do {
+                            batch = try await events.next()
+                        } catch is CancellationError {
+                            throw CancellationError()
+                        } catch {
+                            return UpstreamFailure.classify(error, timeoutSeconds: self.timeoutSeconds, logger: self.logger)
                         }
+                        guard let batch else { return nil }
+                        try await writer.write(batch)
                     }
                 }
             } catch is DeadlineExceeded {

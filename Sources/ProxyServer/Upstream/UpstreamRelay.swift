@@ -14,6 +14,7 @@ struct UpstreamRelay {
 
     let response: HTTPClientResponse
     let deadline: NIODeadline
+    let client: ClientConnection?
     let timeoutSeconds: Double
     let scrubber: SecretScrubber
     let format: APIFormat
@@ -50,7 +51,7 @@ struct UpstreamRelay {
     }
 
     /// A streamed answer: the head goes out now, events follow as the upstream sends them.
-    func streamingResponse(request: Request) async throws -> Response {
+    func streamingResponse() async throws -> Response {
         let contentType = self.response.headers.first(name: "content-type") ?? ""
         guard contentType.lowercased().hasPrefix("text/event-stream") else {
             _ = try? await self.collect(upTo: Self.maximumErrorBodyBytes)
@@ -64,7 +65,7 @@ struct UpstreamRelay {
         headers[HTTPField.Name("x-accel-buffering")!] = "no"
         let pump = SSEPump(
             upstream: self.response.body,
-            request: request,
+            client: self.client,
             deadline: self.deadline,
             timeoutSeconds: self.timeoutSeconds,
             format: self.format,
@@ -75,7 +76,9 @@ struct UpstreamRelay {
 
     private func collect(upTo limit: Int) async throws -> ByteBuffer {
         do {
-            return try await withDeadline(self.deadline) { try await self.response.body.collect(upTo: limit) }
+            return try await withRequestScope(deadline: self.deadline, client: self.client) {
+                try await self.response.body.collect(upTo: limit)
+            }
         } catch is CancellationError {
             throw CancellationError()
         } catch let error as NIOTooManyBytesError {

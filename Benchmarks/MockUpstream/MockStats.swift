@@ -1,0 +1,87 @@
+import Synchronization
+
+/// What the mock upstream has seen, for tests to assert on and to await without sleeping.
+public final class MockStats: Sendable {
+    public struct Snapshot: Sendable, Equatable {
+        public var requests = 0
+        public var streamsStarted = 0
+        public var streamsCompleted = 0
+        /// Streams whose client (the gateway) went away before the end.
+        public var streamsCancelled = 0
+        public var active = 0
+        public var lastAuthorization: String?
+        /// Lowercased header names of the last request.
+        public var lastHeaderNames: [String] = []
+        public var lastBody: String?
+    }
+
+    private struct State {
+        var snapshot = Snapshot()
+        var waiters: [(predicate: @Sendable (Snapshot) -> Bool, continuation: CheckedContinuation<Void, Never>)] = []
+    }
+
+    private let state = Mutex(State())
+
+    public init() {}
+
+    public var snapshot: Snapshot { self.state.withLock { $0.snapshot } }
+
+    func update(_ change: (inout Snapshot) -> Void) {
+        let ready = self.state.withLock { state -> [CheckedContinuation<Void, Never>] in
+            change(&state.snapshot)
+            var ready: [CheckedContinuation<Void, Never>] = []
+            let snapshot = state.snapshot
+            state.waiters.removeAll { waiter in
+                guard waiter.predicate(snapshot) else { return false }
+                ready.append(waiter.continuation)
+                return true
+            }
+            return ready
+        }
+        for continuation in ready { continuation.resume() }
+    }
+
+    /// Returns once `predicate` holds for the stats (at once if it already does).
+    public func wait(until predicate: @escaping @Sendable (Snapshot) -> Bool) async {
+        await withCheckedContinuation { continuation in
+            let satisfied = self.state.withLock { state -> Bool in
+                if predicate(state.snapshot) { return true }
+                state.waiters.append((predicate, continuation))
+                return false
+            }
+            if satisfied { continuation.resume() }
+        }
+    }
+}
+
+/// Named gates a streamed answer can wait at (`x-mock-hold: NAME`), so a test decides when the
+/// upstream goes on: "the client saw the first event while the upstream was still held".
+public final class MockGates: Sendable {
+    private struct State {
+        var open: Set<String> = []
+        var waiters: [String: [CheckedContinuation<Void, Never>]] = [:]
+    }
+
+    private let state = Mutex(State())
+
+    public init() {}
+
+    public func open(_ name: String) {
+        let waiters = self.state.withLock { state in
+            state.open.insert(name)
+            return state.waiters.removeValue(forKey: name) ?? []
+        }
+        for waiter in waiters { waiter.resume() }
+    }
+
+    func wait(_ name: String) async {
+        await withCheckedContinuation { continuation in
+            let isOpen = self.state.withLock { state -> Bool in
+                if state.open.contains(name) { return true }
+                state.waiters[name, default: []].append(continuation)
+                return false
+            }
+            if isOpen { continuation.resume() }
+        }
+    }
+}

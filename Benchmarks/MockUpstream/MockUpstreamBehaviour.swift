@@ -1,0 +1,32 @@
+/// How the mock answers: the process-wide flags, overridable per request by `x-mock-*` headers.
+public struct MockUpstreamBehaviour: Sendable {
+    public enum Fault: String, Sendable, CaseIterable {
+        /// Answer 500 with an OpenAI-style error body.
+        case error500 = "500"
+        /// Answer 429 with `retry-after: 1`.
+        case error429 = "429"
+        /// Close the connection half-way through a stream (or before a whole answer).
+        case reset
+        /// Never answer: hold the request until the client goes away.
+        case stall
+        /// Send the first event of a stream, then nothing, until the client goes away.
+        case stallStream = "stall-stream"
+        /// Answer 200 with a body that is neither JSON nor an event stream.
+        case malformed
+    }
+
+    public var latencyMilliseconds = 0
+    public var chunks = 8
+    public var chunkDelayMilliseconds = 0
+    /// Share of requests, 0...1, that get a fault from `faults`.
+    public var failRate = 0.0
+    public var faults: [Fault] = [.error500]
+
+    public init(latencyMilliseconds: Int = 0, chunks: Int = 8, chunkDelayMilliseconds: Int = 0, failRate: Double = 0, faults: [Fault] = [.error500]) {
+        self.latencyMilliseconds = latencyMilliseconds
+        self.chunks = chunks
+        self.chunkDelayMilliseconds = chunkDelayMilliseconds
+        self.failRate = failRate
+        self.faults = faults
+    }
+}

@@ -1,0 +1,191 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Logging
+import NIOCore
+import ProxyEngine
+
+/// A mock LLM provider on loopback speaking the OpenAI Chat Completions wire format, streaming
+/// and not, with fault injection. Used by the tests (in-process), `proxy-mock` and `proxy-bench`.
+public struct MockUpstreamServer: Sendable {
+    public let behaviour: MockUpstreamBehaviour
+    public let stats: MockStats
+    public let gates: MockGates
+
+    public init(behaviour: MockUpstreamBehaviour = .init(), stats: MockStats = .init(), gates: MockGates = .init()) {
+        self.behaviour = behaviour
+        self.stats = stats
+        self.gates = gates
+    }
+
+    public func application(
+        host: String = "127.0.0.1",
+        port: Int,
+        logger: Logger = Logger(label: "proxy-mock"),
+        onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
+    ) -> some ApplicationProtocol {
+        let router = Router()
+        router.post("/v1/chat/completions", use: self.chatCompletions)
+        router.post("/chat/completions", use: self.chatCompletions)
+        router.get("/mock/stats") { _, _ in
+            let snapshot = self.stats.snapshot
+            var json = JSONWriter()
+            json.append(#"{"requests":"#)
+            json.appendInt(snapshot.requests)
+            json.append(#","streams_started":"#)
+            json.appendInt(snapshot.streamsStarted)
+            json.append(#","streams_completed":"#)
+            json.appendInt(snapshot.streamsCompleted)
+            json.append(#","streams_cancelled":"#)
+            json.appendInt(snapshot.streamsCancelled)
+            json.append(#","active":"#)
+            json.appendInt(snapshot.active)
+            json.append("}")
+            return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: json.buffer))
+        }
+        return Application(
+            router: router,
+            configuration: .init(address: .hostname(host, port: port), serverName: nil),
+            onServerRunning: { await onServerRunning($0.localAddress?.port ?? 0) },
+            logger: logger
+        )
+    }
+
+    @Sendable func chatCompletions(_ request: Request, context: BasicRequestContext) async throws -> Response {
+        var request = request
+        let body = try await request.collectBody(upTo: 64 * 1024 * 1024)
+        let behaviour = self.effectiveBehaviour(request.headers)
+        self.stats.update { stats in
+            stats.requests += 1
+            stats.lastAuthorization = request.headers[.authorization]
+            stats.lastHeaderNames = request.headers.map { $0.name.canonicalName }
+            stats.lastBody = String(buffer: body)
+        }
+        let summary: ChatCompletionRequestSummary
+        do {
+            summary = try ChatCompletionRequestSummary(body: body)
+        } catch {
+            return Self.errorResponse(status: .badRequest, message: error.message, type: "invalid_request_error")
+        }
+        if behaviour.latencyMilliseconds > 0 {
+            try await Task.sleep(for: .milliseconds(behaviour.latencyMilliseconds))
+        }
+        let fault = self.pickFault(behaviour, headers: request.headers)
+        switch fault {
+        case .error500:
+            return Self.errorResponse(status: .internalServerError, message: "mock upstream failure", type: "server_error")
+        case .error429:
+            var response = Self.errorResponse(status: .tooManyRequests, message: "mock rate limit", type: "rate_limit_error")
+            response.headers[HTTPField.Name("retry-after")!] = "1"
+            return response
+        case .stall:
+            try await request.body.consumeWithCancellationOnInboundClose { _ in
+                try await Task.sleep(for: .seconds(3600))
+            }
+            return Response(status: .noContent)
+        case .malformed:
+            return Response(status: .ok, headers: [.contentType: "text/html"], body: .init(byteBuffer: ByteBuffer(string: "<html>oops</html>")))
+        case .reset where !summary.stream:
+            throw MockReset()
+        case .reset, .stallStream, nil:
+            break
+        }
+        let completion = MockCompletion(
+            id: "chatcmpl-mock",
+            model: summary.model,
+            created: Int(Date().timeIntervalSince1970),
+            chunks: behaviour.chunks,
+            promptTokens: max(1, body.readableBytes / 4)
+        )
+        guard summary.stream else {
+            return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: completion.completionBody()))
+        }
+        let includeUsage = Self.wantsUsage(body)
+        return Response(
+            status: .ok,
+            headers: [.contentType: "text/event-stream", .cacheControl: "no-cache"],
+            body: self.streamBody(completion, behaviour: behaviour, fault: fault, includeUsage: includeUsage, hold: request.headers[HTTPField.Name("x-mock-hold")!], request: request)
+        )
+    }
+
+    private func streamBody(
+        _ completion: MockCompletion,
+        behaviour: MockUpstreamBehaviour,
+        fault: MockUpstreamBehaviour.Fault?,
+        includeUsage: Bool,
+        hold: String?,
+        request: Request
+    ) -> ResponseBody {
+        ResponseBody { writer in
+            self.stats.update {
+                $0.streamsStarted += 1
+                $0.active += 1
+            }
+            var completed = false
+            defer {
+                let completed = completed
+                self.stats.update {
+                    $0.active -= 1
+                    if completed { $0.streamsCompleted += 1 } else { $0.streamsCancelled += 1 }
+                }
+            }
+            try await request.body.consumeWithCancellationOnInboundClose { _ in
+                let count = completion.streamEventCount
+                for index in 0..<count {
+                    if index > 0 && behaviour.chunkDelayMilliseconds > 0 {
+                        try await Task.sleep(for: .milliseconds(behaviour.chunkDelayMilliseconds))
+                    }
+                    try await writer.write(completion.streamEvent(index, includeUsage: includeUsage))
+                    if index == 0, let hold { await self.gates.wait(hold) }
+                    if index == 0, fault == .stallStream { try await Task.sleep(for: .seconds(3600)) }
+                    if index == count / 2, fault == .reset { throw MockReset() }
+                }
+                if includeUsage { try await writer.write(completion.usageEvent()) }
+                try await writer.write(MockCompletion.doneEvent)
+            }
+            completed = true
+            try await writer.finish(nil)
+        }
+    }
+
+    private func effectiveBehaviour(_ headers: HTTPFields) -> MockUpstreamBehaviour {
+        var behaviour = self.behaviour
+        if let value = headers[HTTPField.Name("x-mock-chunks")!].flatMap({ Int($0) }) { behaviour.chunks = max(1, value) }
+        if let value = headers[HTTPField.Name("x-mock-chunk-delay-ms")!].flatMap({ Int($0) }) { behaviour.chunkDelayMilliseconds = value }
+        if let value = headers[HTTPField.Name("x-mock-latency-ms")!].flatMap({ Int($0) }) { behaviour.latencyMilliseconds = value }
+        return behaviour
+    }
+
+    private func pickFault(_ behaviour: MockUpstreamBehaviour, headers: HTTPFields) -> MockUpstreamBehaviour.Fault? {
+        if let name = headers[HTTPField.Name("x-mock-fault")!] { return MockUpstreamBehaviour.Fault(rawValue: name) }
+        guard behaviour.failRate > 0, !behaviour.faults.isEmpty, Double.random(in: 0..<1) < behaviour.failRate else { return nil }
+        return behaviour.faults.randomElement()
+    }
+
+    static func wantsUsage(_ body: ByteBuffer) -> Bool {
+        struct Probe: Decodable {
+            struct Options: Decodable { var include_usage: Bool? }
+            var stream_options: Options?
+        }
+        let probe = try? JSONDecoder().decode(Probe.self, from: Data(body.readableBytesView))
+        return probe?.stream_options?.include_usage ?? false
+    }
+
+    static func errorResponse(status: HTTPResponse.Status, message: String, type: String) -> Response {
+        var json = JSONWriter()
+        json.append(#"{"error":{"message":"#)
+        json.appendString(message)
+        json.append(#","type":"#)
+        json.appendString(type)
+        json.append(#","param":null,"code":null}}"#)
+        return Response(status: status, headers: [.contentType: "application/json"], body: .init(byteBuffer: json.buffer))
+    }
+}
+
+/// Thrown inside a response to make Hummingbird drop the connection: an abrupt reset.
+struct MockReset: Error {}
+
+/// Prints `listening on HOST:PORT` unbuffered: scripts that start a server on port 0 wait for it.
+public func announceListening(host: String, port: Int) {
+    FileHandle.standardOutput.write(Data("listening on \(host):\(port)\n".utf8))
+}
