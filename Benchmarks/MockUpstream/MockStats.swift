@@ -59,7 +59,8 @@ public final class MockStats: Sendable {
 public final class MockGates: Sendable {
     private struct State {
         var open: Set<String> = []
-        var waiters: [String: [CheckedContinuation<Void, Never>]] = [:]
+        var nextID = 0
+        var waiters: [String: [Int: CheckedContinuation<Void, any Error>]] = [:]
     }
 
     private let state = Mutex(State())
@@ -69,19 +70,34 @@ public final class MockGates: Sendable {
     public func open(_ name: String) {
         let waiters = self.state.withLock { state in
             state.open.insert(name)
-            return state.waiters.removeValue(forKey: name) ?? []
+            return state.waiters.removeValue(forKey: name) ?? [:]
         }
-        for waiter in waiters { waiter.resume() }
+        for waiter in waiters.values { waiter.resume() }
     }
 
-    func wait(_ name: String) async {
-        await withCheckedContinuation { continuation in
-            let isOpen = self.state.withLock { state -> Bool in
-                if state.open.contains(name) { return true }
-                state.waiters[name, default: []].append(continuation)
-                return false
+    /// Returns when the gate opens; throws `CancellationError` if the task is cancelled first.
+    func wait(_ name: String) async throws {
+        let id = self.state.withLock { state -> Int in
+            state.nextID += 1
+            return state.nextID
+        }
+        try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { continuation in
+                let isOpen = self.state.withLock { state -> Bool? in
+                    if state.open.contains(name) { return true }
+                    if Task.isCancelled { return false }
+                    state.waiters[name, default: [:]][id] = continuation
+                    return nil
+                }
+                switch isOpen {
+                case true?: continuation.resume()
+                case false?: continuation.resume(throwing: CancellationError())
+                case nil: break
+                }
             }
-            if isOpen { continuation.resume() }
+        } onCancel: {
+            let waiter = self.state.withLock { $0.waiters[name]?.removeValue(forKey: id) }
+            waiter?.resume(throwing: CancellationError())
         }
     }
 }

@@ -11,6 +11,8 @@ public struct MockUpstreamBehaviour: Sendable {
         case stall
         /// Send the first event of a stream, then nothing, until the client goes away.
         case stallStream = "stall-stream"
+        /// Answer 401 quoting the key it was sent, as real providers do ("Incorrect API key...").
+        case error401Echo = "401-echo"
         /// Answer 200 with a body that is neither JSON nor an event stream.
         case malformed
     }

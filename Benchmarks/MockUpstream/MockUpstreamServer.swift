@@ -78,7 +78,11 @@ public struct MockUpstreamServer: Sendable {
             var response = Self.errorResponse(status: .tooManyRequests, message: "mock rate limit", type: "rate_limit_error")
             response.headers[HTTPField.Name("retry-after")!] = "1"
             return response
+        case .error401Echo:
+            let key = request.headers[.authorization].map { String($0.dropFirst("Bearer ".count)) } ?? ""
+            return Self.errorResponse(status: .unauthorized, message: "Incorrect API key provided: \(key).", type: "invalid_request_error")
         case .stall:
+            // Nothing is ever sent; only the client leaving (or its timeout) ends this request.
             try await request.body.consumeWithCancellationOnInboundClose { _ in
                 try await Task.sleep(for: .seconds(3600))
             }
@@ -101,10 +105,16 @@ public struct MockUpstreamServer: Sendable {
             return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: completion.completionBody()))
         }
         let includeUsage = Self.wantsUsage(body)
+        let hold = request.headers[HTTPField.Name("x-mock-hold")!]
+        var headers: HTTPFields = [.contentType: "text/event-stream", .cacheControl: "no-cache"]
+        // A held or stalled stream watches for its client leaving, which ends the connection's
+        // inbound side: say so, so that the client does not reuse the connection.
+        let watchesHangUp = hold != nil || fault == .stallStream
+        if watchesHangUp { headers[.connection] = "close" }
         return Response(
             status: .ok,
-            headers: [.contentType: "text/event-stream", .cacheControl: "no-cache"],
-            body: self.streamBody(completion, behaviour: behaviour, fault: fault, includeUsage: includeUsage, hold: request.headers[HTTPField.Name("x-mock-hold")!], request: request)
+            headers: headers,
+            body: self.streamBody(completion, behaviour: behaviour, fault: fault, includeUsage: includeUsage, hold: hold, request: watchesHangUp ? request : nil)
         )
     }
 
@@ -114,7 +124,7 @@ public struct MockUpstreamServer: Sendable {
         fault: MockUpstreamBehaviour.Fault?,
         includeUsage: Bool,
         hold: String?,
-        request: Request
+        request: Request?
     ) -> ResponseBody {
         ResponseBody { writer in
             self.stats.update {
@@ -129,19 +139,24 @@ public struct MockUpstreamServer: Sendable {
                     if completed { $0.streamsCompleted += 1 } else { $0.streamsCancelled += 1 }
                 }
             }
-            try await request.body.consumeWithCancellationOnInboundClose { _ in
+            let send: (inout any ResponseBodyWriter) async throws -> Void = { writer in
                 let count = completion.streamEventCount
                 for index in 0..<count {
                     if index > 0 && behaviour.chunkDelayMilliseconds > 0 {
                         try await Task.sleep(for: .milliseconds(behaviour.chunkDelayMilliseconds))
                     }
                     try await writer.write(completion.streamEvent(index, includeUsage: includeUsage))
-                    if index == 0, let hold { await self.gates.wait(hold) }
+                    if index == 0, let hold { try await self.gates.wait(hold) }
                     if index == 0, fault == .stallStream { try await Task.sleep(for: .seconds(3600)) }
                     if index == count / 2, fault == .reset { throw MockReset() }
                 }
                 if includeUsage { try await writer.write(completion.usageEvent()) }
                 try await writer.write(MockCompletion.doneEvent)
+            }
+            if let request {
+                try await request.body.consumeWithCancellationOnInboundClose { _ in try await send(&writer) }
+            } else {
+                try await send(&writer)
             }
             completed = true
             try await writer.finish(nil)

@@ -44,7 +44,7 @@ struct ChatCompletionsRoute: Sendable {
             let upstream: HTTPClientResponse
             do {
                 upstream = try await withRequestScope(deadline: deadline, client: client) {
-                    try await provider.send(call, logger: logger)
+                    try await provider.sendRetryingStaleConnection(call, logger: logger)
                 }
             } catch is CancellationError {
                 throw CancellationError()

@@ -25,6 +25,9 @@ final class UpstreamHTTPClient: Service, Sendable {
             idleTimeout: .seconds(60),
             concurrentHTTP1ConnectionsPerHostSoftLimit: 4096
         )
+        // A refused connection fails the request at once (502) instead of being retried until
+        // the request deadline (504); retrying, on another account, is the gateway's decision.
+        configuration.connectionPool.retryConnectionEstablishment = false
         self.client = HTTPClient(eventLoopGroupProvider: .shared(eventLoopGroup), configuration: configuration)
     }
 

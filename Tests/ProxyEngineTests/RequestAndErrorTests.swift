@@ -1,0 +1,156 @@
+import FoundationEssentials
+import NIOCore
+import Testing
+
+@testable import ProxyEngine
+
+@Suite struct ChatCompletionRequestSummaryTests {
+    func summary(_ json: String) throws(GatewayError) -> ChatCompletionRequestSummary {
+        try ChatCompletionRequestSummary(body: ByteBuffer(string: json))
+    }
+
+    @Test func readsModelAndStream() throws {
+        let plain = try self.summary(#"{"model":"gpt-4o","messages":[{"role":"user","content":"hi"}]}"#)
+        #expect(plain == .init(model: "gpt-4o", stream: false))
+        let streamed = try self.summary(#"{"messages":[{"role":"user","content":[{"type":"text","text":"x"}]}],"stream":true,"model":"m"}"#)
+        #expect(streamed.stream)
+    }
+
+    @Test(arguments: [
+        (#"{"model":"gpt-4o","messages":["#, "not valid JSON"),
+        ("", "not valid JSON"),
+        (#"{"messages":[{"role":"user","content":"hi"}]}"#, "'model' is required"),
+        (#"{"model":"","messages":[{"role":"user","content":"hi"}]}"#, "'model' is required"),
+        (#"{"model":"m"}"#, "'messages' is required"),
+        (#"{"model":"m","messages":[]}"#, "at least one message"),
+        (#"{"model":42,"messages":[{"role":"user"}]}"#, "'model' has the wrong type"),
+        (#"{"model":"m","messages":{"role":"user"}}"#, "'messages' has the wrong type"),
+        (#"{"model":"m","stream":"yes","messages":[{"role":"user"}]}"#, "'stream' has the wrong type"),
+    ])
+    func malformedRequestsAre400NamingTheField(json: String, expected: String) {
+        do {
+            _ = try self.summary(json)
+            Issue.record("accepted \(json)")
+        } catch {
+            #expect(error.status == 400)
+            #expect(error.message.contains(expected), "\(error.message)")
+        }
+    }
+}
+
+extension ChatCompletionRequestSummary {
+    init(model: String, stream: Bool) {
+        self = try! ChatCompletionRequestSummary(body: ByteBuffer(string: #"{"model":"\#(model)","stream":\#(stream),"messages":[{}]}"#))
+    }
+}
+
+@Suite struct JSONModelRewriterTests {
+    @Test func replacesOnlyTheTopLevelModel() throws {
+        let body = #"{ "messages":[{"role":"user","content":"the \"model\": x","model":"inner"}], "temperature":0.7 , "model" : "gpt-4o" ,"n":1}"#
+        let rewritten = try #require(JSONModelRewriter.rewritingModel(in: ByteBuffer(string: body), to: "deepseek-chat"))
+        #expect(
+            String(buffer: rewritten)
+                == #"{ "messages":[{"role":"user","content":"the \"model\": x","model":"inner"}], "temperature":0.7 , "model" : "deepseek-chat" ,"n":1}"#
+        )
+    }
+
+    @Test func escapesTheNewName() throws {
+        let rewritten = try #require(JSONModelRewriter.rewritingModel(in: ByteBuffer(string: #"{"model":"a"}"#), to: #"we"ird"#))
+        #expect(String(buffer: rewritten) == #"{"model":"we\"ird"}"#)
+    }
+
+    @Test func noTopLevelModelGivesNil() {
+        #expect(JSONModelRewriter.rewritingModel(in: ByteBuffer(string: #"{"x":{"model":"a"}}"#), to: "b") == nil)
+    }
+}
+
+@Suite struct GatewayErrorTests {
+    @Test(arguments: [
+        (GatewayError.badRequest("x"), 400), (.unauthorized("x"), 401), (.quotaExhausted("x"), 402), (.forbidden("x"), 403),
+        (.unknownModel("m"), 404), (.queueTimeout("x"), 408), (.payloadTooLarge(limit: 1), 413),
+        (.rateLimited("x", retryAfterSeconds: 1), 429), (.upstreamFailed("x"), 502), (.noHealthyAccount("x"), 503),
+        (.upstreamTimeout(seconds: 1), 504),
+    ])
+    func statusTableMatchesTheContract(error: GatewayError, status: Int) {
+        #expect(error.status == status)
+    }
+
+    @Test func openAIErrorBodyIsValidJSONInTheOpenAIShape() throws {
+        let body = APIFormat.openAI.errorBody(.badRequest("bad \"quote\"\nand newline"))
+        let json = try #require(try JSONSerializationLite.object(body))
+        let error = try #require(json["error"] as? [String: Any])
+        #expect(error["message"] as? String == "bad \"quote\"\nand newline")
+        #expect(error["type"] as? String == "invalid_request_error")
+        #expect(error["code"] as? String == "invalid_request")
+    }
+
+    @Test func anthropicErrorBodyIsInTheAnthropicShape() throws {
+        let json = try #require(try JSONSerializationLite.object(APIFormat.anthropic.errorBody(.rateLimited("slow down", retryAfterSeconds: 2))))
+        #expect(json["type"] as? String == "error")
+        let error = try #require(json["error"] as? [String: Any])
+        #expect(error["type"] as? String == "rate_limit_error")
+        #expect(error["message"] as? String == "slow down")
+    }
+
+    @Test func streamErrorEventsAreWholeEvents() {
+        let openAI = String(buffer: APIFormat.openAI.streamErrorEvent(.upstreamFailed("gone")))
+        #expect(openAI.hasPrefix("data: {\"error\":"))
+        #expect(openAI.hasSuffix("}\n\n"))
+        let anthropic = String(buffer: APIFormat.anthropic.streamErrorEvent(.upstreamFailed("gone")))
+        #expect(anthropic.hasPrefix("event: error\ndata: {\"type\":\"error\""))
+    }
+}
+
+@Suite struct SecretScrubberTests {
+    @Test func removesEveryOccurrenceOfEveryKey() {
+        let scrubber = SecretScrubber(secrets: ["sk-live-123456789", "sk-live-123456789-long", "short"])
+        let scrubbed = scrubber.scrub("Incorrect API key provided: sk-live-123456789-long. Also sk-live-123456789 and short.")
+        #expect(scrubbed == "Incorrect API key provided: [redacted]. Also [redacted] and short.")
+    }
+}
+
+/// Decodes JSON into Foundation-free dictionaries for assertions.
+enum JSONSerializationLite {
+    static func object(_ buffer: ByteBuffer) throws -> [String: Any]? {
+        let value = try JSONDecoder().decode(AnyJSON.self, from: Data(buffer.readableBytesView))
+        return value.value as? [String: Any]
+    }
+}
+
+struct AnyJSON: Decodable {
+    let value: Any
+
+    init(from decoder: any Decoder) throws {
+        if var array = try? decoder.unkeyedContainer() {
+            var values: [Any] = []
+            while !array.isAtEnd { values.append(try array.decode(AnyJSON.self).value) }
+            self.value = values
+        } else if let object = try? decoder.container(keyedBy: AnyKey.self) {
+            var values: [String: Any] = [:]
+            for key in object.allKeys { values[key.stringValue] = try object.decode(AnyJSON.self, forKey: key).value }
+            self.value = values
+        } else {
+            let single = try decoder.singleValueContainer()
+            if single.decodeNil() {
+                self.value = NSNullLite()
+            } else if let bool = try? single.decode(Bool.self) {
+                self.value = bool
+            } else if let int = try? single.decode(Int.self) {
+                self.value = int
+            } else if let double = try? single.decode(Double.self) {
+                self.value = double
+            } else {
+                self.value = try single.decode(String.self)
+            }
+        }
+    }
+
+    struct AnyKey: CodingKey {
+        var stringValue: String
+        var intValue: Int? { nil }
+        init(stringValue: String) { self.stringValue = stringValue }
+        init?(intValue: Int) { nil }
+    }
+}
+
+struct NSNullLite {}

@@ -1,0 +1,135 @@
+import AsyncHTTPClient
+import Hummingbird
+import Logging
+import MockUpstream
+import NIOCore
+import NIOHTTP1
+import ProxyEngine
+import ServiceLifecycle
+import Testing
+
+@testable import ProxyServer
+
+/// A mock upstream and a gateway in front of it, each on an ephemeral loopback port, for as
+/// long as `body` runs; both are shut down gracefully afterwards.
+struct LiveHarness: Sendable {
+    let gatewayPort: Int
+    let mockPort: Int
+    let mock: MockUpstreamServer
+    let client: HTTPClient
+
+    static let upstreamKey = "sk-upstream-secret-0123456789"
+
+    var baseURL: String { "http://127.0.0.1:\(self.gatewayPort)" }
+
+    /// A config routing `gpt-*` to the mock as an `openai` provider, and `gpt-4o` aliased.
+    static func config(mockPort: Int) -> GatewayConfig {
+        var config = GatewayConfig()
+        var provider = ProviderConfig(name: "mock-upstream", kind: .openai, baseURL: "http://127.0.0.1:\(mockPort)", models: ["gpt-*"])
+        provider.aliases = ["gpt-4o": "gpt-4o-mini"]
+        provider.accounts = [AccountConfig(name: "acct-1", apiKey: Self.upstreamKey)]
+        provider.timeoutSeconds = 2
+        config.providers = [provider]
+        config.server.maxBodyBytes = 64 * 1024
+        return config
+    }
+
+    static func run(
+        behaviour: MockUpstreamBehaviour = .init(),
+        configure: @Sendable (inout GatewayConfig) -> Void = { _ in },
+        _ body: @Sendable (LiveHarness) async throws -> Void
+    ) async throws {
+        var logger = Logger(label: "test")
+        logger.logLevel = .critical
+        let mock = MockUpstreamServer(behaviour: behaviour)
+        let (mockPorts, mockPortSink) = AsyncStream<Int>.makeStream()
+        let mockApp = mock.application(port: 0, logger: logger) { mockPortSink.yield($0) }
+        let mockGroup = ServiceGroup(configuration: .init(services: [mockApp], logger: logger))
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await mockGroup.run() }
+            var ports = mockPorts.makeAsyncIterator()
+            let mockPort = await ports.next()!
+            var config = Self.config(mockPort: mockPort)
+            configure(&config)
+            try config.validate()
+            let gateway = Gateway(config: config)
+            let (gatewayPorts, gatewayPortSink) = AsyncStream<Int>.makeStream()
+            let app = GatewayApplication.build(gateway: gateway, host: "127.0.0.1", port: 0, logger: logger, accessLog: false) {
+                gatewayPortSink.yield($0.localAddress?.port ?? 0)
+            }
+            let gatewayGroup = ServiceGroup(configuration: .init(services: [app], logger: logger))
+            group.addTask { try await gatewayGroup.run() }
+            var gatewayPortIterator = gatewayPorts.makeAsyncIterator()
+            let gatewayPort = await gatewayPortIterator.next()!
+            let harness = LiveHarness(gatewayPort: gatewayPort, mockPort: mockPort, mock: mock, client: HTTPClient.shared)
+            do {
+                try await body(harness)
+            } catch {
+                await gatewayGroup.triggerGracefulShutdown()
+                await mockGroup.triggerGracefulShutdown()
+                throw error
+            }
+            await gatewayGroup.triggerGracefulShutdown()
+            await mockGroup.triggerGracefulShutdown()
+            try await group.waitForAll()
+        }
+    }
+
+    func chatRequest(
+        _ json: String,
+        path: String = "/v1/chat/completions",
+        headers: [(String, String)] = []
+    ) -> HTTPClientRequest {
+        var request = HTTPClientRequest(url: self.baseURL + path)
+        request.method = .POST
+        request.headers.add(name: "content-type", value: "application/json")
+        for (name, value) in headers { request.headers.add(name: name, value: value) }
+        request.body = .bytes(ByteBuffer(string: json))
+        return request
+    }
+
+    func send(_ request: HTTPClientRequest) async throws -> (status: Int, headers: HTTPHeaders, body: String) {
+        let response = try await self.client.execute(request, timeout: .seconds(30))
+        let body = try await response.body.collect(upTo: 16 * 1024 * 1024)
+        return (Int(response.status.code), response.headers, String(buffer: body))
+    }
+
+    static func body(model: String = "gpt-4o-mini", stream: Bool = false) -> String {
+        #"{"model":"\#(model)","stream":\#(stream),"messages":[{"role":"user","content":"hello"}]}"#
+    }
+
+    /// The text a streamed answer of `chunks` pieces reassembles to.
+    static func expectedText(chunks: Int) -> String { MockCompletion(id: "", model: "", created: 0, chunks: chunks).text }
+}
+
+/// Reassembles the `content` deltas of an OpenAI stream and checks it is well-formed.
+struct OpenAIStreamTranscript {
+    var text = ""
+    var sawDone = false
+    var errors: [String] = []
+    var events = 0
+
+    init(_ body: String) throws {
+        var framer = SSEFramer()
+        try framer.append(ByteBuffer(string: body))
+        while let raw = framer.nextEvent() {
+            let event = SSEEvent(parsing: raw)
+            guard event.hasData else { continue }
+            self.events += 1
+            if event.data == "[DONE]" {
+                self.sawDone = true
+                continue
+            }
+            let object = try #require(try JSONTestObject.parse(event.data))
+            if let error = object["error"] as? [String: Any] {
+                self.errors.append(error["code"] as? String ?? "?")
+                continue
+            }
+            let choices = object["choices"] as? [[String: Any]] ?? []
+            if let delta = choices.first?["delta"] as? [String: Any], let content = delta["content"] as? String {
+                self.text += content
+            }
+        }
+        #expect(framer.unfinishedBytes == 0, "the stream ended mid-event")
+    }
+}
