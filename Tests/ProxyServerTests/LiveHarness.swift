@@ -17,6 +17,8 @@ struct LiveHarness: Sendable {
     let mockPort: Int
     let mock: MockUpstreamServer
     let client: HTTPClient
+    /// Starts the gateway's graceful shutdown, as SIGTERM does.
+    let shutDownGateway: @Sendable () async -> Void
 
     static let upstreamKey = "sk-upstream-secret-0123456789"
 
@@ -61,7 +63,13 @@ struct LiveHarness: Sendable {
             group.addTask { try await gatewayGroup.run() }
             var gatewayPortIterator = gatewayPorts.makeAsyncIterator()
             let gatewayPort = await gatewayPortIterator.next()!
-            let harness = LiveHarness(gatewayPort: gatewayPort, mockPort: mockPort, mock: mock, client: HTTPClient.shared)
+            let harness = LiveHarness(
+                gatewayPort: gatewayPort,
+                mockPort: mockPort,
+                mock: mock,
+                client: HTTPClient.shared,
+                shutDownGateway: { await gatewayGroup.triggerGracefulShutdown() }
+            )
             do {
                 try await body(harness)
             } catch {

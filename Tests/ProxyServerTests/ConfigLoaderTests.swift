@@ -1,0 +1,170 @@
+import Foundation
+import ProxyEngine
+import Testing
+
+@testable import ProxyServer
+
+@Suite struct ConfigLoaderTests {
+    /// The contract's full example, every key.
+    static let contractExample = """
+        [server]
+        host = "127.0.0.1"
+        port = 8080
+        metrics_port = 9090
+        max_body_bytes = 10485760
+        shutdown_grace_seconds = 30
+
+        [auth]
+        jwt_secret = "${PROXY_JWT_SECRET}"
+        token_ttl_seconds = 3600
+        login_cache_seconds = 60
+        admin_key = "${PROXY_ADMIN_KEY}"
+
+        [[auth.users]]
+        username = "alice"
+        password_hash = "hash"
+        tier = "pro"
+        disabled = false
+
+        [quota]
+        timezone = "UTC"
+        flush_every_requests = 100
+        flush_interval_seconds = 5
+
+        [quota.tiers.basic]
+        monthly_requests = 500
+        monthly_tokens = 0
+        requests_per_minute = 0
+        tokens_per_minute = 0
+        [quota.tiers.pro]
+        monthly_requests = 1000
+        [quota.tiers.premium]
+        monthly_requests = 1500
+
+        [limits]
+        per_token_concurrency = 1
+
+        [storage]
+        url = "sqlite:data/proxy.sqlite"
+
+        [[providers]]
+        name = "deepseek"
+        kind = "openai"
+        base_url = "https://api.deepseek.com"
+        models = ["deepseek-*"]
+        aliases = { "gpt-4o" = "deepseek-chat" }
+        strategy = "health_weighted"
+        timeout_seconds = 20
+        connect_timeout_seconds = 5
+        requests_per_second = 2
+        queue_capacity = 20
+        queue_timeout_seconds = 5
+        max_retries = 2
+
+        [[providers.accounts]]
+        name = "ds-1"
+        api_key = "${DEEPSEEK_API_KEY}"
+        weight = 1
+
+        [[providers]]
+        name = "claude"
+        kind = "anthropic"
+        base_url = "https://api.anthropic.com"
+        models = ["claude-*"]
+
+        [providers.oauth]
+        authorize_url = "https://claude.ai/oauth/authorize"
+        token_url = "https://console.anthropic.com/v1/oauth/token"
+        client_id = "abc"
+        redirect_uri = "https://example.invalid/cb"
+        scopes = ["org:create_api_key", "user:profile", "user:inference"]
+
+        [[providers.accounts]]
+        name = "cc-1"
+        kind = "oauth"
+        refresh_token = "${CC_REFRESH_TOKEN}"
+        access_token = ""
+        expires_at = 0
+        """
+
+    static let environment = [
+        "PROXY_JWT_SECRET": "jwt-secret", "PROXY_ADMIN_KEY": "admin", "DEEPSEEK_API_KEY": "sk-ds", "CC_REFRESH_TOKEN": "rt",
+    ]
+
+    func loadError(_ text: String, environment: [String: String] = Self.environment) -> ConfigError? {
+        do {
+            _ = try ConfigLoader.parse(text, environment: environment)
+            return nil
+        } catch {
+            return error
+        }
+    }
+
+    @Test func theContractExampleLoadsWithEveryKey() throws {
+        let config = try ConfigLoader.parse(Self.contractExample, environment: Self.environment)
+        #expect(config.auth.jwtSecret == "jwt-secret")
+        #expect(config.auth.users.first?.tier == "pro")
+        #expect(config.quota.tiers["pro"]?.monthlyRequests == 1000)
+        #expect(config.providers[0].aliases == ["gpt-4o": "deepseek-chat"])
+        #expect(config.providers[0].accounts[0].apiKey == "sk-ds")
+        #expect(config.providers[0].requestsPerSecond == 2)
+        #expect(config.providers[1].accounts[0].kind == .oauth)
+        #expect(config.providers[1].oauth?.clientID == "abc")
+    }
+
+    @Test func theRootConfigLoadsAndNeedsNoKey() throws {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let config = try ConfigLoader.load(path: root.appendingPathComponent("config.toml").path, environment: [:])
+        #expect(config.providers.allSatisfy { $0.kind == .mock })
+    }
+
+    @Test(arguments: [
+        ("[server]\nprot = 8080", "server.prot", "unknown key"),
+        ("[[providers]]\nname = \"m\"\nkind = \"mock\"\nmodels = [\"*\"]\ncolour = 1", "providers[0].colour", "unknown key"),
+        ("[nonsense]\na = 1", "nonsense", "unknown key"),
+        ("[server]\nport = \"eighty\"", "server.port", "must be an integer"),
+        ("[[providers]]\nname = \"m\"\nkind = \"smtp\"", "providers[0].kind", "must be one of"),
+        ("[[providers]]\nname = \"m\"\nkind = \"mock\"\nmodels = [\"*\"]\n[providers.mock]\nchunks = 0", "providers[0].mock.chunks", "greater than 0"),
+        ("[auth]\njwt_secret = \"${NOT_SET_ANYWHERE}\"", "auth.jwt_secret", "NOT_SET_ANYWHERE"),
+    ])
+    func errorsNameTheKey(text: String, key: String, message: String) throws {
+        let error = try #require(self.loadError(text))
+        #expect(error.key == key)
+        #expect(error.description.contains(message), "\(error)")
+    }
+
+    @Test func syntaxErrorsGiveTheLine() throws {
+        let error = try #require(self.loadError("[server]\nport = = 1"))
+        #expect(error.description.contains("line 2"), "\(error)")
+    }
+
+    @Test func theFileIsNamedInErrors() throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("bad-\(UUID()).toml").path
+        try "[server]\nprot = 1\n".write(toFile: path, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        #expect(throws: ConfigError.self) { try ConfigLoader.load(path: path, environment: [:]) }
+        do {
+            _ = try ConfigLoader.load(path: path, environment: [:])
+        } catch {
+            #expect(error.description.hasPrefix(path))
+        }
+    }
+
+    @Test func environmentVariablesAreSubstitutedInsideStrings() throws {
+        let text = "[[providers]]\nname = \"o\"\nkind = \"openai\"\nbase_url = \"http://${HOST}:11434/v1\"\nmodels = [\"*\"]\n[[providers.accounts]]\nname = \"a\"\napi_key = \"k-${SUFFIX}\""
+        let config = try ConfigLoader.parse(text, environment: ["HOST": "127.0.0.1", "SUFFIX": "xyz"])
+        #expect(config.providers[0].baseURL == "http://127.0.0.1:11434/v1")
+        #expect(config.providers[0].accounts[0].apiKey == "k-xyz")
+    }
+
+    @Test(arguments: [
+        ("https://api.deepseek.com", "https://api.deepseek.com/v1"),
+        ("https://api.openai.com/v1/", "https://api.openai.com/v1"),
+        ("http://127.0.0.1:11434/v1", "http://127.0.0.1:11434/v1"),
+        ("https://open.bigmodel.cn/api/paas/v4", "https://open.bigmodel.cn/api/paas/v4"),
+        ("https://generativelanguage.googleapis.com/v1beta/openai", "https://generativelanguage.googleapis.com/v1beta/openai"),
+    ])
+    func apiRootsOfKnownProviders(baseURL: String, root: String) {
+        #expect(OpenAIUpstream.apiRoot(baseURL: baseURL) == root)
+    }
+}
