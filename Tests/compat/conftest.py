@@ -1,0 +1,114 @@
+"""Starts proxy-mock and proxy-server (real processes, ephemeral loopback ports) for the SDK suites."""
+
+import os
+import re
+import signal
+import subprocess
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+BIN_DIR = Path(os.environ.get("PROXY_BIN_DIR", ROOT / ".build" / "debug"))
+UPSTREAM_KEY = "sk-upstream-compat-0123456789"
+
+# Loopback traffic must never go through a proxy set in the environment.
+os.environ["NO_PROXY"] = os.environ["no_proxy"] = "127.0.0.1,localhost"
+
+
+def start(args: list[str], log: Path) -> tuple[subprocess.Popen, int]:
+    """Starts a server binary and returns it with the port it printed ("listening on HOST:PORT")."""
+    out = open(log, "w+")
+    process = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=out, text=True)
+    for line in process.stdout:
+        out.write(line)
+        match = re.match(r"listening on [^:]+:(\d+)", line)
+        if match:
+            return process, int(match.group(1))
+    raise RuntimeError(f"{args[0]} exited before listening; see {log}")
+
+
+def stop(process: subprocess.Popen) -> int:
+    process.send_signal(signal.SIGTERM)
+    return process.wait(timeout=60)
+
+
+@dataclass
+class Gateway:
+    url: str
+    process: subprocess.Popen
+    mock_url: str
+
+
+def gateway_config(mock_port: int) -> str:
+    return f"""
+[server]
+metrics_port = 0
+shutdown_grace_seconds = 20
+
+[logging]
+level = "warning"
+
+[[providers]]
+name = "mock-upstream"
+kind = "openai"
+base_url = "http://127.0.0.1:{mock_port}"
+models = ["gpt-*"]
+aliases = {{ "gpt-4o" = "gpt-4o-mini" }}
+timeout_seconds = 30
+
+[[providers.accounts]]
+name = "acct-1"
+api_key = "{UPSTREAM_KEY}"
+
+[[providers]]
+name = "slow-upstream"
+kind = "openai"
+base_url = "http://127.0.0.1:{mock_port}"
+models = ["slow-*"]
+timeout_seconds = 1
+
+[[providers.accounts]]
+name = "acct-slow"
+api_key = "{UPSTREAM_KEY}"
+
+[[providers]]
+name = "in-process"
+kind = "mock"
+models = ["mock-*"]
+"""
+
+
+@pytest.fixture(scope="session")
+def mock_upstream(tmp_path_factory):
+    logs = tmp_path_factory.mktemp("logs")
+    process, port = start([str(BIN_DIR / "proxy-mock"), "--port", "0"], logs / "mock.log")
+    yield port
+    stop(process)
+
+
+def launch_gateway(mock_port: int, directory: Path) -> Gateway:
+    config = directory / "gateway.toml"
+    config.write_text(gateway_config(mock_port))
+    process, port = start(
+        [str(BIN_DIR / "proxy-server"), "serve", "--config", str(config), "--port", "0"], directory / "gateway.log"
+    )
+    return Gateway(url=f"http://127.0.0.1:{port}", process=process, mock_url=f"http://127.0.0.1:{mock_port}")
+
+
+@pytest.fixture(scope="session")
+def gateway(mock_upstream, tmp_path_factory):
+    gw = launch_gateway(mock_upstream, tmp_path_factory.mktemp("gateway"))
+    yield gw
+    assert stop(gw.process) == 0
+
+
+@pytest.fixture
+def fresh_gateway(mock_upstream, tmp_path):
+    """A gateway of the test's own, for tests that stop it."""
+    gw = launch_gateway(mock_upstream, tmp_path)
+    yield gw
+    if gw.process.poll() is None:
+        stop(gw.process)

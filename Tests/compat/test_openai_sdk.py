@@ -1,0 +1,139 @@
+"""The official openai SDK against the gateway: parsed objects and typed exceptions."""
+
+import signal
+
+import openai
+import pytest
+from conftest import UPSTREAM_KEY
+
+
+def expected_text(chunks: int = 8) -> str:
+    return "".join(f"tok{i} " for i in range(chunks))
+
+
+def client(gateway, **kwargs) -> openai.OpenAI:
+    return openai.OpenAI(base_url=f"{gateway.url}/v1", api_key="client-key", max_retries=0, **kwargs)
+
+
+MESSAGES = [{"role": "user", "content": "Say hello"}]
+
+
+def test_create_without_stream(gateway):
+    completion = client(gateway).chat.completions.create(model="gpt-4o-mini", messages=MESSAGES)
+    assert completion.object == "chat.completion"
+    assert completion.choices[0].message.role == "assistant"
+    assert completion.choices[0].message.content == expected_text()
+    assert completion.choices[0].finish_reason == "stop"
+    assert completion.usage.completion_tokens == 8
+    assert completion.usage.total_tokens == completion.usage.prompt_tokens + 8
+
+
+def test_create_with_stream(gateway):
+    stream = client(gateway).chat.completions.create(
+        model="gpt-4o-mini", messages=MESSAGES, stream=True, extra_headers={"x-mock-chunks": "25"}
+    )
+    chunks = list(stream)
+    text = "".join(c.choices[0].delta.content or "" for c in chunks if c.choices)
+    assert text == expected_text(25)
+    assert chunks[-1].choices[0].finish_reason == "stop"
+
+
+def test_stream_with_usage_requested_by_the_client(gateway):
+    stream = client(gateway).chat.completions.create(
+        model="gpt-4o-mini", messages=MESSAGES, stream=True, stream_options={"include_usage": True}
+    )
+    chunks = list(stream)
+    assert chunks[-1].usage is not None and chunks[-1].usage.completion_tokens == 8
+
+
+def test_alias_reaches_its_target(gateway):
+    completion = client(gateway).chat.completions.create(model="gpt-4o", messages=MESSAGES)
+    assert completion.model == "gpt-4o-mini"
+
+
+def test_in_process_mock_provider(gateway):
+    completion = client(gateway).chat.completions.create(model="mock-small", messages=MESSAGES)
+    assert completion.choices[0].message.content.startswith("tok0 ")
+    streamed = "".join(
+        c.choices[0].delta.content or ""
+        for c in client(gateway).chat.completions.create(model="mock-small", messages=MESSAGES, stream=True)
+        if c.choices
+    )
+    assert streamed == completion.choices[0].message.content
+
+
+def test_models_list(gateway):
+    ids = [m.id for m in client(gateway).models.list()]
+    assert "gpt-4o" in ids
+
+
+def test_unknown_model_is_not_found(gateway):
+    with pytest.raises(openai.NotFoundError) as caught:
+        client(gateway).chat.completions.create(model="llama-3", messages=MESSAGES)
+    assert caught.value.code == "model_not_found"
+
+
+def test_empty_messages_is_bad_request(gateway):
+    with pytest.raises(openai.BadRequestError) as caught:
+        client(gateway).chat.completions.create(model="gpt-4o-mini", messages=[])
+    assert "messages" in caught.value.message
+
+
+@pytest.mark.parametrize(
+    "fault, exception, status",
+    [
+        ("500", openai.InternalServerError, 500),
+        ("429", openai.RateLimitError, 429),
+        ("401-echo", openai.AuthenticationError, 401),
+        ("malformed", openai.APIStatusError, 502),
+    ],
+)
+def test_upstream_errors_surface_as_typed_exceptions(gateway, fault, exception, status):
+    with pytest.raises(exception) as caught:
+        client(gateway).chat.completions.create(
+            model="gpt-4o-mini", messages=MESSAGES, extra_headers={"x-mock-fault": fault}
+        )
+    assert caught.value.status_code == status
+    assert UPSTREAM_KEY not in str(caught.value.body)
+    assert UPSTREAM_KEY not in caught.value.response.text
+
+
+def test_upstream_timeout_is_504(gateway):
+    with pytest.raises(openai.APIStatusError) as caught:
+        client(gateway).chat.completions.create(
+            model="slow-model", messages=MESSAGES, extra_headers={"x-mock-fault": "stall"}
+        )
+    assert caught.value.status_code == 504
+
+
+def test_a_stream_that_breaks_raises_api_error(gateway):
+    stream = client(gateway).chat.completions.create(
+        model="gpt-4o-mini", messages=MESSAGES, stream=True, extra_headers={"x-mock-fault": "reset"}
+    )
+    received = []
+    with pytest.raises(openai.APIError) as caught:
+        for chunk in stream:
+            received.append(chunk)
+    assert received, "events before the failure reach the client"
+    assert "upstream" in caught.value.message
+
+
+def test_request_id_header(gateway):
+    raw = client(gateway).chat.completions.with_raw_response.create(model="gpt-4o-mini", messages=MESSAGES)
+    assert raw.headers["x-request-id"].startswith("req_")
+
+
+def test_sigterm_lets_an_in_flight_stream_finish_then_exits_zero(fresh_gateway):
+    stream = client(fresh_gateway).chat.completions.create(
+        model="gpt-4o-mini",
+        messages=MESSAGES,
+        stream=True,
+        extra_headers={"x-mock-chunks": "30", "x-mock-chunk-delay-ms": "40"},
+    )
+    iterator = iter(stream)
+    first = next(iterator)
+    fresh_gateway.process.send_signal(signal.SIGTERM)
+    rest = list(iterator)
+    text = "".join(c.choices[0].delta.content or "" for c in [first, *rest] if c.choices)
+    assert text == expected_text(30)
+    assert fresh_gateway.process.wait(timeout=30) == 0
