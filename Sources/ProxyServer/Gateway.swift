@@ -14,6 +14,7 @@ struct Gateway: Sendable {
     /// One pooled client per HTTP provider; each is a `Service` of the application.
     let httpClients: [UpstreamHTTPClient]
     let clientConnections = ClientConnections()
+    let metrics: GatewayMetrics
 
     init(config: GatewayConfig, eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton) {
         self.config = config
@@ -32,6 +33,7 @@ struct Gateway: Sendable {
         }
         self.providers = providers
         self.httpClients = clients
+        self.metrics = GatewayMetrics(providers: config.providers.map { ($0.name, $0.accounts.map(\.name)) })
     }
 
     /// The request body, bounded by `server.max_body_bytes` (413 past it).

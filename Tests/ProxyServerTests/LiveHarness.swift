@@ -33,6 +33,7 @@ struct LiveHarness: Sendable {
         provider.timeoutSeconds = 2
         config.providers = [provider]
         config.server.maxBodyBytes = 64 * 1024
+        config.server.metricsPort = 0
         return config
     }
 

@@ -11,10 +11,14 @@ import ProxyEngine
 /// an aliased model name; the answer comes back as received.
 struct ChatCompletionsRoute: Sendable {
     let gateway: Gateway
+    /// The path this instance serves, the `route` label of its metrics.
+    let route: String
     let format = APIFormat.openAI
 
     func handle(_ request: Request, context: GatewayRequestContext) async throws -> Response {
+        let started = ContinuousClock.now
         var request = request
+        var outcome = RequestOutcome(route: self.route, started: started, metrics: self.gateway.metrics)
         do {
             let body = try await self.gateway.collectBody(of: &request)
             let summary = try ChatCompletionRequestSummary(body: body)
@@ -30,6 +34,8 @@ struct ChatCompletionsRoute: Sendable {
             }
             let provider = self.gateway.providers[route.provider]
             let providerConfig = self.gateway.config.providers[route.provider]
+            outcome.model = summary.model
+            outcome.provider = provider.name
             var logger = context.logger
             logger[metadataKey: "model"] = .string(summary.model)
             logger[metadataKey: "provider"] = .string(provider.name)
@@ -42,15 +48,21 @@ struct ChatCompletionsRoute: Sendable {
             )
             let client = self.gateway.clientConnections.connection(for: context.channel)
             let upstream: HTTPClientResponse
+            let sent = ContinuousClock.now
             do {
                 upstream = try await withRequestScope(deadline: deadline, client: client) {
-                    try await provider.sendRetryingStaleConnection(call, logger: logger)
+                    try await provider.sendRetryingStaleConnection(call, logger: logger) {
+                        self.gateway.metrics.upstreamRetried(provider: provider.name)
+                    }
                 }
             } catch is CancellationError {
                 throw CancellationError()
+            } catch is ClientHungUp {
+                throw ClientHungUp()
             } catch {
                 throw UpstreamFailure.classify(error, timeoutSeconds: providerConfig.timeoutSeconds, logger: logger)
             }
+            self.gateway.metrics.upstreamFirstByte(provider: provider.name, after: sent.duration(to: .now))
             let relay = UpstreamRelay(
                 response: upstream,
                 deadline: deadline,
@@ -61,14 +73,24 @@ struct ChatCompletionsRoute: Sendable {
                 logger: logger
             )
             if upstream.status.code >= 400 {
-                return try await relay.errorResponse()
+                let response = try await relay.errorResponse()
+                outcome.finish(status: response.status.code)
+                return response
             }
             if summary.stream {
-                return try await relay.streamingResponse()
+                return try await relay.streamingResponse(outcome: outcome)
             }
-            return try await relay.completeResponse()
+            let response = try await relay.completeResponse(outcome: &outcome)
+            outcome.finish(status: response.status.code)
+            return response
         } catch let error as GatewayError {
+            if error.status < 500 { self.gateway.metrics.rejected(reason: error.openAICode) }
+            outcome.finish(status: error.status)
             return .error(error, format: self.format)
+        } catch is ClientHungUp {
+            // Nobody is left to read an answer; 499 is the de facto "client closed request".
+            outcome.finish(status: 499)
+            return Response(status: .init(code: 499))
         }
     }
 }

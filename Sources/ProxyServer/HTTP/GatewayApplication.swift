@@ -17,9 +17,12 @@ enum GatewayApplication {
     ) -> some ApplicationProtocol {
         let router = Router(context: GatewayRequestContext.self)
         router.add(middleware: RequestIDMiddleware(accessLog: accessLog))
-        let chat = ChatCompletionsRoute(gateway: gateway)
-        router.post("/v1/chat/completions", use: chat.handle)
-        router.post("/chat/completions", use: chat.handle)
+        for path in ["/v1/chat/completions", "/chat/completions"] {
+            router.post(RouterPath(path), use: ChatCompletionsRoute(gateway: gateway, route: path).handle)
+        }
+        if gateway.config.server.metricsPort == 0 {
+            router.get("/metrics") { _, _ in MetricsEndpoint.response(gateway.metrics) }
+        }
         let models = ModelsRoute(gateway: gateway)
         router.get("/v1/models", use: models.handle)
         router.get("/models", use: models.handle)
@@ -35,7 +38,7 @@ enum GatewayApplication {
             router: router,
             server: .http1(configuration: .init(additionalChannelHandlers: [gateway.clientConnections.makeHandler()])),
             configuration: .init(address: .hostname(host, port: port), serverName: nil),
-            services: gateway.httpClients,
+            services: gateway.httpClients + (gateway.config.server.metricsPort == 0 ? [] : [MetricsEndpoint.application(gateway: gateway, host: host, logger: logger)]),
             onServerRunning: onServerRunning,
             logger: logger
         )

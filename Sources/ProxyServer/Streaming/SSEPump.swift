@@ -17,10 +17,17 @@ struct SSEPump {
     let timeoutSeconds: Double
     let format: APIFormat
     let logger: Logger
+    let outcome: RequestOutcome
 
     func responseBody() -> ResponseBody {
         ResponseBody { writer in
+            var outcome = self.outcome
             var failure: GatewayError?
+            self.outcome.metrics.streamStarted()
+            defer {
+                self.outcome.metrics.streamEnded()
+                outcome.finish(status: failure?.status ?? 200)
+            }
             do {
                 failure = try await withRequestScope(deadline: self.deadline, client: self.client) { () async throws -> GatewayError? in
                     var events = SSEEventBatches(self.upstream).makeAsyncIterator()
@@ -34,6 +41,7 @@ struct SSEPump {
                             return UpstreamFailure.classify(error, timeoutSeconds: self.timeoutSeconds, logger: self.logger)
                         }
                         guard let batch else { return nil }
+                        if let usage = TokenUsage.lastReported(in: batch) { outcome.usage = usage }
                         try await writer.write(batch)
                     }
                 }

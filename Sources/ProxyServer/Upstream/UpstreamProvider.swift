@@ -26,11 +26,16 @@ extension UpstreamProvider {
     /// Sends `call`, once more at once if a pooled keep-alive connection turned out to have been
     /// closed by the upstream before any byte of the answer came back: a race every HTTP/1.1
     /// client meets, not a failure of the upstream.
-    func sendRetryingStaleConnection(_ call: UpstreamCall, logger: Logger) async throws -> HTTPClientResponse {
+    func sendRetryingStaleConnection(
+        _ call: UpstreamCall,
+        logger: Logger,
+        onRetry: () -> Void
+    ) async throws -> HTTPClientResponse {
         do {
             return try await self.send(call, logger: logger)
         } catch let error as HTTPClientError where error == .remoteConnectionClosed {
             logger.debug("upstream closed a pooled connection; sending again")
+            onRetry()
             return try await self.send(call, logger: logger)
         }
     }

@@ -39,8 +39,9 @@ struct UpstreamRelay {
     }
 
     /// A whole (non-streaming) answer, passed through unparsed.
-    func completeResponse() async throws -> Response {
+    func completeResponse(outcome: inout RequestOutcome) async throws -> Response {
         let body = try await self.collect(upTo: Self.maximumBodyBytes)
+        outcome.usage = TokenUsage.lastReported(in: body)
         guard Self.looksLikeJSONObject(body) else {
             throw GatewayError.upstreamFailed("The upstream answered with a body that is not a JSON object.")
         }
@@ -51,7 +52,7 @@ struct UpstreamRelay {
     }
 
     /// A streamed answer: the head goes out now, events follow as the upstream sends them.
-    func streamingResponse() async throws -> Response {
+    func streamingResponse(outcome: RequestOutcome) async throws -> Response {
         let contentType = self.response.headers.first(name: "content-type") ?? ""
         guard contentType.lowercased().hasPrefix("text/event-stream") else {
             _ = try? await self.collect(upTo: Self.maximumErrorBodyBytes)
@@ -69,7 +70,8 @@ struct UpstreamRelay {
             deadline: self.deadline,
             timeoutSeconds: self.timeoutSeconds,
             format: self.format,
-            logger: self.logger
+            logger: self.logger,
+            outcome: outcome
         )
         return Response(status: .ok, headers: headers, body: pump.responseBody())
     }

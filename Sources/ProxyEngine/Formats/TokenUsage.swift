@@ -1,0 +1,91 @@
+import FoundationEssentials
+import NIOCore
+
+/// Token counts an upstream reported.
+public struct TokenUsage: Sendable, Equatable {
+    public var promptTokens: Int
+    public var completionTokens: Int
+
+    public init(promptTokens: Int, completionTokens: Int) {
+        self.promptTokens = promptTokens
+        self.completionTokens = completionTokens
+    }
+
+    /// The last `"usage":{...}` object in `bytes` (a whole answer, or a batch of stream events),
+    /// decoded alone: the rest of the body is only scanned, never decoded. Handles both the
+    /// OpenAI (`prompt_tokens`/`completion_tokens`) and Anthropic (`input_tokens`/`output_tokens`)
+    /// names.
+    public static func lastReported(in bytes: ByteBuffer) -> TokenUsage? {
+        let view = bytes.readableBytesView
+        let key = Array(#""usage""#.utf8)
+        guard view.count > key.count else { return nil }
+        return bytes.withUnsafeReadableBytes { raw -> TokenUsage? in
+            var searchEnd = raw.count
+            while let keyStart = Self.lastIndex(of: key, in: raw, before: searchEnd) {
+                searchEnd = keyStart
+                var index = keyStart + key.count
+                while index < raw.count, raw[index] == 0x20 || raw[index] == 0x0A || raw[index] == 0x0D || raw[index] == 0x09 { index += 1 }
+                guard index < raw.count, raw[index] == UInt8(ascii: ":") else { continue }
+                index += 1
+                while index < raw.count, raw[index] == 0x20 || raw[index] == 0x0A || raw[index] == 0x0D || raw[index] == 0x09 { index += 1 }
+                guard index < raw.count, raw[index] == UInt8(ascii: "{"), let end = Self.objectEnd(in: raw, from: index) else { continue }
+                let object = Data(UnsafeRawBufferPointer(rebasing: raw[index...end]))
+                guard let decoded = try? JSONDecoder().decode(Wire.self, from: object) else { continue }
+                let prompt = decoded.prompt_tokens ?? decoded.input_tokens
+                let completion = decoded.completion_tokens ?? decoded.output_tokens
+                guard prompt != nil || completion != nil else { continue }
+                return TokenUsage(promptTokens: prompt ?? 0, completionTokens: completion ?? 0)
+            }
+            return nil
+        }
+    }
+
+    private struct Wire: Decodable {
+        var prompt_tokens: Int?
+        var completion_tokens: Int?
+        var input_tokens: Int?
+        var output_tokens: Int?
+    }
+
+    private static func lastIndex(of needle: [UInt8], in haystack: UnsafeRawBufferPointer, before end: Int) -> Int? {
+        var start = end - needle.count
+        while start >= 0 {
+            if haystack[start] == needle[0] {
+                var matches = true
+                for offset in 1..<needle.count where haystack[start + offset] != needle[offset] {
+                    matches = false
+                    break
+                }
+                if matches { return start }
+            }
+            start -= 1
+        }
+        return nil
+    }
+
+    /// Index of the `}` closing the object that opens at `start`, skipping strings.
+    private static func objectEnd(in bytes: UnsafeRawBufferPointer, from start: Int) -> Int? {
+        var depth = 0
+        var index = start
+        var inString = false
+        while index < bytes.count {
+            let byte = bytes[index]
+            if inString {
+                if byte == UInt8(ascii: "\\") {
+                    index += 1
+                } else if byte == UInt8(ascii: "\"") {
+                    inString = false
+                }
+            } else if byte == UInt8(ascii: "\"") {
+                inString = true
+            } else if byte == UInt8(ascii: "{") {
+                depth += 1
+            } else if byte == UInt8(ascii: "}") {
+                depth -= 1
+                if depth == 0 { return index }
+            }
+            index += 1
+        }
+        return nil
+    }
+}

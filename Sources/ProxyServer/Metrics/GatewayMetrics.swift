@@ -1,0 +1,88 @@
+import CoreMetrics
+import Metrics
+import Prometheus
+
+/// The contract's Prometheus metrics, recorded through swift-metrics into a registry this gateway
+/// owns (no process-wide bootstrap, so each gateway, and each test, has its own).
+///
+/// Labels are bounded: route paths and providers come from the configuration, `model` is a
+/// routed model name or `unknown`, `reason` and `status` are small fixed sets. No per-user label.
+final class GatewayMetrics: Sendable {
+    let registry: PrometheusCollectorRegistry
+    private let factory: PrometheusMetricsFactory
+    private let activeStreams: Meter
+
+    /// Fine at the low end, where the gateway's own overhead lives, and up to the minutes a long
+    /// generation takes.
+    static let durationBuckets: [Duration] = [
+        .microseconds(50), .microseconds(100), .microseconds(250), .microseconds(500),
+        .milliseconds(1), .microseconds(2500), .milliseconds(5), .milliseconds(10), .milliseconds(25),
+        .milliseconds(50), .milliseconds(100), .milliseconds(250), .milliseconds(500),
+        .seconds(1), .milliseconds(2500), .seconds(5), .seconds(10), .seconds(30), .seconds(60), .seconds(120), .seconds(300),
+    ]
+
+    init(providers: [(provider: String, accounts: [String])] = []) {
+        let registry = PrometheusCollectorRegistry()
+        var factory = PrometheusMetricsFactory(registry: registry)
+        factory.defaultDurationHistogramBuckets = Self.durationBuckets
+        self.registry = registry
+        self.factory = factory
+        self.activeStreams = Meter(label: "proxy_active_streams", dimensions: [], factory: factory)
+        self.activeStreams.set(0)
+        for (provider, accounts) in providers {
+            Counter(label: "proxy_upstream_retries_total", dimensions: [("provider", provider)], factory: factory).increment(by: 0)
+            for account in accounts {
+                self.setAccountHealthy(provider: provider, account: account, healthy: true)
+            }
+        }
+    }
+
+    func requestFinished(route: String, model: String, provider: String, status: Int, duration: Duration) {
+        Counter(
+            label: "proxy_requests_total",
+            dimensions: [("route", route), ("model", model), ("provider", provider), ("status", String(status))],
+            factory: self.factory
+        ).increment()
+        Timer(label: "proxy_request_duration_seconds", dimensions: [("route", route)], factory: self.factory)
+            .recordNanoseconds(duration.nanoseconds)
+    }
+
+    func upstreamFirstByte(provider: String, after duration: Duration) {
+        Timer(label: "proxy_upstream_ttfb_seconds", dimensions: [("provider", provider)], factory: self.factory)
+            .recordNanoseconds(duration.nanoseconds)
+    }
+
+    func rejected(reason: String) {
+        Counter(label: "proxy_rejections_total", dimensions: [("reason", reason)], factory: self.factory).increment()
+    }
+
+    func tokens(model: String, kind: String, count: Int) {
+        guard count > 0 else { return }
+        Counter(label: "proxy_tokens_total", dimensions: [("model", model), ("kind", kind)], factory: self.factory)
+            .increment(by: count)
+    }
+
+    func upstreamRetried(provider: String) {
+        Counter(label: "proxy_upstream_retries_total", dimensions: [("provider", provider)], factory: self.factory).increment()
+    }
+
+    func setAccountHealthy(provider: String, account: String, healthy: Bool) {
+        Gauge(label: "proxy_account_healthy", dimensions: [("provider", provider), ("account", account)], factory: self.factory)
+            .record(healthy ? 1 : 0)
+    }
+
+    func streamStarted() { self.activeStreams.increment() }
+    func streamEnded() { self.activeStreams.decrement() }
+
+    /// The Prometheus text exposition of every metric.
+    func exposition() -> [UInt8] {
+        self.registry.emitToBuffer()
+    }
+}
+
+extension Duration {
+    var nanoseconds: Int64 {
+        let (seconds, attoseconds) = self.components
+        return seconds * 1_000_000_000 + attoseconds / 1_000_000_000
+    }
+}
