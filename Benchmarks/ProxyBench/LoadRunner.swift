@@ -1,0 +1,164 @@
+import AsyncHTTPClient
+import Foundation
+import Histogram
+import NIOCore
+import NIOHTTP1
+import Synchronization
+
+/// What one arm (direct to the mock, or through the gateway) measured.
+struct ArmResult: Sendable {
+    var name: String
+    var requests = 0
+    var seconds = 0.0
+    /// Whole-request latency, microseconds.
+    var latency = Histogram<UInt64>(highestTrackableValue: 600_000_000, numberOfSignificantValueDigits: .three)
+    /// Time to the first body byte of streams, microseconds.
+    var timeToFirstByte = Histogram<UInt64>(highestTrackableValue: 600_000_000, numberOfSignificantValueDigits: .three)
+    /// Time between two body chunks of a stream, microseconds.
+    var chunkGap = Histogram<UInt64>(highestTrackableValue: 600_000_000, numberOfSignificantValueDigits: .three)
+    var statuses: [Int: Int] = [:]
+    var brokenStreams = 0
+    var transportErrors = 0
+
+    var throughput: Double { self.seconds > 0 ? Double(self.requests) / self.seconds : 0 }
+    var failures: Int { self.statuses.filter { $0.key != 200 }.values.reduce(0, +) + self.brokenStreams + self.transportErrors }
+
+    mutating func merge(_ other: ArmResult) {
+        self.requests += other.requests
+        self.latency.add(other.latency)
+        self.timeToFirstByte.add(other.timeToFirstByte)
+        self.chunkGap.add(other.chunkGap)
+        self.statuses.merge(other.statuses, uniquingKeysWith: +)
+        self.brokenStreams += other.brokenStreams
+        self.transportErrors += other.transportErrors
+    }
+}
+
+/// The load: `users` × `concurrencyPerUser` closed-loop workers, each sending one request after
+/// another until the request budget or the time is spent.
+struct LoadShape: Sendable {
+    enum Mix: String, Sendable { case nonStreaming = "non-streaming", streaming, mixed }
+    var mix: Mix
+    var users: Int
+    var concurrencyPerUser: Int
+    var duration: Double
+    /// Total requests, when set, instead of `duration`.
+    var requests: Int?
+    var chunks: Int
+    var chunkDelayMilliseconds: Int
+    var workers: Int { self.users * self.concurrencyPerUser }
+}
+
+struct LoadRunner {
+    let client: HTTPClient
+
+    func run(arm name: String, baseURL: String, shape: LoadShape, credential: @escaping @Sendable (Int) -> String?) async -> ArmResult {
+        let started = ContinuousClock.now
+        let deadline = started + .milliseconds(Int64(shape.duration * 1000))
+        let budget = RequestBudget(total: shape.requests)
+        var result = ArmResult(name: name)
+        await withTaskGroup(of: ArmResult.self) { group in
+            for worker in 0..<shape.workers {
+                let user = worker % max(1, shape.users)
+                group.addTask {
+                    var local = ArmResult(name: name)
+                    var sequence = 0
+                    while budget.take(), shape.requests != nil || ContinuousClock.now < deadline {
+                        let stream =
+                            switch shape.mix {
+                            case .nonStreaming: false
+                            case .streaming: true
+                            case .mixed: (worker + sequence) % 2 == 0
+                            }
+                        sequence += 1
+                        await self.one(baseURL: baseURL, stream: stream, shape: shape, credential: credential(user), into: &local)
+                    }
+                    return local
+                }
+            }
+            for await partial in group { result.merge(partial) }
+        }
+        result.seconds = started.duration(to: .now).seconds
+        return result
+    }
+
+    static func body(stream: Bool) -> ByteBuffer {
+        ByteBuffer(string: #"{"model":"gpt-bench","stream":\#(stream),"messages":[{"role":"user","content":"Benchmark prompt: say something."}]}"#)
+    }
+
+    private func one(baseURL: String, stream: Bool, shape: LoadShape, credential: String?, into result: inout ArmResult) async {
+        var request = HTTPClientRequest(url: baseURL + "/v1/chat/completions")
+        request.method = .POST
+        request.headers.add(name: "content-type", value: "application/json")
+        request.headers.add(name: "x-mock-chunks", value: String(shape.chunks))
+        request.headers.add(name: "x-mock-chunk-delay-ms", value: String(shape.chunkDelayMilliseconds))
+        if let credential { request.headers.add(name: "authorization", value: "Bearer \(credential)") }
+        request.body = .bytes(Self.body(stream: stream))
+        let started = ContinuousClock.now
+        do {
+            let response = try await self.client.execute(request, timeout: .seconds(120))
+            let status = Int(response.status.code)
+            result.statuses[status, default: 0] += 1
+            var firstChunkAt: ContinuousClock.Instant?
+            var lastChunkAt = started
+            var tail = ByteBuffer()
+            var total = 0
+            for try await var chunk in response.body {
+                let now = ContinuousClock.now
+                if firstChunkAt == nil {
+                    firstChunkAt = now
+                } else {
+                    _ = result.chunkGap.record(Self.microseconds(lastChunkAt.duration(to: now)))
+                }
+                lastChunkAt = now
+                total += chunk.readableBytes
+                // Only the end is checked: keep the last few bytes.
+                if chunk.readableBytes >= 64 {
+                    tail = chunk.getSlice(at: chunk.readerIndex + chunk.readableBytes - 64, length: 64)!
+                } else {
+                    tail.writeBuffer(&chunk)
+                    if tail.readableBytes > 64 { tail.moveReaderIndex(forwardBy: tail.readableBytes - 64) }
+                }
+            }
+            result.requests += 1
+            _ = result.latency.record(Self.microseconds(started.duration(to: .now)))
+            if stream, let firstChunkAt {
+                _ = result.timeToFirstByte.record(Self.microseconds(started.duration(to: firstChunkAt)))
+            }
+            if status == 200 {
+                let end = String(buffer: tail)
+                let intact = stream ? end.hasSuffix("data: [DONE]\n\n") : end.hasSuffix("}")
+                if !intact || total == 0 { result.brokenStreams += 1 }
+            }
+        } catch {
+            result.transportErrors += 1
+        }
+    }
+
+    static func microseconds(_ duration: Duration) -> UInt64 {
+        UInt64(max(0, duration.seconds * 1_000_000))
+    }
+}
+
+/// A shared request count for `--requests`: each worker takes one before each request.
+final class RequestBudget: Sendable {
+    private let remaining: Mutex<Int?>
+
+    init(total: Int?) { self.remaining = Mutex(total) }
+
+    func take() -> Bool {
+        self.remaining.withLock { remaining in
+            guard let left = remaining else { return true }
+            guard left > 0 else { return false }
+            remaining = left - 1
+            return true
+        }
+    }
+}
+
+extension Duration {
+    var seconds: Double {
+        let (seconds, attoseconds) = self.components
+        return Double(seconds) + Double(attoseconds) / 1e18
+    }
+}

@@ -1,0 +1,118 @@
+import AsyncHTTPClient
+import Foundation
+import NIOCore
+import NIOHTTP1
+import Synchronization
+
+/// Holds many slow streams open at once through the gateway and reports its memory: before,
+/// with every stream open, the peak, and after they have all ended.
+struct LongStreamsRun {
+    let client: HTTPClient
+    let gatewayURL: String
+    let mockURL: String
+    let gateway: ManagedProcess?
+    let streams: Int
+    let chunks: Int
+    let chunkDelayMilliseconds: Int
+
+    struct Report {
+        var streams: Int
+        var chunks: Int
+        var chunkDelayMilliseconds: Int
+        var completed = 0
+        var failures = 0
+        var seconds = 0.0
+        var rssBefore = 0
+        var rssAllOpen = 0
+        var rssPeak = 0
+        var rssAfter = 0
+
+        var perThousandStreams: Double { Double(self.rssAllOpen - self.rssBefore) / Double(max(1, self.streams)) * 1000 }
+
+        var text: String {
+            let mb = { (bytes: Int) in String(format: "%.1f MB", Double(bytes) / 1_048_576) }
+            return """
+                == long streams: \(self.streams) concurrent streams x \(self.chunks) chunks, \(self.chunkDelayMilliseconds) ms apart
+                completed \(self.completed), failed \(self.failures), in \(String(format: "%.1f", self.seconds)) s
+                gateway RSS: before \(mb(self.rssBefore)), all open \(mb(self.rssAllOpen)), peak \(mb(self.rssPeak)), after \(mb(self.rssAfter))
+                per 1,000 open streams: \(mb(Int(self.perThousandStreams)))
+                returned after the streams ended: \(mb(max(0, self.rssPeak - self.rssAfter))) of \(mb(max(0, self.rssPeak - self.rssBefore))) grown
+                """
+        }
+
+        var json: [String: Any] {
+            [
+                "streams": self.streams, "completed": self.completed, "failures": self.failures, "seconds": self.seconds,
+                "rss_before_bytes": self.rssBefore, "rss_all_open_bytes": self.rssAllOpen, "rss_peak_bytes": self.rssPeak,
+                "rss_after_bytes": self.rssAfter, "rss_per_1000_streams_bytes": self.perThousandStreams,
+            ]
+        }
+    }
+
+    func run() async throws -> Report {
+        var report = Report(streams: self.streams, chunks: self.chunks, chunkDelayMilliseconds: self.chunkDelayMilliseconds)
+        report.rssBefore = self.gateway?.residentBytes ?? 0
+        let started = ContinuousClock.now
+        let opened = OpenStreams()
+        let completed = await withTaskGroup(of: Bool.self, returning: Int.self) { group in
+            for _ in 0..<self.streams {
+                group.addTask { await self.oneStream(opened: opened) }
+            }
+            return await group.reduce(0) { $0 + ($1 ? 1 : 0) }
+        }
+        report.rssAllOpen = opened.residentBytesWhenAllOpen ?? self.gateway?.peakResidentBytes ?? 0
+        report.seconds = started.duration(to: .now).seconds
+        report.completed = completed
+        report.failures = self.streams - report.completed
+        report.rssPeak = self.gateway?.peakResidentBytes ?? 0
+        // Let the allocator hand back what it will; the figure is what a long-running gateway keeps.
+        try await Task.sleep(for: .seconds(3))
+        report.rssAfter = self.gateway?.residentBytes ?? 0
+        return report
+    }
+
+    private func oneStream(opened: OpenStreams) async -> Bool {
+        var request = HTTPClientRequest(url: self.gatewayURL + "/v1/chat/completions")
+        request.method = .POST
+        request.headers.add(name: "content-type", value: "application/json")
+        request.headers.add(name: "x-mock-chunks", value: String(self.chunks))
+        request.headers.add(name: "x-mock-chunk-delay-ms", value: String(self.chunkDelayMilliseconds))
+        request.body = .bytes(LoadRunner.body(stream: true))
+        do {
+            let response = try await self.client.execute(request, timeout: .seconds(3600))
+            guard response.status == .ok else { return false }
+            var first = true
+            var tail = ""
+            for try await chunk in response.body {
+                if first {
+                    first = false
+                    // The last stream to open samples the gateway's memory with all of them open.
+                    if opened.increment() == self.streams {
+                        opened.residentBytesWhenAllOpen = self.gateway?.residentBytes
+                    }
+                }
+                tail = String(String(buffer: chunk).suffix(32))
+            }
+            return tail.hasSuffix("data: [DONE]\n\n")
+        } catch {
+            return false
+        }
+    }
+}
+
+/// How many streams have their first chunk, and the memory sample taken when all of them do.
+final class OpenStreams: Sendable {
+    private let state = Mutex<(count: Int, sample: Int?)>((0, nil))
+
+    func increment() -> Int {
+        self.state.withLock { state in
+            state.count += 1
+            return state.count
+        }
+    }
+
+    var residentBytesWhenAllOpen: Int? {
+        get { self.state.withLock { $0.sample } }
+        set { self.state.withLock { $0.sample = newValue } }
+    }
+}

@@ -1,0 +1,189 @@
+import ArgumentParser
+import AsyncHTTPClient
+import Foundation
+import NIOCore
+import NIOPosix
+
+@main
+struct ProxyBenchCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "proxy-bench",
+        abstract: "Load generator: the gateway against the mock upstream, with a direct-to-mock arm in the same run.",
+        discussion: """
+            By default it starts proxy-mock and proxy-server (found beside this executable, or in \
+            --bin-dir) on free loopback ports; --gateway-url and --mock-url target running ones instead. \
+            Every scenario runs the same load twice: straight at the mock ("direct"), then through the \
+            gateway ("proxy"), and reports both and their difference. Exits 1 if any request failed or \
+            any stream was broken (unless --allow-failures).
+            """
+    )
+
+    @Option(help: "non-streaming, streaming, mixed, or all.") var scenario: String = "all"
+    @Option(help: "Simulated users (each with its own credential).") var users: Int = 4
+    @Option(name: .customLong("concurrency-per-user"), help: "Requests each user keeps in flight.") var concurrencyPerUser: Int = 16
+    @Option(help: "Seconds each arm runs (ignored with --requests).") var duration: Double = 5
+    @Option(help: "Requests per arm, instead of --duration.") var requests: Int?
+    @Option(help: "Content chunks per answer.") var chunks: Int = 16
+    @Option(name: .customLong("chunk-delay-ms"), help: "Delay between streamed events at the mock.") var chunkDelayMilliseconds: Int = 0
+    @Option(help: "Seconds of unmeasured warm-up traffic before each scenario.") var warmup: Double = 1
+    @Option(name: .customLong("gateway-url"), help: "A running gateway to measure (needs --mock-url).") var gatewayURL: String?
+    @Option(name: .customLong("mock-url"), help: "The running mock the gateway forwards to.") var mockURL: String?
+    @Option(name: .customLong("bin-dir"), help: "Where proxy-server and proxy-mock are.") var binDirectory: String?
+    @Option(name: .customLong("long-streams"), help: "Instead of the scenarios: hold this many slow streams open at once and report memory.")
+    var longStreams: Int?
+    @Option(name: .customLong("long-stream-chunks"), help: "Chunks per long stream.") var longStreamChunks: Int = 200
+    @Option(name: .customLong("long-stream-chunk-delay-ms"), help: "Delay between chunks of a long stream.") var longStreamChunkDelay: Int = 50
+    @Flag(help: "Print the results as JSON.") var json = false
+    @Flag(name: .customLong("allow-failures"), help: "Exit 0 even when requests failed.") var allowFailures = false
+
+    func validate() throws {
+        guard ["non-streaming", "streaming", "mixed", "all"].contains(self.scenario) else {
+            throw ValidationError("--scenario must be non-streaming, streaming, mixed or all")
+        }
+        guard self.users > 0, self.concurrencyPerUser > 0 else { throw ValidationError("--users and --concurrency-per-user must be positive") }
+        guard (self.gatewayURL == nil) == (self.mockURL == nil) else { throw ValidationError("--gateway-url and --mock-url go together") }
+    }
+
+    func run() async throws {
+        raiseOpenFileLimit(to: 65536)
+        var clientConfiguration = HTTPClient.Configuration()
+        clientConfiguration.connectionPool = .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: 30_000)
+        clientConfiguration.decompression = .disabled
+        let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: clientConfiguration)
+        let servers = try await self.targets()
+        do {
+            try await self.measure(client: client, servers: servers)
+        } catch {
+            servers.gateway?.stop()
+            servers.mock?.stop()
+            try await client.shutdown()
+            throw error
+        }
+        servers.gateway?.stop()
+        servers.mock?.stop()
+        try await client.shutdown()
+    }
+
+    private func measure(client: HTTPClient, servers: Targets) async throws {
+        if let longStreams = self.longStreams {
+            let report = try await LongStreamsRun(
+                client: client,
+                gatewayURL: servers.gatewayURL,
+                mockURL: servers.mockURL,
+                gateway: servers.gateway,
+                streams: longStreams,
+                chunks: self.longStreamChunks,
+                chunkDelayMilliseconds: self.longStreamChunkDelay
+            ).run()
+            print(self.json ? Self.jsonText(report.json) : report.text)
+            if report.failures > 0 && !self.allowFailures { throw ExitCode(1) }
+            return
+        }
+
+        let mixes: [LoadShape.Mix] =
+            self.scenario == "all" ? [.nonStreaming, .streaming, .mixed] : [LoadShape.Mix(rawValue: self.scenario)!]
+        let runner = LoadRunner(client: client)
+        var reports: [ScenarioReport] = []
+        for mix in mixes {
+            let shape = LoadShape(
+                mix: mix,
+                users: self.users,
+                concurrencyPerUser: self.concurrencyPerUser,
+                duration: self.duration,
+                requests: self.requests,
+                chunks: self.chunks,
+                chunkDelayMilliseconds: self.chunkDelayMilliseconds
+            )
+            var warm = shape
+            warm.duration = self.warmup
+            warm.requests = nil
+            let credential: @Sendable (Int) -> String? = { "bench-user-\($0)" }
+            if self.warmup > 0 {
+                _ = await runner.run(arm: "warmup", baseURL: servers.mockURL, shape: warm, credential: credential)
+                _ = await runner.run(arm: "warmup", baseURL: servers.gatewayURL, shape: warm, credential: credential)
+            }
+            let direct = await runner.run(arm: "direct", baseURL: servers.mockURL, shape: shape, credential: credential)
+            let cpuBefore = servers.gateway?.cpuSeconds
+            let proxy = await runner.run(arm: "proxy", baseURL: servers.gatewayURL, shape: shape, credential: credential)
+            let report = ScenarioReport(
+                scenario: mix.rawValue,
+                shape: shape,
+                direct: direct,
+                proxy: proxy,
+                gatewayPeakRSSBytes: servers.gateway?.peakResidentBytes,
+                gatewayCPUSeconds: cpuBefore.map { (servers.gateway?.cpuSeconds ?? 0) - $0 }
+            )
+            if !self.json { print(report.text + "\n") }
+            reports.append(report)
+        }
+        if self.json { print(Self.jsonText(reports.map(\.json))) }
+        let failures = reports.reduce(0) { $0 + $1.direct.failures + $1.proxy.failures }
+        if failures > 0 && !self.allowFailures {
+            FileHandle.standardError.write(Data("proxy-bench: \(failures) failed requests or broken streams\n".utf8))
+            throw ExitCode(1)
+        }
+    }
+
+    struct Targets {
+        var gatewayURL: String
+        var mockURL: String
+        var gateway: ManagedProcess?
+        var mock: ManagedProcess?
+    }
+
+    private func targets() async throws -> Targets {
+        if let gatewayURL = self.gatewayURL, let mockURL = self.mockURL {
+            return Targets(gatewayURL: gatewayURL, mockURL: mockURL)
+        }
+        let directory =
+            self.binDirectory.map { URL(fileURLWithPath: $0) }
+            ?? URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent()
+        let mock = try await ManagedProcess(
+            name: "proxy-mock",
+            executable: directory.appendingPathComponent("proxy-mock"),
+            arguments: ["--port", "0", "--chunks", String(self.chunks), "--chunk-delay-ms", String(self.chunkDelayMilliseconds)]
+        )
+        let config = FileManager.default.temporaryDirectory.appendingPathComponent("proxy-bench-\(getpid()).toml")
+        try Self.gatewayConfig(mockPort: mock.port).write(to: config, atomically: true, encoding: .utf8)
+        let gateway = try await ManagedProcess(
+            name: "proxy-server",
+            executable: directory.appendingPathComponent("proxy-server"),
+            arguments: ["serve", "--config", config.path, "--port", "0"]
+        )
+        return Targets(
+            gatewayURL: "http://127.0.0.1:\(gateway.port)",
+            mockURL: "http://127.0.0.1:\(mock.port)",
+            gateway: gateway,
+            mock: mock
+        )
+    }
+
+    /// The gateway's configuration for a run: one OpenAI-kind provider, the mock. Logging at
+    /// `warning` keeps the per-request access line out of the measurement.
+    static func gatewayConfig(mockPort: Int) -> String {
+        """
+        [server]
+        metrics_port = 0
+        shutdown_grace_seconds = 5
+
+        [logging]
+        level = "warning"
+
+        [[providers]]
+        name = "mock"
+        kind = "openai"
+        base_url = "http://127.0.0.1:\(mockPort)"
+        models = ["gpt-*"]
+        timeout_seconds = 600
+
+        [[providers.accounts]]
+        name = "bench"
+        api_key = "sk-bench-upstream-key"
+        """
+    }
+
+    static func jsonText(_ value: Any) -> String {
+        let data = (try? JSONSerialization.data(withJSONObject: value, options: [.prettyPrinted, .sortedKeys])) ?? Data()
+        return String(decoding: data, as: UTF8.self)
+    }
+}

@@ -1,0 +1,86 @@
+import Foundation
+import Histogram
+
+/// One scenario's figures: both arms, the gateway's resource use, and the comparisons.
+struct ScenarioReport: Sendable {
+    var scenario: String
+    var shape: LoadShape
+    var direct: ArmResult
+    var proxy: ArmResult
+    var gatewayPeakRSSBytes: Int?
+    var gatewayCPUSeconds: Double?
+
+    var throughputRatio: Double { self.direct.throughput > 0 ? self.proxy.throughput / self.direct.throughput : 0 }
+
+    static let percentiles: [(String, Double)] = [("p50", 50), ("p90", 90), ("p99", 99)]
+
+    func added(_ percentile: Double, _ histogram: KeyPath<ArmResult, Histogram<UInt64>>) -> Int64 {
+        Int64(self.proxy[keyPath: histogram].valueAtPercentile(percentile)) - Int64(self.direct[keyPath: histogram].valueAtPercentile(percentile))
+    }
+
+    var text: String {
+        var lines: [String] = []
+        lines.append("== \(self.scenario): \(self.shape.users) users x \(self.shape.concurrencyPerUser) concurrent, \(self.shape.requests.map { "\($0) requests" } ?? "\(self.shape.duration) s"), \(self.shape.chunks) chunks, \(self.shape.chunkDelayMilliseconds) ms apart")
+        lines.append(Self.pad(["arm", "requests", "req/s", "p50 us", "p90 us", "p99 us", "max us", "failures"]))
+        for arm in [self.direct, self.proxy] {
+            lines.append(
+                Self.pad([
+                    arm.name, "\(arm.requests)", String(format: "%.0f", arm.throughput),
+                    "\(arm.latency.valueAtPercentile(50))", "\(arm.latency.valueAtPercentile(90))",
+                    "\(arm.latency.valueAtPercentile(99))", "\(arm.latency.max)", "\(arm.failures)",
+                ])
+            )
+        }
+        lines.append(String(format: "throughput ratio proxy/direct: %.3f", self.throughputRatio))
+        lines.append(
+            "added latency: p50 \(self.added(50, \.latency)) us, p90 \(self.added(90, \.latency)) us, p99 \(self.added(99, \.latency)) us, max \(Int64(self.proxy.latency.max) - Int64(self.direct.latency.max)) us"
+        )
+        if self.proxy.timeToFirstByte.totalCount > 0 {
+            lines.append(
+                "time to first byte: direct p50 \(self.direct.timeToFirstByte.valueAtPercentile(50)) us, proxy p50 \(self.proxy.timeToFirstByte.valueAtPercentile(50)) us; overhead p50 \(self.added(50, \.timeToFirstByte)) us, p99 \(self.added(99, \.timeToFirstByte)) us"
+            )
+            lines.append(
+                String(
+                    format: "inter-chunk gap: direct mean %.0f us, proxy mean %.0f us; overhead p50 %lld us, p99 %lld us",
+                    self.direct.chunkGap.mean, self.proxy.chunkGap.mean, self.added(50, \.chunkGap), self.added(99, \.chunkGap)
+                )
+            )
+        }
+        for arm in [self.direct, self.proxy] where arm.failures > 0 {
+            lines.append("\(arm.name) failures: statuses \(arm.statuses.filter { $0.key != 200 }), broken \(arm.brokenStreams), transport \(arm.transportErrors)")
+        }
+        if let rss = self.gatewayPeakRSSBytes {
+            lines.append(String(format: "gateway: peak RSS %.1f MB, CPU %.2f s", Double(rss) / 1_048_576, self.gatewayCPUSeconds ?? 0))
+        }
+        return lines.joined(separator: "\n")
+    }
+
+    var json: [String: Any] {
+        func arm(_ arm: ArmResult) -> [String: Any] {
+            [
+                "requests": arm.requests, "throughput_rps": arm.throughput,
+                "latency_us": ["p50": arm.latency.valueAtPercentile(50), "p90": arm.latency.valueAtPercentile(90), "p99": arm.latency.valueAtPercentile(99), "max": arm.latency.max],
+                "ttfb_us": ["p50": arm.timeToFirstByte.valueAtPercentile(50), "p99": arm.timeToFirstByte.valueAtPercentile(99)],
+                "chunk_gap_us_mean": arm.chunkGap.mean,
+                "statuses": Dictionary(uniqueKeysWithValues: arm.statuses.map { (String($0.key), $0.value) }),
+                "broken_streams": arm.brokenStreams, "transport_errors": arm.transportErrors,
+            ]
+        }
+        var json: [String: Any] = [
+            "scenario": self.scenario, "users": self.shape.users, "concurrency_per_user": self.shape.concurrencyPerUser,
+            "direct": arm(self.direct), "proxy": arm(self.proxy), "throughput_ratio": self.throughputRatio,
+            "added_latency_us": ["p50": self.added(50, \.latency), "p90": self.added(90, \.latency), "p99": self.added(99, \.latency)],
+            "ttfb_overhead_us": ["p50": self.added(50, \.timeToFirstByte), "p99": self.added(99, \.timeToFirstByte)],
+        ]
+        if let rss = self.gatewayPeakRSSBytes { json["gateway_peak_rss_bytes"] = rss }
+        if let cpu = self.gatewayCPUSeconds { json["gateway_cpu_seconds"] = cpu }
+        return json
+    }
+
+    static func pad(_ columns: [String]) -> String {
+        columns.enumerated().map { index, column in
+            let width = index == 0 ? 8 : 10
+            return column.count >= width ? column : column + String(repeating: " ", count: width - column.count)
+        }.joined(separator: " ")
+    }
+}
