@@ -5,3 +5,6 @@ cd "$(dirname "$0")/.."
 swift build --build-tests
 swift test
 scripts/compat.sh
+# A few seconds of load through the gateway: fails on any error response or broken stream.
+# (Figures from a debug build mean nothing; see README "Performance" for how to measure.)
+"$(swift build --show-bin-path)/proxy-bench" --duration 1 --warmup 0.2 --users 2 --concurrency-per-user 4 --chunks 8

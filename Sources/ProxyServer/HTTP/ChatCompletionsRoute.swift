@@ -47,13 +47,17 @@ struct ChatCompletionsRoute: Sendable {
                 deadline: deadline
             )
             let client = self.gateway.clientConnections.connection(for: context.channel)
-            let upstream: HTTPClientResponse
-            let sent = ContinuousClock.now
+            let answer: UpstreamAnswer
             do {
-                upstream = try await withRequestScope(deadline: deadline, client: client) {
-                    try await provider.sendRetryingStaleConnection(call, logger: logger) {
+                // One scope for the whole exchange with the upstream (a stream's body is read
+                // later, in the pump's own scope).
+                answer = try await withRequestScope(deadline: deadline, client: client) {
+                    let sent = ContinuousClock.now
+                    let upstream = try await provider.sendRetryingStaleConnection(call, logger: logger) {
                         self.gateway.metrics.upstreamRetried(provider: provider.name)
                     }
+                    self.gateway.metrics.upstreamFirstByte(provider: provider.name, after: sent.duration(to: .now))
+                    return try await UpstreamAnswer.read(upstream, stream: summary.stream)
                 }
             } catch is CancellationError {
                 throw CancellationError()
@@ -62,9 +66,7 @@ struct ChatCompletionsRoute: Sendable {
             } catch {
                 throw UpstreamFailure.classify(error, timeoutSeconds: providerConfig.timeoutSeconds, logger: logger)
             }
-            self.gateway.metrics.upstreamFirstByte(provider: provider.name, after: sent.duration(to: .now))
             let relay = UpstreamRelay(
-                response: upstream,
                 deadline: deadline,
                 client: client,
                 timeoutSeconds: providerConfig.timeoutSeconds,
@@ -72,17 +74,19 @@ struct ChatCompletionsRoute: Sendable {
                 format: self.format,
                 logger: logger
             )
-            if upstream.status.code >= 400 {
-                let response = try await relay.errorResponse()
+            switch answer {
+            case .stream(let upstream):
+                return try relay.streamingResponse(upstream, outcome: outcome)
+            case .whole(let upstream, let body) where upstream.status.code >= 400:
+                let response = relay.errorResponse(upstream, body: body)
+                outcome.finish(status: response.status.code)
+                return response
+            case .whole(let upstream, let body):
+                let response = try relay.completeResponse(upstream, body: body)
+                outcome.usage = TokenUsage.lastReported(in: body)
                 outcome.finish(status: response.status.code)
                 return response
             }
-            if summary.stream {
-                return try await relay.streamingResponse(outcome: outcome)
-            }
-            let response = try await relay.completeResponse(outcome: &outcome)
-            outcome.finish(status: response.status.code)
-            return response
         } catch let error as GatewayError {
             if error.status < 500 { self.gateway.metrics.rejected(reason: error.openAICode) }
             outcome.finish(status: error.status)

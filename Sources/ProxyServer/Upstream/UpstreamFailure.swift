@@ -1,4 +1,5 @@
 import AsyncHTTPClient
+import NIOCore
 import Logging
 import ProxyEngine
 
@@ -21,6 +22,9 @@ enum UpstreamFailure {
         if error is SSEEventBatches<HTTPClientResponse.Body>.Truncated {
             logger.warning("upstream stream ended mid-event")
             return .upstreamFailed("The upstream stream ended in the middle of an event.")
+        }
+        if error is NIOTooManyBytesError {
+            return .upstreamFailed("The upstream answer is larger than the gateway accepts.")
         }
         if error is SSEFramer.EventTooLarge {
             return .upstreamFailed("The upstream sent an event larger than the gateway accepts.")
