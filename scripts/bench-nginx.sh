@@ -14,8 +14,8 @@ if ! command -v nginx >/dev/null || ! command -v wrk >/dev/null; then
   apt-get update -qq
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx-light wrk >/dev/null
 fi
-swift build -c release --product proxy-server >/dev/null
-swift build -c release --product proxy-mock >/dev/null
+swift build -c release --product proxy-server >/dev/null 2>&1
+swift build -c release --product proxy-mock >/dev/null 2>&1
 bin=$(swift build -c release --show-bin-path)
 work=$(mktemp -d)
 export NO_PROXY='*' no_proxy='*'
@@ -87,7 +87,7 @@ LUA
 
 run() { # NAME PORT CONNECTIONS
   local rps
-  rps=$(wrk -t2 -c"$3" -d"${seconds}s" --latency -s "$work/post.lua" "http://127.0.0.1:$2/v1/chat/completions" \
+  rps=$(wrk -t"$(( $3 < 2 ? 1 : 2 ))" -c"$3" -d"${seconds}s" --latency -s "$work/post.lua" "http://127.0.0.1:$2/v1/chat/completions" \
     | tee "$work/$1-$3.txt" | awk '/Requests\/sec/ {print $2}')
   local p50
   p50=$(awk '/ 50%/ {print $2}' "$work/$1-$3.txt")

@@ -45,7 +45,7 @@ public struct MockUpstreamServer: Sendable {
         }
         return Application(
             router: router,
-            configuration: .init(address: .hostname(host, port: port), serverName: nil),
+            configuration: .init(address: .hostname(host, port: port), serverName: nil, backlog: 4096),
             onServerRunning: { await onServerRunning($0.localAddress?.port ?? 0) },
             logger: logger
         )

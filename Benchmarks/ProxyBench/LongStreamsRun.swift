@@ -21,6 +21,8 @@ struct LongStreamsRun {
         var chunkDelayMilliseconds: Int
         var completed = 0
         var failures = 0
+        /// Failed streams by HTTP status; 0 is a transport error, -1 a stream that ended early.
+        var failuresByStatus: [Int: Int] = [:]
         var seconds = 0.0
         var rssBefore = 0
         var rssAllOpen = 0
@@ -33,7 +35,7 @@ struct LongStreamsRun {
             let mb = { (bytes: Int) in String(format: "%.1f MB", Double(bytes) / 1_048_576) }
             return """
                 == long streams: \(self.streams) concurrent streams x \(self.chunks) chunks, \(self.chunkDelayMilliseconds) ms apart
-                completed \(self.completed), failed \(self.failures), in \(String(format: "%.1f", self.seconds)) s
+                completed \(self.completed), failed \(self.failures) \(self.failuresByStatus.isEmpty ? "" : "(by status: \(self.failuresByStatus))"), in \(String(format: "%.1f", self.seconds)) s
                 gateway RSS: before \(mb(self.rssBefore)), all open \(mb(self.rssAllOpen)), peak \(mb(self.rssPeak)), after \(mb(self.rssAfter))
                 per 1,000 open streams: \(mb(Int(self.perThousandStreams)))
                 returned after the streams ended: \(mb(max(0, self.rssPeak - self.rssAfter))) of \(mb(max(0, self.rssPeak - self.rssBefore))) grown
@@ -54,12 +56,17 @@ struct LongStreamsRun {
         report.rssBefore = self.gateway?.residentBytes ?? 0
         let started = ContinuousClock.now
         let opened = OpenStreams()
-        let completed = await withTaskGroup(of: Bool.self, returning: Int.self) { group in
-            for _ in 0..<self.streams {
+        let outcomes = await withTaskGroup(of: Int.self, returning: [Int: Int].self) { group in
+            for index in 0..<self.streams {
+                // Clients arrive over a ramp (1,000 per 250 ms), not in one instant: a burst of
+                // ten thousand connects would measure the accept queue, not held streams.
+                if index > 0 && index % 1000 == 0 { try? await Task.sleep(for: .milliseconds(250)) }
                 group.addTask { await self.oneStream(opened: opened) }
             }
-            return await group.reduce(0) { $0 + ($1 ? 1 : 0) }
+            return await group.reduce(into: [:]) { $0[$1, default: 0] += 1 }
         }
+        let completed = outcomes[200] ?? 0
+        report.failuresByStatus = outcomes.filter { $0.key != 200 }
         report.rssAllOpen = opened.residentBytesWhenAllOpen ?? self.gateway?.peakResidentBytes ?? 0
         report.seconds = started.duration(to: .now).seconds
         report.completed = completed
@@ -71,7 +78,8 @@ struct LongStreamsRun {
         return report
     }
 
-    private func oneStream(opened: OpenStreams) async -> Bool {
+    /// 200 for a stream that arrived whole, else its status (0: transport error, -1: cut short).
+    private func oneStream(opened: OpenStreams) async -> Int {
         var request = HTTPClientRequest(url: self.gatewayURL + "/v1/chat/completions")
         request.method = .POST
         request.headers.add(name: "content-type", value: "application/json")
@@ -80,7 +88,7 @@ struct LongStreamsRun {
         request.body = .bytes(LoadRunner.body(stream: true))
         do {
             let response = try await self.client.execute(request, timeout: .seconds(3600))
-            guard response.status == .ok else { return false }
+            guard response.status == .ok else { return Int(response.status.code) }
             var first = true
             var tail = ""
             for try await chunk in response.body {
@@ -93,9 +101,9 @@ struct LongStreamsRun {
                 }
                 tail = String(String(buffer: chunk).suffix(32))
             }
-            return tail.hasSuffix("data: [DONE]\n\n")
+            return tail.hasSuffix("data: [DONE]\n\n") ? 200 : -1
         } catch {
-            return false
+            return 0
         }
     }
 }

@@ -49,6 +49,7 @@ struct ProxyBenchCommand: AsyncParsableCommand {
         var clientConfiguration = HTTPClient.Configuration()
         clientConfiguration.connectionPool = .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: 30_000)
         clientConfiguration.decompression = .disabled
+        clientConfiguration.timeout = .init(connect: .seconds(60))
         let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: clientConfiguration)
         let servers = try await self.targets()
         do {

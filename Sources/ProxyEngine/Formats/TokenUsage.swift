@@ -1,4 +1,3 @@
-import FoundationEssentials
 import NIOCore
 
 /// Token counts an upstream reported.
@@ -11,8 +10,8 @@ public struct TokenUsage: Sendable, Equatable {
         self.completionTokens = completionTokens
     }
 
-    /// The last `"usage":{...}` object in `bytes` (a whole answer, or a batch of stream events),
-    /// decoded alone: the rest of the body is only scanned, never decoded. Handles both the
+    /// The last `"usage":{...}` object in `bytes` (a whole answer, or a batch of stream events):
+    /// only scanned for its integers, nothing is decoded. Handles both the
     /// OpenAI (`prompt_tokens`/`completion_tokens`) and Anthropic (`input_tokens`/`output_tokens`)
     /// names.
     public static func lastReported(in bytes: ByteBuffer) -> TokenUsage? {
@@ -29,10 +28,9 @@ public struct TokenUsage: Sendable, Equatable {
                 index += 1
                 while index < raw.count, raw[index] == 0x20 || raw[index] == 0x0A || raw[index] == 0x0D || raw[index] == 0x09 { index += 1 }
                 guard index < raw.count, raw[index] == UInt8(ascii: "{"), let end = Self.objectEnd(in: raw, from: index) else { continue }
-                let object = Data(UnsafeRawBufferPointer(rebasing: raw[index...end]))
-                guard let decoded = try? JSONDecoder().decode(Wire.self, from: object) else { continue }
-                let prompt = decoded.prompt_tokens ?? decoded.input_tokens
-                let completion = decoded.completion_tokens ?? decoded.output_tokens
+                let object = UnsafeRawBufferPointer(rebasing: raw[index...end])
+                let prompt = Self.integer(after: "prompt_tokens", in: object) ?? Self.integer(after: "input_tokens", in: object)
+                let completion = Self.integer(after: "completion_tokens", in: object) ?? Self.integer(after: "output_tokens", in: object)
                 guard prompt != nil || completion != nil else { continue }
                 return TokenUsage(promptTokens: prompt ?? 0, completionTokens: completion ?? 0)
             }
@@ -40,11 +38,40 @@ public struct TokenUsage: Sendable, Equatable {
         }
     }
 
-    private struct Wire: Decodable {
-        var prompt_tokens: Int?
-        var completion_tokens: Int?
-        var input_tokens: Int?
-        var output_tokens: Int?
+    /// The integer value of `"key":` inside a usage object (its keys are plain, unescaped).
+    private static func integer(after key: String, in object: UnsafeRawBufferPointer) -> Int? {
+        let quoted = Array("\"\(key)\"".utf8)
+        guard var index = Self.firstIndex(of: quoted, in: object) else { return nil }
+        index += quoted.count
+        while index < object.count, object[index] == 0x20 || object[index] == 0x0A || object[index] == 0x0D || object[index] == 0x09 { index += 1 }
+        guard index < object.count, object[index] == UInt8(ascii: ":") else { return nil }
+        index += 1
+        while index < object.count, object[index] == 0x20 || object[index] == 0x0A || object[index] == 0x0D || object[index] == 0x09 { index += 1 }
+        var value = 0
+        var digits = 0
+        while index < object.count, object[index] >= UInt8(ascii: "0"), object[index] <= UInt8(ascii: "9"), digits < 18 {
+            value = value * 10 + Int(object[index] - UInt8(ascii: "0"))
+            digits += 1
+            index += 1
+        }
+        return digits > 0 ? value : nil
+    }
+
+    private static func firstIndex(of needle: [UInt8], in haystack: UnsafeRawBufferPointer) -> Int? {
+        guard haystack.count >= needle.count else { return nil }
+        var start = 0
+        while start + needle.count <= haystack.count {
+            if haystack[start] == needle[0] {
+                var matches = true
+                for offset in 1..<needle.count where haystack[start + offset] != needle[offset] {
+                    matches = false
+                    break
+                }
+                if matches { return start }
+            }
+            start += 1
+        }
+        return nil
     }
 
     private static func lastIndex(of needle: [UInt8], in haystack: UnsafeRawBufferPointer, before end: Int) -> Int? {

@@ -1,6 +1,6 @@
 import ArgumentParser
 
-@main
+
 struct ProxyServerCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "proxy-server",

@@ -37,8 +37,7 @@ struct ChatCompletionsRoute: Sendable {
             outcome.model = summary.model
             outcome.provider = provider.name
             var logger = context.logger
-            logger[metadataKey: "model"] = .string(summary.model)
-            logger[metadataKey: "provider"] = .string(provider.name)
+            logger.handler.metadata.merge(["model": .string(summary.model), "provider": .string(provider.name)]) { $1 }
             let deadline = NIODeadline.now() + .nanoseconds(Int64(providerConfig.timeoutSeconds * 1e9))
             let call = UpstreamCall(
                 path: "/chat/completions",

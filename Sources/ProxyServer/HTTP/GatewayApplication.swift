@@ -37,8 +37,11 @@ enum GatewayApplication {
         return Application(
             router: router,
             server: .http1(configuration: .init(additionalChannelHandlers: [gateway.clientConnections.makeHandler()])),
-            configuration: .init(address: .hostname(host, port: port), serverName: nil),
-            services: gateway.httpClients + (gateway.config.server.metricsPort == 0 ? [] : [MetricsEndpoint.application(gateway: gateway, host: host, logger: logger)]),
+            // A burst of thousands of clients (a fleet of agents reconnecting) must not overflow
+            // the accept queue; the kernel caps it at net.core.somaxconn.
+            configuration: .init(address: .hostname(host, port: port), serverName: nil, backlog: 4096),
+            services: gateway.httpClients
+                + (gateway.config.server.metricsPort == 0 ? [] : [MetricsEndpoint.application(gateway: gateway, host: host, logger: logger)]),
             onServerRunning: onServerRunning,
             logger: logger
         )

@@ -16,8 +16,8 @@ struct RequestIDMiddleware: RouterMiddleware {
         var context = context
         let id = request.headers[.xRequestID].flatMap(Self.acceptable) ?? self.generator.next()
         context.requestID = id
-        context.logger[metadataKey: "hb.request.id"] = nil
-        context.logger[metadataKey: "request_id"] = .string(id)
+        // One assignment: a log handler may re-render its metadata on every change.
+        context.logger.handler.metadata = ["request_id": .string(id)]
         var response: Response
         do {
             response = try await next(request, context)
