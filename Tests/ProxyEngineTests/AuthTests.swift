@@ -1,0 +1,178 @@
+import FoundationEssentials
+import Synchronization
+import Testing
+
+@testable import ProxyEngine
+
+@Suite struct JWTTests {
+    let signer = JWTSigner(secret: "test-secret-0123456789")
+    let claims = SessionClaims(sub: "alice", tier: "pro", iat: 1_000, exp: 4_600, jti: "j1")
+
+    @Test func aTokenItSignedVerifies() throws {
+        let token = self.signer.sign(self.claims)
+        #expect(try self.signer.verify(token, now: 2_000) == self.claims)
+    }
+
+    func rejects(_ token: String, now: Int = 2_000) -> Bool {
+        do {
+            _ = try self.signer.verify(token, now: now)
+            return false
+        } catch {
+            return error.status == 401
+        }
+    }
+
+    @Test func anExpiredTokenIsRejected() {
+        #expect(self.rejects(self.signer.sign(self.claims), now: 4_600))
+    }
+
+    @Test func anotherSecretsSignatureIsRejected() {
+        #expect(self.rejects(JWTSigner(secret: "another-secret").sign(self.claims)))
+    }
+
+    @Test func aTamperedPayloadIsRejected() throws {
+        let parts = self.signer.sign(self.claims).split(separator: ".")
+        let forged = Base64URL.encode(Array(#"{"sub":"root","tier":"premium","iat":1000,"exp":9999999999,"jti":"x"}"#.utf8))
+        #expect(self.rejects("\(parts[0]).\(forged).\(parts[2])"))
+    }
+
+    @Test func algNoneIsRejected() {
+        let header = Base64URL.encode(Array(#"{"alg":"none","typ":"JWT"}"#.utf8))
+        let payload = Base64URL.encode(Array(#"{"sub":"alice","tier":"pro","iat":1000,"exp":9999999999,"jti":"x"}"#.utf8))
+        #expect(self.rejects("\(header).\(payload)."))
+        #expect(self.rejects("\(header).\(payload)"))
+    }
+
+    @Test func anotherAlgorithmIsRejected() {
+        let token = self.signer.sign(self.claims)
+        let parts = token.split(separator: ".")
+        let header = Base64URL.encode(Array(#"{"alg":"HS512","typ":"JWT"}"#.utf8))
+        #expect(self.rejects("\(header).\(parts[1]).\(parts[2])"))
+    }
+
+    @Test(arguments: ["", "abc", "a.b", "a.b.c.d", "....", "not base64!.x.y"])
+    func malformedTokensAreRejected(token: String) {
+        #expect(self.rejects(token))
+    }
+
+    @Test func aTruncatedTokenIsRejected() {
+        let token = self.signer.sign(self.claims)
+        #expect(self.rejects(String(token.dropLast(3))))
+    }
+}
+
+@Suite struct PasswordHashTests {
+    @Test func aHashVerifiesItsPasswordOnly() throws {
+        let hash = try PasswordHash.make(password: "correct horse")
+        #expect(hash.hasPrefix("scrypt$15$8$1$"))
+        #expect(PasswordHash.isWellFormed(hash))
+        #expect(PasswordHash.verify(password: "correct horse", against: hash))
+        #expect(!PasswordHash.verify(password: "correct horsE", against: hash))
+        #expect(!PasswordHash.verify(password: "correct horse", against: "plain-text"))
+    }
+
+    @Test func twoHashesOfOnePasswordDiffer() throws {
+        #expect(try PasswordHash.make(password: "p") != PasswordHash.make(password: "p"))
+    }
+}
+
+@Suite struct VirtualKeyTests {
+    @Test func keysAre256BitsAndStoredOnlyAsAHash() {
+        let (plaintext, record) = VirtualKey.generate(name: "ci", user: "alice", now: 100, models: ["gpt-*"])
+        #expect(plaintext.hasPrefix("sk-"))
+        #expect(Base64URL.decode(plaintext.dropFirst(3))?.count == 32)
+        #expect(record.hash == VirtualKey.hash(plaintext))
+        #expect(record.hash.count == 64)
+        #expect(!record.hash.contains(plaintext))
+        #expect(record.allows(model: "gpt-4o"))
+        #expect(!record.allows(model: "claude-3"))
+    }
+}
+
+/// A clock a test moves by hand.
+final class ManualClock: Sendable {
+    private let seconds = Mutex(1_000.0)
+    var now: Double { self.seconds.withLock { $0 } }
+    func advance(_ by: Double) { self.seconds.withLock { $0 += by } }
+}
+
+@Suite struct LoginLimiterTests {
+    @Test func theSameUserWithinTheWindowGetsTheSameToken() async {
+        let clock = ManualClock()
+        let limiter = LoginLimiter(cacheSeconds: 60, now: { clock.now })
+        #expect(await limiter.cachedToken(for: "alice") == nil)
+        await limiter.issued("token-1", to: "alice", expiresAt: clock.now + 3600)
+        clock.advance(59)
+        #expect(await limiter.cachedToken(for: "alice") == "token-1")
+        #expect(await limiter.cachedToken(for: "bob") == nil)
+        clock.advance(1)
+        #expect(await limiter.cachedToken(for: "alice") == nil)
+    }
+
+    @Test func aTokenPastItsExpiryIsNotReused() async {
+        let clock = ManualClock()
+        let limiter = LoginLimiter(cacheSeconds: 60, now: { clock.now })
+        await limiter.issued("short", to: "alice", expiresAt: clock.now + 10)
+        clock.advance(10)
+        #expect(await limiter.cachedToken(for: "alice") == nil)
+    }
+
+    @Test func repeatedFailuresAreThrottledPerUserAndPerAddress() async throws {
+        let clock = ManualClock()
+        let limiter = LoginLimiter(cacheSeconds: 60, maximumFailures: 3, failureWindowSeconds: 60, now: { clock.now })
+        for _ in 0..<3 {
+            try await limiter.checkAllowed(username: "alice", address: "10.0.0.1")
+            await limiter.recordFailure(username: "alice", address: "10.0.0.1")
+            clock.advance(1)
+        }
+        await #expect(throws: LoginLimiter.Throttled.self) { try await limiter.checkAllowed(username: "alice", address: "10.9.9.9") }
+        await #expect(throws: LoginLimiter.Throttled.self) { try await limiter.checkAllowed(username: "bob", address: "10.0.0.1") }
+        do {
+            try await limiter.checkAllowed(username: "alice", address: "10.0.0.2")
+        } catch {
+            #expect(error.retryAfterSeconds == 57)
+        }
+        try await limiter.checkAllowed(username: "bob", address: "10.0.0.2")
+        clock.advance(58)
+        try await limiter.checkAllowed(username: "alice", address: "10.0.0.1")
+    }
+}
+
+@Suite struct TokenLimiterTests {
+    @Test func fiftySimultaneousAcquiresAdmitExactlyTheLimit() async {
+        for limit in [1, 3] {
+            let limiter = TokenLimiter(limit: limit)
+            let slots = await withTaskGroup(of: ConcurrencySlot?.self, returning: [ConcurrencySlot].self) { group in
+                for _ in 0..<50 { group.addTask { await limiter.acquire("cred") } }
+                return await group.reduce(into: []) { if let slot = $1 { $0.append(slot) } }
+            }
+            #expect(slots.count == limit)
+            #expect(await limiter.acquire("cred") == nil)
+            await slots[0].release()
+            await slots[0].release()
+            #expect(await limiter.count("cred") == limit - 1)
+            #expect(await limiter.acquire("cred") != nil)
+        }
+    }
+
+    @Test func credentialsAreIndependent() async {
+        let limiter = TokenLimiter(limit: 1)
+        var slots: [ConcurrencySlot] = []
+        for user in 0..<50 {
+            let slot = await limiter.acquire("user-\(user)")
+            #expect(slot != nil)
+            if let slot { slots.append(slot) }
+        }
+        #expect(slots.count == 50)
+    }
+
+    @Test func aForgottenSlotIsReleasedWhenDropped() async {
+        let limiter = TokenLimiter(limit: 1)
+        var slot = await limiter.acquire("cred")
+        #expect(slot != nil)
+        slot = nil
+        // The deinit safety net releases through a task; wait for the place to come back.
+        while await limiter.count("cred") != 0 { await Task.yield() }
+        #expect(await limiter.acquire("cred") != nil)
+    }
+}
