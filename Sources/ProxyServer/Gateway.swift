@@ -1,4 +1,5 @@
 import HTTPTypes
+import Foundation
 import Hummingbird
 import Logging
 import NIOCore
@@ -15,9 +16,24 @@ struct Gateway: Sendable {
     let httpClients: [UpstreamHTTPClient]
     let clientConnections = ClientConnections()
     let metrics: GatewayMetrics
+    let store: StateStore
+    let authenticator: Authenticator
+    let tokenLimiter: TokenLimiter
+    let loginLimiter: LoginLimiter
+    /// Unix time in seconds; injected so that tests can move it.
+    let now: @Sendable () -> Double
 
-    init(config: GatewayConfig, eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton) {
+    init(
+        config: GatewayConfig,
+        eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
+        now: @escaping @Sendable () -> Double = { Date().timeIntervalSince1970 }
+    ) throws(ConfigError) {
         self.config = config
+        self.now = now
+        self.store = try StateStore(url: config.storage.url)
+        self.authenticator = Authenticator(config: config.auth, keys: KeyDirectory(store: self.store))
+        self.tokenLimiter = TokenLimiter(limit: config.limits.perTokenConcurrency)
+        self.loginLimiter = LoginLimiter(cacheSeconds: Double(config.auth.loginCacheSeconds), now: now)
         self.router = ModelRouter(providers: config.providers)
         var providers: [any UpstreamProvider] = []
         var clients: [UpstreamHTTPClient] = []

@@ -15,7 +15,7 @@ import Testing
                 harness.chatRequest(
                     LiveHarness.body(),
                     headers: [
-                        ("authorization", "Bearer client-credential-must-not-leave"),
+                        ("authorization", "Bearer \(LiveHarness.token())"),
                         ("x-api-key", "client-key-must-not-leave"),
                         ("connection", "keep-alive, x-hop"), ("x-hop", "1"),
                         ("openai-organization", "org-1"), ("x-request-id", "client-req-1"),
@@ -250,7 +250,9 @@ import Testing
 
     @Test func modelsHealthAndReady() async throws {
         try await LiveHarness.run { harness in
-            let models = try await harness.send(HTTPClientRequest(url: harness.baseURL + "/v1/models"))
+            var modelsRequest = HTTPClientRequest(url: harness.baseURL + "/v1/models")
+            modelsRequest.headers.add(name: "authorization", value: "Bearer \(LiveHarness.token())")
+            let models = try await harness.send(modelsRequest)
             #expect(models.status == 200)
             let data = try #require(try JSONTestObject.parse(models.body)?["data"] as? [[String: Any]])
             #expect(data.map { $0["id"] as? String } == ["gpt-4o"])

@@ -22,7 +22,7 @@ import Testing
 
         [[auth.users]]
         username = "alice"
-        password_hash = "hash"
+        password_hash = "scrypt$15$8$1$EMpns_2Fv9xqArKOQXLnPg$CjkYgtzMbiCazKNsHhtjT9MhZztwDBht2J6er-bSAu4"
         tier = "pro"
         disabled = false
 
@@ -88,7 +88,7 @@ import Testing
         """
 
     static let environment = [
-        "PROXY_JWT_SECRET": "jwt-secret", "PROXY_ADMIN_KEY": "admin", "DEEPSEEK_API_KEY": "sk-ds", "CC_REFRESH_TOKEN": "rt",
+        "PROXY_JWT_SECRET": "jwt-secret-0123456789", "PROXY_ADMIN_KEY": "admin", "DEEPSEEK_API_KEY": "sk-ds", "CC_REFRESH_TOKEN": "rt",
     ]
 
     func loadError(_ text: String, environment: [String: String] = Self.environment) -> ConfigError? {
@@ -102,7 +102,7 @@ import Testing
 
     @Test func theContractExampleLoadsWithEveryKey() throws {
         let config = try ConfigLoader.parse(Self.contractExample, environment: Self.environment)
-        #expect(config.auth.jwtSecret == "jwt-secret")
+        #expect(config.auth.jwtSecret == "jwt-secret-0123456789")
         #expect(config.auth.users.first?.tier == "pro")
         #expect(config.quota.tiers["pro"]?.monthlyRequests == 1000)
         #expect(config.providers[0].aliases == ["gpt-4o": "deepseek-chat"])

@@ -1,4 +1,5 @@
 import AsyncHTTPClient
+import Foundation
 import Hummingbird
 import Logging
 import MockUpstream
@@ -17,10 +18,20 @@ struct LiveHarness: Sendable {
     let mockPort: Int
     let mock: MockUpstreamServer
     let client: HTTPClient
+    let gateway: Gateway
     /// Starts the gateway's graceful shutdown, as SIGTERM does.
     let shutDownGateway: @Sendable () async -> Void
 
     static let upstreamKey = "sk-upstream-secret-0123456789"
+    static let jwtSecret = "test-jwt-secret-0123456789"
+    static let adminKey = "test-admin-key-0123456789"
+
+    /// A session token for the configured user, valid for the whole test.
+    static func token(user: String = "tester", jti: String = "test-session") -> String {
+        JWTSigner(secret: Self.jwtSecret).sign(
+            SessionClaims(sub: user, tier: "pro", iat: 0, exp: Int(Date().timeIntervalSince1970) + 3600, jti: jti)
+        )
+    }
 
     var baseURL: String { "http://127.0.0.1:\(self.gatewayPort)" }
 
@@ -34,6 +45,11 @@ struct LiveHarness: Sendable {
         config.providers = [provider]
         config.server.maxBodyBytes = 64 * 1024
         config.server.metricsPort = 0
+        config.storage.url = "sqlite::memory:"
+        config.auth.jwtSecret = Self.jwtSecret
+        config.auth.adminKey = Self.adminKey
+        config.auth.users = [AuthUser(username: "tester", password: "tester-password", tier: "pro")]
+        config.limits.perTokenConcurrency = 0
         return config
     }
 
@@ -55,7 +71,7 @@ struct LiveHarness: Sendable {
             var config = Self.config(mockPort: mockPort)
             configure(&config)
             try config.validate()
-            let gateway = Gateway(config: config)
+            let gateway = try Gateway(config: config)
             let (gatewayPorts, gatewayPortSink) = AsyncStream<Int>.makeStream()
             let app = GatewayApplication.build(gateway: gateway, host: "127.0.0.1", port: 0, logger: logger, accessLog: false) {
                 gatewayPortSink.yield($0.localAddress?.port ?? 0)
@@ -69,6 +85,7 @@ struct LiveHarness: Sendable {
                 mockPort: mockPort,
                 mock: mock,
                 client: HTTPClient.shared,
+                gateway: gateway,
                 shutDownGateway: { await gatewayGroup.triggerGracefulShutdown() }
             )
             do {
@@ -92,6 +109,9 @@ struct LiveHarness: Sendable {
         var request = HTTPClientRequest(url: self.baseURL + path)
         request.method = .POST
         request.headers.add(name: "content-type", value: "application/json")
+        if !headers.contains(where: { ["authorization", "x-api-key"].contains($0.0.lowercased()) }) {
+            request.headers.add(name: "authorization", value: "Bearer \(Self.token())")
+        }
         for (name, value) in headers { request.headers.add(name: name, value: value) }
         request.body = .bytes(ByteBuffer(string: json))
         return request

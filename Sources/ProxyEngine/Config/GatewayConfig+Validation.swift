@@ -25,6 +25,12 @@ extension GatewayConfig {
             try Self.check(usernames.insert(user.username).inserted, "\(key).username", "'\(user.username)' is defined twice")
             try Self.check(user.passwordHash != nil || user.password != nil, "\(key)", "needs password_hash (or password, for demos)")
             try Self.check(self.quota.tiers[user.tier] != nil, "\(key).tier", "'\(user.tier)' is not a tier in [quota.tiers]")
+            if let hash = user.passwordHash {
+                try Self.check(PasswordHash.isWellFormed(hash), "\(key).password_hash", "is not a hash made by 'proxy-server hash-password'")
+            }
+        }
+        if !self.auth.users.isEmpty {
+            try Self.check(self.auth.jwtSecret.utf8.count >= 16, "auth.jwt_secret", "must be set, at least 16 characters, when users are configured")
         }
         try Self.check(!self.providers.isEmpty, "providers", "at least one [[providers]] entry is needed")
         var providerNames: Set<String> = []

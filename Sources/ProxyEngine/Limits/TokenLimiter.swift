@@ -3,7 +3,7 @@ import Synchronization
 /// At most `limit` requests in flight per credential (`limits.per_token_concurrency`); the next
 /// one is refused at once, not queued. 0 means no limit.
 public actor TokenLimiter {
-    public let limit: Int
+    public nonisolated let limit: Int
     private var inFlight: [String: Int] = [:]
 
     public init(limit: Int) {

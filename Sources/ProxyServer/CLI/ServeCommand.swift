@@ -32,18 +32,27 @@ struct ServeCommand: AsyncParsableCommand {
         for user in config.auth.users where user.password != nil && user.passwordHash == nil {
             logger.warning("user has a plaintext password in the configuration; use password_hash outside demos", metadata: ["user": "\(user.username)"])
         }
-        try await GatewayServer(config: config, logger: logger).run()
+        let gateway: Gateway
+        do {
+            gateway = try Gateway(config: config)
+        } catch {
+            FileHandle.standardError.write(Data("error: \(error)\n".utf8))
+            throw ExitCode(1)
+        }
+        try await GatewayServer(gateway: gateway, logger: logger).run()
     }
 }
 
 /// Runs the gateway until SIGTERM/SIGINT, then drains: the listener closes, in-flight requests
 /// and streams get `server.shutdown_grace_seconds` to finish, then the rest is cancelled.
 struct GatewayServer {
-    let config: GatewayConfig
+    let gateway: Gateway
     let logger: Logger
 
+    var config: GatewayConfig { self.gateway.config }
+
     func run(onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }) async throws {
-        let gateway = Gateway(config: self.config)
+        let gateway = self.gateway
         let application = GatewayApplication.build(
             gateway: gateway,
             host: self.config.server.host,

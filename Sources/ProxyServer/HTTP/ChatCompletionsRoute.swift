@@ -19,11 +19,23 @@ struct ChatCompletionsRoute: Sendable {
         let started = ContinuousClock.now
         var request = request
         var outcome = RequestOutcome(route: self.route, started: started, metrics: self.gateway.metrics)
+        var slot: ConcurrencySlot?
         do {
+            let principal = try await self.gateway.authenticator.authenticate(request.headers, now: self.gateway.now())
             let body = try await self.gateway.collectBody(of: &request)
             let summary = try ChatCompletionRequestSummary(body: body)
             guard let route = self.gateway.router.route(model: summary.model) else {
                 throw GatewayError.unknownModel(summary.model)
+            }
+            guard principal.allows(model: summary.model) else {
+                throw GatewayError.forbidden("This API key may not use the model '\(summary.model)'.")
+            }
+            slot = await self.gateway.tokenLimiter.acquire(principal.credentialID)
+            guard slot != nil else {
+                throw GatewayError.rateLimited(
+                    "This credential already has \(self.gateway.tokenLimiter.limit) request(s) in flight.",
+                    retryAfterSeconds: 1
+                )
             }
             var upstreamBody = body
             if route.isAliased {
@@ -75,25 +87,35 @@ struct ChatCompletionsRoute: Sendable {
             )
             switch answer {
             case .stream(let upstream):
-                return try relay.streamingResponse(upstream, outcome: outcome)
+                let response = try relay.streamingResponse(upstream, outcome: outcome, slot: slot)
+                // The stream's pump owns the slot from here and releases it when the stream ends.
+                slot = nil
+                return response
             case .whole(let upstream, let body) where upstream.status.code >= 400:
                 let response = relay.errorResponse(upstream, body: body)
                 outcome.finish(status: response.status.code)
+                await slot?.release()
                 return response
             case .whole(let upstream, let body):
                 let response = try relay.completeResponse(upstream, body: body)
                 outcome.usage = TokenUsage.lastReported(in: body)
                 outcome.finish(status: response.status.code)
+                await slot?.release()
                 return response
             }
         } catch let error as GatewayError {
+            await slot?.release()
             if error.status < 500 { self.gateway.metrics.rejected(reason: error.openAICode) }
             outcome.finish(status: error.status)
             return .error(error, format: self.format)
         } catch is ClientHungUp {
+            await slot?.release()
             // Nobody is left to read an answer; 499 is the de facto "client closed request".
             outcome.finish(status: 499)
             return Response(status: .init(code: 499))
+        } catch {
+            await slot?.release()
+            throw error
         }
     }
 }

@@ -23,16 +23,23 @@ enum GatewayApplication {
         if gateway.config.server.metricsPort == 0 {
             router.get("/metrics") { _, _ in MetricsEndpoint.response(gateway.metrics) }
         }
+        router.post("/auth/login", use: LoginRoute(gateway: gateway).handle)
+        let admin = AdminKeysRoute(gateway: gateway)
+        router.post("/admin/keys", use: admin.create)
+        router.get("/admin/keys", use: admin.list)
+        router.delete("/admin/keys/:id", use: admin.revoke)
         let models = ModelsRoute(gateway: gateway)
         router.get("/v1/models", use: models.handle)
         router.get("/models", use: models.handle)
         router.get("/health") { _, _ in Response.json(#"{"status":"ok"}"#) }
         router.get("/ready") { _, _ in
-            // Ready once configured with a provider; the store and account health join this check
-            // as those capabilities land.
-            gateway.providers.isEmpty
-                ? Response.json(#"{"status":"not_ready"}"#, status: .serviceUnavailable)
-                : Response.json(#"{"status":"ready"}"#)
+            // Ready with a provider configured and the state store answering; account health
+            // joins this check when the account pool lands.
+            let ready = !gateway.providers.isEmpty
+            let storeReachable = await gateway.store.isReachable()
+            return ready && storeReachable
+                ? Response.json(#"{"status":"ready"}"#)
+                : Response.json(#"{"status":"not_ready","store":\#(storeReachable)}"#, status: .serviceUnavailable)
         }
         return Application(
             router: router,

@@ -18,41 +18,53 @@ struct SSEPump {
     let format: APIFormat
     let logger: Logger
     let outcome: RequestOutcome
+    /// The caller's place under its concurrency limit, given back when the stream ends.
+    let slot: ConcurrencySlot?
 
     func responseBody() -> ResponseBody {
         ResponseBody { writer in
-            var outcome = self.outcome
-            var failure: GatewayError?
-            self.outcome.metrics.streamStarted()
-            defer {
-                self.outcome.metrics.streamEnded()
-                outcome.finish(status: failure?.status ?? 200)
-            }
             do {
-                failure = try await withRequestScope(deadline: self.deadline, client: self.client) { () async throws -> GatewayError? in
-                    var events = SSEEventBatches(self.upstream).makeAsyncIterator()
-                    while true {
-                        let batch: ByteBuffer?
-                        do {
-                            batch = try await events.next()
-                        } catch is CancellationError {
-                            throw CancellationError()
-                        } catch {
-                            return UpstreamFailure.classify(error, timeoutSeconds: self.timeoutSeconds, logger: self.logger)
-                        }
-                        guard let batch else { return nil }
-                        if let usage = TokenUsage.lastReported(in: batch) { outcome.usage = usage }
-                        try await writer.write(batch)
-                    }
-                }
-            } catch is DeadlineExceeded {
-                failure = .upstreamTimeout(seconds: self.timeoutSeconds)
+                try await self.pump(&writer)
+            } catch {
+                await self.slot?.release()
+                throw error
             }
-            if let failure {
-                self.logger.warning("stream ended by upstream failure", metadata: ["status": "\(failure.status)"])
-                try await writer.write(self.format.streamErrorEvent(failure))
-            }
-            try await writer.finish(nil)
+            await self.slot?.release()
         }
+    }
+
+    private func pump(_ writer: inout any ResponseBodyWriter) async throws {
+        var outcome = self.outcome
+        var failure: GatewayError?
+        self.outcome.metrics.streamStarted()
+        defer {
+            self.outcome.metrics.streamEnded()
+            outcome.finish(status: failure?.status ?? 200)
+        }
+        do {
+            failure = try await withRequestScope(deadline: self.deadline, client: self.client) { () async throws -> GatewayError? in
+                var events = SSEEventBatches(self.upstream).makeAsyncIterator()
+                while true {
+                    let batch: ByteBuffer?
+                    do {
+                        batch = try await events.next()
+                    } catch is CancellationError {
+                        throw CancellationError()
+                    } catch {
+                        return UpstreamFailure.classify(error, timeoutSeconds: self.timeoutSeconds, logger: self.logger)
+                    }
+                    guard let batch else { return nil }
+                    if let usage = TokenUsage.lastReported(in: batch) { outcome.usage = usage }
+                    try await writer.write(batch)
+                }
+            }
+        } catch is DeadlineExceeded {
+            failure = .upstreamTimeout(seconds: self.timeoutSeconds)
+        }
+        if let failure {
+            self.logger.warning("stream ended by upstream failure", metadata: ["status": "\(failure.status)"])
+            try await writer.write(self.format.streamErrorEvent(failure))
+        }
+        try await writer.finish(nil)
     }
 }

@@ -64,7 +64,7 @@ struct UpstreamRelay {
     }
 
     /// A streamed answer: the head goes out now, events follow as the upstream sends them.
-    func streamingResponse(_ response: HTTPClientResponse, outcome: RequestOutcome) throws(GatewayError) -> Response {
+    func streamingResponse(_ response: HTTPClientResponse, outcome: RequestOutcome, slot: ConcurrencySlot?) throws(GatewayError) -> Response {
         let contentType = response.headers.first(name: "content-type") ?? ""
         guard contentType.lowercased().hasPrefix("text/event-stream") else {
             // Dropping the unread body aborts the upstream request.
@@ -83,7 +83,8 @@ struct UpstreamRelay {
             timeoutSeconds: self.timeoutSeconds,
             format: self.format,
             logger: self.logger,
-            outcome: outcome
+            outcome: outcome,
+            slot: slot
         )
         return Response(status: .ok, headers: headers, body: pump.responseBody())
     }

@@ -1,0 +1,65 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import ProxyEngine
+
+/// Turns a request's credential into a `Principal`: `Authorization: Bearer <jwt | sk-key>` or
+/// `x-api-key: <sk-key>` (what the Anthropic SDK and Claude Code send). Never logs or echoes the
+/// credential itself.
+struct Authenticator: Sendable {
+    let signer: JWTSigner?
+    let users: [String: AuthUser]
+    let keys: KeyDirectory
+
+    init(config: AuthConfig, keys: KeyDirectory) {
+        self.signer = config.jwtSecret.isEmpty ? nil : JWTSigner(secret: config.jwtSecret)
+        self.users = Dictionary(config.users.map { ($0.username, $0) }, uniquingKeysWith: { first, _ in first })
+        self.keys = keys
+    }
+
+    static func credential(in headers: HTTPFields) -> String? {
+        if let authorization = headers[.authorization] {
+            let parts = authorization.split(separator: " ", maxSplits: 1)
+            if parts.count == 2, parts[0].lowercased() == "bearer" {
+                let token = parts[1].trimmingCharacters(in: .whitespaces)
+                return token.isEmpty ? nil : token
+            }
+            return nil
+        }
+        if let key = headers[.xAPIKey], !key.isEmpty { return key }
+        return nil
+    }
+
+    func authenticate(_ headers: HTTPFields, now: Double) async throws -> Principal {
+        guard let credential = Self.credential(in: headers) else {
+            throw GatewayError.unauthorized("A credential is required: 'Authorization: Bearer <token or key>' or 'x-api-key: <key>'.")
+        }
+        if credential.hasPrefix("sk-") {
+            return try await self.authenticate(key: credential, now: now)
+        }
+        guard let signer = self.signer else {
+            throw GatewayError.unauthorized("The credential is not a known API key.")
+        }
+        let claims = try signer.verify(credential, now: Int(now))
+        let user = try self.activeUser(claims.sub)
+        return Principal(user: user.username, tier: user.tier, credentialID: "jwt:" + claims.jti, key: nil)
+    }
+
+    private func authenticate(key plaintext: String, now: Double) async throws -> Principal {
+        guard let key = try await self.keys.key(hash: VirtualKey.hash(plaintext), now: now) else {
+            throw GatewayError.unauthorized("The API key is not valid.")
+        }
+        if let expiresAt = key.expiresAt, Double(expiresAt) <= now {
+            throw GatewayError.unauthorized("The API key has expired.")
+        }
+        if key.disabled { throw GatewayError.forbidden("The API key is disabled.") }
+        let user = try self.activeUser(key.user)
+        return Principal(user: user.username, tier: user.tier, credentialID: "key:" + key.id, key: key)
+    }
+
+    private func activeUser(_ username: String) throws(GatewayError) -> AuthUser {
+        guard let user = self.users[username] else { throw .unauthorized("The credential's user is not known.") }
+        if user.disabled { throw .forbidden("The user is disabled.") }
+        return user
+    }
+}

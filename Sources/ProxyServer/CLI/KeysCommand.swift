@@ -1,0 +1,75 @@
+import ArgumentParser
+import Foundation
+import ProxyEngine
+
+struct KeysCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "keys",
+        abstract: "Manage virtual API keys in the state store (storage.url).",
+        subcommands: [Create.self, List.self, Revoke.self]
+    )
+
+    /// The configuration and its state store, or exit 1 naming the problem.
+    static func open(_ options: ConfigOption) throws -> (GatewayConfig, StateStore) {
+        let environment = ProcessInfo.processInfo.environment
+        let path = ConfigLoader.resolvePath(options.config, environment: environment)
+        do {
+            let config = try ConfigLoader.load(path: path, environment: environment)
+            return (config, try StateStore(url: config.storage.url))
+        } catch {
+            FileHandle.standardError.write(Data("error: \(error)\n".utf8))
+            throw ExitCode(1)
+        }
+    }
+
+    struct Create: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Create a key; its plaintext is printed this once.")
+        @OptionGroup var options: ConfigOption
+        @Option(help: "The user in [[auth.users]] who owns the key.") var user: String
+        @Option(help: "A name to recognise the key by.") var name: String
+        @Option(help: "Comma-separated model globs the key may use (default: all).") var models: String?
+        @Option(name: .customLong("expires-at"), help: "Unix time after which the key stops working.") var expiresAt: Int?
+
+        func run() async throws {
+            let (config, store) = try KeysCommand.open(self.options)
+            guard config.auth.users.contains(where: { $0.username == self.user }) else {
+                FileHandle.standardError.write(Data("error: '\(self.user)' is not a user in [[auth.users]]\n".utf8))
+                throw ExitCode(1)
+            }
+            let (plaintext, key) = VirtualKey.generate(
+                name: self.name, user: self.user, now: Int(Date().timeIntervalSince1970), expiresAt: self.expiresAt,
+                models: self.models?.split(separator: ",").map { String($0) } ?? []
+            )
+            try await store.insert(key)
+            print("id: \(key.id)\nkey: \(plaintext)\n(the key is shown only now; the store keeps its hash)")
+        }
+    }
+
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List live keys (never the keys themselves).")
+        @OptionGroup var options: ConfigOption
+
+        func run() async throws {
+            let (_, store) = try KeysCommand.open(self.options)
+            for key in try await store.keys() {
+                let models = key.models.isEmpty ? "all models" : key.models.joined(separator: ",")
+                print("\(key.id)  \(key.prefix)...  \(key.name)  user=\(key.user)  \(models)\(key.expiresAt.map { "  expires_at=\($0)" } ?? "")")
+            }
+        }
+    }
+
+    struct Revoke: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Revoke a key by id.")
+        @OptionGroup var options: ConfigOption
+        @Argument(help: "The key's id (key_...).") var id: String
+
+        func run() async throws {
+            let (_, store) = try KeysCommand.open(self.options)
+            guard try await store.revoke(id: self.id, at: Int(Date().timeIntervalSince1970)) != nil else {
+                FileHandle.standardError.write(Data("error: no live key has the id '\(self.id)'\n".utf8))
+                throw ExitCode(1)
+            }
+            print("revoked \(self.id)")
+        }
+    }
+}

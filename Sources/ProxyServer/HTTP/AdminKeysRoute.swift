@@ -1,0 +1,126 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Logging
+import NIOCore
+import ProxyEngine
+
+/// `/admin/keys`: create (the plaintext key is in that response only), list (never a key or a
+/// hash), revoke. Every route needs `Authorization: Bearer <auth.admin_key>`.
+struct AdminKeysRoute: Sendable {
+    let gateway: Gateway
+
+    private struct CreateKey: Decodable {
+        var name: String
+        var user: String
+        var expires_at: Int?
+        var models: [String]?
+        var monthly_requests: Int?
+        var monthly_tokens: Int?
+    }
+
+    func create(_ request: Request, context: GatewayRequestContext) async throws -> Response {
+        var request = request
+        return try await self.guarded(request) {
+            let body = try await self.gateway.collectBody(of: &request)
+            let input: CreateKey
+            do {
+                input = try JSONDecoder().decode(CreateKey.self, from: Data(body.readableBytesView))
+            } catch {
+                throw GatewayError.badRequest("The body must have 'name' and 'user' strings; optional 'expires_at', 'models', 'monthly_requests', 'monthly_tokens'.")
+            }
+            guard !input.name.isEmpty else { throw GatewayError.badRequest("'name' must not be empty.") }
+            guard self.gateway.authenticator.users[input.user] != nil else {
+                throw GatewayError.badRequest("'user' must be a user in [[auth.users]].")
+            }
+            let (plaintext, key) = VirtualKey.generate(
+                name: input.name, user: input.user, now: Int(self.gateway.now()), expiresAt: input.expires_at,
+                models: input.models ?? [], monthlyRequests: input.monthly_requests, monthlyTokens: input.monthly_tokens
+            )
+            try await self.gateway.store.insert(key)
+            self.gateway.authenticator.keys.remember(hash: key.hash, key: key, now: self.gateway.now())
+            context.logger.info("virtual key created", metadata: ["key_id": "\(key.id)", "user": "\(key.user)"])
+            return Self.json(status: .created, Self.describe(key, plaintext: plaintext))
+        }
+    }
+
+    func list(_ request: Request, context: GatewayRequestContext) async throws -> Response {
+        try await self.guarded(request) {
+            let keys = try await self.gateway.store.keys()
+            var json = JSONWriter()
+            json.append(#"{"object":"list","data":["#)
+            for (index, key) in keys.enumerated() {
+                if index > 0 { json.append(",") }
+                json.append(String(buffer: Self.describe(key, plaintext: nil)))
+            }
+            json.append("]}")
+            return Self.json(status: .ok, json.buffer)
+        }
+    }
+
+    func revoke(_ request: Request, context: GatewayRequestContext) async throws -> Response {
+        try await self.guarded(request) {
+            let id = context.parameters.get("id") ?? ""
+            guard let key = try await self.gateway.store.revoke(id: id, at: Int(self.gateway.now())) else {
+                throw GatewayError.notFound("No live key has the id '\(id)'.")
+            }
+            self.gateway.authenticator.keys.remember(hash: key.hash, key: nil, now: self.gateway.now())
+            context.logger.info("virtual key revoked", metadata: ["key_id": "\(key.id)"])
+            var json = JSONWriter()
+            json.append(#"{"id":"#)
+            json.appendString(key.id)
+            json.append(#","revoked":true}"#)
+            return Self.json(status: .ok, json.buffer)
+        }
+    }
+
+    private func guarded(_ request: Request, _ body: () async throws -> Response) async throws -> Response {
+        do {
+            let adminKey = self.gateway.config.auth.adminKey
+            guard !adminKey.isEmpty else { throw GatewayError.forbidden("The admin API is off: auth.admin_key is not set.") }
+            guard let credential = Authenticator.credential(in: request.headers),
+                ConstantTime.equal(Array(credential.utf8), Array(adminKey.utf8))
+            else { throw GatewayError.unauthorized("The admin API needs 'Authorization: Bearer <admin_key>'.") }
+            return try await body()
+        } catch let error as GatewayError {
+            return .error(error, format: .openAI)
+        }
+    }
+
+    static func describe(_ key: VirtualKey, plaintext: String?) -> ByteBuffer {
+        var json = JSONWriter()
+        json.append(#"{"id":"#)
+        json.appendString(key.id)
+        if let plaintext {
+            json.append(#","key":"#)
+            json.appendString(plaintext)
+        }
+        json.append(#","name":"#)
+        json.appendString(key.name)
+        json.append(#","user":"#)
+        json.appendString(key.user)
+        json.append(#","prefix":"#)
+        json.appendString(key.prefix)
+        json.append(#","created_at":"#)
+        json.appendInt(key.createdAt)
+        json.append(#","expires_at":"#)
+        json.append(key.expiresAt.map(String.init) ?? "null")
+        json.append(#","models":["#)
+        for (index, model) in key.models.enumerated() {
+            if index > 0 { json.append(",") }
+            json.appendString(model)
+        }
+        json.append(#"],"monthly_requests":"#)
+        json.append(key.monthlyRequests.map(String.init) ?? "null")
+        json.append(#","monthly_tokens":"#)
+        json.append(key.monthlyTokens.map(String.init) ?? "null")
+        json.append(#","disabled":"#)
+        json.append(key.disabled ? "true" : "false")
+        json.append("}")
+        return json.buffer
+    }
+
+    static func json(status: HTTPResponse.Status, _ body: ByteBuffer) -> Response {
+        Response(status: status, headers: [.contentType: "application/json"], body: .init(byteBuffer: body))
+    }
+}

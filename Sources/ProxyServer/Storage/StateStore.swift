@@ -1,0 +1,109 @@
+import Foundation
+import GRDB
+import ProxyEngine
+
+/// The gateway's durable state (virtual keys, for now) in SQLite through GRDB, created and
+/// migrated when it opens. Every call runs on GRDB's own queue, never on an event loop.
+final class StateStore: Sendable {
+    private let database: DatabaseQueue
+
+    /// Opens `storage.url`: `sqlite:PATH` (the folder is created) or `sqlite::memory:`.
+    init(url: String) throws(ConfigError) {
+        guard url.hasPrefix("sqlite:") else {
+            throw ConfigError(key: "storage.url", "only sqlite: URLs are supported so far (postgres:// is planned)")
+        }
+        let path = String(url.dropFirst("sqlite:".count))
+        do {
+            if path == ":memory:" {
+                self.database = try DatabaseQueue()
+            } else {
+                let folder = URL(fileURLWithPath: path).deletingLastPathComponent()
+                try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+                var configuration = Configuration()
+                configuration.busyMode = .timeout(5)
+                self.database = try DatabaseQueue(path: path, configuration: configuration)
+            }
+            try Self.migrator.migrate(self.database)
+        } catch {
+            throw ConfigError(key: "storage.url", "cannot open the state store at '\(path)': \(error)")
+        }
+    }
+
+    private static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1-virtual-keys") { db in
+            try db.create(table: "virtual_keys") { table in
+                table.primaryKey("id", .text)
+                table.column("name", .text).notNull()
+                table.column("user", .text).notNull()
+                table.column("hash", .text).notNull().unique()
+                table.column("prefix", .text).notNull()
+                table.column("created_at", .integer).notNull()
+                table.column("expires_at", .integer)
+                table.column("models", .text).notNull()
+                table.column("monthly_requests", .integer)
+                table.column("monthly_tokens", .integer)
+                table.column("disabled", .boolean).notNull().defaults(to: false)
+                table.column("revoked_at", .integer)
+            }
+        }
+        return migrator
+    }
+
+    /// Whether the store answers (for `/ready`).
+    func isReachable() async -> Bool {
+        (try? await self.database.read { db in try Int.fetchOne(db, sql: "SELECT 1") }) == 1
+    }
+
+    func insert(_ key: VirtualKey) async throws {
+        try await self.database.write { db in
+            try db.execute(
+                sql: """
+                    INSERT INTO virtual_keys (id, name, user, hash, prefix, created_at, expires_at, models, monthly_requests, monthly_tokens, disabled)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    """,
+                arguments: [
+                    key.id, key.name, key.user, key.hash, key.prefix, key.createdAt, key.expiresAt,
+                    key.models.joined(separator: "\n"), key.monthlyRequests, key.monthlyTokens, key.disabled,
+                ]
+            )
+        }
+    }
+
+    /// The live (unrevoked) key with this hash.
+    func key(hash: String) async throws -> VirtualKey? {
+        try await self.database.read { db in
+            try Row.fetchOne(db, sql: "SELECT * FROM virtual_keys WHERE hash = ? AND revoked_at IS NULL", arguments: [hash])
+                .map(Self.key(from:))
+        }
+    }
+
+    /// Every live key, oldest first.
+    func keys() async throws -> [VirtualKey] {
+        try await self.database.read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM virtual_keys WHERE revoked_at IS NULL ORDER BY created_at, id")
+                .map(Self.key(from:))
+        }
+    }
+
+    /// Revokes a key; false when there is no live key with this id.
+    func revoke(id: String, at now: Int) async throws -> VirtualKey? {
+        try await self.database.write { db in
+            guard let row = try Row.fetchOne(db, sql: "SELECT * FROM virtual_keys WHERE id = ? AND revoked_at IS NULL", arguments: [id]) else {
+                return nil
+            }
+            try db.execute(sql: "UPDATE virtual_keys SET revoked_at = ? WHERE id = ?", arguments: [now, id])
+            return Self.key(from: row)
+        }
+    }
+
+    private static func key(from row: Row) -> VirtualKey {
+        let models: String = row["models"]
+        return VirtualKey(
+            id: row["id"], name: row["name"], user: row["user"], hash: row["hash"], prefix: row["prefix"],
+            createdAt: row["created_at"], expiresAt: row["expires_at"],
+            models: models.isEmpty ? [] : models.split(separator: "\n").map(String.init),
+            monthlyRequests: row["monthly_requests"], monthlyTokens: row["monthly_tokens"], disabled: row["disabled"]
+        )
+    }
+}
