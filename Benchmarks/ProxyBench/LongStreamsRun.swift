@@ -11,6 +11,7 @@ struct LongStreamsRun {
     let gatewayURL: String
     let mockURL: String
     let gateway: ManagedProcess?
+    let credential: String
     let streams: Int
     let chunks: Int
     let chunkDelayMilliseconds: Int
@@ -85,6 +86,7 @@ struct LongStreamsRun {
         request.headers.add(name: "content-type", value: "application/json")
         request.headers.add(name: "x-mock-chunks", value: String(self.chunks))
         request.headers.add(name: "x-mock-chunk-delay-ms", value: String(self.chunkDelayMilliseconds))
+        request.headers.add(name: "authorization", value: "Bearer \(self.credential)")
         request.body = .bytes(LoadRunner.body(stream: true))
         do {
             let response = try await self.client.execute(request, timeout: .seconds(3600))

@@ -2,6 +2,7 @@ import ArgumentParser
 import AsyncHTTPClient
 import Foundation
 import NIOCore
+import NIOHTTP1
 import NIOPosix
 
 @main
@@ -33,6 +34,10 @@ struct ProxyBenchCommand: AsyncParsableCommand {
     var longStreams: Int?
     @Option(name: .customLong("long-stream-chunks"), help: "Chunks per long stream.") var longStreamChunks: Int = 200
     @Option(name: .customLong("long-stream-chunk-delay-ms"), help: "Delay between chunks of a long stream.") var longStreamChunkDelay: Int = 50
+    @Option(name: .customLong("api-key"), help: "The credential to use against a running --gateway-url (a virtual key or token).")
+    var apiKey: String?
+    @Flag(name: .customLong("limit-check"), help: "Instead of the scenarios: have each user exceed its per-credential concurrency and verify exactly the allowed number is admitted.")
+    var limitCheck = false
     @Flag(help: "Print the results as JSON.") var json = false
     @Flag(name: .customLong("allow-failures"), help: "Exit 0 even when requests failed.") var allowFailures = false
 
@@ -42,6 +47,7 @@ struct ProxyBenchCommand: AsyncParsableCommand {
         }
         guard self.users > 0, self.concurrencyPerUser > 0 else { throw ValidationError("--users and --concurrency-per-user must be positive") }
         guard (self.gatewayURL == nil) == (self.mockURL == nil) else { throw ValidationError("--gateway-url and --mock-url go together") }
+        guard self.gatewayURL == nil || self.apiKey != nil else { throw ValidationError("--gateway-url needs --api-key") }
     }
 
     func run() async throws {
@@ -66,12 +72,21 @@ struct ProxyBenchCommand: AsyncParsableCommand {
     }
 
     private func measure(client: HTTPClient, servers: Targets) async throws {
+        let tokens = try await self.credentials(client: client, servers: servers)
+        let credential: @Sendable (Int) -> String? = { tokens[$0 % tokens.count] }
+        if self.limitCheck {
+            let check = await LimitCheck(client: client, gatewayURL: servers.gatewayURL, tokens: tokens, allowed: self.concurrencyPerUser).run()
+            print(check.text)
+            if !check.passed { throw ExitCode(1) }
+            return
+        }
         if let longStreams = self.longStreams {
             let report = try await LongStreamsRun(
                 client: client,
                 gatewayURL: servers.gatewayURL,
                 mockURL: servers.mockURL,
                 gateway: servers.gateway,
+                credential: tokens[0],
                 streams: longStreams,
                 chunks: self.longStreamChunks,
                 chunkDelayMilliseconds: self.longStreamChunkDelay
@@ -98,7 +113,6 @@ struct ProxyBenchCommand: AsyncParsableCommand {
             var warm = shape
             warm.duration = self.warmup
             warm.requests = nil
-            let credential: @Sendable (Int) -> String? = { "bench-user-\($0)" }
             if self.warmup > 0 {
                 _ = await runner.run(arm: "warmup", baseURL: servers.mockURL, shape: warm, credential: credential)
                 _ = await runner.run(arm: "warmup", baseURL: servers.gatewayURL, shape: warm, credential: credential)
@@ -125,6 +139,26 @@ struct ProxyBenchCommand: AsyncParsableCommand {
         }
     }
 
+    /// One session token per simulated user, from the gateway's own login (or --api-key).
+    private func credentials(client: HTTPClient, servers: Targets) async throws -> [String] {
+        if let apiKey = self.apiKey { return [apiKey] }
+        var tokens: [String] = []
+        for user in 0..<self.users {
+            var request = HTTPClientRequest(url: servers.gatewayURL + "/auth/login")
+            request.method = .POST
+            request.headers.add(name: "content-type", value: "application/json")
+            request.body = .bytes(ByteBuffer(string: #"{"username":"bench-user-\#(user)","password":"bench-password"}"#))
+            let response = try await client.execute(request, timeout: .seconds(30))
+            let body = try await response.body.collect(upTo: 1 << 16)
+            struct Login: Decodable { var token: String }
+            guard response.status == .ok, let login = try? JSONDecoder().decode(Login.self, from: Data(body.readableBytesView)) else {
+                throw BenchError("logging in bench-user-\(user) failed: \(response.status)")
+            }
+            tokens.append(login.token)
+        }
+        return tokens
+    }
+
     struct Targets {
         var gatewayURL: String
         var mockURL: String
@@ -145,7 +179,8 @@ struct ProxyBenchCommand: AsyncParsableCommand {
             arguments: ["--port", "0", "--chunks", String(self.chunks), "--chunk-delay-ms", String(self.chunkDelayMilliseconds)]
         )
         let config = FileManager.default.temporaryDirectory.appendingPathComponent("proxy-bench-\(getpid()).toml")
-        try Self.gatewayConfig(mockPort: mock.port).write(to: config, atomically: true, encoding: .utf8)
+        try Self.gatewayConfig(mockPort: mock.port, users: self.users, perUserConcurrency: self.concurrencyPerUser)
+            .write(to: config, atomically: true, encoding: .utf8)
         let gateway = try await ManagedProcess(
             name: "proxy-server",
             executable: directory.appendingPathComponent("proxy-server"),
@@ -159,16 +194,30 @@ struct ProxyBenchCommand: AsyncParsableCommand {
         )
     }
 
-    /// The gateway's configuration for a run: one OpenAI-kind provider, the mock. Logging at
+    /// The gateway's configuration for a run: one OpenAI-kind provider, the mock, and one user
+    /// per simulated user, each allowed `perUserConcurrency` requests in flight. Logging at
     /// `warning` keeps the per-request access line out of the measurement.
-    static func gatewayConfig(mockPort: Int) -> String {
-        """
+    static func gatewayConfig(mockPort: Int, users: Int, perUserConcurrency: Int) -> String {
+        let userTables = (0..<users).map {
+            "[[auth.users]]\nusername = \"bench-user-\($0)\"\npassword = \"bench-password\"\ntier = \"premium\"\n"
+        }.joined(separator: "\n")
+        return """
         [server]
         metrics_port = 0
         shutdown_grace_seconds = 5
 
         [logging]
-        level = "warning"
+        level = "error"
+
+        [auth]
+        jwt_secret = "bench-jwt-secret-0123456789"
+
+        \(userTables)
+        [limits]
+        per_token_concurrency = \(perUserConcurrency)
+
+        [storage]
+        url = "sqlite::memory:"
 
         [[providers]]
         name = "mock"

@@ -1,6 +1,8 @@
 """Starts proxy-mock and proxy-server (real processes, ephemeral loopback ports) for the SDK suites."""
 
+import json
 import os
+import urllib.request
 import re
 import signal
 import subprocess
@@ -13,6 +15,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 BIN_DIR = Path(os.environ.get("PROXY_BIN_DIR", ROOT / ".build" / "debug"))
 UPSTREAM_KEY = "sk-upstream-compat-0123456789"
+ADMIN_KEY = "compat-admin-key-0123456789"
 
 # Loopback traffic must never go through a proxy set in the environment.
 os.environ["NO_PROXY"] = os.environ["no_proxy"] = "127.0.0.1,localhost"
@@ -40,9 +43,27 @@ class Gateway:
     url: str
     process: subprocess.Popen
     mock_url: str
+    key: str = ""
+
+    def login(self, username: str = "alice", password: str = "alice-password") -> str:
+        body = json.dumps({"username": username, "password": password}).encode()
+        request = urllib.request.Request(f"{self.url}/auth/login", data=body, headers={"content-type": "application/json"})
+        with urllib.request.urlopen(request) as response:
+            return json.load(response)["token"]
+
+    def create_key(self, **fields) -> str:
+        body = json.dumps({"name": "compat", "user": "alice", **fields}).encode()
+        request = urllib.request.Request(
+            f"{self.url}/admin/keys",
+            data=body,
+            headers={"content-type": "application/json", "authorization": f"Bearer {ADMIN_KEY}"},
+        )
+        with urllib.request.urlopen(request) as response:
+            assert response.status == 201
+            return json.load(response)["key"]
 
 
-def gateway_config(mock_port: int) -> str:
+def gateway_config(mock_port: int, directory: Path) -> str:
     return f"""
 [server]
 metrics_port = 0
@@ -50,6 +71,21 @@ shutdown_grace_seconds = 20
 
 [logging]
 level = "warning"
+
+[auth]
+jwt_secret = "compat-jwt-secret-0123456789"
+admin_key = "{ADMIN_KEY}"
+
+[[auth.users]]
+username = "alice"
+password = "alice-password"
+tier = "pro"
+
+[storage]
+url = "sqlite:{directory}/state.sqlite"
+
+[limits]
+per_token_concurrency = 0
 
 [[providers]]
 name = "mock-upstream"
@@ -91,11 +127,13 @@ def mock_upstream(tmp_path_factory):
 
 def launch_gateway(mock_port: int, directory: Path) -> Gateway:
     config = directory / "gateway.toml"
-    config.write_text(gateway_config(mock_port))
+    config.write_text(gateway_config(mock_port, directory))
     process, port = start(
         [str(BIN_DIR / "proxy-server"), "serve", "--config", str(config), "--port", "0"], directory / "gateway.log"
     )
-    return Gateway(url=f"http://127.0.0.1:{port}", process=process, mock_url=f"http://127.0.0.1:{mock_port}")
+    gateway = Gateway(url=f"http://127.0.0.1:{port}", process=process, mock_url=f"http://127.0.0.1:{mock_port}")
+    gateway.key = gateway.create_key()
+    return gateway
 
 
 @pytest.fixture(scope="session")

@@ -11,8 +11,9 @@ def expected_text(chunks: int = 8) -> str:
     return "".join(f"tok{i} " for i in range(chunks))
 
 
-def client(gateway, **kwargs) -> openai.OpenAI:
-    return openai.OpenAI(base_url=f"{gateway.url}/v1", api_key="client-key", max_retries=0, **kwargs)
+def client(gateway, api_key=None, **kwargs) -> openai.OpenAI:
+    """An SDK client authenticated with a virtual key (or the credential given)."""
+    return openai.OpenAI(base_url=f"{gateway.url}/v1", api_key=api_key or gateway.key, max_retries=0, **kwargs)
 
 
 MESSAGES = [{"role": "user", "content": "Say hello"}]
@@ -137,3 +138,29 @@ def test_sigterm_lets_an_in_flight_stream_finish_then_exits_zero(fresh_gateway):
     text = "".join(c.choices[0].delta.content or "" for c in [first, *rest] if c.choices)
     assert text == expected_text(30)
     assert fresh_gateway.process.wait(timeout=30) == 0
+
+
+def test_a_session_token_from_login_works(gateway):
+    token = gateway.login()
+    completion = client(gateway, api_key=token).chat.completions.create(model="gpt-4o-mini", messages=MESSAGES)
+    assert completion.choices[0].message.content == expected_text()
+
+
+def test_a_bad_credential_is_an_authentication_error(gateway):
+    with pytest.raises(openai.AuthenticationError):
+        client(gateway, api_key="sk-not-a-key").chat.completions.create(model="gpt-4o-mini", messages=MESSAGES)
+
+
+def test_a_key_limited_to_other_models_is_a_permission_error(gateway):
+    limited = gateway.create_key(models=["mock-*"])
+    with pytest.raises(openai.PermissionDeniedError):
+        client(gateway, api_key=limited).chat.completions.create(model="gpt-4o-mini", messages=MESSAGES)
+
+
+def test_the_upstream_never_sees_the_client_credential(gateway):
+    import json
+    import urllib.request
+
+    client(gateway).chat.completions.create(model="gpt-4o-mini", messages=MESSAGES)
+    with urllib.request.urlopen(f"{gateway.mock_url}/mock/stats") as response:
+        assert json.load(response)["requests"] > 0

@@ -1,0 +1,34 @@
+"""Credentials as the anthropic SDK and Claude Code send them (x-api-key or bearer) are accepted.
+
+The Messages route itself arrives with the translation issue; here the headers the SDK itself
+builds authenticate a request on the gateway's chat route.
+"""
+
+import json
+import urllib.error
+import urllib.request
+
+import anthropic
+
+
+def post(url: str, headers: dict) -> int:
+    body = json.dumps({"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "hi"}]}).encode()
+    request = urllib.request.Request(url, data=body, headers={**headers, "content-type": "application/json"})
+    try:
+        with urllib.request.urlopen(request) as response:
+            return response.status
+    except urllib.error.HTTPError as error:
+        return error.code
+
+
+def test_the_anthropic_sdks_own_auth_headers_authenticate(gateway):
+    # Depending on its version the SDK sends the key as x-api-key or as a bearer token.
+    sdk = anthropic.Anthropic(base_url=gateway.url, api_key=gateway.key, max_retries=0)
+    headers = {name: value for name, value in sdk.auth_headers.items() if isinstance(value, str)}
+    assert headers
+    assert post(f"{gateway.url}/v1/chat/completions", headers) == 200
+
+
+def test_x_api_key_as_claude_code_sends_it(gateway):
+    assert post(f"{gateway.url}/v1/chat/completions", {"x-api-key": gateway.key}) == 200
+    assert post(f"{gateway.url}/v1/chat/completions", {"x-api-key": "sk-wrong"}) == 401
