@@ -20,6 +20,9 @@ struct Gateway: Sendable {
     let authenticator: Authenticator
     let tokenLimiter: TokenLimiter
     let loginLimiter: LoginLimiter
+    let minuteLimiter: MinuteLimiter
+    /// One per provider, in the order of `providers`.
+    let pacers: [UpstreamPacer]
     /// Unix time in seconds; injected so that tests can move it.
     let now: @Sendable () -> Double
 
@@ -34,6 +37,15 @@ struct Gateway: Sendable {
         self.authenticator = Authenticator(config: config.auth, keys: KeyDirectory(store: self.store))
         self.tokenLimiter = TokenLimiter(limit: config.limits.perTokenConcurrency)
         self.loginLimiter = LoginLimiter(cacheSeconds: Double(config.auth.loginCacheSeconds), now: now)
+        self.minuteLimiter = MinuteLimiter(now: now)
+        self.pacers = config.providers.map {
+            UpstreamPacer(
+                requestsPerSecond: $0.requestsPerSecond,
+                queueCapacity: $0.queueCapacity,
+                queueTimeoutSeconds: $0.queueTimeoutSeconds,
+                now: now
+            )
+        }
         self.router = ModelRouter(providers: config.providers)
         var providers: [any UpstreamProvider] = []
         var clients: [UpstreamHTTPClient] = []

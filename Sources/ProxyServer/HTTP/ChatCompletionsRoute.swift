@@ -37,6 +37,14 @@ struct ChatCompletionsRoute: Sendable {
                     retryAfterSeconds: 1
                 )
             }
+            // Each limit below is an actor hop: skipped when it is not configured.
+            let tier = self.gateway.config.quota.tiers[principal.tier] ?? QuotaTier()
+            if tier.requestsPerMinute > 0 || tier.tokensPerMinute > 0 {
+                try await self.gateway.minuteLimiter.admit(user: principal.user, tier: tier)
+                if tier.tokensPerMinute > 0 { outcome.tokenWindow = (self.gateway.minuteLimiter, principal.user) }
+            }
+            let pacer = self.gateway.pacers[route.provider]
+            let queueWait = pacer.requestsPerSecond > 0 ? try await pacer.reserve() : 0
             var upstreamBody = body
             if route.isAliased {
                 guard let rewritten = JSONModelRewriter.rewritingModel(in: body, to: route.upstreamModel) else {
@@ -63,6 +71,7 @@ struct ChatCompletionsRoute: Sendable {
                 // One scope for the whole exchange with the upstream (a stream's body is read
                 // later, in the pump's own scope).
                 answer = try await withRequestScope(deadline: deadline, client: client) {
+                    if queueWait > 0 { try await Task.sleep(for: .nanoseconds(Int64(queueWait * 1e9))) }
                     let sent = ContinuousClock.now
                     let upstream = try await provider.sendRetryingStaleConnection(call, logger: logger) {
                         self.gateway.metrics.upstreamRetried(provider: provider.name)
@@ -93,25 +102,25 @@ struct ChatCompletionsRoute: Sendable {
                 return response
             case .whole(let upstream, let body) where upstream.status.code >= 400:
                 let response = relay.errorResponse(upstream, body: body)
-                outcome.finish(status: response.status.code)
+                await outcome.finish(status: response.status.code)
                 await slot?.release()
                 return response
             case .whole(let upstream, let body):
                 let response = try relay.completeResponse(upstream, body: body)
                 outcome.usage = TokenUsage.lastReported(in: body)
-                outcome.finish(status: response.status.code)
+                await outcome.finish(status: response.status.code)
                 await slot?.release()
                 return response
             }
         } catch let error as GatewayError {
             await slot?.release()
             if error.status < 500 { self.gateway.metrics.rejected(reason: error.openAICode) }
-            outcome.finish(status: error.status)
+            await outcome.finish(status: error.status)
             return .error(error, format: self.format)
         } catch is ClientHungUp {
             await slot?.release()
             // Nobody is left to read an answer; 499 is the de facto "client closed request".
-            outcome.finish(status: 499)
+            await outcome.finish(status: 499)
             return Response(status: .init(code: 499))
         } catch {
             await slot?.release()

@@ -9,6 +9,8 @@ struct RequestOutcome: Sendable {
     var model = "unknown"
     var provider = "none"
     var usage: TokenUsage?
+    /// Where reported tokens count against a tokens-per-minute limit, when the tier has one.
+    var tokenWindow: (limiter: MinuteLimiter, user: String)?
 
     init(route: String, started: ContinuousClock.Instant, metrics: GatewayMetrics) {
         self.route = route
@@ -16,7 +18,7 @@ struct RequestOutcome: Sendable {
         self.metrics = metrics
     }
 
-    func finish(status: Int) {
+    func finish(status: Int) async {
         self.metrics.requestFinished(
             route: self.route,
             model: self.model,
@@ -27,6 +29,9 @@ struct RequestOutcome: Sendable {
         if let usage = self.usage {
             self.metrics.tokens(model: self.model, kind: "prompt", count: usage.promptTokens)
             self.metrics.tokens(model: self.model, kind: "completion", count: usage.completionTokens)
+            if let window = self.tokenWindow {
+                await window.limiter.record(tokens: usage.promptTokens + usage.completionTokens, user: window.user)
+            }
         }
     }
 }

@@ -37,10 +37,6 @@ struct SSEPump {
         var outcome = self.outcome
         var failure: GatewayError?
         self.outcome.metrics.streamStarted()
-        defer {
-            self.outcome.metrics.streamEnded()
-            outcome.finish(status: failure?.status ?? 200)
-        }
         do {
             failure = try await withRequestScope(deadline: self.deadline, client: self.client) { () async throws -> GatewayError? in
                 var events = SSEEventBatches(self.upstream).makeAsyncIterator()
@@ -60,7 +56,14 @@ struct SSEPump {
             }
         } catch is DeadlineExceeded {
             failure = .upstreamTimeout(seconds: self.timeoutSeconds)
+        } catch {
+            // The client left (or the write failed): the stream ends here, counted as 499.
+            self.outcome.metrics.streamEnded()
+            await outcome.finish(status: 499)
+            throw error
         }
+        self.outcome.metrics.streamEnded()
+        await outcome.finish(status: failure?.status ?? 200)
         if let failure {
             self.logger.warning("stream ended by upstream failure", metadata: ["status": "\(failure.status)"])
             try await writer.write(self.format.streamErrorEvent(failure))

@@ -1,0 +1,55 @@
+/// Per-user sliding one-minute windows: `requests_per_minute` and `tokens_per_minute` of the
+/// user's tier (0 = unlimited). Tokens are counted from the upstream's reported usage, after
+/// the answer; a user whose last minute already holds the limit is refused until enough of it
+/// slides out.
+public actor MinuteLimiter {
+    public static let window = 60.0
+    private let now: @Sendable () -> Double
+    private var requests: [String: [Double]] = [:]
+    private var tokens: [String: [(at: Double, count: Int)]] = [:]
+
+    public init(now: @escaping @Sendable () -> Double) {
+        self.now = now
+    }
+
+    /// Admits one request of `user` under `tier`'s limits, or throws 429 with the wait.
+    public func admit(user: String, tier: QuotaTier) throws(GatewayError) {
+        guard tier.requestsPerMinute > 0 || tier.tokensPerMinute > 0 else { return }
+        let now = self.now()
+        if tier.tokensPerMinute > 0 {
+            var recent = self.tokens[user] ?? []
+            recent.removeAll { now - $0.at >= Self.window }
+            self.tokens[user] = recent
+            var used = recent.reduce(0) { $0 + $1.count }
+            if used >= tier.tokensPerMinute {
+                // Wait until enough old usage leaves the window to go under the limit again.
+                var wait = Self.window
+                for entry in recent {
+                    used -= entry.count
+                    if used < tier.tokensPerMinute {
+                        wait = Self.window - (now - entry.at)
+                        break
+                    }
+                }
+                throw .rateLimited("The tokens-per-minute limit of your tier is reached.", retryAfterSeconds: max(1, Int(wait.rounded(.up))))
+            }
+        }
+        if tier.requestsPerMinute > 0 {
+            var recent = self.requests[user] ?? []
+            recent.removeAll { now - $0 >= Self.window }
+            if recent.count >= tier.requestsPerMinute, let oldest = recent.first {
+                self.requests[user] = recent
+                let wait = Self.window - (now - oldest)
+                throw .rateLimited("The requests-per-minute limit of your tier is reached.", retryAfterSeconds: max(1, Int(wait.rounded(.up))))
+            }
+            recent.append(now)
+            self.requests[user] = recent
+        }
+    }
+
+    /// Counts tokens a user's answer used.
+    public func record(tokens count: Int, user: String) {
+        guard count > 0 else { return }
+        self.tokens[user, default: []].append((self.now(), count))
+    }
+}
