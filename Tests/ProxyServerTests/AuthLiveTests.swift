@@ -159,6 +159,18 @@ extension LiveHarness {
         }
     }
 
+    @Test func aDisabledKeyIs403UntilEnabledAgain() async throws {
+        try await LiveHarness.run { harness in
+            let (id, key) = try await harness.createKey()
+            let disable = try await harness.send(harness.request(.PATCH, "/admin/keys/\(id)", json: #"{"disabled":true}"#, bearer: LiveHarness.adminKey))
+            #expect(disable.status == 200)
+            #expect(try await self.status(harness, [("x-api-key", key)]).0 == 403)
+            let enable = try await harness.send(harness.request(.PATCH, "/admin/keys/\(id)", json: #"{"disabled":false}"#, bearer: LiveHarness.adminKey))
+            #expect(enable.status == 200)
+            #expect(try await self.status(harness, [("x-api-key", key)]).0 == 200)
+        }
+    }
+
     @Test func aKeyLimitedToSomeModelsIs403ForOthers() async throws {
         try await LiveHarness.run { harness in
             let (_, key) = try await harness.createKey(models: ["gpt-4o-mini"])

@@ -6,7 +6,7 @@ struct KeysCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "keys",
         abstract: "Manage virtual API keys in the state store (storage.url).",
-        subcommands: [Create.self, List.self, Revoke.self]
+        subcommands: [Create.self, List.self, Revoke.self, Disable.self, Enable.self]
     )
 
     /// The configuration and its state store, or exit 1 naming the problem.
@@ -56,6 +56,29 @@ struct KeysCommand: AsyncParsableCommand {
                 print("\(key.id)  \(key.prefix)...  \(key.name)  user=\(key.user)  \(models)\(key.expiresAt.map { "  expires_at=\($0)" } ?? "")")
             }
         }
+    }
+
+    struct Disable: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Disable a key by id (403 until enabled again).")
+        @OptionGroup var options: ConfigOption
+        @Argument(help: "The key's id (key_...).") var id: String
+        func run() async throws { try await KeysCommand.setDisabled(self.options, self.id, true) }
+    }
+
+    struct Enable: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Enable a disabled key again.")
+        @OptionGroup var options: ConfigOption
+        @Argument(help: "The key's id (key_...).") var id: String
+        func run() async throws { try await KeysCommand.setDisabled(self.options, self.id, false) }
+    }
+
+    static func setDisabled(_ options: ConfigOption, _ id: String, _ disabled: Bool) async throws {
+        let (_, store) = try KeysCommand.open(options)
+        guard try await store.setDisabled(id: id, disabled) != nil else {
+            FileHandle.standardError.write(Data("error: no live key has the id '\(id)'\n".utf8))
+            throw ExitCode(1)
+        }
+        print("\(disabled ? "disabled" : "enabled") \(id)")
     }
 
     struct Revoke: AsyncParsableCommand {

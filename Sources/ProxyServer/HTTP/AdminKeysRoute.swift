@@ -74,6 +74,27 @@ struct AdminKeysRoute: Sendable {
         }
     }
 
+    private struct UpdateKey: Decodable {
+        var disabled: Bool
+    }
+
+    func update(_ request: Request, context: GatewayRequestContext) async throws -> Response {
+        var request = request
+        return try await self.guarded(request) {
+            let body = try await self.gateway.collectBody(of: &request)
+            guard let input = try? JSONDecoder().decode(UpdateKey.self, from: Data(body.readableBytesView)) else {
+                throw GatewayError.badRequest("The body must be {\"disabled\": true | false}.")
+            }
+            let id = context.parameters.get("id") ?? ""
+            guard let key = try await self.gateway.store.setDisabled(id: id, input.disabled) else {
+                throw GatewayError.notFound("No live key has the id '\(id)'.")
+            }
+            self.gateway.authenticator.keys.remember(hash: key.hash, key: key, now: self.gateway.now())
+            context.logger.info("virtual key updated", metadata: ["key_id": "\(key.id)", "disabled": "\(key.disabled)"])
+            return Self.json(status: .ok, Self.describe(key, plaintext: nil))
+        }
+    }
+
     private func guarded(_ request: Request, _ body: () async throws -> Response) async throws -> Response {
         do {
             let adminKey = self.gateway.config.auth.adminKey

@@ -28,6 +28,7 @@ enum GatewayApplication {
         router.post("/admin/keys", use: admin.create)
         router.get("/admin/keys", use: admin.list)
         router.delete("/admin/keys/:id", use: admin.revoke)
+        router.patch("/admin/keys/:id", use: admin.update)
         let models = ModelsRoute(gateway: gateway)
         router.get("/v1/models", use: models.handle)
         router.get("/models", use: models.handle)

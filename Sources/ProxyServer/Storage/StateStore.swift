@@ -97,6 +97,15 @@ final class StateStore: Sendable {
         }
     }
 
+    /// Disables or re-enables a live key; nil when there is no live key with this id.
+    func setDisabled(id: String, _ disabled: Bool) async throws -> VirtualKey? {
+        try await self.database.write { db in
+            try db.execute(sql: "UPDATE virtual_keys SET disabled = ? WHERE id = ? AND revoked_at IS NULL", arguments: [disabled, id])
+            return try Row.fetchOne(db, sql: "SELECT * FROM virtual_keys WHERE id = ? AND revoked_at IS NULL", arguments: [id])
+                .map(Self.key(from:))
+        }
+    }
+
     private static func key(from row: Row) -> VirtualKey {
         let models: String = row["models"]
         return VirtualKey(
