@@ -21,6 +21,7 @@ struct Gateway: Sendable {
     let tokenLimiter: TokenLimiter
     let loginLimiter: LoginLimiter
     let minuteLimiter: MinuteLimiter
+    let quota: QuotaManager
     /// One per provider, in the order of `providers`.
     let pacers: [UpstreamPacer]
     /// Unix time in seconds; injected so that tests can move it.
@@ -38,6 +39,22 @@ struct Gateway: Sendable {
         self.tokenLimiter = TokenLimiter(limit: config.limits.perTokenConcurrency)
         self.loginLimiter = LoginLimiter(cacheSeconds: Double(config.auth.loginCacheSeconds), now: now)
         self.minuteLimiter = MinuteLimiter(now: now)
+        guard let calendar = QuotaCalendar(timeZone: config.quota.timezone) else {
+            throw ConfigError(key: "quota.timezone", "'\(config.quota.timezone)' is not a time zone this system knows")
+        }
+        let period = calendar.period(at: now())
+        let stored: [String: QuotaManager.Usage]
+        do {
+            stored = try self.store.quotaCounts(period: period.key)
+        } catch {
+            throw ConfigError(key: "storage.url", "cannot read the quota counts: \(error)")
+        }
+        self.quota = QuotaManager(
+            calendar: calendar,
+            flushEveryRequests: config.quota.flushEveryRequests,
+            loaded: (period.key, stored),
+            now: now
+        )
         self.pacers = config.providers.map {
             UpstreamPacer(
                 requestsPerSecond: $0.requestsPerSecond,

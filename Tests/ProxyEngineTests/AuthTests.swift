@@ -91,7 +91,8 @@ import Testing
 
 /// A clock a test moves by hand.
 final class ManualClock: Sendable {
-    private let seconds = Mutex(1_000.0)
+    private let seconds: Mutex<Double>
+    init(at start: Double = 1_000) { self.seconds = Mutex(start) }
     var now: Double { self.seconds.withLock { $0 } }
     func advance(_ by: Double) { self.seconds.withLock { $0 += by } }
 }

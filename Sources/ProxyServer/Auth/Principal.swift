@@ -9,6 +9,16 @@ struct Principal: Sendable {
     /// The virtual key used, if it was one.
     var key: VirtualKey?
 
+    /// What this caller's monthly quota is counted against: a key with a quota of its own, or
+    /// else the user under their tier's quota.
+    func quotaSubject(tiers: [String: QuotaTier]) -> (subject: String, limits: QuotaManager.Limits) {
+        if let key = self.key, key.monthlyRequests != nil || key.monthlyTokens != nil {
+            return ("key:" + key.id, .init(monthlyRequests: key.monthlyRequests ?? 0, monthlyTokens: key.monthlyTokens ?? 0))
+        }
+        let tier = tiers[self.tier] ?? QuotaTier()
+        return ("user:" + self.user, .init(monthlyRequests: tier.monthlyRequests, monthlyTokens: tier.monthlyTokens))
+    }
+
     /// Whether this caller may ask for `model` (a key may be limited to some models).
     func allows(model: String) -> Bool { self.key?.allows(model: model) ?? true }
 }

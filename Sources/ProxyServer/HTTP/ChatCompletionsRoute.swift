@@ -43,6 +43,11 @@ struct ChatCompletionsRoute: Sendable {
                 try await self.gateway.minuteLimiter.admit(user: principal.user, tier: tier)
                 if tier.tokensPerMinute > 0 { outcome.tokenWindow = (self.gateway.minuteLimiter, principal.user) }
             }
+            let (quotaSubject, quotaLimits) = principal.quotaSubject(tiers: self.gateway.config.quota.tiers)
+            if !quotaLimits.isUnlimited {
+                try await self.gateway.quota.admit(subject: quotaSubject, limits: quotaLimits)
+                outcome.quotaSubject = (self.gateway.quota, quotaSubject)
+            }
             let pacer = self.gateway.pacers[route.provider]
             let queueWait = pacer.requestsPerSecond > 0 ? try await pacer.reserve() : 0
             var upstreamBody = body

@@ -24,6 +24,7 @@ enum GatewayApplication {
             router.get("/metrics") { _, _ in MetricsEndpoint.response(gateway.metrics) }
         }
         router.post("/auth/login", use: LoginRoute(gateway: gateway).handle)
+        router.get("/auth/quota", use: QuotaRoute(gateway: gateway).handle)
         let admin = AdminKeysRoute(gateway: gateway)
         router.post("/admin/keys", use: admin.create)
         router.get("/admin/keys", use: admin.list)
@@ -49,6 +50,14 @@ enum GatewayApplication {
             // the accept queue; the kernel caps it at net.core.somaxconn.
             configuration: .init(address: .hostname(host, port: port), serverName: nil, backlog: 4096),
             services: gateway.httpClients
+                + [
+                    QuotaFlusher(
+                        quota: gateway.quota,
+                        store: gateway.store,
+                        interval: .milliseconds(Int64(gateway.config.quota.flushIntervalSeconds * 1000)),
+                        logger: logger
+                    )
+                ]
                 + (gateway.config.server.metricsPort == 0 ? [] : [MetricsEndpoint.application(gateway: gateway, host: host, logger: logger)]),
             onServerRunning: onServerRunning,
             logger: logger

@@ -11,6 +11,8 @@ struct RequestOutcome: Sendable {
     var usage: TokenUsage?
     /// Where reported tokens count against a tokens-per-minute limit, when the tier has one.
     var tokenWindow: (limiter: MinuteLimiter, user: String)?
+    /// Where reported tokens count against a monthly quota.
+    var quotaSubject: (quota: QuotaManager, subject: String)?
 
     init(route: String, started: ContinuousClock.Instant, metrics: GatewayMetrics) {
         self.route = route
@@ -29,6 +31,9 @@ struct RequestOutcome: Sendable {
         if let usage = self.usage {
             self.metrics.tokens(model: self.model, kind: "prompt", count: usage.promptTokens)
             self.metrics.tokens(model: self.model, kind: "completion", count: usage.completionTokens)
+            if let quota = self.quotaSubject {
+                await quota.quota.record(tokens: usage.promptTokens + usage.completionTokens, subject: quota.subject)
+            }
             if let window = self.tokenWindow {
                 await window.limiter.record(tokens: usage.promptTokens + usage.completionTokens, user: window.user)
             }

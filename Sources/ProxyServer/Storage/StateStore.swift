@@ -47,7 +47,45 @@ final class StateStore: Sendable {
                 table.column("revoked_at", .integer)
             }
         }
+        migrator.registerMigration("v2-quota-counts") { db in
+            try db.create(table: "quota_counts") { table in
+                table.column("subject", .text).notNull()
+                table.column("period", .text).notNull()
+                table.column("requests", .integer).notNull()
+                table.column("tokens", .integer).notNull()
+                table.column("updated_at", .integer).notNull()
+                table.primaryKey(["subject", "period"])
+            }
+        }
         return migrator
+    }
+
+    /// Writes quota counts (absolute values, so a batch written twice changes nothing).
+    func save(_ batches: [QuotaManager.Batch], at now: Int) async throws {
+        try await self.database.write { db in
+            for batch in batches {
+                for (subject, usage) in batch.usage {
+                    try db.execute(
+                        sql: """
+                            INSERT INTO quota_counts (subject, period, requests, tokens, updated_at) VALUES (?, ?, ?, ?, ?)
+                            ON CONFLICT(subject, period) DO UPDATE SET requests = excluded.requests, tokens = excluded.tokens, updated_at = excluded.updated_at
+                            """,
+                        arguments: [subject, batch.period, usage.requests, usage.tokens, now]
+                    )
+                }
+            }
+        }
+    }
+
+    /// The stored counts of one month (read once, at start-up).
+    func quotaCounts(period: String) throws -> [String: QuotaManager.Usage] {
+        try self.database.read { db in
+            var counts: [String: QuotaManager.Usage] = [:]
+            for row in try Row.fetchAll(db, sql: "SELECT subject, requests, tokens FROM quota_counts WHERE period = ?", arguments: [period]) {
+                counts[row["subject"]] = QuotaManager.Usage(requests: row["requests"], tokens: row["tokens"])
+            }
+            return counts
+        }
     }
 
     /// Whether the store answers (for `/ready`).

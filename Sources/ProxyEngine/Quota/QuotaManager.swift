@@ -1,0 +1,149 @@
+/// Monthly quotas, decided in memory: no database round-trip on a request. Counts are written
+/// behind (see `takeDirty`) and loaded back at start-up.
+///
+/// A request is counted when it is admitted, so concurrent requests can never overshoot a
+/// request quota; tokens are added when the upstream reports them, so a token quota stops a
+/// subject once its reported usage has crossed the limit.
+public actor QuotaManager {
+    public struct Limits: Sendable, Equatable {
+        /// 0 = unlimited, for both.
+        public var monthlyRequests: Int
+        public var monthlyTokens: Int
+        public init(monthlyRequests: Int, monthlyTokens: Int) {
+            self.monthlyRequests = monthlyRequests
+            self.monthlyTokens = monthlyTokens
+        }
+        public var isUnlimited: Bool { self.monthlyRequests == 0 && self.monthlyTokens == 0 }
+    }
+
+    /// Counts of one month to write: absolute values, so writing one twice is harmless.
+    public struct Batch: Sendable, Equatable {
+        public var period: String
+        public var usage: [String: Usage]
+    }
+
+    public struct Usage: Sendable, Equatable, Codable {
+        public var requests: Int
+        public var tokens: Int
+        public init(requests: Int = 0, tokens: Int = 0) {
+            self.requests = requests
+            self.tokens = tokens
+        }
+    }
+
+    private let calendar: QuotaCalendar
+    private let now: @Sendable () -> Double
+    private let flushEveryRequests: Int
+    private var period: QuotaPeriod
+    private var usage: [String: Usage] = [:]
+    private var dirty: Set<String> = []
+    /// Unwritten counts of months that ended, kept until the flusher has them.
+    private var finished: [Batch] = []
+    private var admittedSinceFlush = 0
+    private let flushWanted: AsyncStream<Void>.Continuation
+    /// Yields each time `flushEveryRequests` admissions have gone unflushed.
+    public nonisolated let flushRequests: AsyncStream<Void>
+
+    public init(
+        calendar: QuotaCalendar,
+        flushEveryRequests: Int,
+        loaded: (period: String, usage: [String: Usage])? = nil,
+        now: @escaping @Sendable () -> Double
+    ) {
+        self.calendar = calendar
+        self.now = now
+        self.flushEveryRequests = max(1, flushEveryRequests)
+        self.period = calendar.period(at: now())
+        (self.flushRequests, self.flushWanted) = AsyncStream.makeStream(bufferingPolicy: .bufferingNewest(1))
+        if let loaded, loaded.period == self.period.key {
+            self.usage = loaded.usage
+        }
+    }
+
+    /// Counts one request of `subject`, or throws 402 if its quota for this month is spent.
+    public func admit(subject: String, limits: Limits) throws(GatewayError) {
+        self.rollIfNeeded()
+        guard !limits.isUnlimited else { return }
+        var current = self.usage[subject] ?? Usage()
+        if limits.monthlyRequests > 0 && current.requests >= limits.monthlyRequests {
+            throw .quotaExhausted("The monthly request quota (\(limits.monthlyRequests)) is used up; it resets on \(self.resetDescription).")
+        }
+        if limits.monthlyTokens > 0 && current.tokens >= limits.monthlyTokens {
+            throw .quotaExhausted("The monthly token quota (\(limits.monthlyTokens)) is used up; it resets on \(self.resetDescription).")
+        }
+        current.requests += 1
+        self.usage[subject] = current
+        self.markDirty(subject, admission: true)
+    }
+
+    /// Adds tokens an answer of `subject` used.
+    public func record(tokens: Int, subject: String) {
+        guard tokens > 0 else { return }
+        self.rollIfNeeded()
+        self.usage[subject, default: Usage()].tokens += tokens
+        self.markDirty(subject, admission: false)
+    }
+
+    public func usage(of subject: String) -> (usage: Usage, period: QuotaPeriod) {
+        self.rollIfNeeded()
+        return (self.usage[subject] ?? Usage(), self.period)
+    }
+
+    /// Every count changed since the last call, by month, to be written; they count as written
+    /// now. A failed write hands them back with `restore`.
+    public func takeDirty() -> [Batch] {
+        self.rollIfNeeded()
+        var batches = self.finished
+        self.finished.removeAll()
+        if !self.dirty.isEmpty {
+            var current: [String: Usage] = [:]
+            for subject in self.dirty { current[subject] = self.usage[subject] ?? Usage() }
+            batches.append(Batch(period: self.period.key, usage: current))
+        }
+        self.dirty.removeAll(keepingCapacity: true)
+        self.admittedSinceFlush = 0
+        return batches
+    }
+
+    public func restore(_ batches: [Batch]) {
+        for batch in batches {
+            if batch.period == self.period.key {
+                self.dirty.formUnion(batch.usage.keys)
+            } else {
+                self.finished.append(batch)
+            }
+        }
+    }
+
+    private var resetDescription: String {
+        let date = self.period.key.split(separator: "-").map(String.init)
+        return "the 1st of the month after \(date.joined(separator: "-"))"
+    }
+
+    private func markDirty(_ subject: String, admission: Bool) {
+        self.dirty.insert(subject)
+        if admission {
+            self.admittedSinceFlush += 1
+            if self.admittedSinceFlush >= self.flushEveryRequests {
+                self.admittedSinceFlush = 0
+                self.flushWanted.yield()
+            }
+        }
+    }
+
+    /// A new month starts every count at zero; the old month's unwritten counts wait in
+    /// `finished` for the flusher, so its totals stay exact in the store.
+    private func rollIfNeeded() {
+        let now = self.now()
+        guard now >= self.period.resetsAt || now < self.period.startsAt else { return }
+        if !self.dirty.isEmpty {
+            var old: [String: Usage] = [:]
+            for subject in self.dirty { old[subject] = self.usage[subject] ?? Usage() }
+            self.finished.append(Batch(period: self.period.key, usage: old))
+        }
+        self.period = self.calendar.period(at: now)
+        self.usage.removeAll()
+        self.dirty.removeAll()
+        self.admittedSinceFlush = 0
+    }
+}

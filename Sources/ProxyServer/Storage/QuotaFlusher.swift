@@ -1,0 +1,35 @@
+import AsyncAlgorithms
+import Foundation
+import Logging
+import ProxyEngine
+import ServiceLifecycle
+
+/// Writes quota counts behind the requests: every `quota.flush_interval_seconds`, whenever
+/// `quota.flush_every_requests` admissions are unwritten, and once more at shutdown. It is a
+/// service of the HTTP application, which stops its services after the server has drained, so
+/// the final write holds every request the server answered.
+struct QuotaFlusher: Service {
+    let quota: QuotaManager
+    let store: StateStore
+    let interval: Duration
+    let logger: Logger
+
+    func run() async throws {
+        let ticks = AsyncTimerSequence(interval: self.interval, clock: .continuous).map { _ in () }
+        for await _ in merge(ticks, self.quota.flushRequests).cancelOnGracefulShutdown() {
+            await self.flush()
+        }
+        await self.flush()
+    }
+
+    func flush() async {
+        let batches = await self.quota.takeDirty()
+        guard !batches.isEmpty else { return }
+        do {
+            try await self.store.save(batches, at: Int(Date().timeIntervalSince1970))
+        } catch {
+            self.logger.error("writing quota counts failed; kept for the next flush", metadata: ["error": "\(error)"])
+            await self.quota.restore(batches)
+        }
+    }
+}

@@ -1,0 +1,80 @@
+import AsyncHTTPClient
+import Foundation
+import MockUpstream
+import NIOCore
+import NIOHTTP1
+import ProxyEngine
+import Testing
+
+@testable import ProxyServer
+
+@Suite(.timeLimit(.minutes(1))) struct QuotaLiveTests {
+    func quota(_ harness: LiveHarness, bearer: String = LiveHarness.token()) async throws -> [String: Any] {
+        let response = try await harness.send(harness.request(.GET, "/auth/quota", bearer: bearer))
+        #expect(response.status == 200)
+        return try #require(try JSONTestObject.parse(response.body))
+    }
+
+    @Test func anExhaustedMonthlyQuotaIs402AndTheQuotaIsReported() async throws {
+        try await LiveHarness.run(configure: { $0.quota.tiers["pro"] = QuotaTier(monthlyRequests: 3) }) { harness in
+            for _ in 0..<3 {
+                let admitted = try await harness.send(harness.chatRequest(LiveHarness.body()))
+                #expect(admitted.status == 200)
+            }
+            let refused = try await harness.send(harness.chatRequest(LiveHarness.body()))
+            #expect(refused.status == 402)
+            let error = try #require(try JSONTestObject.parse(refused.body)?["error"] as? [String: Any])
+            #expect(error["type"] as? String == "insufficient_quota")
+            let quota = try await self.quota(harness)
+            #expect(quota["tier"] as? String == "pro")
+            #expect((quota["limits"] as? [String: Any])?["monthly_requests"] as? Int == 3)
+            #expect((quota["used"] as? [String: Any])?["requests"] as? Int == 3)
+            #expect((quota["used"] as? [String: Any])?["tokens"] as? Int ?? 0 > 0)
+            #expect((quota["remaining"] as? [String: Any])?["requests"] as? Int == 0)
+            #expect((quota["resets_at"] as? String)?.hasSuffix("Z") == true)
+            #expect(harness.mock.stats.snapshot.requests == 3)
+        }
+    }
+
+    @Test func aKeysOwnQuotaOverridesItsUsersTier() async throws {
+        try await LiveHarness.run(configure: { $0.quota.tiers["pro"] = QuotaTier(monthlyRequests: 100) }) { harness in
+            let created = try await harness.send(
+                harness.request(.POST, "/admin/keys", json: #"{"name":"k","user":"tester","monthly_requests":1}"#, bearer: LiveHarness.adminKey)
+            )
+            let key = try #require(try JSONTestObject.parse(created.body)?["key"] as? String)
+            #expect(try await harness.send(harness.chatRequest(LiveHarness.body(), headers: [("x-api-key", key)])).status == 200)
+            #expect(try await harness.send(harness.chatRequest(LiveHarness.body(), headers: [("x-api-key", key)])).status == 402)
+            let asUser = try await harness.send(harness.chatRequest(LiveHarness.body()))
+            #expect(asUser.status == 200, "the user's own quota is separate")
+            let quota = try await self.quota(harness, bearer: key)
+            #expect(quota["subject"] as? String == "key")
+        }
+    }
+
+    @Test func countsSurviveAGracefulRestartExactly() async throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("quota-\(UUID()).sqlite").path
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let configure: @Sendable (inout GatewayConfig) -> Void = { config in
+            config.storage.url = "sqlite:" + path
+            config.quota.tiers["pro"] = QuotaTier(monthlyRequests: 1000)
+            // Neither the request count nor the timer flushes during the test: only shutdown does.
+            config.quota.flushEveryRequests = 1000
+            config.quota.flushIntervalSeconds = 3600
+        }
+        try await LiveHarness.run(configure: configure) { harness in
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for _ in 0..<7 {
+                    group.addTask {
+                        let response = try await harness.send(harness.chatRequest(LiveHarness.body()))
+                        #expect(response.status == 200)
+                    }
+                }
+                try await group.waitForAll()
+            }
+        }
+        try await LiveHarness.run(configure: configure) { harness in
+            let quota = try await self.quota(harness)
+            #expect((quota["used"] as? [String: Any])?["requests"] as? Int == 7)
+        }
+    }
+}
