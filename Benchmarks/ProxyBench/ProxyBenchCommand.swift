@@ -38,6 +38,8 @@ struct ProxyBenchCommand: AsyncParsableCommand {
     var apiKey: String?
     @Flag(name: .customLong("limit-check"), help: "Instead of the scenarios: have each user exceed its per-credential concurrency and verify exactly the allowed number is admitted.")
     var limitCheck = false
+    @Flag(help: "Give every user a monthly quota (large enough never to run out), to measure its cost; off by default.")
+    var quotas = false
     @Flag(help: "Print the results as JSON.") var json = false
     @Flag(name: .customLong("allow-failures"), help: "Exit 0 even when requests failed.") var allowFailures = false
 
@@ -179,7 +181,7 @@ struct ProxyBenchCommand: AsyncParsableCommand {
             arguments: ["--port", "0", "--chunks", String(self.chunks), "--chunk-delay-ms", String(self.chunkDelayMilliseconds)]
         )
         let config = FileManager.default.temporaryDirectory.appendingPathComponent("proxy-bench-\(getpid()).toml")
-        try Self.gatewayConfig(mockPort: mock.port, users: self.users, perUserConcurrency: self.concurrencyPerUser)
+        try Self.gatewayConfig(mockPort: mock.port, users: self.users, perUserConcurrency: self.concurrencyPerUser, quotas: self.quotas)
             .write(to: config, atomically: true, encoding: .utf8)
         let gateway = try await ManagedProcess(
             name: "proxy-server",
@@ -197,9 +199,9 @@ struct ProxyBenchCommand: AsyncParsableCommand {
     /// The gateway's configuration for a run: one OpenAI-kind provider, the mock, and one user
     /// per simulated user, each allowed `perUserConcurrency` requests in flight. Logging at
     /// `warning` keeps the per-request access line out of the measurement.
-    static func gatewayConfig(mockPort: Int, users: Int, perUserConcurrency: Int) -> String {
+    static func gatewayConfig(mockPort: Int, users: Int, perUserConcurrency: Int, quotas: Bool) -> String {
         let userTables = (0..<users).map {
-            "[[auth.users]]\nusername = \"bench-user-\($0)\"\npassword = \"bench-password\"\ntier = \"premium\"\n"
+            "[[auth.users]]\nusername = \"bench-user-\($0)\"\npassword = \"bench-password\"\ntier = \"bench\"\n"
         }.joined(separator: "\n")
         return """
         [server]
@@ -213,6 +215,9 @@ struct ProxyBenchCommand: AsyncParsableCommand {
         jwt_secret = "bench-jwt-secret-0123456789"
 
         \(userTables)
+        [quota.tiers.bench]
+        monthly_requests = \(quotas ? 1_000_000_000 : 0)
+
         [limits]
         per_token_concurrency = \(perUserConcurrency)
 

@@ -63,7 +63,7 @@ class Gateway:
             return json.load(response)["key"]
 
 
-def gateway_config(mock_port: int, directory: Path) -> str:
+def gateway_config(mock_port: int, directory: Path, extra: str = "") -> str:
     return f"""
 [server]
 metrics_port = 0
@@ -114,7 +114,7 @@ api_key = "{UPSTREAM_KEY}"
 name = "in-process"
 kind = "mock"
 models = ["mock-*"]
-"""
+{extra}"""
 
 
 @pytest.fixture(scope="session")
@@ -125,9 +125,9 @@ def mock_upstream(tmp_path_factory):
     stop(process)
 
 
-def launch_gateway(mock_port: int, directory: Path) -> Gateway:
+def launch_gateway(mock_port: int, directory: Path, extra: str = "") -> Gateway:
     config = directory / "gateway.toml"
-    config.write_text(gateway_config(mock_port, directory))
+    config.write_text(gateway_config(mock_port, directory, extra))
     process, port = start(
         [str(BIN_DIR / "proxy-server"), "serve", "--config", str(config), "--port", "0"], directory / "gateway.log"
     )

@@ -164,3 +164,69 @@ def test_the_upstream_never_sees_the_client_credential(gateway):
     client(gateway).chat.completions.create(model="gpt-4o-mini", messages=MESSAGES)
     with urllib.request.urlopen(f"{gateway.mock_url}/mock/stats") as response:
         assert json.load(response)["requests"] > 0
+
+
+def test_sigkill_loses_at_most_one_flush_window(mock_upstream, tmp_path):
+    """Counts are written every 5 admissions: a gateway killed with -9 loses fewer than 5."""
+    import signal
+    import sqlite3
+    import time
+
+    from conftest import launch_gateway, stop
+
+    extra = "\n[quota]\nflush_every_requests = 5\nflush_interval_seconds = 3600\n"
+    gateway = launch_gateway(mock_upstream, tmp_path, extra=extra)
+    sdk = client(gateway, api_key=gateway.login())
+    for _ in range(12):
+        sdk.chat.completions.create(model="gpt-4o-mini", messages=MESSAGES)
+    database = tmp_path / "state.sqlite"
+
+    def stored_requests() -> int:
+        with sqlite3.connect(database) as connection:
+            row = connection.execute("SELECT requests FROM quota_counts WHERE subject = 'user:alice'").fetchone()
+            return row[0] if row else 0
+
+    # The write triggered by the 10th admission is the signal awaited: the store itself.
+    deadline = time.monotonic() + 30
+    while stored_requests() < 10 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert stored_requests() >= 10
+    gateway.process.send_signal(signal.SIGKILL)
+    gateway.process.wait(timeout=30)
+
+    restarted = launch_gateway(mock_upstream, tmp_path, extra=extra)
+    try:
+        import json
+        import urllib.request
+
+        token = restarted.login()
+        request = urllib.request.Request(f"{restarted.url}/auth/quota", headers={"authorization": f"Bearer {token}"})
+        with urllib.request.urlopen(request) as response:
+            used = json.load(response)["used"]["requests"]
+        # The one-time key creation and logins do not count; 12 chat requests did.
+        assert 12 - 5 < used <= 12
+    finally:
+        assert stop(restarted.process) == 0
+
+
+def test_sigterm_keeps_every_count(mock_upstream, tmp_path):
+    from conftest import launch_gateway, stop
+
+    extra = "\n[quota]\nflush_every_requests = 1000\nflush_interval_seconds = 3600\n"
+    gateway = launch_gateway(mock_upstream, tmp_path, extra=extra)
+    sdk = client(gateway, api_key=gateway.login())
+    for _ in range(9):
+        sdk.chat.completions.create(model="gpt-4o-mini", messages=MESSAGES)
+    assert stop(gateway.process) == 0
+    restarted = launch_gateway(mock_upstream, tmp_path, extra=extra)
+    try:
+        import json
+        import urllib.request
+
+        request = urllib.request.Request(
+            f"{restarted.url}/auth/quota", headers={"authorization": f"Bearer {restarted.login()}"}
+        )
+        with urllib.request.urlopen(request) as response:
+            assert json.load(response)["used"]["requests"] == 9
+    finally:
+        assert stop(restarted.process) == 0
