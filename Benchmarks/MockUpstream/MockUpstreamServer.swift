@@ -97,7 +97,7 @@ public struct MockUpstreamServer: Sendable {
         let completion = MockCompletion(
             id: "chatcmpl-mock",
             model: summary.model,
-            created: Int(Date().timeIntervalSince1970),
+            created: request.headers[HTTPField.Name("x-mock-created")!].flatMap { Int($0) } ?? Int(Date().timeIntervalSince1970),
             chunks: behaviour.chunks,
             promptTokens: max(1, body.readableBytes / 4)
         )

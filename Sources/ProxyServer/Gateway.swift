@@ -22,6 +22,7 @@ struct Gateway: Sendable {
     let loginLimiter: LoginLimiter
     let minuteLimiter: MinuteLimiter
     let quota: QuotaManager
+    let usageLog = UsageLog()
     /// One per provider, in the order of `providers`.
     let pacers: [UpstreamPacer]
     /// Unix time in seconds; injected so that tests can move it.

@@ -5,6 +5,9 @@ import NIOCore
 public struct ChatCompletionRequestSummary: Sendable, Equatable {
     public var model: String
     public var stream: Bool
+    /// Whether the body has a `stream_options` object, and what it says of usage.
+    public var hasStreamOptions: Bool
+    public var includeUsage: Bool
 
     /// Validates the fields the API requires and reads those routing needs. The rest of the body
     /// is not interpreted: it goes upstream as received.
@@ -28,12 +31,19 @@ public struct ChatCompletionRequestSummary: Sendable, Equatable {
         }
         self.model = model
         self.stream = probe.stream ?? false
+        self.hasStreamOptions = probe.stream_options != nil
+        self.includeUsage = probe.stream_options?.include_usage ?? false
     }
 
     private struct Probe: Decodable {
         var model: String?
         var stream: Bool?
         var messages: [Skipped]?
+        var stream_options: StreamOptions?
+    }
+
+    private struct StreamOptions: Decodable {
+        var include_usage: Bool?
     }
 
     private struct Skipped: Decodable {

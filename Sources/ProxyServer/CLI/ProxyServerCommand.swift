@@ -5,7 +5,7 @@ struct ProxyServerCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "proxy-server",
         abstract: "An LLM API gateway: OpenAI and Anthropic front doors, any provider behind them.",
-        subcommands: [ServeCommand.self, CheckConfigCommand.self, HashPasswordCommand.self, KeysCommand.self],
+        subcommands: [ServeCommand.self, CheckConfigCommand.self, HashPasswordCommand.self, KeysCommand.self, UsageCommand.self],
         defaultSubcommand: ServeCommand.self
     )
 }

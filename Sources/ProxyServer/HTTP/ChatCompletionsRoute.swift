@@ -19,6 +19,7 @@ struct ChatCompletionsRoute: Sendable {
         let started = ContinuousClock.now
         var request = request
         var outcome = RequestOutcome(route: self.route, started: started, metrics: self.gateway.metrics)
+        outcome.usageLog = self.gateway.usageLog
         var slot: ConcurrencySlot?
         do {
             let principal = try await self.gateway.authenticator.authenticate(request.headers, now: self.gateway.now())
@@ -63,26 +64,40 @@ struct ChatCompletionsRoute: Sendable {
             outcome.provider = provider.name
             var logger = context.logger
             logger.handler.metadata.merge(["model": .string(summary.model), "provider": .string(provider.name)]) { $1 }
+            // Usage of a stream is only reported if asked for: ask, and strip the answer back to
+            // what the client asked for (see InjectedUsageStripper).
+            let injectsUsage = summary.stream && !summary.hasStreamOptions
+            if injectsUsage, let withUsage = JSONModelRewriter.addingIncludeUsage(to: upstreamBody) {
+                upstreamBody = withUsage
+            }
+            let account = provider.nextAccount()
+            outcome.user = principal.user
+            outcome.keyID = principal.key?.id
+            outcome.account = account?.name ?? ""
+            outcome.requestBytes = body.readableBytes
             let deadline = NIODeadline.now() + .nanoseconds(Int64(providerConfig.timeoutSeconds * 1e9))
             let call = UpstreamCall(
                 path: "/chat/completions",
                 body: upstreamBody,
                 headers: UpstreamHeaders.forwarded(from: request.headers),
-                deadline: deadline
+                deadline: deadline,
+                account: account
             )
             let client = self.gateway.clientConnections.connection(for: context.channel)
             let answer: UpstreamAnswer
+            let exchange: (UpstreamAnswer, Duration)
             do {
                 // One scope for the whole exchange with the upstream (a stream's body is read
                 // later, in the pump's own scope).
-                answer = try await withRequestScope(deadline: deadline, client: client) {
+                exchange = try await withRequestScope(deadline: deadline, client: client) {
                     if queueWait > 0 { try await Task.sleep(for: .nanoseconds(Int64(queueWait * 1e9))) }
                     let sent = ContinuousClock.now
                     let upstream = try await provider.sendRetryingStaleConnection(call, logger: logger) {
                         self.gateway.metrics.upstreamRetried(provider: provider.name)
                     }
-                    self.gateway.metrics.upstreamFirstByte(provider: provider.name, after: sent.duration(to: .now))
-                    return try await UpstreamAnswer.read(upstream, stream: summary.stream)
+                    let firstByte = sent.duration(to: .now)
+                    self.gateway.metrics.upstreamFirstByte(provider: provider.name, after: firstByte)
+                    return (try await UpstreamAnswer.read(upstream, stream: summary.stream), firstByte)
                 }
             } catch is CancellationError {
                 throw CancellationError()
@@ -91,6 +106,8 @@ struct ChatCompletionsRoute: Sendable {
             } catch {
                 throw UpstreamFailure.classify(error, timeoutSeconds: providerConfig.timeoutSeconds, logger: logger)
             }
+            answer = exchange.0
+            outcome.timeToFirstByte = exchange.1
             let relay = UpstreamRelay(
                 deadline: deadline,
                 client: client,
@@ -101,7 +118,7 @@ struct ChatCompletionsRoute: Sendable {
             )
             switch answer {
             case .stream(let upstream):
-                let response = try relay.streamingResponse(upstream, outcome: outcome, slot: slot)
+                let response = try relay.streamingResponse(upstream, outcome: outcome, slot: slot, stripsInjectedUsage: injectsUsage)
                 // The stream's pump owns the slot from here and releases it when the stream ends.
                 slot = nil
                 return response
@@ -113,6 +130,7 @@ struct ChatCompletionsRoute: Sendable {
             case .whole(let upstream, let body):
                 let response = try relay.completeResponse(upstream, body: body)
                 outcome.usage = TokenUsage.lastReported(in: body)
+                outcome.answerBytes = body.readableBytes
                 await outcome.finish(status: response.status.code)
                 await slot?.release()
                 return response

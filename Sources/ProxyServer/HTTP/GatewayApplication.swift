@@ -30,6 +30,7 @@ enum GatewayApplication {
         router.get("/admin/keys", use: admin.list)
         router.delete("/admin/keys/:id", use: admin.revoke)
         router.patch("/admin/keys/:id", use: admin.update)
+        router.get("/admin/usage", use: AdminUsageRoute(gateway: gateway).handle)
         let models = ModelsRoute(gateway: gateway)
         router.get("/v1/models", use: models.handle)
         router.get("/models", use: models.handle)
@@ -53,6 +54,7 @@ enum GatewayApplication {
                 + [
                     QuotaFlusher(
                         quota: gateway.quota,
+                        usageLog: gateway.usageLog,
                         store: gateway.store,
                         interval: .milliseconds(Int64(gateway.config.quota.flushIntervalSeconds * 1000)),
                         logger: logger

@@ -1,5 +1,6 @@
 /// What one proxied request came to, recorded into the metrics once, when it ends (for a
 /// stream, when its last event is written).
+import Foundation
 import ProxyEngine
 
 struct RequestOutcome: Sendable {
@@ -9,6 +10,14 @@ struct RequestOutcome: Sendable {
     var model = "unknown"
     var provider = "none"
     var usage: TokenUsage?
+    var user = ""
+    var keyID: String?
+    var account = ""
+    var requestBytes = 0
+    var answerBytes = 0
+    var timeToFirstByte: Duration?
+    /// Where the request's usage record goes.
+    var usageLog: UsageLog?
     /// Where reported tokens count against a tokens-per-minute limit, when the tier has one.
     var tokenWindow: (limiter: MinuteLimiter, user: String)?
     /// Where reported tokens count against a monthly quota.
@@ -21,14 +30,23 @@ struct RequestOutcome: Sendable {
     }
 
     func finish(status: Int) async {
-        self.metrics.requestFinished(
-            route: self.route,
-            model: self.model,
-            provider: self.provider,
-            status: status,
-            duration: self.started.duration(to: .now)
+        let duration = self.started.duration(to: .now)
+        self.metrics.requestFinished(route: self.route, model: self.model, provider: self.provider, status: status, duration: duration)
+        // A request refused before it reached a provider has no usage to record.
+        guard self.provider != "none" else { return }
+        var usage = self.usage
+        let estimated = usage == nil && status < 400
+        if estimated { usage = UsageRecord.estimate(requestBytes: self.requestBytes, answerBytes: self.answerBytes) }
+        self.usageLog?.append(
+            UsageRecord(
+                at: Date().timeIntervalSince1970, user: self.user, keyID: self.keyID, model: self.model,
+                provider: self.provider, account: self.account,
+                promptTokens: usage?.promptTokens ?? 0, completionTokens: usage?.completionTokens ?? 0,
+                estimated: estimated, status: status, latencyMilliseconds: duration.milliseconds,
+                timeToFirstByteMilliseconds: self.timeToFirstByte?.milliseconds
+            )
         )
-        if let usage = self.usage {
+        if let usage {
             self.metrics.tokens(model: self.model, kind: "prompt", count: usage.promptTokens)
             self.metrics.tokens(model: self.model, kind: "completion", count: usage.completionTokens)
             if let quota = self.quotaSubject {
@@ -38,5 +56,12 @@ struct RequestOutcome: Sendable {
                 await window.limiter.record(tokens: usage.promptTokens + usage.completionTokens, user: window.user)
             }
         }
+    }
+}
+
+extension Duration {
+    var milliseconds: Double {
+        let (seconds, attoseconds) = self.components
+        return Double(seconds) * 1000 + Double(attoseconds) / 1e15
     }
 }

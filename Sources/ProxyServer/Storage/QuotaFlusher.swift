@@ -4,12 +4,13 @@ import Logging
 import ProxyEngine
 import ServiceLifecycle
 
-/// Writes quota counts behind the requests: every `quota.flush_interval_seconds`, whenever
+/// Writes quota counts and usage records behind the requests: every `quota.flush_interval_seconds`, whenever
 /// `quota.flush_every_requests` admissions are unwritten, and once more at shutdown. It is a
 /// service of the HTTP application, which stops its services after the server has drained, so
 /// the final write holds every request the server answered.
 struct QuotaFlusher: Service {
     let quota: QuotaManager
+    let usageLog: UsageLog
     let store: StateStore
     let interval: Duration
     let logger: Logger
@@ -24,12 +25,22 @@ struct QuotaFlusher: Service {
 
     func flush() async {
         let batches = await self.quota.takeDirty()
-        guard !batches.isEmpty else { return }
-        do {
-            try await self.store.save(batches, at: Int(Date().timeIntervalSince1970))
-        } catch {
-            self.logger.error("writing quota counts failed; kept for the next flush", metadata: ["error": "\(error)"])
-            await self.quota.restore(batches)
+        if !batches.isEmpty {
+            do {
+                try await self.store.save(batches, at: Int(Date().timeIntervalSince1970))
+            } catch {
+                self.logger.error("writing quota counts failed; kept for the next flush", metadata: ["error": "\(error)"])
+                await self.quota.restore(batches)
+            }
+        }
+        let records = self.usageLog.take()
+        if !records.isEmpty {
+            do {
+                try await self.store.save(records)
+            } catch {
+                self.logger.error("writing usage records failed; kept for the next flush", metadata: ["error": "\(error)"])
+                self.usageLog.restore(records)
+            }
         }
     }
 }

@@ -57,7 +57,98 @@ final class StateStore: Sendable {
                 table.primaryKey(["subject", "period"])
             }
         }
+        migrator.registerMigration("v3-usage-records") { db in
+            try db.create(table: "usage_records") { table in
+                table.autoIncrementedPrimaryKey("id")
+                table.column("at", .double).notNull().indexed()
+                table.column("user", .text).notNull()
+                table.column("key_id", .text)
+                table.column("model", .text).notNull()
+                table.column("provider", .text).notNull()
+                table.column("account", .text).notNull()
+                table.column("prompt_tokens", .integer).notNull()
+                table.column("completion_tokens", .integer).notNull()
+                table.column("estimated", .boolean).notNull()
+                table.column("status", .integer).notNull()
+                table.column("latency_ms", .double).notNull()
+                table.column("ttfb_ms", .double)
+            }
+            try db.create(index: "usage_records_user_at", on: "usage_records", columns: ["user", "at"])
+        }
         return migrator
+    }
+
+    func save(_ records: [UsageRecord]) async throws {
+        try await self.database.write { db in
+            let statement = try db.makeStatement(
+                sql: """
+                    INSERT INTO usage_records (at, user, key_id, model, provider, account, prompt_tokens, completion_tokens, estimated, status, latency_ms, ttfb_ms)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    """
+            )
+            for record in records {
+                try statement.execute(arguments: [
+                    record.at, record.user, record.keyID, record.model, record.provider, record.account,
+                    record.promptTokens, record.completionTokens, record.estimated, record.status,
+                    record.latencyMilliseconds, record.timeToFirstByteMilliseconds,
+                ])
+            }
+        }
+    }
+
+    struct UsageFilter: Sendable {
+        var user: String?
+        var keyID: String?
+        var model: String?
+        var since: Double?
+        var until: Double?
+        var limit = 100
+    }
+
+    struct UsageTotals: Sendable, Equatable {
+        var requests = 0
+        var promptTokens = 0
+        var completionTokens = 0
+        var estimatedRequests = 0
+    }
+
+    /// The newest records matching `filter` (at most `limit`), and totals over all that match.
+    func usage(_ filter: UsageFilter) async throws -> (records: [UsageRecord], totals: UsageTotals) {
+        try await self.database.read { db in
+            var conditions: [String] = []
+            var arguments: [(any DatabaseValueConvertible)?] = []
+            if let user = filter.user { conditions.append("user = ?"); arguments.append(user) }
+            if let key = filter.keyID { conditions.append("key_id = ?"); arguments.append(key) }
+            if let model = filter.model { conditions.append("model = ?"); arguments.append(model) }
+            if let since = filter.since { conditions.append("at >= ?"); arguments.append(since) }
+            if let until = filter.until { conditions.append("at < ?"); arguments.append(until) }
+            let whereClause = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
+            let rows = try Row.fetchAll(
+                db, sql: "SELECT * FROM usage_records \(whereClause) ORDER BY at DESC, id DESC LIMIT ?",
+                arguments: StatementArguments(arguments + [filter.limit])
+            )
+            let records = rows.map { row in
+                UsageRecord(
+                    at: row["at"], user: row["user"], keyID: row["key_id"], model: row["model"], provider: row["provider"],
+                    account: row["account"], promptTokens: row["prompt_tokens"], completionTokens: row["completion_tokens"],
+                    estimated: row["estimated"], status: row["status"], latencyMilliseconds: row["latency_ms"],
+                    timeToFirstByteMilliseconds: row["ttfb_ms"]
+                )
+            }
+            let total = try Row.fetchOne(
+                db,
+                sql: """
+                    SELECT COUNT(*) AS requests, COALESCE(SUM(prompt_tokens), 0) AS prompt, COALESCE(SUM(completion_tokens), 0) AS completion,
+                    COALESCE(SUM(estimated), 0) AS estimated FROM usage_records \(whereClause)
+                    """,
+                arguments: StatementArguments(arguments)
+            )
+            let totals = UsageTotals(
+                requests: total?["requests"] ?? 0, promptTokens: total?["prompt"] ?? 0,
+                completionTokens: total?["completion"] ?? 0, estimatedRequests: total?["estimated"] ?? 0
+            )
+            return (records, totals)
+        }
     }
 
     /// Writes quota counts (absolute values, so a batch written twice changes nothing).

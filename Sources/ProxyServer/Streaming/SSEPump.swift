@@ -20,6 +20,8 @@ struct SSEPump {
     let outcome: RequestOutcome
     /// The caller's place under its concurrency limit, given back when the stream ends.
     let slot: ConcurrencySlot?
+    /// The gateway asked for usage the client did not: take it out again.
+    let stripsInjectedUsage: Bool
 
     func responseBody() -> ResponseBody {
         ResponseBody { writer in
@@ -40,6 +42,7 @@ struct SSEPump {
         do {
             failure = try await withRequestScope(deadline: self.deadline, client: self.client) { () async throws -> GatewayError? in
                 var events = SSEEventBatches(self.upstream).makeAsyncIterator()
+                var stripper = self.stripsInjectedUsage ? InjectedUsageStripper() : nil
                 while true {
                     let batch: ByteBuffer?
                     do {
@@ -49,8 +52,15 @@ struct SSEPump {
                     } catch {
                         return UpstreamFailure.classify(error, timeoutSeconds: self.timeoutSeconds, logger: self.logger)
                     }
-                    guard let batch else { return nil }
-                    if let usage = TokenUsage.lastReported(in: batch) { outcome.usage = usage }
+                    guard var batch else { return nil }
+                    if stripper != nil {
+                        batch = stripper!.strip(batch)
+                        outcome.usage = stripper!.usage ?? outcome.usage
+                        if batch.readableBytes == 0 { continue }
+                    } else if let usage = TokenUsage.lastReported(in: batch) {
+                        outcome.usage = usage
+                    }
+                    outcome.answerBytes += batch.readableBytes
                     try await writer.write(batch)
                 }
             }

@@ -18,6 +18,8 @@ struct MockUpstreamProvider: UpstreamProvider {
 
     var secrets: [String] { [] }
 
+    func nextAccount() -> AccountConfig? { nil }
+
     func send(_ call: UpstreamCall, logger: Logger) async throws -> HTTPClientResponse {
         if self.settings.latencyMilliseconds > 0 {
             try await Task.sleep(for: .milliseconds(self.settings.latencyMilliseconds))
@@ -32,7 +34,8 @@ struct MockUpstreamProvider: UpstreamProvider {
         if summary.stream {
             let events = MockEventSequence(
                 completion: completion,
-                delay: .milliseconds(Int64(self.settings.chunkDelayMilliseconds))
+                delay: .milliseconds(Int64(self.settings.chunkDelayMilliseconds)),
+                includeUsage: summary.includeUsage
             )
             return HTTPClientResponse(
                 status: .ok,
@@ -53,6 +56,7 @@ struct MockEventSequence: AsyncSequence, Sendable {
     typealias Element = ByteBuffer
     let completion: MockCompletion
     let delay: TimeAmount
+    let includeUsage: Bool
 
     func makeAsyncIterator() -> Iterator { Iterator(sequence: self) }
 
@@ -62,13 +66,15 @@ struct MockEventSequence: AsyncSequence, Sendable {
 
         mutating func next() async throws -> ByteBuffer? {
             let count = self.sequence.completion.streamEventCount
-            guard self.next <= count else { return nil }
+            let usageEvents = self.sequence.includeUsage ? 1 : 0
+            guard self.next <= count + usageEvents else { return nil }
             defer { self.next += 1 }
-            if self.next > 0 && self.sequence.delay.nanoseconds > 0 {
+            if self.next > 0 && self.next < count && self.sequence.delay.nanoseconds > 0 {
                 try await Task.sleep(for: .nanoseconds(self.sequence.delay.nanoseconds))
             }
-            if self.next == count { return MockCompletion.doneEvent }
-            return self.sequence.completion.streamEvent(self.next)
+            if self.next == count + usageEvents { return MockCompletion.doneEvent }
+            if self.next == count { return self.sequence.completion.usageEvent() }
+            return self.sequence.completion.streamEvent(self.next, includeUsage: self.sequence.includeUsage)
         }
     }
 }

@@ -36,11 +36,15 @@ final class OpenAIUpstream: UpstreamProvider {
         return afterScheme.contains("/") ? base : base + "/v1"
     }
 
-    func send(_ call: UpstreamCall, logger: Logger) async throws -> HTTPClientResponse {
-        let account = self.cursor.withLock { cursor in
+    func nextAccount() -> AccountConfig? {
+        self.cursor.withLock { cursor in
             defer { cursor = (cursor + 1) % self.accounts.count }
             return self.accounts[cursor]
         }
+    }
+
+    func send(_ call: UpstreamCall, logger: Logger) async throws -> HTTPClientResponse {
+        guard let account = call.account ?? self.nextAccount() else { throw GatewayError.noHealthyAccount("The provider has no account.") }
         var request = HTTPClientRequest(url: self.apiRoot + call.path)
         request.method = .POST
         request.headers = call.headers

@@ -2,6 +2,7 @@ import AsyncHTTPClient
 import Logging
 import NIOCore
 import NIOHTTP1
+import ProxyEngine
 
 /// One request the gateway sends to a provider.
 struct UpstreamCall: Sendable {
@@ -11,12 +12,16 @@ struct UpstreamCall: Sendable {
     /// Client headers that may cross the gateway (see `HeaderPolicy`); the provider adds its key.
     var headers: HTTPHeaders
     var deadline: NIODeadline
+    /// The account to send it with (providers that have accounts).
+    var account: AccountConfig?
 }
 
 /// Something that answers `UpstreamCall`s: a real provider over HTTP or the in-process mock.
 /// The response body is consumed at most once, in the caller's task; dropping it aborts the call.
 protocol UpstreamProvider: Sendable {
     var name: String { get }
+    /// The account the next call should use: the pool's choice.
+    func nextAccount() -> AccountConfig?
     func send(_ call: UpstreamCall, logger: Logger) async throws -> HTTPClientResponse
     /// Strings that must never reach a client or a log line (the provider's keys).
     var secrets: [String] { get }

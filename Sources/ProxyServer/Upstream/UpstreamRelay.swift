@@ -64,7 +64,12 @@ struct UpstreamRelay {
     }
 
     /// A streamed answer: the head goes out now, events follow as the upstream sends them.
-    func streamingResponse(_ response: HTTPClientResponse, outcome: RequestOutcome, slot: ConcurrencySlot?) throws(GatewayError) -> Response {
+    func streamingResponse(
+        _ response: HTTPClientResponse,
+        outcome: RequestOutcome,
+        slot: ConcurrencySlot?,
+        stripsInjectedUsage: Bool
+    ) throws(GatewayError) -> Response {
         let contentType = response.headers.first(name: "content-type") ?? ""
         guard contentType.lowercased().hasPrefix("text/event-stream") else {
             // Dropping the unread body aborts the upstream request.
@@ -84,7 +89,8 @@ struct UpstreamRelay {
             format: self.format,
             logger: self.logger,
             outcome: outcome,
-            slot: slot
+            slot: slot,
+            stripsInjectedUsage: stripsInjectedUsage
         )
         return Response(status: .ok, headers: headers, body: pump.responseBody())
     }

@@ -1,0 +1,42 @@
+/// One proxied request, as the usage log keeps it.
+public struct UsageRecord: Sendable, Equatable {
+    /// Unix seconds when the request ended.
+    public var at: Double
+    public var user: String
+    public var keyID: String?
+    public var model: String
+    public var provider: String
+    public var account: String
+    public var promptTokens: Int
+    public var completionTokens: Int
+    /// The upstream reported no usage: the counts are the gateway's estimate (see README).
+    public var estimated: Bool
+    public var status: Int
+    public var latencyMilliseconds: Double
+    public var timeToFirstByteMilliseconds: Double?
+
+    public init(
+        at: Double, user: String, keyID: String?, model: String, provider: String, account: String,
+        promptTokens: Int, completionTokens: Int, estimated: Bool, status: Int,
+        latencyMilliseconds: Double, timeToFirstByteMilliseconds: Double?
+    ) {
+        self.at = at
+        self.user = user
+        self.keyID = keyID
+        self.model = model
+        self.provider = provider
+        self.account = account
+        self.promptTokens = promptTokens
+        self.completionTokens = completionTokens
+        self.estimated = estimated
+        self.status = status
+        self.latencyMilliseconds = latencyMilliseconds
+        self.timeToFirstByteMilliseconds = timeToFirstByteMilliseconds
+    }
+
+    /// Tokens of an answer whose upstream reported none: one per four bytes of the request
+    /// body (prompt) and of the answer as sent (completion). Rough on purpose; marked estimated.
+    public static func estimate(requestBytes: Int, answerBytes: Int) -> TokenUsage {
+        TokenUsage(promptTokens: (requestBytes + 3) / 4, completionTokens: (answerBytes + 3) / 4)
+    }
+}

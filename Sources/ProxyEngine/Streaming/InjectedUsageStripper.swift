@@ -1,0 +1,68 @@
+import NIOCore
+
+/// Undoes, in an OpenAI stream, what the gateway's own `stream_options.include_usage` added:
+/// the `"usage":null` field of every chunk and the final usage-only chunk (`"choices":[]`),
+/// whose counts it keeps. What the client receives is then byte for byte what it would have
+/// received had the gateway not asked.
+public struct InjectedUsageStripper: Sendable {
+    public private(set) var usage: TokenUsage?
+    private static let nullFieldAfter = Array(#","usage":null"#.utf8)
+    private static let nullFieldBefore = Array(#""usage":null,"#.utf8)
+    private static let emptyChoices = Array(#""choices":[]"#.utf8)
+
+    public init() {}
+
+    /// The batch of whole events as the client should see it.
+    public mutating func strip(_ batch: ByteBuffer) -> ByteBuffer {
+        var framer = SSEFramer()
+        try? framer.append(batch)
+        var output = ByteBufferAllocator().buffer(capacity: batch.readableBytes)
+        while let event = framer.nextEvent() {
+            let bytes = Array(event.readableBytesView)
+            if Self.contains(Self.emptyChoices, in: bytes), let usage = TokenUsage.lastReported(in: event) {
+                self.usage = usage
+                continue
+            }
+            output.writeBytes(Self.removingFirst(Self.nullFieldAfter, in: Self.removingFirst(Self.nullFieldBefore, in: bytes)))
+        }
+        return output
+    }
+
+    static func contains(_ needle: [UInt8], in bytes: [UInt8]) -> Bool {
+        Self.range(of: needle, in: bytes) != nil
+    }
+
+    static func removingFirst(_ needle: [UInt8], in bytes: [UInt8]) -> [UInt8] {
+        guard let range = Self.range(of: needle, in: bytes) else { return bytes }
+        var result = bytes
+        result.removeSubrange(range)
+        return result
+    }
+
+    static func range(of needle: [UInt8], in bytes: [UInt8]) -> Range<Int>? {
+        guard bytes.count >= needle.count else { return nil }
+        var start = 0
+        while start + needle.count <= bytes.count {
+            if bytes[start] == needle[0] && bytes[start..<(start + needle.count)].elementsEqual(needle) {
+                return start..<(start + needle.count)
+            }
+            start += 1
+        }
+        return nil
+    }
+}
+
+extension JSONModelRewriter {
+    /// The body with `"stream_options":{"include_usage":true}` added as its first key: the
+    /// rest of the body stays as received.
+    public static func addingIncludeUsage(to body: ByteBuffer) -> ByteBuffer? {
+        let view = body.readableBytesView
+        guard let open = view.firstIndex(of: UInt8(ascii: "{")) else { return nil }
+        let offset = open - view.startIndex + 1
+        var result = ByteBufferAllocator().buffer(capacity: body.readableBytes + 48)
+        result.writeImmutableBuffer(body.getSlice(at: body.readerIndex, length: offset)!)
+        result.writeString(#""stream_options":{"include_usage":true},"#)
+        result.writeImmutableBuffer(body.getSlice(at: body.readerIndex + offset, length: body.readableBytes - offset)!)
+        return result
+    }
+}

@@ -1,0 +1,85 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import NIOCore
+import ProxyEngine
+
+/// `GET /admin/usage?user=&key=&model=&since=&until=&limit=`: the newest matching usage records
+/// and totals over every match (`since`/`until` in unix seconds). Records reach the store in
+/// batches, so the newest few seconds may not be in it yet.
+struct AdminUsageRoute: Sendable {
+    let gateway: Gateway
+
+    func handle(_ request: Request, context: GatewayRequestContext) async throws -> Response {
+        do {
+            let adminKey = self.gateway.config.auth.adminKey
+            guard !adminKey.isEmpty else { throw GatewayError.forbidden("The admin API is off: auth.admin_key is not set.") }
+            guard let credential = Authenticator.credential(in: request.headers),
+                ConstantTime.equal(Array(credential.utf8), Array(adminKey.utf8))
+            else { throw GatewayError.unauthorized("The admin API needs 'Authorization: Bearer <admin_key>'.") }
+            let query = request.uri.queryParameters
+            var filter = StateStore.UsageFilter()
+            filter.user = query["user"].map(String.init)
+            filter.keyID = query["key"].map(String.init)
+            filter.model = query["model"].map(String.init)
+            filter.since = try query["since"].map { try Self.number($0, "since") }
+            filter.until = try query["until"].map { try Self.number($0, "until") }
+            if let limit = query["limit"] { filter.limit = min(10_000, max(1, Int(try Self.number(limit, "limit")))) }
+            let (records, totals) = try await self.gateway.store.usage(filter)
+            return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: UsageReport.json(records: records, totals: totals)))
+        } catch let error as GatewayError {
+            return .error(error, format: .openAI)
+        }
+    }
+
+    private static func number(_ value: Substring, _ name: String) throws(GatewayError) -> Double {
+        guard let number = Double(value) else { throw .badRequest("'\(name)' must be a number.") }
+        return number
+    }
+}
+
+/// The usage report's JSON, shared by `/admin/usage` and `proxy-server usage --json`.
+enum UsageReport {
+    static func json(records: [UsageRecord], totals: StateStore.UsageTotals) -> ByteBuffer {
+        var json = JSONWriter(capacity: 128 + records.count * 256)
+        json.append(#"{"totals":{"requests":"#)
+        json.appendInt(totals.requests)
+        json.append(#","prompt_tokens":"#)
+        json.appendInt(totals.promptTokens)
+        json.append(#","completion_tokens":"#)
+        json.appendInt(totals.completionTokens)
+        json.append(#","estimated_requests":"#)
+        json.appendInt(totals.estimatedRequests)
+        json.append(#"},"data":["#)
+        for (index, record) in records.enumerated() {
+            if index > 0 { json.append(",") }
+            json.append(#"{"at":"#)
+            json.append(String(record.at))
+            json.append(#","user":"#)
+            json.appendString(record.user)
+            json.append(#","key_id":"#)
+            if let key = record.keyID { json.appendString(key) } else { json.append("null") }
+            json.append(#","model":"#)
+            json.appendString(record.model)
+            json.append(#","provider":"#)
+            json.appendString(record.provider)
+            json.append(#","account":"#)
+            json.appendString(record.account)
+            json.append(#","prompt_tokens":"#)
+            json.appendInt(record.promptTokens)
+            json.append(#","completion_tokens":"#)
+            json.appendInt(record.completionTokens)
+            json.append(#","estimated":"#)
+            json.append(record.estimated ? "true" : "false")
+            json.append(#","status":"#)
+            json.appendInt(record.status)
+            json.append(#","latency_ms":"#)
+            json.append(String(format: "%.3f", record.latencyMilliseconds))
+            json.append(#","ttfb_ms":"#)
+            json.append(record.timeToFirstByteMilliseconds.map { String(format: "%.3f", $0) } ?? "null")
+            json.append("}")
+        }
+        json.append("]}")
+        return json.buffer
+    }
+}
