@@ -36,6 +36,20 @@ import Testing
         }
     }
 
+    @Test func aQuotaOfTenHitByFiftyConcurrentRequestsAdmitsExactlyTen() async throws {
+        try await LiveHarness.run(configure: { $0.quota.tiers["pro"] = QuotaTier(monthlyRequests: 10) }) { harness in
+            let statuses = try await withThrowingTaskGroup(of: Int.self, returning: [Int].self) { group in
+                for _ in 0..<50 {
+                    group.addTask { try await harness.send(harness.chatRequest(LiveHarness.body(stream: true))).status }
+                }
+                return try await group.reduce(into: []) { $0.append($1) }
+            }
+            #expect(statuses.filter { $0 == 200 }.count == 10)
+            #expect(statuses.filter { $0 == 402 }.count == 40)
+            #expect(harness.mock.stats.snapshot.requests == 10)
+        }
+    }
+
     @Test func aKeysOwnQuotaOverridesItsUsersTier() async throws {
         try await LiveHarness.run(configure: { $0.quota.tiers["pro"] = QuotaTier(monthlyRequests: 100) }) { harness in
             let created = try await harness.send(
