@@ -39,7 +39,19 @@ cat >"$work/gateway.toml" <<TOML
 [server]
 metrics_port = 0
 [logging]
-level = "warning"
+level = "error"
+[auth]
+jwt_secret = "bench-jwt-secret-0123456789"
+[[auth.users]]
+username = "bench"
+password = "bench-password"
+tier = "bench"
+[quota.tiers.bench]
+monthly_requests = 0
+[limits]
+per_token_concurrency = 0
+[storage]
+url = "sqlite::memory:"
 [[providers]]
 name = "mock"
 kind = "openai"
@@ -51,6 +63,9 @@ api_key = "sk-bench-upstream-key"
 TOML
 "$bin/proxy-server" serve --config "$work/gateway.toml" --port 0 >"$work/gateway.log" 2>&1 & pids+=($!)
 gateway_port=$(wait_port "$work/gateway.log")
+
+token=$(curl -s --noproxy '*' "http://127.0.0.1:$gateway_port/auth/login" -d '{"username":"bench","password":"bench-password"}' \
+  | sed 's/.*"token":"\([^"]*\)".*/\1/')
 
 nginx_port=$((20000 + RANDOM % 10000))
 cat >"$work/nginx.conf" <<NGINX
@@ -78,10 +93,10 @@ NGINX
 nginx -c "$work/nginx.conf" & pids+=($!)
 for _ in $(seq 100); do (echo >/dev/tcp/127.0.0.1/$nginx_port) 2>/dev/null && break; sleep 0.05; done
 
-cat >"$work/post.lua" <<'LUA'
+cat >"$work/post.lua" <<LUA
 wrk.method = "POST"
 wrk.headers["Content-Type"] = "application/json"
-wrk.headers["Authorization"] = "Bearer bench-client"
+wrk.headers["Authorization"] = "Bearer $token"
 wrk.body = '{"model":"gpt-bench","messages":[{"role":"user","content":"Benchmark prompt: say something."}]}'
 LUA
 
@@ -89,8 +104,10 @@ run() { # NAME PORT CONNECTIONS
   local rps
   rps=$(wrk -t"$(( $3 < 2 ? 1 : 2 ))" -c"$3" -d"${seconds}s" --latency -s "$work/post.lua" "http://127.0.0.1:$2/v1/chat/completions" \
     | tee "$work/$1-$3.txt" | awk '/Requests\/sec/ {print $2}')
-  local p50
+  local p50 non2xx
   p50=$(awk '/ 50%/ {print $2}' "$work/$1-$3.txt")
+  non2xx=$(awk '/Non-2xx/ {print $NF}' "$work/$1-$3.txt")
+  [ -z "$non2xx" ] || echo "warning: $1 answered $non2xx non-2xx responses" >&2
   printf "%-8s c=%-4s %10s req/s   p50 %s\n" "$1" "$3" "$rps" "$p50" >&2
   echo "$rps"
 }

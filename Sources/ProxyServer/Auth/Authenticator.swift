@@ -2,14 +2,20 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import ProxyEngine
+import Synchronization
 
 /// Turns a request's credential into a `Principal`: `Authorization: Bearer <jwt | sk-key>` or
 /// `x-api-key: <sk-key>` (what the Anthropic SDK and Claude Code send). Never logs or echoes the
 /// credential itself.
-struct Authenticator: Sendable {
+final class Authenticator: Sendable {
     let signer: JWTSigner?
     let users: [String: AuthUser]
     let keys: KeyDirectory
+    /// Tokens already verified, by their whole text (signature included, so only a token that
+    /// passed `verify` can hit), to skip the HMAC and the JSON decode on every request. Expiry
+    /// is still checked on each hit. A `Mutex`: read by every request.
+    private let verifiedTokens = Mutex<[String: SessionClaims]>([:])
+    private static let maximumCachedTokens = 10_000
 
     init(config: AuthConfig, keys: KeyDirectory) {
         self.signer = config.jwtSecret.isEmpty ? nil : JWTSigner(secret: config.jwtSecret)
@@ -40,7 +46,17 @@ struct Authenticator: Sendable {
         guard let signer = self.signer else {
             throw GatewayError.unauthorized("The credential is not a known API key.")
         }
-        let claims = try signer.verify(credential, now: Int(now))
+        let claims: SessionClaims
+        if let cached = self.verifiedTokens.withLock({ $0[credential] }) {
+            guard cached.exp > Int(now) else { throw GatewayError.unauthorized("The token has expired.") }
+            claims = cached
+        } else {
+            claims = try signer.verify(credential, now: Int(now))
+            self.verifiedTokens.withLock { cache in
+                if cache.count >= Self.maximumCachedTokens { cache.removeAll(keepingCapacity: true) }
+                cache[credential] = claims
+            }
+        }
         let user = try self.activeUser(claims.sub)
         return Principal(user: user.username, tier: user.tier, credentialID: "jwt:" + claims.jti, key: nil)
     }
