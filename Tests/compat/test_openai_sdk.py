@@ -209,24 +209,54 @@ def test_sigkill_loses_at_most_one_flush_window(mock_upstream, tmp_path):
         assert stop(restarted.process) == 0
 
 
-def test_sigterm_keeps_every_count(mock_upstream, tmp_path):
+def test_sigterm_under_load_keeps_every_count(mock_upstream, tmp_path):
+    """SIGTERM while streams are in flight: they finish, and the restarted gateway's count is
+    exactly the number of requests that were admitted (answered 200)."""
+    import json
+    import signal
+    import threading
+    import urllib.request
+    from concurrent.futures import ThreadPoolExecutor
+
     from conftest import launch_gateway, stop
 
     extra = "\n[quota]\nflush_every_requests = 1000\nflush_interval_seconds = 3600\n"
     gateway = launch_gateway(mock_upstream, tmp_path, extra=extra)
-    sdk = client(gateway, api_key=gateway.login())
-    for _ in range(9):
-        sdk.chat.completions.create(model="gpt-4o-mini", messages=MESSAGES)
-    assert stop(gateway.process) == 0
+    token = gateway.login()
+    started = threading.Barrier(21)
+
+    def one_stream() -> bool:
+        sdk = client(gateway, api_key=token)
+        try:
+            stream = sdk.chat.completions.create(
+                model="gpt-4o-mini",
+                messages=MESSAGES,
+                stream=True,
+                extra_headers={"x-mock-chunks": "20", "x-mock-chunk-delay-ms": "50"},
+            )
+            chunks = iter(stream)
+            next(chunks)
+            started.wait(timeout=30)
+            text = "".join(c.choices[0].delta.content or "" for c in chunks if c.choices)
+            return text.endswith("tok19 ")
+        except Exception:
+            started.abort()
+            return False
+
+    with ThreadPoolExecutor(max_workers=20) as pool:
+        results = [pool.submit(one_stream) for _ in range(20)]
+        started.wait(timeout=30)  # every stream has its first chunk: all 20 are in flight
+        gateway.process.send_signal(signal.SIGTERM)
+        completed = sum(1 for result in results if result.result())
+    assert gateway.process.wait(timeout=30) == 0
+    assert completed == 20
+
     restarted = launch_gateway(mock_upstream, tmp_path, extra=extra)
     try:
-        import json
-        import urllib.request
-
         request = urllib.request.Request(
             f"{restarted.url}/auth/quota", headers={"authorization": f"Bearer {restarted.login()}"}
         )
         with urllib.request.urlopen(request) as response:
-            assert json.load(response)["used"]["requests"] == 9
+            assert json.load(response)["used"]["requests"] == completed
     finally:
         assert stop(restarted.process) == 0
