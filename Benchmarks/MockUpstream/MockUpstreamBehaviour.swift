@@ -24,7 +24,9 @@ public struct MockUpstreamBehaviour: Sendable {
     public var failRate = 0.0
     public var faults: [Fault] = [.error500]
 
-    public init(latencyMilliseconds: Int = 0, chunks: Int = 8, chunkDelayMilliseconds: Int = 0, failRate: Double = 0, faults: [Fault] = [.error500]) {
+    public init(
+        latencyMilliseconds: Int = 0, chunks: Int = 8, chunkDelayMilliseconds: Int = 0, failRate: Double = 0, faults: [Fault] = [.error500]
+    ) {
         self.latencyMilliseconds = latencyMilliseconds
         self.chunks = chunks
         self.chunkDelayMilliseconds = chunkDelayMilliseconds

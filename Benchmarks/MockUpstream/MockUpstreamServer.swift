@@ -88,7 +88,8 @@ public struct MockUpstreamServer: Sendable {
             }
             return Response(status: .noContent)
         case .malformed:
-            return Response(status: .ok, headers: [.contentType: "text/html"], body: .init(byteBuffer: ByteBuffer(string: "<html>oops</html>")))
+            return Response(
+                status: .ok, headers: [.contentType: "text/html"], body: .init(byteBuffer: ByteBuffer(string: "<html>oops</html>")))
         case .reset where !summary.stream:
             throw MockReset()
         case .reset, .stallStream, nil:
@@ -114,7 +115,9 @@ public struct MockUpstreamServer: Sendable {
         return Response(
             status: .ok,
             headers: headers,
-            body: self.streamBody(completion, behaviour: behaviour, fault: fault, includeUsage: includeUsage, hold: hold, request: watchesHangUp ? request : nil)
+            body: self.streamBody(
+                completion, behaviour: behaviour, fault: fault, includeUsage: includeUsage, hold: hold,
+                request: watchesHangUp ? request : nil)
         )
     }
 

@@ -83,7 +83,8 @@ struct LoadRunner {
     }
 
     static func body(stream: Bool) -> ByteBuffer {
-        ByteBuffer(string: #"{"model":"gpt-bench","stream":\#(stream),"messages":[{"role":"user","content":"Benchmark prompt: say something."}]}"#)
+        ByteBuffer(
+            string: #"{"model":"gpt-bench","stream":\#(stream),"messages":[{"role":"user","content":"Benchmark prompt: say something."}]}"#)
     }
 
     private func one(baseURL: String, stream: Bool, shape: LoadShape, credential: String?, into result: inout ArmResult) async {

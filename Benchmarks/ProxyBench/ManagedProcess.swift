@@ -2,7 +2,7 @@ import Foundation
 import Synchronization
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// A server the benchmark starts (proxy-mock, proxy-server), with its port and its resource use

@@ -30,13 +30,19 @@ struct ProxyBenchCommand: AsyncParsableCommand {
     @Option(name: .customLong("gateway-url"), help: "A running gateway to measure (needs --mock-url).") var gatewayURL: String?
     @Option(name: .customLong("mock-url"), help: "The running mock the gateway forwards to.") var mockURL: String?
     @Option(name: .customLong("bin-dir"), help: "Where proxy-server and proxy-mock are.") var binDirectory: String?
-    @Option(name: .customLong("long-streams"), help: "Instead of the scenarios: hold this many slow streams open at once and report memory.")
+    @Option(
+        name: .customLong("long-streams"), help: "Instead of the scenarios: hold this many slow streams open at once and report memory.")
     var longStreams: Int?
     @Option(name: .customLong("long-stream-chunks"), help: "Chunks per long stream.") var longStreamChunks: Int = 200
-    @Option(name: .customLong("long-stream-chunk-delay-ms"), help: "Delay between chunks of a long stream.") var longStreamChunkDelay: Int = 50
+    @Option(name: .customLong("long-stream-chunk-delay-ms"), help: "Delay between chunks of a long stream.") var longStreamChunkDelay: Int =
+        50
     @Option(name: .customLong("api-key"), help: "The credential to use against a running --gateway-url (a virtual key or token).")
     var apiKey: String?
-    @Flag(name: .customLong("limit-check"), help: "Instead of the scenarios: have each user exceed its per-credential concurrency and verify exactly the allowed number is admitted.")
+    @Flag(
+        name: .customLong("limit-check"),
+        help:
+            "Instead of the scenarios: have each user exceed its per-credential concurrency and verify exactly the allowed number is admitted."
+    )
     var limitCheck = false
     @Flag(help: "Give every user a monthly quota (large enough never to run out), to measure its cost; off by default.")
     var quotas = false
@@ -47,7 +53,9 @@ struct ProxyBenchCommand: AsyncParsableCommand {
         guard ["non-streaming", "streaming", "mixed", "all"].contains(self.scenario) else {
             throw ValidationError("--scenario must be non-streaming, streaming, mixed or all")
         }
-        guard self.users > 0, self.concurrencyPerUser > 0 else { throw ValidationError("--users and --concurrency-per-user must be positive") }
+        guard self.users > 0, self.concurrencyPerUser > 0 else {
+            throw ValidationError("--users and --concurrency-per-user must be positive")
+        }
         guard (self.gatewayURL == nil) == (self.mockURL == nil) else { throw ValidationError("--gateway-url and --mock-url go together") }
         guard self.gatewayURL == nil || self.apiKey != nil else { throw ValidationError("--gateway-url needs --api-key") }
     }
@@ -77,7 +85,8 @@ struct ProxyBenchCommand: AsyncParsableCommand {
         let tokens = try await self.credentials(client: client, servers: servers)
         let credential: @Sendable (Int) -> String? = { tokens[$0 % tokens.count] }
         if self.limitCheck {
-            let check = await LimitCheck(client: client, gatewayURL: servers.gatewayURL, tokens: tokens, allowed: self.concurrencyPerUser).run()
+            let check = await LimitCheck(client: client, gatewayURL: servers.gatewayURL, tokens: tokens, allowed: self.concurrencyPerUser)
+                .run()
             print(check.text)
             if !check.passed { throw ExitCode(1) }
             return
@@ -204,37 +213,37 @@ struct ProxyBenchCommand: AsyncParsableCommand {
             "[[auth.users]]\nusername = \"bench-user-\($0)\"\npassword = \"bench-password\"\ntier = \"bench\"\n"
         }.joined(separator: "\n")
         return """
-        [server]
-        metrics_port = 0
-        shutdown_grace_seconds = 5
+            [server]
+            metrics_port = 0
+            shutdown_grace_seconds = 5
 
-        [logging]
-        level = "error"
+            [logging]
+            level = "error"
 
-        [auth]
-        jwt_secret = "bench-jwt-secret-0123456789"
+            [auth]
+            jwt_secret = "bench-jwt-secret-0123456789"
 
-        \(userTables)
-        [quota.tiers.bench]
-        monthly_requests = \(quotas ? 1_000_000_000 : 0)
+            \(userTables)
+            [quota.tiers.bench]
+            monthly_requests = \(quotas ? 1_000_000_000 : 0)
 
-        [limits]
-        per_token_concurrency = \(perUserConcurrency)
+            [limits]
+            per_token_concurrency = \(perUserConcurrency)
 
-        [storage]
-        url = "sqlite::memory:"
+            [storage]
+            url = "sqlite::memory:"
 
-        [[providers]]
-        name = "mock"
-        kind = "openai"
-        base_url = "http://127.0.0.1:\(mockPort)"
-        models = ["gpt-*"]
-        timeout_seconds = 600
+            [[providers]]
+            name = "mock"
+            kind = "openai"
+            base_url = "http://127.0.0.1:\(mockPort)"
+            models = ["gpt-*"]
+            timeout_seconds = 600
 
-        [[providers.accounts]]
-        name = "bench"
-        api_key = "sk-bench-upstream-key"
-        """
+            [[providers.accounts]]
+            name = "bench"
+            api_key = "sk-bench-upstream-key"
+            """
     }
 
     static func jsonText(_ value: Any) -> String {

@@ -15,12 +15,15 @@ struct ScenarioReport: Sendable {
     static let percentiles: [(String, Double)] = [("p50", 50), ("p90", 90), ("p99", 99)]
 
     func added(_ percentile: Double, _ histogram: KeyPath<ArmResult, Histogram<UInt64>>) -> Int64 {
-        Int64(self.proxy[keyPath: histogram].valueAtPercentile(percentile)) - Int64(self.direct[keyPath: histogram].valueAtPercentile(percentile))
+        Int64(self.proxy[keyPath: histogram].valueAtPercentile(percentile))
+            - Int64(self.direct[keyPath: histogram].valueAtPercentile(percentile))
     }
 
     var text: String {
         var lines: [String] = []
-        lines.append("== \(self.scenario): \(self.shape.users) users x \(self.shape.concurrencyPerUser) concurrent, \(self.shape.requests.map { "\($0) requests" } ?? "\(self.shape.duration) s"), \(self.shape.chunks) chunks, \(self.shape.chunkDelayMilliseconds) ms apart")
+        lines.append(
+            "== \(self.scenario): \(self.shape.users) users x \(self.shape.concurrencyPerUser) concurrent, \(self.shape.requests.map { "\($0) requests" } ?? "\(self.shape.duration) s"), \(self.shape.chunks) chunks, \(self.shape.chunkDelayMilliseconds) ms apart"
+        )
         lines.append(Self.pad(["arm", "requests", "req/s", "p50 us", "p90 us", "p99 us", "max us", "failures"]))
         for arm in [self.direct, self.proxy] {
             lines.append(
@@ -47,7 +50,9 @@ struct ScenarioReport: Sendable {
             )
         }
         for arm in [self.direct, self.proxy] where arm.failures > 0 {
-            lines.append("\(arm.name) failures: statuses \(arm.statuses.filter { $0.key != 200 }), broken \(arm.brokenStreams), transport \(arm.transportErrors)")
+            lines.append(
+                "\(arm.name) failures: statuses \(arm.statuses.filter { $0.key != 200 }), broken \(arm.brokenStreams), transport \(arm.transportErrors)"
+            )
         }
         if let rss = self.gatewayPeakRSSBytes {
             lines.append(String(format: "gateway: peak RSS %.1f MB, CPU %.2f s", Double(rss) / 1_048_576, self.gatewayCPUSeconds ?? 0))
@@ -59,7 +64,10 @@ struct ScenarioReport: Sendable {
         func arm(_ arm: ArmResult) -> [String: Any] {
             [
                 "requests": arm.requests, "throughput_rps": arm.throughput,
-                "latency_us": ["p50": arm.latency.valueAtPercentile(50), "p90": arm.latency.valueAtPercentile(90), "p99": arm.latency.valueAtPercentile(99), "max": arm.latency.max],
+                "latency_us": [
+                    "p50": arm.latency.valueAtPercentile(50), "p90": arm.latency.valueAtPercentile(90),
+                    "p99": arm.latency.valueAtPercentile(99), "max": arm.latency.max,
+                ],
                 "ttfb_us": ["p50": arm.timeToFirstByte.valueAtPercentile(50), "p99": arm.timeToFirstByte.valueAtPercentile(99)],
                 "chunk_gap_us_mean": arm.chunkGap.mean,
                 "statuses": Dictionary(uniqueKeysWithValues: arm.statuses.map { (String($0.key), $0.value) }),

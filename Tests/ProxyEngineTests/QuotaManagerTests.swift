@@ -50,10 +50,11 @@ import Testing
         #expect(await quota.usage(of: "s").period.key == "2026-12")
         try await quota.admit(subject: "s", limits: limits)
         let batches = await quota.takeDirty()
-        #expect(batches == [
-            QuotaManager.Batch(period: "2026-11", usage: ["s": .init(requests: 3)]),
-            QuotaManager.Batch(period: "2026-12", usage: ["s": .init(requests: 1)]),
-        ])
+        #expect(
+            batches == [
+                QuotaManager.Batch(period: "2026-11", usage: ["s": .init(requests: 3)]),
+                QuotaManager.Batch(period: "2026-12", usage: ["s": .init(requests: 1)]),
+            ])
     }
 
     @Test func theMonthTurnsAtMidnightInTheConfiguredZone() {

@@ -40,11 +40,10 @@ import Testing
     }
 }
 
-
-
 @Suite struct JSONModelRewriterTests {
     @Test func replacesOnlyTheTopLevelModel() throws {
-        let body = #"{ "messages":[{"role":"user","content":"the \"model\": x","model":"inner"}], "temperature":0.7 , "model" : "gpt-4o" ,"n":1}"#
+        let body =
+            #"{ "messages":[{"role":"user","content":"the \"model\": x","model":"inner"}], "temperature":0.7 , "model" : "gpt-4o" ,"n":1}"#
         let rewritten = try #require(JSONModelRewriter.rewritingModel(in: ByteBuffer(string: body), to: "deepseek-chat"))
         #expect(
             String(buffer: rewritten)
@@ -83,7 +82,8 @@ import Testing
     }
 
     @Test func anthropicErrorBodyIsInTheAnthropicShape() throws {
-        let json = try #require(try JSONSerializationLite.object(APIFormat.anthropic.errorBody(.rateLimited("slow down", retryAfterSeconds: 2))))
+        let json = try #require(
+            try JSONSerializationLite.object(APIFormat.anthropic.errorBody(.rateLimited("slow down", retryAfterSeconds: 2))))
         #expect(json["type"] as? String == "error")
         let error = try #require(json["error"] as? [String: Any])
         #expect(error["type"] as? String == "rate_limit_error")

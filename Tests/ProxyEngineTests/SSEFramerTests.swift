@@ -36,7 +36,8 @@ enum RecordedStreams {
 
         """
 
-    static let withCommentsAndMultilineData = ": keep-alive\n\nevent: ping\ndata: {}\n\nid: 7\ndata: first line\ndata: second line\nretry: 1000\n\n"
+    static let withCommentsAndMultilineData =
+        ": keep-alive\n\nevent: ping\ndata: {}\n\nid: 7\ndata: first line\ndata: second line\nretry: 1000\n\n"
 
     static let lf: [String] = [openAIText, openAIToolCall, withCommentsAndMultilineData]
     static let crlf: [String] = lf.map { $0.replacingNewlines(with: "\r\n") }

@@ -107,7 +107,8 @@ extension LiveHarness {
     @Test func failedRequestsFreeTheirSlot() async throws {
         try await LiveHarness.run(configure: Self.limitOne) { harness in
             for fault in ["500", "malformed", "reset"] {
-                _ = try await harness.send(harness.chatRequest(LiveHarness.body(stream: fault == "reset"), headers: [("x-mock-fault", fault)]))
+                _ = try await harness.send(
+                    harness.chatRequest(LiveHarness.body(stream: fault == "reset"), headers: [("x-mock-fault", fault)]))
                 while await harness.gateway.tokenLimiter.count("jwt:test-session") != 0 { await Task.yield() }
             }
             #expect(try await harness.send(harness.chatRequest(LiveHarness.body())).status == 200)
@@ -162,10 +163,12 @@ extension LiveHarness {
     @Test func aDisabledKeyIs403UntilEnabledAgain() async throws {
         try await LiveHarness.run { harness in
             let (id, key) = try await harness.createKey()
-            let disable = try await harness.send(harness.request(.PATCH, "/admin/keys/\(id)", json: #"{"disabled":true}"#, bearer: LiveHarness.adminKey))
+            let disable = try await harness.send(
+                harness.request(.PATCH, "/admin/keys/\(id)", json: #"{"disabled":true}"#, bearer: LiveHarness.adminKey))
             #expect(disable.status == 200)
             #expect(try await self.status(harness, [("x-api-key", key)]).0 == 403)
-            let enable = try await harness.send(harness.request(.PATCH, "/admin/keys/\(id)", json: #"{"disabled":false}"#, bearer: LiveHarness.adminKey))
+            let enable = try await harness.send(
+                harness.request(.PATCH, "/admin/keys/\(id)", json: #"{"disabled":false}"#, bearer: LiveHarness.adminKey))
             #expect(enable.status == 200)
             #expect(try await self.status(harness, [("x-api-key", key)]).0 == 200)
         }
@@ -203,7 +206,9 @@ extension LiveHarness {
 }
 
 @Suite(.timeLimit(.minutes(1))) struct LoginLiveTests {
-    func login(_ harness: LiveHarness, _ username: String, _ password: String) async throws -> (status: Int, body: String, retryAfter: String?) {
+    func login(_ harness: LiveHarness, _ username: String, _ password: String) async throws -> (
+        status: Int, body: String, retryAfter: String?
+    ) {
         let response = try await harness.send(
             harness.request(.POST, "/auth/login", json: #"{"username":"\#(username)","password":"\#(password)"}"#)
         )

@@ -41,7 +41,9 @@ import Testing
             let body = #"{"model":"gpt-4o","temperature":0.70,"messages":[{"role":"user","content":"hello"}]}"#
             let response = try await harness.send(harness.chatRequest(body))
             #expect(response.status == 200)
-            #expect(harness.mock.stats.snapshot.lastBody == #"{"model":"gpt-4o-mini","temperature":0.70,"messages":[{"role":"user","content":"hello"}]}"#)
+            #expect(
+                harness.mock.stats.snapshot.lastBody
+                    == #"{"model":"gpt-4o-mini","temperature":0.70,"messages":[{"role":"user","content":"hello"}]}"#)
         }
     }
 
@@ -121,7 +123,8 @@ import Testing
 
     @Test func aStreamThatStallsAfterItsFirstEventEndsWithATimeoutEvent() async throws {
         try await LiveHarness.run { harness in
-            let response = try await harness.send(harness.chatRequest(LiveHarness.body(stream: true), headers: [("x-mock-fault", "stall-stream")]))
+            let response = try await harness.send(
+                harness.chatRequest(LiveHarness.body(stream: true), headers: [("x-mock-fault", "stall-stream")]))
             #expect(response.status == 200)
             let transcript = try OpenAIStreamTranscript(response.body)
             #expect(transcript.errors == ["upstream_timeout"])
@@ -146,7 +149,8 @@ import Testing
                 for _ in 0..<50 {
                     group.addTask {
                         let response = try await harness.send(
-                            harness.chatRequest(LiveHarness.body(stream: true), headers: [("x-mock-chunks", "30"), ("x-mock-chunk-delay-ms", "2")])
+                            harness.chatRequest(
+                                LiveHarness.body(stream: true), headers: [("x-mock-chunks", "30"), ("x-mock-chunk-delay-ms", "2")])
                         )
                         #expect(response.status == 200)
                         return try OpenAIStreamTranscript(response.body)
@@ -199,7 +203,8 @@ import Testing
     @Test func aBodyOverTheLimitIs413() async throws {
         try await LiveHarness.run { harness in
             let padding = String(repeating: "x", count: 70 * 1024)
-            let response = try await harness.send(harness.chatRequest(#"{"model":"gpt-4o","messages":[{"role":"user","content":"\#(padding)"}]}"#))
+            let response = try await harness.send(
+                harness.chatRequest(#"{"model":"gpt-4o","messages":[{"role":"user","content":"\#(padding)"}]}"#))
             #expect(response.status == 413)
             #expect(try self.errorCode(response.body) == "request_too_large")
         }
@@ -222,7 +227,8 @@ import Testing
     @Test func aMalformedUpstreamAnswerIs502() async throws {
         try await LiveHarness.run { harness in
             for stream in [false, true] {
-                let response = try await harness.send(harness.chatRequest(LiveHarness.body(stream: stream), headers: [("x-mock-fault", "malformed")]))
+                let response = try await harness.send(
+                    harness.chatRequest(LiveHarness.body(stream: stream), headers: [("x-mock-fault", "malformed")]))
                 #expect(response.status == 502)
                 #expect(try self.errorCode(response.body) == "upstream_error")
             }

@@ -124,7 +124,10 @@ import Testing
         ("[nonsense]\na = 1", "nonsense", "unknown key"),
         ("[server]\nport = \"eighty\"", "server.port", "must be an integer"),
         ("[[providers]]\nname = \"m\"\nkind = \"smtp\"", "providers[0].kind", "must be one of"),
-        ("[[providers]]\nname = \"m\"\nkind = \"mock\"\nmodels = [\"*\"]\n[providers.mock]\nchunks = 0", "providers[0].mock.chunks", "greater than 0"),
+        (
+            "[[providers]]\nname = \"m\"\nkind = \"mock\"\nmodels = [\"*\"]\n[providers.mock]\nchunks = 0", "providers[0].mock.chunks",
+            "greater than 0"
+        ),
         ("[auth]\njwt_secret = \"${NOT_SET_ANYWHERE}\"", "auth.jwt_secret", "NOT_SET_ANYWHERE"),
     ])
     func errorsNameTheKey(text: String, key: String, message: String) throws {
@@ -151,7 +154,8 @@ import Testing
     }
 
     @Test func environmentVariablesAreSubstitutedInsideStrings() throws {
-        let text = "[[providers]]\nname = \"o\"\nkind = \"openai\"\nbase_url = \"http://${HOST}:11434/v1\"\nmodels = [\"*\"]\n[[providers.accounts]]\nname = \"a\"\napi_key = \"k-${SUFFIX}\""
+        let text =
+            "[[providers]]\nname = \"o\"\nkind = \"openai\"\nbase_url = \"http://${HOST}:11434/v1\"\nmodels = [\"*\"]\n[[providers.accounts]]\nname = \"a\"\napi_key = \"k-${SUFFIX}\""
         let config = try ConfigLoader.parse(text, environment: ["HOST": "127.0.0.1", "SUFFIX": "xyz"])
         #expect(config.providers[0].baseURL == "http://127.0.0.1:11434/v1")
         #expect(config.providers[0].accounts[0].apiKey == "k-xyz")

@@ -53,7 +53,8 @@ import Testing
     @Test func aKeysOwnQuotaOverridesItsUsersTier() async throws {
         try await LiveHarness.run(configure: { $0.quota.tiers["pro"] = QuotaTier(monthlyRequests: 100) }) { harness in
             let created = try await harness.send(
-                harness.request(.POST, "/admin/keys", json: #"{"name":"k","user":"tester","monthly_requests":1}"#, bearer: LiveHarness.adminKey)
+                harness.request(
+                    .POST, "/admin/keys", json: #"{"name":"k","user":"tester","monthly_requests":1}"#, bearer: LiveHarness.adminKey)
             )
             let key = try #require(try JSONTestObject.parse(created.body)?["key"] as? String)
             #expect(try await harness.send(harness.chatRequest(LiveHarness.body(), headers: [("x-api-key", key)])).status == 200)

@@ -1,7 +1,7 @@
 import AsyncHTTPClient
 import MockUpstream
-import NIOHTTP1
 import NIOCore
+import NIOHTTP1
 import ProxyEngine
 import Testing
 

@@ -22,7 +22,9 @@ import Testing
 
     func flush(_ harness: LiveHarness) async {
         let gateway = harness.gateway
-        await QuotaFlusher(quota: gateway.quota, usageLog: gateway.usageLog, store: gateway.store, interval: .seconds(3600), logger: .init(label: "t")).flush()
+        await QuotaFlusher(
+            quota: gateway.quota, usageLog: gateway.usageLog, store: gateway.store, interval: .seconds(3600), logger: .init(label: "t")
+        ).flush()
     }
 
     func usage(_ harness: LiveHarness, _ query: String = "") async throws -> [String: Any] {
@@ -48,7 +50,8 @@ import Testing
 
     @Test func aClientThatAskedForUsageGetsItUntouched() async throws {
         try await LiveHarness.run { harness in
-            let body = #"{"model":"gpt-4o-mini","stream":true,"stream_options":{"include_usage":true},"messages":[{"role":"user","content":"hi"}]}"#
+            let body =
+                #"{"model":"gpt-4o-mini","stream":true,"stream_options":{"include_usage":true},"messages":[{"role":"user","content":"hi"}]}"#
             let proxied = try await harness.send(harness.chatRequest(body, headers: [("x-mock-created", "1700000000")]))
             let direct = try await self.direct(harness, body: body)
             #expect(proxied.body == direct)
@@ -57,11 +60,15 @@ import Testing
     }
 
     @Test func usageRecordsAreWrittenInBatchesAndFilterable() async throws {
-        try await LiveHarness.run(configure: { $0.auth.users.append(AuthUser(username: "other", password: "other-password", tier: "pro")) }) { harness in
+        try await LiveHarness.run(configure: { $0.auth.users.append(AuthUser(username: "other", password: "other-password", tier: "pro")) })
+        { harness in
             for _ in 0..<3 { _ = try await harness.send(harness.chatRequest(LiveHarness.body())) }
-            _ = try await harness.send(harness.chatRequest(LiveHarness.body(model: "gpt-4o"), headers: [("authorization", "Bearer \(LiveHarness.token(user: "other"))")]))
+            _ = try await harness.send(
+                harness.chatRequest(
+                    LiveHarness.body(model: "gpt-4o"), headers: [("authorization", "Bearer \(LiveHarness.token(user: "other"))")]))
             // A stream that did not ask for usage and could not be given it: estimated.
-            let noUsage = #"{"model":"gpt-4o-mini","stream":true,"stream_options":{"include_usage":false},"messages":[{"role":"user","content":"hi"}]}"#
+            let noUsage =
+                #"{"model":"gpt-4o-mini","stream":true,"stream_options":{"include_usage":false},"messages":[{"role":"user","content":"hi"}]}"#
             _ = try await harness.send(harness.chatRequest(noUsage))
             let unflushed = try await self.usage(harness)
             #expect((unflushed["totals"] as? [String: Any])?["requests"] as? Int == 0, "nothing is written on the request path")

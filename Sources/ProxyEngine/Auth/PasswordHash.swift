@@ -13,7 +13,8 @@ public enum PasswordHash {
 
     public static func make(password: String) throws -> String {
         let salt = (0..<16).map { _ in UInt8.random(in: .min ... .max) }
-        let hash = try self.derive(password: password, salt: salt, logRounds: self.logRounds, blockSize: self.blockSize, parallelism: self.parallelism)
+        let hash = try self.derive(
+            password: password, salt: salt, logRounds: self.logRounds, blockSize: self.blockSize, parallelism: self.parallelism)
         return "scrypt$\(self.logRounds)$\(self.blockSize)$\(self.parallelism)$\(Base64URL.encode(salt))$\(Base64URL.encode(hash))"
     }
 
@@ -25,7 +26,8 @@ public enum PasswordHash {
             let blockSize = Int(parts[2]), (1...16).contains(blockSize),
             let parallelism = Int(parts[3]), (1...4).contains(parallelism),
             let salt = Base64URL.decode(parts[4]), let expected = Base64URL.decode(parts[5]), expected.count == 32,
-            let actual = try? self.derive(password: password, salt: salt, logRounds: logRounds, blockSize: blockSize, parallelism: parallelism)
+            let actual = try? self.derive(
+                password: password, salt: salt, logRounds: logRounds, blockSize: blockSize, parallelism: parallelism)
         else { return false }
         return ConstantTime.equal(actual, expected)
     }

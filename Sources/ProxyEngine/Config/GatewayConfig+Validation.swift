@@ -3,7 +3,8 @@ extension GatewayConfig {
     /// rule is thrown, naming its key.
     public func validate() throws(ConfigError) {
         try Self.check(self.server.port >= 0 && self.server.port <= 65535, "server.port", "must be between 0 and 65535")
-        try Self.check(self.server.metricsPort >= 0 && self.server.metricsPort <= 65535, "server.metrics_port", "must be between 0 and 65535")
+        try Self.check(
+            self.server.metricsPort >= 0 && self.server.metricsPort <= 65535, "server.metrics_port", "must be between 0 and 65535")
         try Self.check(self.server.maxBodyBytes > 0, "server.max_body_bytes", "must be greater than 0")
         try Self.check(self.server.shutdownGraceSeconds >= 0, "server.shutdown_grace_seconds", "must not be negative")
         try Self.check(self.auth.tokenTTLSeconds > 0, "auth.token_ttl_seconds", "must be greater than 0")
@@ -26,11 +27,13 @@ extension GatewayConfig {
             try Self.check(user.passwordHash != nil || user.password != nil, "\(key)", "needs password_hash (or password, for demos)")
             try Self.check(self.quota.tiers[user.tier] != nil, "\(key).tier", "'\(user.tier)' is not a tier in [quota.tiers]")
             if let hash = user.passwordHash {
-                try Self.check(PasswordHash.isWellFormed(hash), "\(key).password_hash", "is not a hash made by 'proxy-server hash-password'")
+                try Self.check(
+                    PasswordHash.isWellFormed(hash), "\(key).password_hash", "is not a hash made by 'proxy-server hash-password'")
             }
         }
         if !self.auth.users.isEmpty {
-            try Self.check(self.auth.jwtSecret.utf8.count >= 16, "auth.jwt_secret", "must be set, at least 16 characters, when users are configured")
+            try Self.check(
+                self.auth.jwtSecret.utf8.count >= 16, "auth.jwt_secret", "must be set, at least 16 characters, when users are configured")
         }
         try Self.check(!self.providers.isEmpty, "providers", "at least one [[providers]] entry is needed")
         var providerNames: Set<String> = []
@@ -41,7 +44,9 @@ extension GatewayConfig {
             try Self.check(!provider.models.isEmpty || !provider.aliases.isEmpty, "\(key).models", "must list at least one model pattern")
             if provider.kind != .mock {
                 try Self.check(Self.isHTTPURL(provider.baseURL), "\(key).base_url", "must be an http:// or https:// URL")
-                try Self.check(!provider.accounts.isEmpty, "\(key).accounts", "a '\(provider.kind.rawValue)' provider needs at least one [[providers.accounts]]")
+                try Self.check(
+                    !provider.accounts.isEmpty, "\(key).accounts",
+                    "a '\(provider.kind.rawValue)' provider needs at least one [[providers.accounts]]")
             }
             try Self.check(provider.timeoutSeconds > 0, "\(key).timeout_seconds", "must be greater than 0")
             try Self.check(provider.connectTimeoutSeconds > 0, "\(key).connect_timeout_seconds", "must be greater than 0")

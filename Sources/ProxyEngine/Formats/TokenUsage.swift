@@ -43,10 +43,14 @@ public struct TokenUsage: Sendable, Equatable {
         let quoted = Array("\"\(key)\"".utf8)
         guard var index = Self.firstIndex(of: quoted, in: object) else { return nil }
         index += quoted.count
-        while index < object.count, object[index] == 0x20 || object[index] == 0x0A || object[index] == 0x0D || object[index] == 0x09 { index += 1 }
+        while index < object.count, object[index] == 0x20 || object[index] == 0x0A || object[index] == 0x0D || object[index] == 0x09 {
+            index += 1
+        }
         guard index < object.count, object[index] == UInt8(ascii: ":") else { return nil }
         index += 1
-        while index < object.count, object[index] == 0x20 || object[index] == 0x0A || object[index] == 0x0D || object[index] == 0x09 { index += 1 }
+        while index < object.count, object[index] == 0x20 || object[index] == 0x0A || object[index] == 0x0D || object[index] == 0x09 {
+            index += 1
+        }
         var value = 0
         var digits = 0
         while index < object.count, object[index] >= UInt8(ascii: "0"), object[index] <= UInt8(ascii: "9"), digits < 18 {

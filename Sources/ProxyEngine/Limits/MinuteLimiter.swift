@@ -31,7 +31,8 @@ public actor MinuteLimiter {
                         break
                     }
                 }
-                throw .rateLimited("The tokens-per-minute limit of your tier is reached.", retryAfterSeconds: max(1, Int(wait.rounded(.up))))
+                throw .rateLimited(
+                    "The tokens-per-minute limit of your tier is reached.", retryAfterSeconds: max(1, Int(wait.rounded(.up))))
             }
         }
         if tier.requestsPerMinute > 0 {
@@ -40,7 +41,8 @@ public actor MinuteLimiter {
             if recent.count >= tier.requestsPerMinute, let oldest = recent.first {
                 self.requests[user] = recent
                 let wait = Self.window - (now - oldest)
-                throw .rateLimited("The requests-per-minute limit of your tier is reached.", retryAfterSeconds: max(1, Int(wait.rounded(.up))))
+                throw .rateLimited(
+                    "The requests-per-minute limit of your tier is reached.", retryAfterSeconds: max(1, Int(wait.rounded(.up))))
             }
             recent.append(now)
             self.requests[user] = recent

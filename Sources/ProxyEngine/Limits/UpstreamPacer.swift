@@ -29,7 +29,9 @@ public actor UpstreamPacer {
             throw .rateLimited("The upstream queue is full.", retryAfterSeconds: max(1, Int(wait.rounded(.up))))
         }
         if wait > self.queueTimeoutSeconds {
-            throw .queueTimeout("The upstream queue would hold this request \(Int(wait.rounded(.up))) s, more than its limit of \(formatSeconds(self.queueTimeoutSeconds)) s.")
+            throw .queueTimeout(
+                "The upstream queue would hold this request \(Int(wait.rounded(.up))) s, more than its limit of \(formatSeconds(self.queueTimeoutSeconds)) s."
+            )
         }
         self.lastStart = start
         if wait > 0 { self.reserved.append(start) }

@@ -66,7 +66,8 @@ public actor QuotaManager {
         guard !limits.isUnlimited else { return }
         var current = self.usage[subject] ?? Usage()
         if limits.monthlyRequests > 0 && current.requests >= limits.monthlyRequests {
-            throw .quotaExhausted("The monthly request quota (\(limits.monthlyRequests)) is used up; it resets on \(self.resetDescription).")
+            throw .quotaExhausted(
+                "The monthly request quota (\(limits.monthlyRequests)) is used up; it resets on \(self.resetDescription).")
         }
         if limits.monthlyTokens > 0 && current.tokens >= limits.monthlyTokens {
             throw .quotaExhausted("The monthly token quota (\(limits.monthlyTokens)) is used up; it resets on \(self.resetDescription).")

@@ -2,7 +2,6 @@ import ArgumentParser
 import Foundation
 import ProxyEngine
 
-
 struct CheckConfigCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "check-config",
@@ -32,19 +31,25 @@ struct ConfigSummary {
 
     var text: String {
         var lines = ["configuration OK: \(self.path)"]
-        lines.append("server: \(self.config.server.host):\(self.config.server.port), metrics on \(self.config.server.metricsPort == 0 ? "main port" : String(self.config.server.metricsPort))")
+        lines.append(
+            "server: \(self.config.server.host):\(self.config.server.port), metrics on \(self.config.server.metricsPort == 0 ? "main port" : String(self.config.server.metricsPort))"
+        )
         lines.append("providers: \(self.config.providers.count)")
         for provider in self.config.providers {
             let base = provider.kind == .mock ? "in-process" : provider.baseURL
             lines.append("  - \(provider.name) (\(provider.kind.rawValue), \(base)), strategy \(provider.strategy.rawValue)")
             lines.append("    models: \(provider.models.joined(separator: ", "))")
             if !provider.aliases.isEmpty {
-                lines.append("    aliases: \(provider.aliases.sorted { $0.key < $1.key }.map { "\($0.key) -> \($0.value)" }.joined(separator: ", "))")
+                lines.append(
+                    "    aliases: \(provider.aliases.sorted { $0.key < $1.key }.map { "\($0.key) -> \($0.value)" }.joined(separator: ", "))"
+                )
             }
             lines.append("    accounts: \(provider.accounts.map { "\($0.name) (\($0.kind.rawValue))" }.joined(separator: ", "))")
         }
         lines.append("users: \(self.config.auth.users.map { "\($0.username) (\($0.tier))" }.joined(separator: ", "))")
-        lines.append("tiers: \(self.config.quota.tiers.sorted { $0.key < $1.key }.map { "\($0.key) (\($0.value.monthlyRequests) requests/month)" }.joined(separator: ", "))")
+        lines.append(
+            "tiers: \(self.config.quota.tiers.sorted { $0.key < $1.key }.map { "\($0.key) (\($0.value.monthlyRequests) requests/month)" }.joined(separator: ", "))"
+        )
         return lines.joined(separator: "\n")
     }
 }

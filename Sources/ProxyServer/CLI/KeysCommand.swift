@@ -53,7 +53,9 @@ struct KeysCommand: AsyncParsableCommand {
             let (_, store) = try KeysCommand.open(self.options)
             for key in try await store.keys() {
                 let models = key.models.isEmpty ? "all models" : key.models.joined(separator: ",")
-                print("\(key.id)  \(key.prefix)...  \(key.name)  user=\(key.user)  \(models)\(key.expiresAt.map { "  expires_at=\($0)" } ?? "")")
+                print(
+                    "\(key.id)  \(key.prefix)...  \(key.name)  user=\(key.user)  \(models)\(key.expiresAt.map { "  expires_at=\($0)" } ?? "")"
+                )
             }
         }
     }

@@ -1,6 +1,5 @@
 import ArgumentParser
 
-
 struct ProxyServerCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "proxy-server",

@@ -30,7 +30,9 @@ struct ServeCommand: AsyncParsableCommand {
         if let port = self.port { config.server.port = port }
         let logger = GatewayLogging.bootstrap(config.logging)
         for user in config.auth.users where user.password != nil && user.passwordHash == nil {
-            logger.warning("user has a plaintext password in the configuration; use password_hash outside demos", metadata: ["user": "\(user.username)"])
+            logger.warning(
+                "user has a plaintext password in the configuration; use password_hash outside demos",
+                metadata: ["user": "\(user.username)"])
         }
         let gateway: Gateway
         do {

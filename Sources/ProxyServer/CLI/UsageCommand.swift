@@ -20,13 +20,16 @@ struct UsageCommand: AsyncParsableCommand {
 
     func run() async throws {
         let (_, store) = try KeysCommand.open(self.options)
-        let filter = StateStore.UsageFilter(user: self.user, keyID: self.key, model: self.model, since: self.since, until: self.until, limit: self.limit)
+        let filter = StateStore.UsageFilter(
+            user: self.user, keyID: self.key, model: self.model, since: self.since, until: self.until, limit: self.limit)
         let (records, totals) = try await store.usage(filter)
         if self.json {
             print(String(buffer: UsageReport.json(records: records, totals: totals)))
             return
         }
-        print("requests \(totals.requests), prompt tokens \(totals.promptTokens), completion tokens \(totals.completionTokens), estimated \(totals.estimatedRequests)")
+        print(
+            "requests \(totals.requests), prompt tokens \(totals.promptTokens), completion tokens \(totals.completionTokens), estimated \(totals.estimatedRequests)"
+        )
         for record in records {
             let time = Date(timeIntervalSince1970: record.at).formatted(.iso8601)
             print(

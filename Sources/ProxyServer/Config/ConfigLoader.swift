@@ -3,7 +3,7 @@ import ProxyEngine
 import TOMLKit
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Turns a TOML file into a validated `GatewayConfig`: the one place configuration is decoded.
@@ -117,7 +117,8 @@ enum ConfigLoader {
     private static func provider(_ reader: inout TOMLTableReader) throws(ConfigError) -> ProviderConfig {
         let kindName = try reader.string("kind") ?? "openai"
         guard let kind = ProviderKind(rawValue: kindName) else {
-            throw ConfigError(key: reader.keyPath("kind"), "must be one of: \(ProviderKind.allCases.map(\.rawValue).joined(separator: ", "))")
+            throw ConfigError(
+                key: reader.keyPath("kind"), "must be one of: \(ProviderKind.allCases.map(\.rawValue).joined(separator: ", "))")
         }
         var provider = ProviderConfig(name: try reader.string("name") ?? "", kind: kind)
         provider.baseURL = try reader.string("base_url") ?? ""

@@ -27,7 +27,8 @@ struct AdminKeysRoute: Sendable {
             do {
                 input = try JSONDecoder().decode(CreateKey.self, from: Data(body.readableBytesView))
             } catch {
-                throw GatewayError.badRequest("The body must have 'name' and 'user' strings; optional 'expires_at', 'models', 'monthly_requests', 'monthly_tokens'.")
+                throw GatewayError.badRequest(
+                    "The body must have 'name' and 'user' strings; optional 'expires_at', 'models', 'monthly_requests', 'monthly_tokens'.")
             }
             guard !input.name.isEmpty else { throw GatewayError.badRequest("'name' must not be empty.") }
             guard self.gateway.authenticator.users[input.user] != nil else {

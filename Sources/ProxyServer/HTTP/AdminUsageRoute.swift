@@ -26,7 +26,9 @@ struct AdminUsageRoute: Sendable {
             filter.until = try query["until"].map { try Self.number($0, "until") }
             if let limit = query["limit"] { filter.limit = min(10_000, max(1, Int(try Self.number(limit, "limit")))) }
             let (records, totals) = try await self.gateway.store.usage(filter)
-            return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: UsageReport.json(records: records, totals: totals)))
+            return Response(
+                status: .ok, headers: [.contentType: "application/json"],
+                body: .init(byteBuffer: UsageReport.json(records: records, totals: totals)))
         } catch let error as GatewayError {
             return .error(error, format: .openAI)
         }

@@ -60,7 +60,8 @@ enum GatewayApplication {
                         logger: logger
                     )
                 ]
-                + (gateway.config.server.metricsPort == 0 ? [] : [MetricsEndpoint.application(gateway: gateway, host: host, logger: logger)]),
+                + (gateway.config.server.metricsPort == 0
+                    ? [] : [MetricsEndpoint.application(gateway: gateway, host: host, logger: logger)]),
             onServerRunning: onServerRunning,
             logger: logger
         )

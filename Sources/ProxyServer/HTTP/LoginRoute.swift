@@ -65,7 +65,8 @@ struct LoginRoute: Sendable {
             json.append(#","expires_in":"#)
             json.appendInt(expiresIn)
             json.append(#","token_type":"Bearer"}"#)
-            return Response(status: .ok, headers: [.contentType: "application/json", .cacheControl: "no-store"], body: .init(byteBuffer: json.buffer))
+            return Response(
+                status: .ok, headers: [.contentType: "application/json", .cacheControl: "no-store"], body: .init(byteBuffer: json.buffer))
         } catch let error as GatewayError {
             return .error(error, format: .openAI)
         }

@@ -24,7 +24,8 @@ struct RequestIDMiddleware: RouterMiddleware {
         } catch let error as GatewayError {
             response = .error(error, format: .openAI)
         } catch let error as any HTTPResponseError {
-            let message = error.status == .notFound ? "No route for \(request.method) \(request.uri.path)." : "\(error.status.reasonPhrase)."
+            let message =
+                error.status == .notFound ? "No route for \(request.method) \(request.uri.path)." : "\(error.status.reasonPhrase)."
             response = .error(.init(status: error.status, message: message), format: .openAI)
         } catch {
             context.logger.error("unhandled error", metadata: ["error": "\(String(reflecting: type(of: error)))"])

@@ -172,7 +172,8 @@ final class StateStore: Sendable {
     func quotaCounts(period: String) throws -> [String: QuotaManager.Usage] {
         try self.database.read { db in
             var counts: [String: QuotaManager.Usage] = [:]
-            for row in try Row.fetchAll(db, sql: "SELECT subject, requests, tokens FROM quota_counts WHERE period = ?", arguments: [period]) {
+            for row in try Row.fetchAll(db, sql: "SELECT subject, requests, tokens FROM quota_counts WHERE period = ?", arguments: [period])
+            {
                 counts[row["subject"]] = QuotaManager.Usage(requests: row["requests"], tokens: row["tokens"])
             }
             return counts
@@ -218,7 +219,8 @@ final class StateStore: Sendable {
     /// Revokes a key; false when there is no live key with this id.
     func revoke(id: String, at now: Int) async throws -> VirtualKey? {
         try await self.database.write { db in
-            guard let row = try Row.fetchOne(db, sql: "SELECT * FROM virtual_keys WHERE id = ? AND revoked_at IS NULL", arguments: [id]) else {
+            guard let row = try Row.fetchOne(db, sql: "SELECT * FROM virtual_keys WHERE id = ? AND revoked_at IS NULL", arguments: [id])
+            else {
                 return nil
             }
             try db.execute(sql: "UPDATE virtual_keys SET revoked_at = ? WHERE id = ?", arguments: [now, id])

@@ -1,6 +1,6 @@
 import AsyncHTTPClient
-import NIOCore
 import Logging
+import NIOCore
 import ProxyEngine
 
 /// What a failed upstream call means to the client: the mapping of transport errors to 502/504.
