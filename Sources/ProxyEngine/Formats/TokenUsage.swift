@@ -15,18 +15,14 @@ public struct TokenUsage: Sendable, Equatable {
     /// OpenAI (`prompt_tokens`/`completion_tokens`) and Anthropic (`input_tokens`/`output_tokens`)
     /// names.
     public static func lastReported(in bytes: ByteBuffer) -> TokenUsage? {
-        let view = bytes.readableBytesView
         let key = Array(#""usage""#.utf8)
-        guard view.count > key.count else { return nil }
         return bytes.withUnsafeReadableBytes { raw -> TokenUsage? in
-            var searchEnd = raw.count
-            while let keyStart = Self.lastIndex(of: key, in: raw, before: searchEnd) {
+            var searchEnd = raw.endIndex
+            while let keyStart = ByteSearch.lastIndex(of: key, in: raw, endingBefore: searchEnd) {
                 searchEnd = keyStart
-                var index = keyStart + key.count
-                while index < raw.count, raw[index] == 0x20 || raw[index] == 0x0A || raw[index] == 0x0D || raw[index] == 0x09 { index += 1 }
+                var index = ByteSearch.skippingWhitespace(raw, from: keyStart + key.count)
                 guard index < raw.count, raw[index] == UInt8(ascii: ":") else { continue }
-                index += 1
-                while index < raw.count, raw[index] == 0x20 || raw[index] == 0x0A || raw[index] == 0x0D || raw[index] == 0x09 { index += 1 }
+                index = ByteSearch.skippingWhitespace(raw, from: index + 1)
                 guard index < raw.count, raw[index] == UInt8(ascii: "{"), let end = Self.objectEnd(in: raw, from: index) else { continue }
                 let object = UnsafeRawBufferPointer(rebasing: raw[index...end])
                 let prompt = Self.integer(after: "prompt_tokens", in: object) ?? Self.integer(after: "input_tokens", in: object)
@@ -40,17 +36,10 @@ public struct TokenUsage: Sendable, Equatable {
 
     /// The integer value of `"key":` inside a usage object (its keys are plain, unescaped).
     private static func integer(after key: String, in object: UnsafeRawBufferPointer) -> Int? {
-        let quoted = Array("\"\(key)\"".utf8)
-        guard var index = Self.firstIndex(of: quoted, in: object) else { return nil }
-        index += quoted.count
-        while index < object.count, object[index] == 0x20 || object[index] == 0x0A || object[index] == 0x0D || object[index] == 0x09 {
-            index += 1
-        }
+        guard let found = ByteSearch.firstRange(of: Array("\"\(key)\"".utf8), in: object) else { return nil }
+        var index = ByteSearch.skippingWhitespace(object, from: found.upperBound)
         guard index < object.count, object[index] == UInt8(ascii: ":") else { return nil }
-        index += 1
-        while index < object.count, object[index] == 0x20 || object[index] == 0x0A || object[index] == 0x0D || object[index] == 0x09 {
-            index += 1
-        }
+        index = ByteSearch.skippingWhitespace(object, from: index + 1)
         var value = 0
         var digits = 0
         while index < object.count, object[index] >= UInt8(ascii: "0"), object[index] <= UInt8(ascii: "9"), digits < 18 {
@@ -59,39 +48,6 @@ public struct TokenUsage: Sendable, Equatable {
             index += 1
         }
         return digits > 0 ? value : nil
-    }
-
-    private static func firstIndex(of needle: [UInt8], in haystack: UnsafeRawBufferPointer) -> Int? {
-        guard haystack.count >= needle.count else { return nil }
-        var start = 0
-        while start + needle.count <= haystack.count {
-            if haystack[start] == needle[0] {
-                var matches = true
-                for offset in 1..<needle.count where haystack[start + offset] != needle[offset] {
-                    matches = false
-                    break
-                }
-                if matches { return start }
-            }
-            start += 1
-        }
-        return nil
-    }
-
-    private static func lastIndex(of needle: [UInt8], in haystack: UnsafeRawBufferPointer, before end: Int) -> Int? {
-        var start = end - needle.count
-        while start >= 0 {
-            if haystack[start] == needle[0] {
-                var matches = true
-                for offset in 1..<needle.count where haystack[start + offset] != needle[offset] {
-                    matches = false
-                    break
-                }
-                if matches { return start }
-            }
-            start -= 1
-        }
-        return nil
     }
 
     /// Index of the `}` closing the object that opens at `start`, skipping strings.

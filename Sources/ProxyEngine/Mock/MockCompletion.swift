@@ -47,14 +47,7 @@ public struct MockCompletion: Sendable {
     /// The `index`-th streamed event: the role first, then one piece per event, then the finish.
     /// There are `chunks + 2` events, then the usage event if asked for, then `[DONE]`.
     public func streamEvent(_ index: Int, includeUsage: Bool = false) -> ByteBuffer {
-        var json = JSONWriter(capacity: 256)
-        json.append("data: ")
-        json.append(#"{"id":"#)
-        json.appendString(self.id)
-        json.append(#","object":"chat.completion.chunk","created":"#)
-        json.appendInt(self.created)
-        json.append(#","model":"#)
-        json.appendString(self.model)
+        var json = self.chunkPrefix()
         json.append(#","choices":[{"index":0,"delta":"#)
         if index == 0 {
             json.append(#"{"role":"assistant","content":""},"logprobs":null,"finish_reason":null}]"#)
@@ -74,6 +67,15 @@ public struct MockCompletion: Sendable {
 
     /// The extra chunk OpenAI sends when `stream_options.include_usage` is set.
     public func usageEvent() -> ByteBuffer {
+        var json = self.chunkPrefix()
+        json.append(#","choices":[],"#)
+        self.appendUsage(&json)
+        json.append("}\n\n")
+        return json.buffer
+    }
+
+    /// `data: {"id":...,"object":"chat.completion.chunk","created":...,"model":...` of every chunk.
+    private func chunkPrefix() -> JSONWriter {
         var json = JSONWriter(capacity: 256)
         json.append("data: ")
         json.append(#"{"id":"#)
@@ -82,10 +84,7 @@ public struct MockCompletion: Sendable {
         json.appendInt(self.created)
         json.append(#","model":"#)
         json.appendString(self.model)
-        json.append(#","choices":[],"#)
-        self.appendUsage(&json)
-        json.append("}\n\n")
-        return json.buffer
+        return json
     }
 
     public static let doneEvent: ByteBuffer = ByteBuffer(string: "data: [DONE]\n\n")

@@ -29,26 +29,14 @@ public struct InjectedUsageStripper: Sendable {
     }
 
     static func contains(_ needle: [UInt8], in bytes: [UInt8]) -> Bool {
-        Self.range(of: needle, in: bytes) != nil
+        ByteSearch.firstRange(of: needle, in: bytes) != nil
     }
 
     static func removingFirst(_ needle: [UInt8], in bytes: [UInt8]) -> [UInt8] {
-        guard let range = Self.range(of: needle, in: bytes) else { return bytes }
+        guard let range = ByteSearch.firstRange(of: needle, in: bytes) else { return bytes }
         var result = bytes
         result.removeSubrange(range)
         return result
-    }
-
-    static func range(of needle: [UInt8], in bytes: [UInt8]) -> Range<Int>? {
-        guard bytes.count >= needle.count else { return nil }
-        var start = 0
-        while start + needle.count <= bytes.count {
-            if bytes[start] == needle[0] && bytes[start..<(start + needle.count)].elementsEqual(needle) {
-                return start..<(start + needle.count)
-            }
-            start += 1
-        }
-        return nil
     }
 }
 

@@ -11,15 +11,7 @@ struct CheckConfigCommand: ParsableCommand {
     @OptionGroup var options: ConfigOption
 
     func run() throws {
-        let environment = ProcessInfo.processInfo.environment
-        let path = ConfigLoader.resolvePath(self.options.config, environment: environment)
-        let config: GatewayConfig
-        do {
-            config = try ConfigLoader.load(path: path, environment: environment)
-        } catch {
-            FileHandle.standardError.write(Data("error: \(error)\n".utf8))
-            throw ExitCode(1)
-        }
+        let (config, path) = try ConfigLoader.loadForCommand(self.options.config)
         print(ConfigSummary(config: config, path: path).text)
     }
 }

@@ -11,10 +11,8 @@ struct KeysCommand: AsyncParsableCommand {
 
     /// The configuration and its state store, or exit 1 naming the problem.
     static func open(_ options: ConfigOption) throws -> (GatewayConfig, StateStore) {
-        let environment = ProcessInfo.processInfo.environment
-        let path = ConfigLoader.resolvePath(options.config, environment: environment)
+        let (config, _) = try ConfigLoader.loadForCommand(options.config)
         do {
-            let config = try ConfigLoader.load(path: path, environment: environment)
             return (config, try StateStore(url: config.storage.url))
         } catch {
             FileHandle.standardError.write(Data("error: \(error)\n".utf8))

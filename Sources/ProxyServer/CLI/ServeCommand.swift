@@ -17,15 +17,7 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Listen on this port instead of server.port (0 = any free port).") var port: Int?
 
     func run() async throws {
-        let environment = ProcessInfo.processInfo.environment
-        let path = ConfigLoader.resolvePath(self.options.config, environment: environment)
-        var config: GatewayConfig
-        do {
-            config = try ConfigLoader.load(path: path, environment: environment)
-        } catch {
-            FileHandle.standardError.write(Data("error: \(error)\n".utf8))
-            throw ExitCode(1)
-        }
+        var (config, _) = try ConfigLoader.loadForCommand(self.options.config)
         if let host = self.host { config.server.host = host }
         if let port = self.port { config.server.port = port }
         let logger = GatewayLogging.bootstrap(config.logging)

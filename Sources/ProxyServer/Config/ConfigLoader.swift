@@ -1,4 +1,5 @@
-import FoundationEssentials
+import ArgumentParser
+import Foundation
 import ProxyEngine
 import TOMLKit
 
@@ -11,6 +12,19 @@ enum ConfigLoader {
     /// The file `serve` and `check-config` read: `--config`, else `$PROXY_CONFIG`, else `./config.toml`.
     static func resolvePath(_ explicit: String?, environment: [String: String]) -> String {
         explicit ?? environment["PROXY_CONFIG"] ?? "config.toml"
+    }
+
+    /// The configuration a command runs on, or a message naming the file and key on standard
+    /// error and exit status 1.
+    static func loadForCommand(_ explicitPath: String?) throws -> (config: GatewayConfig, path: String) {
+        let environment = ProcessInfo.processInfo.environment
+        let path = self.resolvePath(explicitPath, environment: environment)
+        do {
+            return (try self.load(path: path, environment: environment), path)
+        } catch {
+            FileHandle.standardError.write(Data("error: \(error)\n".utf8))
+            throw ExitCode(1)
+        }
     }
 
     static func load(path: String, environment: [String: String]) throws(ConfigError) -> GatewayConfig {

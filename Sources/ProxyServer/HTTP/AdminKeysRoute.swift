@@ -98,11 +98,7 @@ struct AdminKeysRoute: Sendable {
 
     private func guarded(_ request: Request, _ body: () async throws -> Response) async throws -> Response {
         do {
-            let adminKey = self.gateway.config.auth.adminKey
-            guard !adminKey.isEmpty else { throw GatewayError.forbidden("The admin API is off: auth.admin_key is not set.") }
-            guard let credential = Authenticator.credential(in: request.headers),
-                ConstantTime.equal(Array(credential.utf8), Array(adminKey.utf8))
-            else { throw GatewayError.unauthorized("The admin API needs 'Authorization: Bearer <admin_key>'.") }
+            try AdminAuthorization.check(request.headers, adminKey: self.gateway.config.auth.adminKey)
             return try await body()
         } catch let error as GatewayError {
             return .error(error, format: .openAI)

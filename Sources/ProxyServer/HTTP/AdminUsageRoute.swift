@@ -12,11 +12,7 @@ struct AdminUsageRoute: Sendable {
 
     func handle(_ request: Request, context: GatewayRequestContext) async throws -> Response {
         do {
-            let adminKey = self.gateway.config.auth.adminKey
-            guard !adminKey.isEmpty else { throw GatewayError.forbidden("The admin API is off: auth.admin_key is not set.") }
-            guard let credential = Authenticator.credential(in: request.headers),
-                ConstantTime.equal(Array(credential.utf8), Array(adminKey.utf8))
-            else { throw GatewayError.unauthorized("The admin API needs 'Authorization: Bearer <admin_key>'.") }
+            try AdminAuthorization.check(request.headers, adminKey: self.gateway.config.auth.adminKey)
             let query = request.uri.queryParameters
             var filter = StateStore.UsageFilter()
             filter.user = query["user"].map(String.init)

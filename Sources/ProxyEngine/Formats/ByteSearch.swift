@@ -1,0 +1,43 @@
+/// Byte-level searches over bodies the gateway only scans, never decodes.
+enum ByteSearch {
+    /// The first range of `needle` in `haystack` at or after `start`.
+    static func firstRange<Haystack: RandomAccessCollection<UInt8>>(
+        of needle: [UInt8], in haystack: Haystack, from start: Haystack.Index? = nil
+    ) -> Range<Haystack.Index>? {
+        guard !needle.isEmpty, haystack.count >= needle.count else { return nil }
+        var index = start ?? haystack.startIndex
+        let last = haystack.index(haystack.endIndex, offsetBy: -needle.count)
+        while index <= last {
+            if haystack[index] == needle[0] {
+                let end = haystack.index(index, offsetBy: needle.count)
+                if haystack[index..<end].elementsEqual(needle) { return index..<end }
+            }
+            index = haystack.index(after: index)
+        }
+        return nil
+    }
+
+    /// The start of the last occurrence of `needle` that ends at or before `end`.
+    static func lastIndex<Haystack: RandomAccessCollection<UInt8>>(
+        of needle: [UInt8], in haystack: Haystack, endingBefore end: Haystack.Index
+    ) -> Haystack.Index? {
+        guard !needle.isEmpty, haystack.distance(from: haystack.startIndex, to: end) >= needle.count else { return nil }
+        var index = haystack.index(end, offsetBy: -needle.count)
+        while true {
+            if haystack[index] == needle[0] && haystack[index..<haystack.index(index, offsetBy: needle.count)].elementsEqual(needle) {
+                return index
+            }
+            if index == haystack.startIndex { return nil }
+            index = haystack.index(before: index)
+        }
+    }
+
+    /// The first index at or after `index` that is not JSON white space.
+    static func skippingWhitespace<Haystack: RandomAccessCollection<UInt8>>(_ haystack: Haystack, from index: Haystack.Index)
+        -> Haystack.Index
+    {
+        var index = index
+        while index < haystack.endIndex, [0x20, 0x09, 0x0A, 0x0D].contains(haystack[index]) { index = haystack.index(after: index) }
+        return index
+    }
+}

@@ -1,0 +1,14 @@
+import HTTPTypes
+import ProxyEngine
+
+/// The one check every `/admin/` route makes: `Authorization: Bearer <auth.admin_key>`,
+/// compared in constant time; the whole admin API is off while the key is empty.
+enum AdminAuthorization {
+    static func check(_ headers: HTTPFields, adminKey: String) throws(GatewayError) {
+        guard !adminKey.isEmpty else { throw .forbidden("The admin API is off: auth.admin_key is not set.") }
+        guard let credential = Authenticator.credential(in: headers), ConstantTime.equal(Array(credential.utf8), Array(adminKey.utf8))
+        else {
+            throw .unauthorized("The admin API needs 'Authorization: Bearer <admin_key>'.")
+        }
+    }
+}
