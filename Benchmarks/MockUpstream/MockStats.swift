@@ -13,6 +13,8 @@ public final class MockStats: Sendable {
         /// Lowercased header names of the last request.
         public var lastHeaderNames: [String] = []
         public var lastBody: String?
+        /// Requests by the key they were sent with.
+        public var requestsByKey: [String: Int] = [:]
     }
 
     private struct State {

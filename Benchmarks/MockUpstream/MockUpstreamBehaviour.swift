@@ -23,10 +23,15 @@ public struct MockUpstreamBehaviour: Sendable {
     /// Share of requests, 0...1, that get a fault from `faults`.
     public var failRate = 0.0
     public var faults: [Fault] = [.error500]
+    /// Per-account fault profiles: every request sent with this key (its bearer token) gets
+    /// this fault.
+    public var faultsByKey: [String: Fault] = [:]
 
     public init(
-        latencyMilliseconds: Int = 0, chunks: Int = 8, chunkDelayMilliseconds: Int = 0, failRate: Double = 0, faults: [Fault] = [.error500]
+        latencyMilliseconds: Int = 0, chunks: Int = 8, chunkDelayMilliseconds: Int = 0, failRate: Double = 0, faults: [Fault] = [.error500],
+        faultsByKey: [String: Fault] = [:]
     ) {
+        self.faultsByKey = faultsByKey
         self.latencyMilliseconds = latencyMilliseconds
         self.chunks = chunks
         self.chunkDelayMilliseconds = chunkDelayMilliseconds

@@ -60,6 +60,9 @@ public struct MockUpstreamServer: Sendable {
             stats.lastAuthorization = request.headers[.authorization]
             stats.lastHeaderNames = request.headers.map { $0.name.canonicalName }
             stats.lastBody = String(buffer: body)
+            if let authorization = request.headers[.authorization] {
+                stats.requestsByKey[String(authorization.dropFirst("Bearer ".count)), default: 0] += 1
+            }
         }
         let summary: ChatCompletionRequestSummary
         do {
@@ -176,6 +179,10 @@ public struct MockUpstreamServer: Sendable {
 
     private func pickFault(_ behaviour: MockUpstreamBehaviour, headers: HTTPFields) -> MockUpstreamBehaviour.Fault? {
         if let name = headers[HTTPField.Name("x-mock-fault")!] { return MockUpstreamBehaviour.Fault(rawValue: name) }
+        if let authorization = headers[.authorization], let fault = behaviour.faultsByKey[String(authorization.dropFirst("Bearer ".count))]
+        {
+            return fault
+        }
         guard behaviour.failRate > 0, !behaviour.faults.isEmpty, Double.random(in: 0..<1) < behaviour.failRate else { return nil }
         return behaviour.faults.randomElement()
     }

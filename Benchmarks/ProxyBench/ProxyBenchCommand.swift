@@ -44,6 +44,7 @@ struct ProxyBenchCommand: AsyncParsableCommand {
             "Instead of the scenarios: have each user exceed its per-credential concurrency and verify exactly the allowed number is admitted."
     )
     var limitCheck = false
+    @Option(help: "Upstream accounts the gateway spreads the load over.") var accounts: Int = 1
     @Flag(help: "Give every user a monthly quota (large enough never to run out), to measure its cost; off by default.")
     var quotas = false
     @Flag(help: "Print the results as JSON.") var json = false
@@ -190,7 +191,13 @@ struct ProxyBenchCommand: AsyncParsableCommand {
             arguments: ["--port", "0", "--chunks", String(self.chunks), "--chunk-delay-ms", String(self.chunkDelayMilliseconds)]
         )
         let config = FileManager.default.temporaryDirectory.appendingPathComponent("proxy-bench-\(getpid()).toml")
-        try Self.gatewayConfig(mockPort: mock.port, users: self.users, perUserConcurrency: self.concurrencyPerUser, quotas: self.quotas)
+        try Self.gatewayConfig(
+            mockPort: mock.port,
+            users: self.users,
+            perUserConcurrency: self.concurrencyPerUser,
+            quotas: self.quotas,
+            accounts: self.accounts
+        )
             .write(to: config, atomically: true, encoding: .utf8)
         let gateway = try await ManagedProcess(
             name: "proxy-server",
@@ -208,7 +215,10 @@ struct ProxyBenchCommand: AsyncParsableCommand {
     /// The gateway's configuration for a run: one OpenAI-kind provider, the mock, and one user
     /// per simulated user, each allowed `perUserConcurrency` requests in flight. Logging at
     /// `warning` keeps the per-request access line out of the measurement.
-    static func gatewayConfig(mockPort: Int, users: Int, perUserConcurrency: Int, quotas: Bool) -> String {
+    static func gatewayConfig(mockPort: Int, users: Int, perUserConcurrency: Int, quotas: Bool, accounts: Int) -> String {
+        let accountTables = (0..<max(1, accounts)).map {
+            "[[providers.accounts]]\nname = \"bench-\($0)\"\napi_key = \"sk-bench-upstream-key-\($0)\"\n"
+        }.joined(separator: "\n")
         let userTables = (0..<users).map {
             "[[auth.users]]\nusername = \"bench-user-\($0)\"\npassword = \"bench-password\"\ntier = \"bench\"\n"
         }.joined(separator: "\n")
@@ -240,9 +250,7 @@ struct ProxyBenchCommand: AsyncParsableCommand {
             models = ["gpt-*"]
             timeout_seconds = 600
 
-            [[providers.accounts]]
-            name = "bench"
-            api_key = "sk-bench-upstream-key"
+            \(accountTables)
             """
     }
 

@@ -25,6 +25,8 @@ struct Gateway: Sendable {
     let usageLog = UsageLog()
     /// One per provider, in the order of `providers`.
     let pacers: [UpstreamPacer]
+    /// One per provider with accounts (nil for the in-process mock), in the order of `providers`.
+    let pools: [AccountPool?]
     /// Unix time in seconds; injected so that tests can move it.
     let now: @Sendable () -> Double
 
@@ -42,6 +44,10 @@ struct Gateway: Sendable {
         self.minuteLimiter = MinuteLimiter(now: now)
         guard let calendar = QuotaCalendar(timeZone: config.quota.timezone) else {
             throw ConfigError(key: "quota.timezone", "'\(config.quota.timezone)' is not a time zone this system knows")
+        }
+        self.pools = config.providers.map { provider in
+            provider.accounts.isEmpty
+                ? nil : AccountPool(accounts: provider.accounts.map { ($0.name, $0.weight) }, strategy: provider.strategy, now: now)
         }
         let period = calendar.period(at: now())
         let stored: [String: QuotaManager.Usage]

@@ -210,17 +210,16 @@ import Testing
         }
     }
 
-    @Test func anUpstreamErrorIsRelayedWithItsStatusAndTheKeyScrubbed() async throws {
+    /// With one account there is no other to fail over to: the upstream's answer is relayed.
+    /// (Each fault takes the account out of rotation in its own way, so each gets a gateway.)
+    @Test(arguments: [("401-echo", 401), ("429", 429), ("500", 500)])
+    func anUpstreamErrorIsRelayedWithItsStatusAndTheKeyScrubbed(fault: String, status: Int) async throws {
         try await LiveHarness.run { harness in
-            let response = try await harness.send(harness.chatRequest(LiveHarness.body(), headers: [("x-mock-fault", "401-echo")]))
-            #expect(response.status == 401)
+            let response = try await harness.send(harness.chatRequest(LiveHarness.body(), headers: [("x-mock-fault", fault)]))
+            #expect(response.status == status)
             #expect(!response.body.contains(LiveHarness.upstreamKey))
-            #expect(response.body.contains("[redacted]"))
-            let rateLimited = try await harness.send(harness.chatRequest(LiveHarness.body(), headers: [("x-mock-fault", "429")]))
-            #expect(rateLimited.status == 429)
-            #expect(rateLimited.headers.first(name: "retry-after") == "1")
-            let failed = try await harness.send(harness.chatRequest(LiveHarness.body(), headers: [("x-mock-fault", "500")]))
-            #expect(failed.status == 500)
+            if fault == "401-echo" { #expect(response.body.contains("[redacted]")) }
+            if fault == "429" { #expect(response.headers.first(name: "retry-after") == "1") }
         }
     }
 

@@ -89,7 +89,9 @@ def test_empty_messages_is_bad_request(gateway):
         ("malformed", openai.APIStatusError, 502),
     ],
 )
-def test_upstream_errors_surface_as_typed_exceptions(gateway, fault, exception, status):
+def test_upstream_errors_surface_as_typed_exceptions(fresh_gateway, fault, exception, status):
+    # A gateway of its own: a 401 or 429 takes the only upstream account out of rotation.
+    gateway = fresh_gateway
     with pytest.raises(exception) as caught:
         client(gateway).chat.completions.create(
             model="gpt-4o-mini", messages=MESSAGES, extra_headers={"x-mock-fault": fault}

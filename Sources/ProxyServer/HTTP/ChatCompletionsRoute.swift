@@ -70,34 +70,33 @@ struct ChatCompletionsRoute: Sendable {
             if injectsUsage, let withUsage = JSONModelRewriter.addingIncludeUsage(to: upstreamBody) {
                 upstreamBody = withUsage
             }
-            let account = provider.nextAccount()
             outcome.user = principal.user
             outcome.keyID = principal.key?.id
-            outcome.account = account?.name ?? ""
             outcome.requestBytes = body.readableBytes
             let deadline = NIODeadline.now() + .nanoseconds(Int64(providerConfig.timeoutSeconds * 1e9))
             let call = UpstreamCall(
                 path: "/chat/completions",
                 body: upstreamBody,
                 headers: UpstreamHeaders.forwarded(from: request.headers),
-                deadline: deadline,
-                account: account
+                deadline: deadline
             )
             let client = self.gateway.clientConnections.connection(for: context.channel)
-            let answer: UpstreamAnswer
-            let exchange: (UpstreamAnswer, Duration)
+            let exchange = UpstreamExchange(
+                provider: provider,
+                pool: self.gateway.pools[route.provider],
+                metrics: self.gateway.metrics,
+                maxRetries: providerConfig.maxRetries,
+                stream: summary.stream,
+                session: request.headers[.xSessionID],
+                logger: logger
+            )
+            let result: UpstreamExchange.Result
             do {
-                // One scope for the whole exchange with the upstream (a stream's body is read
-                // later, in the pump's own scope).
-                exchange = try await withRequestScope(deadline: deadline, client: client) {
+                // One scope for the whole exchange with the upstream, retries included (a
+                // stream's body is read later, in the pump's own scope).
+                result = try await withRequestScope(deadline: deadline, client: client) {
                     if queueWait > 0 { try await Task.sleep(for: .nanoseconds(Int64(queueWait * 1e9))) }
-                    let sent = ContinuousClock.now
-                    let upstream = try await provider.sendRetryingStaleConnection(call, logger: logger) {
-                        self.gateway.metrics.upstreamRetried(provider: provider.name)
-                    }
-                    let firstByte = sent.duration(to: .now)
-                    self.gateway.metrics.upstreamFirstByte(provider: provider.name, after: firstByte)
-                    return (try await UpstreamAnswer.read(upstream, stream: summary.stream), firstByte)
+                    return try await exchange.run(call)
                 }
             } catch is CancellationError {
                 throw CancellationError()
@@ -106,8 +105,9 @@ struct ChatCompletionsRoute: Sendable {
             } catch {
                 throw UpstreamFailure.classify(error, timeoutSeconds: providerConfig.timeoutSeconds, logger: logger)
             }
-            answer = exchange.0
-            outcome.timeToFirstByte = exchange.1
+            let answer = result.answer
+            outcome.timeToFirstByte = result.timeToFirstByte
+            outcome.account = result.account
             let relay = UpstreamRelay(
                 deadline: deadline,
                 client: client,

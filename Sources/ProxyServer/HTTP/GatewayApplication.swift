@@ -31,14 +31,20 @@ enum GatewayApplication {
         router.delete("/admin/keys/:id", use: admin.revoke)
         router.patch("/admin/keys/:id", use: admin.update)
         router.get("/admin/usage", use: AdminUsageRoute(gateway: gateway).handle)
+        router.get("/admin/accounts", use: AdminAccountsRoute(gateway: gateway).handle)
         let models = ModelsRoute(gateway: gateway)
         router.get("/v1/models", use: models.handle)
         router.get("/models", use: models.handle)
         router.get("/health") { _, _ in Response.json(#"{"status":"ok"}"#) }
         router.get("/ready") { _, _ in
-            // Ready with a provider configured and the state store answering; account health
-            // joins this check when the account pool lands.
-            let ready = !gateway.providers.isEmpty
+            // Ready with a provider configured, the state store answering and an account in
+            // rotation.
+            // At least one account in rotation (the in-process mock needs none).
+            var accountAvailable = gateway.pools.contains { $0 == nil }
+            for pool in gateway.pools.compactMap({ $0 }) where !accountAvailable {
+                accountAvailable = await pool.hasAvailableAccount
+            }
+            let ready = !gateway.providers.isEmpty && accountAvailable
             let storeReachable = await gateway.store.isReachable()
             return ready && storeReachable
                 ? Response.json(#"{"status":"ready"}"#)

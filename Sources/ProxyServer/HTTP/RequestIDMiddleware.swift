@@ -76,4 +76,6 @@ extension HTTPField.Name {
     static let xRequestID = Self("x-request-id")!
     static let retryAfter = Self("retry-after")!
     static let xAPIKey = Self("x-api-key")!
+    /// Keeps a conversation on one upstream account (sticky selection).
+    static let xSessionID = Self("x-session-id")!
 }

@@ -18,7 +18,7 @@ struct MockUpstreamProvider: UpstreamProvider {
 
     var secrets: [String] { [] }
 
-    func nextAccount() -> AccountConfig? { nil }
+    var accounts: [AccountConfig] { [] }
 
     func send(_ call: UpstreamCall, logger: Logger) async throws -> HTTPClientResponse {
         if self.settings.latencyMilliseconds > 0 {

@@ -13,9 +13,6 @@ final class OpenAIUpstream: UpstreamProvider {
     let apiRoot: String
     let accounts: [AccountConfig]
     let http: UpstreamHTTPClient
-    /// Round-robin cursor over `accounts`: a tiny hot counter, so a `Mutex` rather than an actor
-    /// hop on every request.
-    private let cursor = Mutex(0)
 
     init(config: ProviderConfig, http: UpstreamHTTPClient) {
         self.name = config.name
@@ -36,15 +33,8 @@ final class OpenAIUpstream: UpstreamProvider {
         return afterScheme.contains("/") ? base : base + "/v1"
     }
 
-    func nextAccount() -> AccountConfig? {
-        self.cursor.withLock { cursor in
-            defer { cursor = (cursor + 1) % self.accounts.count }
-            return self.accounts[cursor]
-        }
-    }
-
     func send(_ call: UpstreamCall, logger: Logger) async throws -> HTTPClientResponse {
-        guard let account = call.account ?? self.nextAccount() else { throw GatewayError.noHealthyAccount("The provider has no account.") }
+        guard let account = call.account ?? self.accounts.first else { throw GatewayError.noHealthyAccount("The provider has no account.") }
         var request = HTTPClientRequest(url: self.apiRoot + call.path)
         request.method = .POST
         request.headers = call.headers

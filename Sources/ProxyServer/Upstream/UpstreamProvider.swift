@@ -20,8 +20,8 @@ struct UpstreamCall: Sendable {
 /// The response body is consumed at most once, in the caller's task; dropping it aborts the call.
 protocol UpstreamProvider: Sendable {
     var name: String { get }
-    /// The account the next call should use: the pool's choice.
-    func nextAccount() -> AccountConfig?
+    /// The provider's accounts, in configuration order (the pool selects among them).
+    var accounts: [AccountConfig] { get }
     func send(_ call: UpstreamCall, logger: Logger) async throws -> HTTPClientResponse
     /// Strings that must never reach a client or a log line (the provider's keys).
     var secrets: [String] { get }

@@ -1,0 +1,179 @@
+/// One provider's upstream accounts: which one serves the next request, and what each answer
+/// says about its health.
+///
+/// An account is out of rotation while it cools down after a 429 (until the reset time its
+/// upstream gave), while its circuit is open after repeated failures (one probe request is let
+/// through when the open period ends: success closes the circuit, failure opens it again for
+/// twice as long), and after a 401/403 until an operator re-enables it.
+public actor AccountPool {
+    public enum Outcome: Sendable, Equatable {
+        case success(latencySeconds: Double)
+        /// 429: out of rotation for this long.
+        case rateLimited(retryAfterSeconds: Double)
+        /// 401/403: the key or token is refused.
+        case refused
+        /// 5xx, a refused or dropped connection, or no answer in time.
+        case failed
+    }
+
+    public struct Status: Sendable, Equatable {
+        public var name: String
+        public var healthy: Bool
+        public var health: Double
+        public var inFlight: Int
+        public var reason: String?
+    }
+
+    struct Account {
+        let name: String
+        let weight: Double
+        /// Exponentially weighted success rate, 0...1.
+        var health = 1.0
+        var latency = 0.0
+        var inFlight = 0
+        var cooldownUntil = -Double.infinity
+        var refused = false
+        var consecutiveFailures = 0
+        var openUntil: Double?
+        var openFor: Double
+        var probing = false
+    }
+
+    public static let failuresToOpen = 5
+    public static let firstOpenSeconds = 30.0
+    public static let longestOpenSeconds = 300.0
+
+    public nonisolated let strategy: SelectionStrategy
+    private var accounts: [Account]
+    private var cursor = 0
+    private var sticky: [String: Int] = [:]
+    private let now: @Sendable () -> Double
+    private var random: @Sendable (Double) -> Double
+
+    /// `random(upperBound)` returns a value in `0..<upperBound`; injected so tests are exact.
+    public init(
+        accounts: [(name: String, weight: Double)],
+        strategy: SelectionStrategy,
+        now: @escaping @Sendable () -> Double,
+        random: @escaping @Sendable (Double) -> Double = { Double.random(in: 0..<$0) }
+    ) {
+        self.accounts = accounts.map { Account(name: $0.name, weight: $0.weight, openFor: Self.firstOpenSeconds) }
+        self.names = accounts.map(\.name)
+        self.strategy = strategy
+        self.now = now
+        self.random = random
+    }
+
+    /// The account for the next attempt, or nil when none can take it. `excluding` holds the
+    /// accounts this request already failed on; `session` keeps a conversation on one account
+    /// while that account is available.
+    public func select(excluding: Set<Int> = [], session: String? = nil) -> Int? {
+        let now = self.now()
+        let available = self.accounts.indices.filter { !excluding.contains($0) && self.isAvailable($0, now: now) }
+        guard !available.isEmpty else { return nil }
+        let choice: Int
+        if let session, let pinned = self.sticky[session], available.contains(pinned) {
+            choice = pinned
+        } else {
+            switch self.strategy {
+            case .roundRobin:
+                choice = available.first { $0 >= self.cursor % self.accounts.count } ?? available[0]
+                self.cursor = choice + 1
+            case .random:
+                choice = available[min(available.count - 1, Int(self.random(Double(available.count))))]
+            case .leastBusy:
+                choice = available.min { self.accounts[$0].inFlight < self.accounts[$1].inFlight } ?? available[0]
+            case .healthWeighted:
+                let weights = available.map { self.accounts[$0].weight * max(0.05, self.accounts[$0].health) }
+                var point = self.random(weights.reduce(0, +))
+                var picked = available[available.count - 1]
+                for (index, weight) in zip(available, weights) {
+                    if point < weight {
+                        picked = index
+                        break
+                    }
+                    point -= weight
+                }
+                choice = picked
+            }
+            if let session { self.sticky[session] = choice }
+        }
+        if self.accounts[choice].openUntil != nil { self.accounts[choice].probing = true }
+        self.accounts[choice].inFlight += 1
+        return choice
+    }
+
+    /// Records what an attempt on account `index` came to; returns whether it is still in rotation.
+    @discardableResult
+    public func report(_ index: Int, _ outcome: Outcome) -> Bool {
+        let now = self.now()
+        var account = self.accounts[index]
+        account.inFlight = max(0, account.inFlight - 1)
+        account.probing = false
+        switch outcome {
+        case .success(let latency):
+            account.health = account.health * 0.9 + 0.1
+            account.latency = account.latency == 0 ? latency : account.latency * 0.9 + latency * 0.1
+            account.consecutiveFailures = 0
+            account.openUntil = nil
+            account.openFor = Self.firstOpenSeconds
+        case .rateLimited(let seconds):
+            account.cooldownUntil = max(account.cooldownUntil, now + max(1, seconds))
+        case .refused:
+            account.refused = true
+        case .failed:
+            account.health *= 0.9
+            account.consecutiveFailures += 1
+            if let openUntil = account.openUntil, now >= openUntil {
+                // The probe failed: open again, for longer.
+                account.openFor = min(Self.longestOpenSeconds, account.openFor * 2)
+                account.openUntil = now + account.openFor
+            } else if account.consecutiveFailures >= Self.failuresToOpen && account.openUntil == nil {
+                account.openUntil = now + account.openFor
+            }
+        }
+        self.accounts[index] = account
+        return self.isAvailable(index, now: now)
+    }
+
+    public nonisolated var count: Int { self.names.count }
+    public nonisolated let names: [String]
+
+    /// Puts a refused account back (an operator fixed its key, or a health check passed).
+    public func enable(_ index: Int) {
+        self.accounts[index].refused = false
+        self.accounts[index].openUntil = nil
+        self.accounts[index].consecutiveFailures = 0
+        self.accounts[index].cooldownUntil = -Double.infinity
+    }
+
+    public func statuses() -> [Status] {
+        let now = self.now()
+        return self.accounts.indices.map { index in
+            let account = self.accounts[index]
+            let reason: String? =
+                account.refused
+                ? "refused (401/403)"
+                : account.openUntil.map { now < $0 ? "circuit open" : "half-open" }
+                    ?? (account.cooldownUntil > now ? "rate limited" : nil)
+            return Status(
+                name: account.name, healthy: self.isAvailable(index, now: now), health: account.health, inFlight: account.inFlight,
+                reason: reason)
+        }
+    }
+
+    public var hasAvailableAccount: Bool {
+        let now = self.now()
+        return self.accounts.indices.contains { self.isAvailable($0, now: now) }
+    }
+
+    private func isAvailable(_ index: Int, now: Double) -> Bool {
+        let account = self.accounts[index]
+        if account.refused || account.cooldownUntil > now { return false }
+        if let openUntil = account.openUntil {
+            // Half-open: one probe at a time once the open period is over.
+            return now >= openUntil && !account.probing
+        }
+        return true
+    }
+}

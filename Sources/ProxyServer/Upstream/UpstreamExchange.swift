@@ -1,0 +1,115 @@
+import AsyncHTTPClient
+import Foundation
+import Logging
+import NIOCore
+import NIOHTTP1
+import ProxyEngine
+
+/// One request's exchange with a provider: an account from the pool, the call, and, when the
+/// account fails (connection refused or dropped, 5xx, 429, 401/403), another attempt on another
+/// account after an exponential backoff with full jitter, up to `max_retries`. All of it happens
+/// before the first byte reaches the client, so a retry is never visible in the answer.
+struct UpstreamExchange {
+    struct Result: Sendable {
+        var answer: UpstreamAnswer
+        var timeToFirstByte: Duration
+        var account: String
+    }
+
+    let provider: any UpstreamProvider
+    let pool: AccountPool?
+    let metrics: GatewayMetrics
+    let maxRetries: Int
+    let stream: Bool
+    /// Keeps a conversation on one account (Anthropic's `metadata.user_id`, or a header).
+    let session: String?
+    let logger: Logger
+
+    static let backoffBase = 0.05
+    static let backoffCap = 2.0
+
+    func run(_ call: UpstreamCall) async throws -> Result {
+        var call = call
+        var tried: Set<Int> = []
+        var lastAnswer: Result?
+        var lastError: (any Error)?
+        for attempt in 0...self.maxRetries {
+            if attempt > 0 {
+                self.metrics.upstreamRetried(provider: self.provider.name)
+                let ceiling = min(Self.backoffCap, Self.backoffBase * Double(1 << min(attempt, 10)))
+                try await Task.sleep(for: .nanoseconds(Int64(Double.random(in: 0...ceiling) * 1e9)))
+            }
+            var index: Int?
+            if let pool = self.pool {
+                index = await pool.select(excluding: tried, session: self.session)
+                guard let index else { break }
+                tried.insert(index)
+                call.account = self.provider.accounts[index]
+            }
+            let sent = ContinuousClock.now
+            do {
+                let response = try await self.provider.sendRetryingStaleConnection(call, logger: self.logger) {
+                    self.metrics.upstreamRetried(provider: self.provider.name)
+                }
+                let firstByte = sent.duration(to: .now)
+                self.metrics.upstreamFirstByte(provider: self.provider.name, after: firstByte)
+                let status = Int(response.status.code)
+                let outcome = Self.outcome(status: status, response: response, latency: firstByte)
+                await self.report(index, outcome)
+                let result = Result(
+                    answer: try await UpstreamAnswer.read(response, stream: self.stream),
+                    timeToFirstByte: firstByte,
+                    account: call.account?.name ?? ""
+                )
+                guard case .success = outcome, self.pool != nil else {
+                    if self.pool == nil || attempt == self.maxRetries { return result }
+                    lastAnswer = result
+                    continue
+                }
+                return result
+            } catch let error where Self.isAccountFailure(error) {
+                await self.report(index, .failed)
+                self.logger.warning(
+                    "upstream attempt failed", metadata: ["account": "\(call.account?.name ?? "-")", "attempt": "\(attempt + 1)"])
+                lastError = error
+                if self.pool == nil { throw error }
+            }
+        }
+        // Every attempt failed, or no account was left to try: the last upstream answer is
+        // relayed as it came; a transport failure is a 502; no account at all, 503.
+        if let lastAnswer { return lastAnswer }
+        if let lastError { throw lastError }
+        throw GatewayError.noHealthyAccount("No healthy upstream account can serve this request now; try again shortly.")
+    }
+
+    /// What an answer's status says about the account that gave it.
+    static func outcome(status: Int, response: HTTPClientResponse, latency: Duration) -> AccountPool.Outcome {
+        switch status {
+        case 429:
+            let headers = response.headers.map { (name: $0.name, value: $0.value) }
+            return .rateLimited(retryAfterSeconds: RateLimitReset.seconds(from: headers, now: Date().timeIntervalSince1970) ?? 30)
+        case 401, 403: return .refused
+        case 500...: return .failed
+        default: return .success(latencySeconds: latency.seconds)
+        }
+    }
+
+    /// Transport failures that say the account's upstream is unwell; cancellation, the client
+    /// leaving and the request deadline are not the account's fault.
+    static func isAccountFailure(_ error: any Error) -> Bool {
+        !(error is CancellationError || error is ClientHungUp || error is DeadlineExceeded || error is GatewayError)
+    }
+
+    private func report(_ index: Int?, _ outcome: AccountPool.Outcome) async {
+        guard let pool = self.pool, let index else { return }
+        let healthy = await pool.report(index, outcome)
+        self.metrics.setAccountHealthy(provider: self.provider.name, account: pool.names[index], healthy: healthy)
+    }
+}
+
+extension Duration {
+    var seconds: Double {
+        let (seconds, attoseconds) = self.components
+        return Double(seconds) + Double(attoseconds) / 1e18
+    }
+}

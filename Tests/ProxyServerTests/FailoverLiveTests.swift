@@ -1,0 +1,61 @@
+import AsyncHTTPClient
+import MockUpstream
+import NIOCore
+import NIOHTTP1
+import ProxyEngine
+import Testing
+
+@testable import ProxyServer
+
+@Suite(.timeLimit(.minutes(2))) struct FailoverLiveTests {
+    static let keys = ["sk-account-good-1-0000", "sk-account-good-2-0000", "sk-account-bad-3-00000"]
+
+    static func threeAccounts(_ config: inout GatewayConfig) {
+        config.providers[0].accounts = zip(["good-1", "good-2", "bad-3"], Self.keys).map { AccountConfig(name: $0, apiKey: $1) }
+        config.providers[0].maxRetries = 2
+    }
+
+    @Test(arguments: [MockUpstreamBehaviour.Fault.error500, .reset, .error429])
+    func oneAccountFailingEveryRequestIsInvisibleToClients(fault: MockUpstreamBehaviour.Fault) async throws {
+        let behaviour = MockUpstreamBehaviour(faultsByKey: [Self.keys[2]: fault])
+        try await LiveHarness.run(behaviour: behaviour, configure: Self.threeAccounts) { harness in
+            let statuses = try await withThrowingTaskGroup(of: [Int].self, returning: [Int].self) { group in
+                for _ in 0..<10 {
+                    group.addTask {
+                        var statuses: [Int] = []
+                        for _ in 0..<100 { statuses.append(try await harness.send(harness.chatRequest(LiveHarness.body())).status) }
+                        return statuses
+                    }
+                }
+                return try await group.reduce(into: []) { $0 += $1 }
+            }
+            #expect(statuses.count == 1000)
+            #expect(statuses.allSatisfy { $0 == 200 }, "\(Dictionary(grouping: statuses, by: { $0 }).mapValues(\.count))")
+            let seen = harness.mock.stats.snapshot.requestsByKey
+            // Tripped after a handful of failures (429: cooled down at once): no more than one
+            // failure per concurrent client on top of the breaker's threshold.
+            #expect(seen[Self.keys[2], default: 0] <= AccountPool.failuresToOpen + 10, "\(seen)")
+            #expect(seen[Self.keys[0], default: 0] + seen[Self.keys[1], default: 0] >= 1000)
+        }
+    }
+
+    @Test func noHealthyAccountIs503InTheCallersFormat() async throws {
+        let behaviour = MockUpstreamBehaviour(faultsByKey: Dictionary(uniqueKeysWithValues: Self.keys.map { ($0, .error401Echo) }))
+        try await LiveHarness.run(behaviour: behaviour, configure: Self.threeAccounts) { harness in
+            let first = try await harness.send(harness.chatRequest(LiveHarness.body()))
+            #expect(first.status == 401, "every account refused: the last answer is relayed")
+            #expect(!Self.keys.contains { first.body.contains($0) })
+            let second = try await harness.send(harness.chatRequest(LiveHarness.body()))
+            #expect(second.status == 503)
+            let error = try #require(try JSONTestObject.parse(second.body)?["error"] as? [String: Any])
+            #expect(error["code"] as? String == "no_healthy_account")
+            let ready = try await harness.send(HTTPClientRequest(url: harness.baseURL + "/ready"))
+            #expect(ready.status == 503)
+            let accounts = try await harness.send(harness.request(.GET, "/admin/accounts", bearer: LiveHarness.adminKey))
+            let rows = try #require(try JSONTestObject.parse(accounts.body)?["data"] as? [[String: Any]])
+            #expect(rows.map { $0["account"] as? String } == ["good-1", "good-2", "bad-3"])
+            #expect(rows.allSatisfy { $0["healthy"] as? Bool == false && $0["reason"] as? String == "refused (401/403)" })
+            #expect(!Self.keys.contains { accounts.body.contains($0) })
+        }
+    }
+}
