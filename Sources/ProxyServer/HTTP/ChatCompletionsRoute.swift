@@ -31,6 +31,14 @@ struct ChatCompletionsRoute: Sendable {
             guard principal.allows(model: summary.model) else {
                 throw GatewayError.forbidden("This API key may not use the model '\(summary.model)'.")
             }
+            // Every check of the request itself comes before any limit counts it.
+            var upstreamBody = body
+            if route.isAliased {
+                guard let rewritten = JSONModelRewriter.rewritingModel(in: body, to: route.upstreamModel) else {
+                    throw GatewayError.badRequest("'model' must be a top-level string.")
+                }
+                upstreamBody = rewritten
+            }
             slot = await self.gateway.tokenLimiter.acquire(principal.credentialID)
             guard slot != nil else {
                 throw GatewayError.rateLimited(
@@ -51,13 +59,6 @@ struct ChatCompletionsRoute: Sendable {
             }
             let pacer = self.gateway.pacers[route.provider]
             let queueWait = pacer.requestsPerSecond > 0 ? try await pacer.reserve() : 0
-            var upstreamBody = body
-            if route.isAliased {
-                guard let rewritten = JSONModelRewriter.rewritingModel(in: body, to: route.upstreamModel) else {
-                    throw GatewayError.badRequest("'model' must be a top-level string.")
-                }
-                upstreamBody = rewritten
-            }
             let provider = self.gateway.providers[route.provider]
             let providerConfig = self.gateway.config.providers[route.provider]
             outcome.model = summary.model
