@@ -79,10 +79,3 @@ final class GatewayMetrics: Sendable {
         self.registry.emitToBuffer()
     }
 }
-
-extension Duration {
-    var nanoseconds: Int64 {
-        let (seconds, attoseconds) = self.components
-        return seconds * 1_000_000_000 + attoseconds / 1_000_000_000
-    }
-}

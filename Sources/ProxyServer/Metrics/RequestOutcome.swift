@@ -58,10 +58,3 @@ struct RequestOutcome: Sendable {
         }
     }
 }
-
-extension Duration {
-    var milliseconds: Double {
-        let (seconds, attoseconds) = self.components
-        return Double(seconds) * 1000 + Double(attoseconds) / 1e15
-    }
-}

@@ -106,10 +106,3 @@ struct UpstreamExchange {
         self.metrics.setAccountHealthy(provider: self.provider.name, account: pool.names[index], healthy: healthy)
     }
 }
-
-extension Duration {
-    var seconds: Double {
-        let (seconds, attoseconds) = self.components
-        return Double(seconds) + Double(attoseconds) / 1e18
-    }
-}
