@@ -104,6 +104,17 @@ extension LiveHarness {
         }
     }
 
+    /// The next request of a client that has read its whole stream (or just `[DONE]`) must find
+    /// its place free: the slot is released before the end of the stream leaves the gateway.
+    @Test func backToBackStreamsOnALimitOfOneAreAllAdmitted() async throws {
+        try await LiveHarness.run(configure: Self.limitOne) { harness in
+            for _ in 0..<100 {
+                let response = try await harness.send(harness.chatRequest(LiveHarness.body(stream: true)))
+                #expect(response.status == 200)
+            }
+        }
+    }
+
     @Test func failedRequestsFreeTheirSlot() async throws {
         try await LiveHarness.run(configure: Self.limitOne) { harness in
             for fault in ["500", "malformed", "reset"] {

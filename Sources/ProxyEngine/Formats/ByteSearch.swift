@@ -1,5 +1,7 @@
+import NIOCore
+
 /// Byte-level searches over bodies the gateway only scans, never decodes.
-enum ByteSearch {
+public enum ByteSearch {
     /// The first range of `needle` in `haystack` at or after `start`.
     static func firstRange<Haystack: RandomAccessCollection<UInt8>>(
         of needle: [UInt8], in haystack: Haystack, from start: Haystack.Index? = nil
@@ -39,5 +41,12 @@ enum ByteSearch {
         var index = index
         while index < haystack.endIndex, [0x20, 0x09, 0x0A, 0x0D].contains(haystack[index]) { index = haystack.index(after: index) }
         return index
+    }
+
+    /// Whether `buffer` holds `needle`, searching from its end (where stream markers are).
+    public static func contains(_ needle: [UInt8], in buffer: ByteBuffer) -> Bool {
+        buffer.withUnsafeReadableBytes { bytes in
+            self.lastIndex(of: needle, in: bytes, endingBefore: bytes.endIndex) != nil
+        }
     }
 }

@@ -35,6 +35,13 @@ struct SSEPump {
         }
     }
 
+    private static let doneEvent = Array("data: [DONE]".utf8)
+
+    /// Whether a batch carries the OpenAI end-of-stream event.
+    static func endsTheStream(_ batch: ByteBuffer) -> Bool {
+        ByteSearch.contains(Self.doneEvent, in: batch)
+    }
+
     private func pump(_ writer: inout any ResponseBodyWriter) async throws {
         var outcome = self.outcome
         var failure: GatewayError?
@@ -61,6 +68,9 @@ struct SSEPump {
                         outcome.usage = usage
                     }
                     outcome.answerBytes += batch.readableBytes
+                    // A client may send its next request as soon as it reads `[DONE]` (the SDKs
+                    // stop there): its place must be free before that event leaves.
+                    if Self.endsTheStream(batch) { await self.slot?.release() }
                     try await writer.write(batch)
                 }
             }
@@ -74,6 +84,8 @@ struct SSEPump {
         }
         self.outcome.metrics.streamEnded()
         await outcome.finish(status: failure?.status ?? 200)
+        // Before the last bytes go out, for the same reason as at `[DONE]`.
+        await self.slot?.release()
         if let failure {
             self.logger.warning("stream ended by upstream failure", metadata: ["status": "\(failure.status)"])
             try await writer.write(self.format.streamErrorEvent(failure))
