@@ -12,31 +12,31 @@ public struct InjectedUsageStripper: Sendable {
 
     public init() {}
 
-    /// The batch of whole events as the client should see it.
+    /// The batch of whole events as the client should see it: each event is scanned in place
+    /// and copied once, less the bytes the gateway's request added.
     public mutating func strip(_ batch: ByteBuffer) -> ByteBuffer {
         var framer = SSEFramer()
         try? framer.append(batch)
         var output = ByteBufferAllocator().buffer(capacity: batch.readableBytes)
         while let event = framer.nextEvent() {
-            let bytes = Array(event.readableBytesView)
-            if Self.contains(Self.emptyChoices, in: bytes), let usage = TokenUsage.lastReported(in: event) {
+            let isUsageChunk = event.withUnsafeReadableBytes { ByteSearch.firstRange(of: Self.emptyChoices, in: $0) != nil }
+            if isUsageChunk, let usage = TokenUsage.lastReported(in: event) {
                 self.usage = usage
                 continue
             }
-            output.writeBytes(Self.removingFirst(Self.nullFieldAfter, in: Self.removingFirst(Self.nullFieldBefore, in: bytes)))
+            event.withUnsafeReadableBytes { bytes in
+                guard
+                    let cut = ByteSearch.firstRange(of: Self.nullFieldBefore, in: bytes)
+                        ?? ByteSearch.firstRange(of: Self.nullFieldAfter, in: bytes)
+                else {
+                    output.writeBytes(bytes)
+                    return
+                }
+                output.writeBytes(UnsafeRawBufferPointer(rebasing: bytes[..<cut.lowerBound]))
+                output.writeBytes(UnsafeRawBufferPointer(rebasing: bytes[cut.upperBound...]))
+            }
         }
         return output
-    }
-
-    static func contains(_ needle: [UInt8], in bytes: [UInt8]) -> Bool {
-        ByteSearch.firstRange(of: needle, in: bytes) != nil
-    }
-
-    static func removingFirst(_ needle: [UInt8], in bytes: [UInt8]) -> [UInt8] {
-        guard let range = ByteSearch.firstRange(of: needle, in: bytes) else { return bytes }
-        var result = bytes
-        result.removeSubrange(range)
-        return result
     }
 }
 

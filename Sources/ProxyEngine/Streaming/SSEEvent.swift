@@ -43,19 +43,4 @@ public struct SSEEvent: Sendable, Equatable {
             self.data = dataLines.joined(separator: "\n")
         }
     }
-
-    /// Encodes the event in its canonical form: `event:` line if any, one `data:` line per line.
-    public func encoded(into buffer: inout ByteBuffer) {
-        if let event = self.event {
-            buffer.writeString("event: ")
-            buffer.writeString(event)
-            buffer.writeString("\n")
-        }
-        for line in self.data.split(separator: "\n", omittingEmptySubsequences: false) {
-            buffer.writeString("data: ")
-            buffer.writeSubstring(line)
-            buffer.writeString("\n")
-        }
-        buffer.writeString("\n")
-    }
 }

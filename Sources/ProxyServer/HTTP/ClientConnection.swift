@@ -16,8 +16,6 @@ final class ClientConnection: Sendable {
 
     private let state = Mutex(State())
 
-    var isClosed: Bool { self.state.withLock { $0.closed } }
-
     func markClosed() {
         let waiters = self.state.withLock { state -> [CheckedContinuation<Void, Never>] in
             guard !state.closed else { return [] }

@@ -4,7 +4,6 @@ import Logging
 import NIOCore
 import NIOHTTP1
 import ProxyEngine
-import Synchronization
 
 /// An OpenAI-compatible provider (OpenAI, DeepSeek, GLM, Ollama, vLLM, Gemini's OpenAI endpoint).
 final class OpenAIUpstream: UpstreamProvider {

@@ -97,10 +97,8 @@ struct UpstreamRelay {
 
     static func looksLikeJSONObject(_ body: ByteBuffer) -> Bool {
         let view = body.readableBytesView
-        let whitespace: Set<UInt8> = [0x20, 0x09, 0x0A, 0x0D]
-        guard let first = view.first(where: { !whitespace.contains($0) }),
-            let last = view.last(where: { !whitespace.contains($0) })
-        else { return false }
+        let isWhitespace = { (byte: UInt8) in byte == 0x20 || byte == 0x09 || byte == 0x0A || byte == 0x0D }
+        guard let first = view.first(where: { !isWhitespace($0) }), let last = view.last(where: { !isWhitespace($0) }) else { return false }
         return first == UInt8(ascii: "{") && last == UInt8(ascii: "}")
     }
 }
