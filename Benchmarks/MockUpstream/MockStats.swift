@@ -12,6 +12,8 @@ public final class MockStats: Sendable {
         public var lastAuthorization: String?
         /// Lowercased header names of the last request.
         public var lastHeaderNames: [String] = []
+        /// Every header of the last request, names lowercased.
+        public var lastHeaders: [String: String] = [:]
         public var lastBody: String?
         /// Requests by the key they were sent with.
         public var requestsByKey: [String: Int] = [:]

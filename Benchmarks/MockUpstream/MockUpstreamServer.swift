@@ -5,8 +5,8 @@ import Logging
 import NIOCore
 import ProxyEngine
 
-/// A mock LLM provider on loopback speaking the OpenAI Chat Completions wire format, streaming
-/// and not, with fault injection. Used by the tests (in-process), `proxy-mock` and `proxy-bench`.
+/// A mock LLM provider on loopback speaking the OpenAI Chat Completions and the Anthropic
+/// Messages wire formats, streaming and not, with tools, reasoning and fault injection. Used by the tests (in-process), `proxy-mock` and `proxy-bench`.
 public struct MockUpstreamServer: Sendable {
     public let behaviour: MockUpstreamBehaviour
     public let stats: MockStats
@@ -27,6 +27,8 @@ public struct MockUpstreamServer: Sendable {
         let router = Router()
         router.post("/v1/chat/completions", use: self.chatCompletions)
         router.post("/chat/completions", use: self.chatCompletions)
+        router.post("/v1/messages", use: self.messages)
+        router.post("/v1/messages/count_tokens", use: self.countTokens)
         router.get("/mock/stats") { _, _ in
             let snapshot = self.stats.snapshot
             var json = JSONWriter()
@@ -43,6 +45,21 @@ public struct MockUpstreamServer: Sendable {
             json.append("}")
             return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: json.buffer))
         }
+        router.get("/mock/last-request") { _, _ in
+            let snapshot = self.stats.snapshot
+            var json = JSONWriter()
+            json.append(#"{"body":"#)
+            json.append(snapshot.lastBody ?? "null")
+            json.append(#","headers":{"#)
+            for (index, header) in snapshot.lastHeaders.sorted(by: { $0.key < $1.key }).enumerated() {
+                if index > 0 { json.append(",") }
+                json.appendString(header.key)
+                json.append(":")
+                json.appendString(header.value)
+            }
+            json.append("}}")
+            return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: json.buffer))
+        }
         return Application(
             router: router,
             configuration: .init(address: .hostname(host, port: port), serverName: nil, backlog: 4096),
@@ -52,23 +69,54 @@ public struct MockUpstreamServer: Sendable {
     }
 
     @Sendable func chatCompletions(_ request: Request, context: BasicRequestContext) async throws -> Response {
+        try await self.answer(request, format: .openAI)
+    }
+
+    @Sendable func messages(_ request: Request, context: BasicRequestContext) async throws -> Response {
+        try await self.answer(request, format: .anthropic)
+    }
+
+    /// Counts like the gateway's estimate, so tests can tell a relayed count by its header.
+    @Sendable func countTokens(_ request: Request, context: BasicRequestContext) async throws -> Response {
         var request = request
         let body = try await request.collectBody(upTo: 64 * 1024 * 1024)
-        let behaviour = self.effectiveBehaviour(request.headers)
+        self.record(request, body: body)
+        guard let parsed = JSONValue(parsing: body) else {
+            return Self.errorResponse(status: .badRequest, message: "invalid JSON", type: "invalid_request_error", format: .anthropic)
+        }
+        let json = #"{"input_tokens":\#(TokenEstimate.inputTokens(ofMessagesRequest: parsed))}"#
+        return Response(
+            status: .ok, headers: [.contentType: "application/json", HTTPField.Name("x-mock-counted")!: "exact"],
+            body: .init(byteBuffer: ByteBuffer(string: json)))
+    }
+
+    /// The bearer token or `x-api-key` a request was sent with: the account it came from.
+    static func key(_ headers: HTTPFields) -> String? {
+        if let apiKey = headers[HTTPField.Name("x-api-key")!] { return apiKey }
+        return headers[.authorization].map { String($0.dropFirst("Bearer ".count)) }
+    }
+
+    private func record(_ request: Request, body: ByteBuffer) {
         self.stats.update { stats in
             stats.requests += 1
             stats.lastAuthorization = request.headers[.authorization]
             stats.lastHeaderNames = request.headers.map { $0.name.canonicalName }
+            stats.lastHeaders = Dictionary(request.headers.map { ($0.name.canonicalName, $0.value) }, uniquingKeysWith: { $1 })
             stats.lastBody = String(buffer: body)
-            if let authorization = request.headers[.authorization] {
-                stats.requestsByKey[String(authorization.dropFirst("Bearer ".count)), default: 0] += 1
-            }
+            if let key = Self.key(request.headers) { stats.requestsByKey[key, default: 0] += 1 }
         }
-        let summary: ChatCompletionRequestSummary
+    }
+
+    private func answer(_ request: Request, format: APIFormat) async throws -> Response {
+        var request = request
+        let body = try await request.collectBody(upTo: 64 * 1024 * 1024)
+        let behaviour = self.effectiveBehaviour(request.headers)
+        self.record(request, body: body)
+        let summary: CompletionRequestSummary
         do {
-            summary = try ChatCompletionRequestSummary(body: body)
+            summary = try CompletionRequestSummary(body: body)
         } catch {
-            return Self.errorResponse(status: .badRequest, message: error.message, type: "invalid_request_error")
+            return Self.errorResponse(status: .badRequest, message: error.message, type: "invalid_request_error", format: format)
         }
         if behaviour.latencyMilliseconds > 0 {
             try await Task.sleep(for: .milliseconds(behaviour.latencyMilliseconds))
@@ -76,14 +124,16 @@ public struct MockUpstreamServer: Sendable {
         let fault = self.pickFault(behaviour, headers: request.headers)
         switch fault {
         case .error500:
-            return Self.errorResponse(status: .internalServerError, message: "mock upstream failure", type: "server_error")
+            return Self.errorResponse(status: .internalServerError, message: "mock upstream failure", type: "server_error", format: format)
         case .error429:
-            var response = Self.errorResponse(status: .tooManyRequests, message: "mock rate limit", type: "rate_limit_error")
+            var response = Self.errorResponse(
+                status: .tooManyRequests, message: "mock rate limit", type: "rate_limit_error", format: format)
             response.headers[HTTPField.Name("retry-after")!] = "1"
             return response
         case .error401Echo:
-            let key = request.headers[.authorization].map { String($0.dropFirst("Bearer ".count)) } ?? ""
-            return Self.errorResponse(status: .unauthorized, message: "Incorrect API key provided: \(key).", type: "invalid_request_error")
+            let key = Self.key(request.headers) ?? ""
+            return Self.errorResponse(
+                status: .unauthorized, message: "Incorrect API key provided: \(key).", type: "authentication_error", format: format)
         case .stall:
             // Nothing is ever sent; only the client leaving (or its timeout) ends this request.
             try await request.body.consumeWithCancellationOnInboundClose { _ in
@@ -98,17 +148,30 @@ public struct MockUpstreamServer: Sendable {
         case .reset, .stallStream, nil:
             break
         }
-        let completion = MockCompletion(
-            id: "chatcmpl-mock",
-            model: summary.model,
-            created: request.headers[HTTPField.Name("x-mock-created")!].flatMap { Int($0) } ?? Int(Date().timeIntervalSince1970),
-            chunks: behaviour.chunks,
-            promptTokens: max(1, body.readableBytes / 4)
-        )
-        guard summary.stream else {
-            return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: completion.completionBody()))
+        let created = request.headers[HTTPField.Name("x-mock-created")!].flatMap { Int($0) } ?? Int(Date().timeIntervalSince1970)
+        let includeUsage = summary.includeUsage
+        let events: MockEvents
+        if format == .anthropic || MockAnswer.needsFullAnswer(openAIRequest: body) {
+            guard let parsed = JSONValue(parsing: body) else {
+                return Self.errorResponse(status: .badRequest, message: "invalid JSON", type: "invalid_request_error", format: format)
+            }
+            let answer = MockAnswer(
+                request: parsed, format: format, chunks: behaviour.chunks, created: created, promptTokens: max(1, body.readableBytes / 4))
+            guard summary.stream else {
+                let whole = format == .anthropic ? answer.anthropicMessage() : answer.openAICompletion()
+                return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: whole))
+            }
+            events = .answer(answer, format: format)
+        } else {
+            let completion = MockCompletion(
+                id: "chatcmpl-mock", model: summary.model, created: created, chunks: behaviour.chunks,
+                promptTokens: max(1, body.readableBytes / 4))
+            guard summary.stream else {
+                return Response(
+                    status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: completion.completionBody()))
+            }
+            events = .completion(completion)
         }
-        let includeUsage = Self.wantsUsage(body)
         let hold = request.headers[HTTPField.Name("x-mock-hold")!]
         var headers: HTTPFields = [.contentType: "text/event-stream", .cacheControl: "no-cache"]
         // A held or stalled stream watches for its client leaving, which ends the connection's
@@ -119,13 +182,13 @@ public struct MockUpstreamServer: Sendable {
             status: .ok,
             headers: headers,
             body: self.streamBody(
-                completion, behaviour: behaviour, fault: fault, includeUsage: includeUsage, hold: hold,
+                events, behaviour: behaviour, fault: fault, includeUsage: includeUsage, hold: hold,
                 request: watchesHangUp ? request : nil)
         )
     }
 
     private func streamBody(
-        _ completion: MockCompletion,
+        _ events: MockEvents,
         behaviour: MockUpstreamBehaviour,
         fault: MockUpstreamBehaviour.Fault?,
         includeUsage: Bool,
@@ -146,18 +209,16 @@ public struct MockUpstreamServer: Sendable {
                 }
             }
             let send: (inout any ResponseBodyWriter) async throws -> Void = { writer in
-                let count = completion.streamEventCount
+                let count = events.count(includeUsage: includeUsage)
                 for index in 0..<count {
-                    if index > 0 && behaviour.chunkDelayMilliseconds > 0 {
+                    if behaviour.chunkDelayMilliseconds > 0 && events.isDelayed(index, includeUsage: includeUsage) {
                         try await Task.sleep(for: .milliseconds(behaviour.chunkDelayMilliseconds))
                     }
-                    try await writer.write(completion.streamEvent(index, includeUsage: includeUsage))
+                    try await writer.write(events.event(index, includeUsage: includeUsage))
                     if index == 0, let hold { try await self.gates.wait(hold) }
                     if index == 0, fault == .stallStream { try await Task.sleep(for: .seconds(3600)) }
                     if index == count / 2, fault == .reset { throw MockReset() }
                 }
-                if includeUsage { try await writer.write(completion.usageEvent()) }
-                try await writer.write(MockCompletion.doneEvent)
             }
             if let request {
                 try await request.body.consumeWithCancellationOnInboundClose { _ in try await send(&writer) }
@@ -179,30 +240,27 @@ public struct MockUpstreamServer: Sendable {
 
     private func pickFault(_ behaviour: MockUpstreamBehaviour, headers: HTTPFields) -> MockUpstreamBehaviour.Fault? {
         if let name = headers[HTTPField.Name("x-mock-fault")!] { return MockUpstreamBehaviour.Fault(rawValue: name) }
-        if let authorization = headers[.authorization], let fault = behaviour.faultsByKey[String(authorization.dropFirst("Bearer ".count))]
-        {
-            return fault
-        }
+        if let key = Self.key(headers), let fault = behaviour.faultsByKey[key] { return fault }
         guard behaviour.failRate > 0, !behaviour.faults.isEmpty, Double.random(in: 0..<1) < behaviour.failRate else { return nil }
         return behaviour.faults.randomElement()
     }
 
-    static func wantsUsage(_ body: ByteBuffer) -> Bool {
-        struct Probe: Decodable {
-            struct Options: Decodable { var include_usage: Bool? }
-            var stream_options: Options?
-        }
-        let probe = try? JSONDecoder().decode(Probe.self, from: Data(body.readableBytesView))
-        return probe?.stream_options?.include_usage ?? false
-    }
-
-    static func errorResponse(status: HTTPResponse.Status, message: String, type: String) -> Response {
+    static func errorResponse(status: HTTPResponse.Status, message: String, type: String, format: APIFormat) -> Response {
         var json = JSONWriter()
-        json.append(#"{"error":{"message":"#)
-        json.appendString(message)
-        json.append(#","type":"#)
-        json.appendString(type)
-        json.append(#","param":null,"code":null}}"#)
+        switch format {
+        case .openAI:
+            json.append(#"{"error":{"message":"#)
+            json.appendString(message)
+            json.append(#","type":"#)
+            json.appendString(type)
+            json.append(#","param":null,"code":null}}"#)
+        case .anthropic:
+            json.append(#"{"type":"error","error":{"type":"#)
+            json.appendString(type == "server_error" ? "api_error" : type)
+            json.append(#","message":"#)
+            json.appendString(message)
+            json.append("}}")
+        }
         return Response(status: status, headers: [.contentType: "application/json"], body: .init(byteBuffer: json.buffer))
     }
 }

@@ -198,7 +198,7 @@ struct ProxyBenchCommand: AsyncParsableCommand {
             quotas: self.quotas,
             accounts: self.accounts
         )
-            .write(to: config, atomically: true, encoding: .utf8)
+        .write(to: config, atomically: true, encoding: .utf8)
         let gateway = try await ManagedProcess(
             name: "proxy-server",
             executable: directory.appendingPathComponent("proxy-server"),

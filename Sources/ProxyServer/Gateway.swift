@@ -80,7 +80,9 @@ struct Gateway: Sendable {
             case .openai, .anthropic:
                 let client = UpstreamHTTPClient(provider: provider, eventLoopGroup: eventLoopGroup)
                 clients.append(client)
-                providers.append(OpenAIUpstream(config: provider, http: client))
+                providers.append(
+                    provider.kind == .anthropic
+                        ? AnthropicUpstream(config: provider, http: client) : OpenAIUpstream(config: provider, http: client))
             }
         }
         self.providers = providers

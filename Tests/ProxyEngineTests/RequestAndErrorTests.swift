@@ -4,9 +4,9 @@ import Testing
 
 @testable import ProxyEngine
 
-@Suite struct ChatCompletionRequestSummaryTests {
-    func summary(_ json: String) throws(GatewayError) -> ChatCompletionRequestSummary {
-        try ChatCompletionRequestSummary(body: ByteBuffer(string: json))
+@Suite struct CompletionRequestSummaryTests {
+    func summary(_ json: String) throws(GatewayError) -> CompletionRequestSummary {
+        try CompletionRequestSummary(body: ByteBuffer(string: json))
     }
 
     @Test func readsModelAndStream() throws {

@@ -169,6 +169,6 @@ import Testing
         ("https://generativelanguage.googleapis.com/v1beta/openai", "https://generativelanguage.googleapis.com/v1beta/openai"),
     ])
     func apiRootsOfKnownProviders(baseURL: String, root: String) {
-        #expect(OpenAIUpstream.apiRoot(baseURL: baseURL) == root)
+        #expect(APIRoot.of(baseURL: baseURL) == root)
     }
 }

@@ -45,6 +45,11 @@ class Gateway:
     mock_url: str
     key: str = ""
 
+    def last_upstream_request(self) -> dict:
+        """What proxy-mock last received: {"body": ..., "headers": {...}}."""
+        with urllib.request.urlopen(f"{self.mock_url}/mock/last-request") as response:
+            return json.load(response)
+
     def login(self, username: str = "alice", password: str = "alice-password") -> str:
         body = json.dumps({"username": username, "password": password}).encode()
         request = urllib.request.Request(f"{self.url}/auth/login", data=body, headers={"content-type": "application/json"})
@@ -108,6 +113,17 @@ timeout_seconds = 1
 
 [[providers.accounts]]
 name = "acct-slow"
+api_key = "{UPSTREAM_KEY}"
+
+[[providers]]
+name = "anthropic-upstream"
+kind = "anthropic"
+base_url = "http://127.0.0.1:{mock_port}"
+models = ["claude-*"]
+timeout_seconds = 30
+
+[[providers.accounts]]
+name = "acct-anthropic"
 api_key = "{UPSTREAM_KEY}"
 
 [[providers]]

@@ -1,7 +1,5 @@
-"""Credentials as the anthropic SDK and Claude Code send them (x-api-key or bearer) are accepted.
-
-The Messages route itself arrives with the translation issue; here the headers the SDK itself
-builds authenticate a request on the gateway's chat route.
+"""Credentials as the anthropic SDK and Claude Code send them (x-api-key or bearer) are accepted,
+on the chat route too (the Messages route is exercised in test_translation_matrix.py).
 """
 
 import json

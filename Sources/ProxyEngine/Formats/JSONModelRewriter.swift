@@ -3,7 +3,7 @@ import NIOCore
 /// Replaces the top-level `"model"` string of a JSON object body, leaving every other byte as
 /// received: an aliased request is not re-encoded (numbers, key order and spacing survive).
 ///
-/// It expects a body already validated as JSON (see `ChatCompletionRequestSummary`).
+/// It expects a body already validated as JSON (see `CompletionRequestSummary`).
 public enum JSONModelRewriter {
     public static func rewritingModel(in body: ByteBuffer, to model: String) -> ByteBuffer? {
         guard let range = self.modelValueRange(in: body) else { return nil }

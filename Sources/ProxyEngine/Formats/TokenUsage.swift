@@ -10,6 +10,15 @@ public struct TokenUsage: Sendable, Equatable {
         self.completionTokens = completionTokens
     }
 
+    /// These counts over `earlier` ones of the same stream: an Anthropic stream reports input
+    /// tokens in `message_start` and output tokens in `message_delta`, where input may be absent.
+    public func merged(into earlier: TokenUsage?) -> TokenUsage {
+        TokenUsage(
+            promptTokens: self.promptTokens > 0 ? self.promptTokens : earlier?.promptTokens ?? 0,
+            completionTokens: self.completionTokens > 0 ? self.completionTokens : earlier?.completionTokens ?? 0
+        )
+    }
+
     /// The last `"usage":{...}` object in `bytes` (a whole answer, or a batch of stream events):
     /// only scanned for its integers, nothing is decoded. Handles both the
     /// OpenAI (`prompt_tokens`/`completion_tokens`) and Anthropic (`input_tokens`/`output_tokens`)

@@ -135,7 +135,7 @@ enum ConfigLoader {
                 key: reader.keyPath("kind"), "must be one of: \(ProviderKind.allCases.map(\.rawValue).joined(separator: ", "))")
         }
         var provider = ProviderConfig(name: try reader.string("name") ?? "", kind: kind)
-        provider.baseURL = try reader.string("base_url") ?? ""
+        provider.baseURL = try reader.string("base_url") ?? (kind == .anthropic ? "https://api.anthropic.com" : "")
         provider.models = try reader.stringArray("models") ?? []
         provider.aliases = try reader.stringMap("aliases") ?? [:]
         if let strategy = try reader.string("strategy") {

@@ -18,8 +18,10 @@ enum GatewayApplication {
         let router = Router(context: GatewayRequestContext.self)
         router.add(middleware: RequestIDMiddleware(accessLog: accessLog))
         for path in ["/v1/chat/completions", "/chat/completions"] {
-            router.post(RouterPath(path), use: ChatCompletionsRoute(gateway: gateway, route: path).handle)
+            router.post(RouterPath(path), use: CompletionRoute(gateway: gateway, route: path, format: .openAI).handle)
         }
+        router.post("/v1/messages", use: CompletionRoute(gateway: gateway, route: "/v1/messages", format: .anthropic).handle)
+        router.post("/v1/messages/count_tokens", use: CountTokensRoute(gateway: gateway).handle)
         if gateway.config.server.metricsPort == 0 {
             router.get("/metrics") { _, _ in MetricsEndpoint.response(gateway.metrics) }
         }

@@ -20,8 +20,18 @@ struct SSEPump {
     let outcome: RequestOutcome
     /// The caller's place under its concurrency limit, given back when the stream ends.
     let slot: ConcurrencySlot?
-    /// The gateway asked for usage the client did not: take it out again.
-    let stripsInjectedUsage: Bool
+    /// What happens to the events between the upstream and the client.
+    let transform: Transform
+    /// Applied to the error events of a translated stream, which quote the upstream.
+    let scrubber: SecretScrubber
+
+    enum Transform: Sendable {
+        /// Bytes as received; `stripsInjectedUsage` when the gateway asked for usage the client
+        /// did not, which must come out again.
+        case passThrough(stripsInjectedUsage: Bool)
+        /// Translated event by event into the client's format.
+        case translate(any StreamTranslator)
+    }
 
     func responseBody() -> ResponseBody {
         ResponseBody { writer in
@@ -36,20 +46,32 @@ struct SSEPump {
     }
 
     private static let doneEvent = Array("data: [DONE]".utf8)
+    private static let messageStopEvent = Array(#""type":"message_stop""#.utf8)
 
-    /// Whether a batch carries the OpenAI end-of-stream event.
-    static func endsTheStream(_ batch: ByteBuffer) -> Bool {
-        ByteSearch.contains(Self.doneEvent, in: batch)
+    /// Whether a batch carries the end-of-stream event of `format`.
+    static func endsTheStream(_ batch: ByteBuffer, format: APIFormat) -> Bool {
+        ByteSearch.contains(format == .openAI ? Self.doneEvent : Self.messageStopEvent, in: batch)
+    }
+
+    /// How a stream failed, and whether its error event is already written.
+    private struct Failure {
+        var error: GatewayError
+        var isSent = false
     }
 
     private func pump(_ writer: inout any ResponseBodyWriter) async throws {
         var outcome = self.outcome
-        var failure: GatewayError?
+        var failure: Failure?
         self.outcome.metrics.streamStarted()
         do {
-            failure = try await withRequestScope(deadline: self.deadline, client: self.client) { () async throws -> GatewayError? in
+            failure = try await withRequestScope(deadline: self.deadline, client: self.client) { () async throws -> Failure? in
                 var events = SSEEventBatches(self.upstream).makeAsyncIterator()
-                var stripper = self.stripsInjectedUsage ? InjectedUsageStripper() : nil
+                var stripper: InjectedUsageStripper?
+                var translator: (any StreamTranslator)?
+                switch self.transform {
+                case .passThrough(let stripsInjectedUsage): stripper = stripsInjectedUsage ? InjectedUsageStripper() : nil
+                case .translate(let streamTranslator): translator = streamTranslator
+                }
                 while true {
                     let batch: ByteBuffer?
                     do {
@@ -57,7 +79,23 @@ struct SSEPump {
                     } catch is CancellationError {
                         throw CancellationError()
                     } catch {
-                        return UpstreamFailure.classify(error, timeoutSeconds: self.timeoutSeconds, logger: self.logger)
+                        return Failure(error: UpstreamFailure.classify(error, timeoutSeconds: self.timeoutSeconds, logger: self.logger))
+                    }
+                    if translator != nil {
+                        let translated = batch.map { translator!.translate(batch: $0) } ?? translator!.finish()
+                        outcome.usage = translator!.usage ?? outcome.usage
+                        var output = translated.output
+                        if translated.failure != nil { output = self.scrubber.scrub(output) }
+                        outcome.answerBytes += output.readableBytes
+                        // See `[DONE]` below: the translated stream's last events are going out.
+                        if translator!.isComplete || translated.failure != nil { await self.slot?.release() }
+                        if output.readableBytes > 0 { try await writer.write(output) }
+                        if let failure = translated.failure {
+                            self.logger.warning("translated stream failed", metadata: ["reason": "\(failure.message)"])
+                            return Failure(error: failure, isSent: true)
+                        }
+                        if translator!.isComplete || batch == nil { return nil }
+                        continue
                     }
                     guard var batch else { return nil }
                     if stripper != nil {
@@ -65,17 +103,17 @@ struct SSEPump {
                         outcome.usage = stripper!.usage ?? outcome.usage
                         if batch.readableBytes == 0 { continue }
                     } else if let usage = TokenUsage.lastReported(in: batch) {
-                        outcome.usage = usage
+                        outcome.usage = self.format == .anthropic ? usage.merged(into: outcome.usage) : usage
                     }
                     outcome.answerBytes += batch.readableBytes
                     // A client may send its next request as soon as it reads `[DONE]` (the SDKs
                     // stop there): its place must be free before that event leaves.
-                    if Self.endsTheStream(batch) { await self.slot?.release() }
+                    if Self.endsTheStream(batch, format: self.format) { await self.slot?.release() }
                     try await writer.write(batch)
                 }
             }
         } catch is DeadlineExceeded {
-            failure = .upstreamTimeout(seconds: self.timeoutSeconds)
+            failure = Failure(error: .upstreamTimeout(seconds: self.timeoutSeconds))
         } catch {
             // The client left (or the write failed): the stream ends here, counted as 499.
             self.outcome.metrics.streamEnded()
@@ -83,12 +121,12 @@ struct SSEPump {
             throw error
         }
         self.outcome.metrics.streamEnded()
-        await outcome.finish(status: failure?.status ?? 200)
+        await outcome.finish(status: failure?.error.status ?? 200)
         // Before the last bytes go out, for the same reason as at `[DONE]`.
         await self.slot?.release()
-        if let failure {
-            self.logger.warning("stream ended by upstream failure", metadata: ["status": "\(failure.status)"])
-            try await writer.write(self.format.streamErrorEvent(failure))
+        if let failure, !failure.isSent {
+            self.logger.warning("stream ended by upstream failure", metadata: ["status": "\(failure.error.status)"])
+            try await writer.write(self.format.streamErrorEvent(failure.error))
         }
         try await writer.finish(nil)
     }

@@ -1,3 +1,4 @@
+import AsyncAlgorithms
 import AsyncHTTPClient
 import FoundationEssentials
 import Logging
@@ -18,17 +19,28 @@ struct MockUpstreamProvider: UpstreamProvider {
 
     var secrets: [String] { [] }
 
+    var wireFormat: APIFormat? { nil }
+
     var accounts: [AccountConfig] { [] }
 
     func send(_ call: UpstreamCall, logger: Logger) async throws -> HTTPClientResponse {
         if self.settings.latencyMilliseconds > 0 {
             try await Task.sleep(for: .milliseconds(self.settings.latencyMilliseconds))
         }
-        let summary = try ChatCompletionRequestSummary(body: call.body)
+        let summary = try CompletionRequestSummary(body: call.body)
+        let created = Int(Date().timeIntervalSince1970)
+        let format: APIFormat = call.path == "/messages" ? .anthropic : .openAI
+        if format == .anthropic || MockAnswer.needsFullAnswer(openAIRequest: call.body) {
+            guard let request = JSONValue(parsing: call.body) else { throw GatewayError.badRequest("The request body is not valid JSON.") }
+            let answer = MockAnswer(
+                request: request, format: format, chunks: self.settings.chunks, created: created,
+                promptTokens: max(1, call.body.readableBytes / 4))
+            return self.response(answer, format: format, stream: summary.stream, includeUsage: summary.includeUsage)
+        }
         let completion = MockCompletion(
             id: "chatcmpl-mock",
             model: summary.model,
-            created: Int(Date().timeIntervalSince1970),
+            created: created,
             chunks: self.settings.chunks
         )
         if summary.stream {
@@ -48,6 +60,31 @@ struct MockUpstreamProvider: UpstreamProvider {
             headers: ["content-type": "application/json"],
             body: .bytes(completion.completionBody())
         )
+    }
+
+    /// A `MockAnswer` with reasoning or a tool call, or in the Anthropic format: generated at
+    /// once (these answers are for compatibility, not load).
+    private func response(_ answer: MockAnswer, format: APIFormat, stream: Bool, includeUsage: Bool) -> HTTPClientResponse {
+        guard stream else {
+            let body = format == .anthropic ? answer.anthropicMessage() : answer.openAICompletion()
+            return HTTPClientResponse(status: .ok, headers: ["content-type": "application/json"], body: .bytes(body))
+        }
+        var events: [ByteBuffer] = []
+        switch format {
+        case .anthropic:
+            for event in answer.anthropicEvents() {
+                var buffer = ByteBuffer()
+                event.write(into: &buffer)
+                events.append(buffer)
+            }
+        case .openAI:
+            for chunk in answer.openAIChunks(includeUsage: includeUsage) {
+                var buffer = ByteBuffer()
+                chunk.write(into: &buffer, header: answer.openAIHeader)
+                events.append(buffer)
+            }
+        }
+        return HTTPClientResponse(status: .ok, headers: ["content-type": "text/event-stream"], body: .stream(events.async))
     }
 }
 

@@ -12,25 +12,16 @@ final class OpenAIUpstream: UpstreamProvider {
     let apiRoot: String
     let accounts: [AccountConfig]
     let http: UpstreamHTTPClient
+    let wireFormat: APIFormat? = .openAI
 
     init(config: ProviderConfig, http: UpstreamHTTPClient) {
         self.name = config.name
-        self.apiRoot = Self.apiRoot(baseURL: config.baseURL)
+        self.apiRoot = APIRoot.of(baseURL: config.baseURL)
         self.accounts = config.accounts
         self.http = http
     }
 
     var secrets: [String] { self.accounts.map(\.apiKey).filter { !$0.isEmpty } }
-
-    /// `https://api.deepseek.com` → `https://api.deepseek.com/v1`; a base URL that already has a
-    /// path (`.../v1`, `.../api/paas/v4`, `.../v1beta/openai`) is the root as given.
-    static func apiRoot(baseURL: String) -> String {
-        var base = baseURL
-        while base.hasSuffix("/") { base.removeLast() }
-        guard let schemeEnd = base.range(of: "://") else { return base }
-        let afterScheme = base[schemeEnd.upperBound...]
-        return afterScheme.contains("/") ? base : base + "/v1"
-    }
 
     func send(_ call: UpstreamCall, logger: Logger) async throws -> HTTPClientResponse {
         guard let account = call.account ?? self.accounts.first else { throw GatewayError.noHealthyAccount("The provider has no account.") }

@@ -20,6 +20,8 @@ struct UpstreamCall: Sendable {
 /// The response body is consumed at most once, in the caller's task; dropping it aborts the call.
 protocol UpstreamProvider: Sendable {
     var name: String { get }
+    /// The format the provider speaks; `nil` for one that speaks whatever it is spoken to.
+    var wireFormat: APIFormat? { get }
     /// The provider's accounts, in configuration order (the pool selects among them).
     var accounts: [AccountConfig] { get }
     func send(_ call: UpstreamCall, logger: Logger) async throws -> HTTPClientResponse

@@ -1,4 +1,5 @@
 import AsyncHTTPClient
+import FoundationEssentials
 import HTTPTypes
 import Hummingbird
 import Logging
@@ -32,15 +33,19 @@ struct UpstreamRelay {
     let client: ClientConnection?
     let timeoutSeconds: Double
     let scrubber: SecretScrubber
-    let format: APIFormat
+    let bridge: FormatBridge
     let logger: Logger
 
-    /// An upstream 4xx/5xx, relayed with its status and its body with any key scrubbed. A body
-    /// that is not JSON (an HTML error page) is wrapped in the caller's error format.
+    /// The client's format.
+    var format: APIFormat { self.bridge.caller }
+
+    /// An upstream 4xx/5xx, relayed with its status and its body with any key scrubbed (and
+    /// re-written in the caller's format if the upstream speaks another). A body that is not
+    /// JSON (an HTML error page) is wrapped in the caller's error format.
     func errorResponse(_ response: HTTPClientResponse, body: ByteBuffer) -> Response {
         let status = HTTPResponse.Status(code: Int(response.status.code))
         self.logger.info("upstream error relayed", metadata: ["status": "\(status.code)"])
-        guard Self.looksLikeJSONObject(body) else {
+        guard Self.looksLikeJSONObject(body), let body = self.bridge.clientErrorBody(body, status: Int(status.code)) else {
             let error = GatewayError.upstreamFailed("The upstream answered \(status.code) \(status.reasonPhrase).")
             var relayed = Response.error(error, format: self.format)
             relayed.status = status
@@ -52,11 +57,12 @@ struct UpstreamRelay {
         return Response(status: status, headers: headers, body: .init(byteBuffer: self.scrubber.scrub(body)))
     }
 
-    /// A whole (non-streaming) answer, passed through unparsed.
+    /// A whole (non-streaming) answer, passed through unparsed when no translation is needed.
     func completeResponse(_ response: HTTPClientResponse, body: ByteBuffer) throws(GatewayError) -> Response {
         guard Self.looksLikeJSONObject(body) else {
             throw GatewayError.upstreamFailed("The upstream answered with a body that is not a JSON object.")
         }
+        let body = try self.bridge.clientBody(body, created: Int(Date().timeIntervalSince1970))
         var headers: HTTPFields = [:]
         UpstreamHeaders.relayed(from: response.headers, into: &headers)
         headers[.contentType] = "application/json"
@@ -68,7 +74,7 @@ struct UpstreamRelay {
         _ response: HTTPClientResponse,
         outcome: RequestOutcome,
         slot: ConcurrencySlot?,
-        stripsInjectedUsage: Bool
+        transform: SSEPump.Transform
     ) throws(GatewayError) -> Response {
         let contentType = response.headers.first(name: "content-type") ?? ""
         guard contentType.lowercased().hasPrefix("text/event-stream") else {
@@ -90,7 +96,8 @@ struct UpstreamRelay {
             logger: self.logger,
             outcome: outcome,
             slot: slot,
-            stripsInjectedUsage: stripsInjectedUsage
+            transform: transform,
+            scrubber: self.scrubber
         )
         return Response(status: .ok, headers: headers, body: pump.responseBody())
     }

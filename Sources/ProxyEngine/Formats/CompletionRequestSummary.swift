@@ -1,13 +1,16 @@
 import FoundationEssentials
 import NIOCore
 
-/// What the gateway must know of an OpenAI Chat Completions request body, and no more.
-public struct ChatCompletionRequestSummary: Sendable, Equatable {
+/// What the gateway must know of a completion request body (OpenAI Chat Completions or
+/// Anthropic Messages: the fields it needs have the same names), and no more.
+public struct CompletionRequestSummary: Sendable, Equatable {
     public var model: String
     public var stream: Bool
     /// Whether the body has a `stream_options` object, and what it says of usage.
     public var hasStreamOptions: Bool
     public var includeUsage: Bool
+    /// Anthropic's `metadata.user_id`: keeps a conversation on one upstream account.
+    public var sessionKey: String?
 
     /// Validates the fields the API requires and reads those routing needs. The rest of the body
     /// is not interpreted: it goes upstream as received.
@@ -33,6 +36,7 @@ public struct ChatCompletionRequestSummary: Sendable, Equatable {
         self.stream = probe.stream ?? false
         self.hasStreamOptions = probe.stream_options != nil
         self.includeUsage = probe.stream_options?.include_usage ?? false
+        self.sessionKey = probe.metadata?.user_id
     }
 
     private struct Probe: Decodable {
@@ -40,6 +44,11 @@ public struct ChatCompletionRequestSummary: Sendable, Equatable {
         var stream: Bool?
         var messages: [Skipped]?
         var stream_options: StreamOptions?
+        var metadata: Metadata?
+    }
+
+    private struct Metadata: Decodable {
+        var user_id: String?
     }
 
     private struct StreamOptions: Decodable {

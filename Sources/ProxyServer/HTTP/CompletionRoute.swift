@@ -1,4 +1,5 @@
 import AsyncHTTPClient
+import FoundationEssentials
 import HTTPTypes
 import Hummingbird
 import Logging
@@ -6,14 +7,16 @@ import NIOCore
 import NIOHTTP1
 import ProxyEngine
 
-/// `POST /v1/chat/completions` (and `/chat/completions`): OpenAI Chat Completions to any
-/// OpenAI-compatible provider, streaming or not. The body goes upstream as received except for
-/// an aliased model name; the answer comes back as received.
-struct ChatCompletionsRoute: Sendable {
+/// `POST /v1/chat/completions` (OpenAI Chat Completions) and `POST /v1/messages` (Anthropic
+/// Messages) to any provider, streaming or not. When the provider speaks the client's format the
+/// body goes upstream as received except for an aliased model name, and the answer comes back as
+/// received; otherwise both are translated (see `FormatBridge`).
+struct CompletionRoute: Sendable {
     let gateway: Gateway
     /// The path this instance serves, the `route` label of its metrics.
     let route: String
-    let format = APIFormat.openAI
+    /// The format the route's clients speak.
+    let format: APIFormat
 
     func handle(_ request: Request, context: GatewayRequestContext) async throws -> Response {
         let started = ContinuousClock.now
@@ -24,21 +27,17 @@ struct ChatCompletionsRoute: Sendable {
         do {
             let principal = try await self.gateway.authenticator.authenticate(request.headers, now: self.gateway.now())
             let body = try await self.gateway.collectBody(of: &request)
-            let summary = try ChatCompletionRequestSummary(body: body)
+            let summary = try CompletionRequestSummary(body: body)
             guard let route = self.gateway.router.route(model: summary.model) else {
                 throw GatewayError.unknownModel(summary.model)
             }
             guard principal.allows(model: summary.model) else {
                 throw GatewayError.forbidden("This API key may not use the model '\(summary.model)'.")
             }
+            let provider = self.gateway.providers[route.provider]
+            let bridge = FormatBridge(caller: self.format, upstream: provider.wireFormat ?? self.format)
             // Every check of the request itself comes before any limit counts it.
-            var upstreamBody = body
-            if route.isAliased {
-                guard let rewritten = JSONModelRewriter.rewritingModel(in: body, to: route.upstreamModel) else {
-                    throw GatewayError.badRequest("'model' must be a top-level string.")
-                }
-                upstreamBody = rewritten
-            }
+            var upstreamBody = try bridge.upstreamBody(body, upstreamModel: route.upstreamModel, isAliased: route.isAliased)
             slot = await self.gateway.tokenLimiter.acquire(principal.credentialID)
             guard slot != nil else {
                 throw GatewayError.rateLimited(
@@ -59,7 +58,6 @@ struct ChatCompletionsRoute: Sendable {
             }
             let pacer = self.gateway.pacers[route.provider]
             let queueWait = pacer.requestsPerSecond > 0 ? try await pacer.reserve() : 0
-            let provider = self.gateway.providers[route.provider]
             let providerConfig = self.gateway.config.providers[route.provider]
             outcome.model = summary.model
             outcome.provider = provider.name
@@ -67,7 +65,7 @@ struct ChatCompletionsRoute: Sendable {
             logger.handler.metadata.merge(["model": .string(summary.model), "provider": .string(provider.name)]) { $1 }
             // Usage of a stream is only reported if asked for: ask, and strip the answer back to
             // what the client asked for (see InjectedUsageStripper).
-            let injectsUsage = summary.stream && !summary.hasStreamOptions
+            let injectsUsage = bridge.isPassThrough && self.format == .openAI && summary.stream && !summary.hasStreamOptions
             if injectsUsage, let withUsage = JSONModelRewriter.addingIncludeUsage(to: upstreamBody) {
                 upstreamBody = withUsage
             }
@@ -75,12 +73,17 @@ struct ChatCompletionsRoute: Sendable {
             outcome.keyID = principal.key?.id
             outcome.requestBytes = body.readableBytes
             let deadline = NIODeadline.now() + .nanoseconds(Int64(providerConfig.timeoutSeconds * 1e9))
-            let call = UpstreamCall(
-                path: "/chat/completions",
+            var call = UpstreamCall(
+                path: bridge.upstreamPath,
                 body: upstreamBody,
                 headers: UpstreamHeaders.forwarded(from: request.headers),
                 deadline: deadline
             )
+            if bridge.upstream == .openAI {
+                // An Anthropic client's version and beta flags mean nothing to an OpenAI upstream.
+                call.headers.remove(name: "anthropic-version")
+                call.headers.remove(name: "anthropic-beta")
+            }
             let client = self.gateway.clientConnections.connection(for: context.channel)
             let exchange = UpstreamExchange(
                 provider: provider,
@@ -88,7 +91,7 @@ struct ChatCompletionsRoute: Sendable {
                 metrics: self.gateway.metrics,
                 maxRetries: providerConfig.maxRetries,
                 stream: summary.stream,
-                session: request.headers[.xSessionID],
+                session: request.headers[.xSessionID] ?? summary.sessionKey,
                 logger: logger
             )
             let result: UpstreamExchange.Result
@@ -114,12 +117,21 @@ struct ChatCompletionsRoute: Sendable {
                 client: client,
                 timeoutSeconds: providerConfig.timeoutSeconds,
                 scrubber: SecretScrubber(secrets: provider.secrets),
-                format: self.format,
+                bridge: bridge,
                 logger: logger
             )
             switch answer {
             case .stream(let upstream):
-                let response = try relay.streamingResponse(upstream, outcome: outcome, slot: slot, stripsInjectedUsage: injectsUsage)
+                let created = Int(Date().timeIntervalSince1970)
+                let transform: SSEPump.Transform =
+                    if let translator = bridge.streamTranslator(
+                        model: route.upstreamModel, created: created, includeUsage: summary.includeUsage)
+                    {
+                        .translate(translator)
+                    } else {
+                        .passThrough(stripsInjectedUsage: injectsUsage)
+                    }
+                let response = try relay.streamingResponse(upstream, outcome: outcome, slot: slot, transform: transform)
                 // The stream's pump owns the slot from here and releases it when the stream ends.
                 slot = nil
                 return response
@@ -131,7 +143,7 @@ struct ChatCompletionsRoute: Sendable {
             case .whole(let upstream, let body):
                 let response = try relay.completeResponse(upstream, body: body)
                 outcome.usage = TokenUsage.lastReported(in: body)
-                outcome.answerBytes = body.readableBytes
+                outcome.answerBytes = response.body.contentLength ?? body.readableBytes
                 await outcome.finish(status: response.status.code)
                 await slot?.release()
                 return response

@@ -1,0 +1,192 @@
+import FoundationEssentials
+import NIOCore
+
+/// A JSON document held as values, for the paths that must restructure a body (translation
+/// between API formats). Pass-through paths never build one.
+///
+/// Objects keep their members in order, so what the gateway writes reads the way the API
+/// references show it; members decoded from a client come in the decoder's order.
+public enum JSONValue: Sendable, Equatable {
+    case null
+    case bool(Bool)
+    case int(Int)
+    case double(Double)
+    case string(String)
+    case array([JSONValue])
+    case object(JSONObject)
+
+    /// Parses a whole body; `nil` if it is not JSON.
+    public init?(parsing buffer: ByteBuffer) {
+        guard let value = try? JSONDecoder().decode(JSONValue.self, from: Data(buffer: buffer)) else { return nil }
+        self = value
+    }
+
+    /// Parses a JSON text (a tool call's `arguments`); `nil` if it is not JSON.
+    public init?(parsing text: String) {
+        guard let value = try? JSONDecoder().decode(JSONValue.self, from: Data(text.utf8)) else { return nil }
+        self = value
+    }
+
+    public subscript(key: String) -> JSONValue? {
+        guard case .object(let object) = self else { return nil }
+        return object[key]
+    }
+
+    public var stringValue: String? {
+        if case .string(let value) = self { return value }
+        return nil
+    }
+
+    public var intValue: Int? {
+        switch self {
+        case .int(let value): value
+        case .double(let value) where value == value.rounded() && abs(value) < 1e15: Int(value)
+        default: nil
+        }
+    }
+
+    public var doubleValue: Double? {
+        switch self {
+        case .int(let value): Double(value)
+        case .double(let value): value
+        default: nil
+        }
+    }
+
+    public var boolValue: Bool? {
+        if case .bool(let value) = self { return value }
+        return nil
+    }
+
+    public var arrayValue: [JSONValue]? {
+        if case .array(let value) = self { return value }
+        return nil
+    }
+
+    public var objectValue: JSONObject? {
+        if case .object(let value) = self { return value }
+        return nil
+    }
+
+    /// The compact JSON text.
+    public var encoded: ByteBuffer {
+        var json = JSONWriter()
+        json.appendValue(self)
+        return json.buffer
+    }
+
+    public var encodedString: String { String(buffer: self.encoded) }
+
+    /// Numbers compare by value: JSON does not tell `1` from `1.0`.
+    public static func == (lhs: JSONValue, rhs: JSONValue) -> Bool {
+        switch (lhs, rhs) {
+        case (.null, .null): true
+        case (.bool(let a), .bool(let b)): a == b
+        case (.string(let a), .string(let b)): a == b
+        case (.array(let a), .array(let b)): a == b
+        case (.object(let a), .object(let b)): a == b
+        case (.int(let a), .int(let b)): a == b
+        case (.int, .double), (.double, .int), (.double, .double): lhs.doubleValue == rhs.doubleValue
+        default: false
+        }
+    }
+}
+
+/// A JSON object's members in order; lookups are linear, which beats hashing at the sizes of
+/// API objects.
+public struct JSONObject: Sendable, Equatable, ExpressibleByDictionaryLiteral {
+    public private(set) var members: [(key: String, value: JSONValue)]
+
+    public init() { self.members = [] }
+
+    public init(dictionaryLiteral elements: (String, JSONValue)...) {
+        self.members = elements.map { (key: $0.0, value: $0.1) }
+    }
+
+    public var isEmpty: Bool { self.members.isEmpty }
+
+    public subscript(key: String) -> JSONValue? {
+        get { self.members.first(where: { $0.key == key })?.value }
+        set {
+            if let index = self.members.firstIndex(where: { $0.key == key }) {
+                if let newValue { self.members[index].value = newValue } else { self.members.remove(at: index) }
+            } else if let newValue {
+                self.members.append((key: key, value: newValue))
+            }
+        }
+    }
+
+    /// Members compare as a set: order never changes what an object means.
+    public static func == (lhs: JSONObject, rhs: JSONObject) -> Bool {
+        guard lhs.members.count == rhs.members.count else { return false }
+        return lhs.members.allSatisfy { member in rhs[member.key] == member.value }
+    }
+}
+
+extension JSONValue: Decodable {
+    public init(from decoder: any Decoder) throws {
+        if let container = try? decoder.container(keyedBy: AnyKey.self) {
+            var object = JSONObject()
+            for key in container.allKeys {
+                object[key.stringValue] = try container.decode(JSONValue.self, forKey: key)
+            }
+            self = .object(object)
+            return
+        }
+        if var container = try? decoder.unkeyedContainer() {
+            var array: [JSONValue] = []
+            array.reserveCapacity(container.count ?? 0)
+            while !container.isAtEnd { array.append(try container.decode(JSONValue.self)) }
+            self = .array(array)
+            return
+        }
+        let container = try decoder.singleValueContainer()
+        if container.decodeNil() {
+            self = .null
+        } else if let value = try? container.decode(Bool.self) {
+            self = .bool(value)
+        } else if let value = try? container.decode(Int.self) {
+            self = .int(value)
+        } else if let value = try? container.decode(Double.self) {
+            self = .double(value)
+        } else {
+            self = .string(try container.decode(String.self))
+        }
+    }
+
+    private struct AnyKey: CodingKey {
+        var stringValue: String
+        var intValue: Int? { nil }
+        init(stringValue: String) { self.stringValue = stringValue }
+        init?(intValue: Int) { nil }
+    }
+}
+
+extension JSONWriter {
+    /// Appends `value` as compact JSON text.
+    public mutating func appendValue(_ value: JSONValue) {
+        switch value {
+        case .null: self.append("null")
+        case .bool(let flag): self.append(flag ? "true" : "false")
+        case .int(let number): self.appendInt(number)
+        case .double(let number): self.append(number.isFinite ? String(describing: number) : "null")
+        case .string(let text): self.appendString(text)
+        case .array(let elements):
+            self.append("[")
+            for (index, element) in elements.enumerated() {
+                if index > 0 { self.append(",") }
+                self.appendValue(element)
+            }
+            self.append("]")
+        case .object(let object):
+            self.append("{")
+            for (index, member) in object.members.enumerated() {
+                if index > 0 { self.append(",") }
+                self.appendString(member.key)
+                self.append(":")
+                self.appendValue(member.value)
+            }
+            self.append("}")
+        }
+    }
+}

@@ -1,0 +1,44 @@
+import NIOCore
+
+/// An upstream error body re-written in the caller's format, keeping the upstream's message.
+public enum ErrorTranslation {
+    /// `body` came from an upstream speaking `upstream`; the caller speaks `caller`. `nil` when
+    /// the body carries no message to keep (the caller then gets the gateway's own error).
+    public static func body(_ body: ByteBuffer, status: Int, from upstream: APIFormat, to caller: APIFormat) -> ByteBuffer? {
+        guard upstream != caller else { return body }
+        guard let parsed = JSONValue(parsing: body), let message = parsed["error"]?["message"]?.stringValue else { return nil }
+        var json = JSONWriter()
+        switch caller {
+        case .anthropic:
+            json.append(#"{"type":"error","error":{"type":"#)
+            json.appendString(Self.anthropicType(status: status))
+            json.append(#","message":"#)
+            json.appendString(message)
+            json.append("}}")
+        case .openAI:
+            let type = parsed["error"]?["type"]?.stringValue ?? "api_error"
+            json.append(#"{"error":{"message":"#)
+            json.appendString(message)
+            json.append(#","type":"#)
+            json.appendString(type)
+            json.append(#","param":null,"code":null}}"#)
+        }
+        return json.buffer
+    }
+
+    /// The Anthropic error type its API documents for each status.
+    static func anthropicType(status: Int) -> String {
+        switch status {
+        case 400: "invalid_request_error"
+        case 401: "authentication_error"
+        case 402: "billing_error"
+        case 403: "permission_error"
+        case 404: "not_found_error"
+        case 413: "request_too_large"
+        case 429: "rate_limit_error"
+        case 504: "timeout_error"
+        case 529, 503: "overloaded_error"
+        default: "api_error"
+        }
+    }
+}

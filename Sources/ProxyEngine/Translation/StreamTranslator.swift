@@ -1,0 +1,88 @@
+import NIOCore
+
+/// A stream broke the rules of its format: an event out of order, a block index that does not
+/// follow, a delta for a block of another kind, an end that never came.
+public struct StreamViolation: Error, Sendable, Equatable {
+    public let reason: String
+    /// The upstream itself reported an error mid-stream: relayed, not a translation fault.
+    public let isUpstreamError: Bool
+
+    public init(_ reason: String) {
+        self.reason = reason
+        self.isUpstreamError = false
+    }
+
+    public static func upstreamError(_ message: String) -> StreamViolation {
+        StreamViolation(reason: message, isUpstreamError: true)
+    }
+
+    private init(reason: String, isUpstreamError: Bool) {
+        self.reason = reason
+        self.isUpstreamError = isUpstreamError
+    }
+}
+
+/// Turns an upstream event stream of one format into the caller's, event by event, as events
+/// arrive. Whatever the upstream sends, the output is a well-formed stream: every event is
+/// checked by the caller format's validator before it is written, and a violation (or an
+/// upstream error event) ends the stream with one error event in the caller's format.
+public protocol StreamTranslator: Sendable {
+    /// Translates one whole upstream event into `output`.
+    mutating func translate(_ event: SSEEvent, into output: inout ByteBuffer) throws(StreamViolation)
+    /// The upstream's body ended; writes what closes the stream, if it may close here.
+    mutating func finish(into output: inout ByteBuffer) throws(StreamViolation)
+    /// Writes the caller format's error event.
+    func writeError(_ error: GatewayError, into output: inout ByteBuffer)
+    /// The stream reached its end: nothing more may be written.
+    var isComplete: Bool { get }
+    /// Token counts the stream reported.
+    var usage: TokenUsage? { get }
+}
+
+/// What a translated stream has come to after a batch of events.
+public struct TranslatedBatch: Sendable {
+    public var output: ByteBuffer
+    /// Set when the stream ended in an error event (already in `output`).
+    public var failure: GatewayError?
+}
+
+extension StreamTranslator {
+    /// Translates a batch of whole events as `SSEEventBatches` yields them.
+    public mutating func translate(batch: ByteBuffer) -> TranslatedBatch {
+        var framer = SSEFramer()
+        try? framer.append(batch)
+        var output = ByteBufferAllocator().buffer(capacity: batch.readableBytes + 128)
+        while !self.isComplete, let raw = framer.nextEvent() {
+            let event = SSEEvent(parsing: raw)
+            guard event.hasData else { continue }
+            do {
+                try self.translate(event, into: &output)
+            } catch {
+                return self.failing(error, output: output)
+            }
+        }
+        return TranslatedBatch(output: output, failure: nil)
+    }
+
+    /// The upstream's body ended.
+    public mutating func finish() -> TranslatedBatch {
+        var output = ByteBuffer()
+        guard !self.isComplete else { return TranslatedBatch(output: output, failure: nil) }
+        do {
+            try self.finish(into: &output)
+        } catch {
+            return self.failing(error, output: output)
+        }
+        return TranslatedBatch(output: output, failure: nil)
+    }
+
+    private func failing(_ violation: StreamViolation, output: ByteBuffer) -> TranslatedBatch {
+        var output = output
+        let error =
+            violation.isUpstreamError
+            ? GatewayError.upstreamFailed("The upstream failed mid-stream: \(violation.reason)")
+            : GatewayError.upstreamFailed("The upstream's stream could not be translated: \(violation.reason).")
+        self.writeError(error, into: &output)
+        return TranslatedBatch(output: output, failure: error)
+    }
+}

@@ -1,0 +1,53 @@
+/// Token counts as each format reports them. OpenAI's `prompt_tokens` includes cached tokens
+/// (`prompt_tokens_details.cached_tokens`); Anthropic's `input_tokens` excludes the tokens read
+/// from or written to its cache, which it counts apart.
+public struct TranslatedUsage: Sendable, Equatable {
+    public var inputTokens = 0
+    public var outputTokens = 0
+    public var cacheReadTokens = 0
+    public var cacheCreationTokens = 0
+
+    public init(inputTokens: Int = 0, outputTokens: Int = 0, cacheReadTokens: Int = 0, cacheCreationTokens: Int = 0) {
+        self.inputTokens = inputTokens
+        self.outputTokens = outputTokens
+        self.cacheReadTokens = cacheReadTokens
+        self.cacheCreationTokens = cacheCreationTokens
+    }
+
+    /// From an OpenAI `usage` object.
+    public init(openAI usage: JSONValue?) {
+        let cached = usage?["prompt_tokens_details"]?["cached_tokens"]?.intValue ?? 0
+        self.inputTokens = max(0, (usage?["prompt_tokens"]?.intValue ?? 0) - cached)
+        self.outputTokens = usage?["completion_tokens"]?.intValue ?? 0
+        self.cacheReadTokens = cached
+    }
+
+    /// From an Anthropic `usage` object.
+    public init(anthropic usage: JSONValue?) {
+        self.inputTokens = usage?["input_tokens"]?.intValue ?? 0
+        self.outputTokens = usage?["output_tokens"]?.intValue ?? 0
+        self.cacheReadTokens = usage?["cache_read_input_tokens"]?.intValue ?? 0
+        self.cacheCreationTokens = usage?["cache_creation_input_tokens"]?.intValue ?? 0
+    }
+
+    /// Every prompt token, cached or not: what OpenAI calls `prompt_tokens`.
+    public var promptTokens: Int { self.inputTokens + self.cacheReadTokens + self.cacheCreationTokens }
+
+    public var tokenUsage: TokenUsage { TokenUsage(promptTokens: self.promptTokens, completionTokens: self.outputTokens) }
+
+    public var openAIObject: JSONValue {
+        var usage: JSONObject = [
+            "prompt_tokens": .int(self.promptTokens), "completion_tokens": .int(self.outputTokens),
+            "total_tokens": .int(self.promptTokens + self.outputTokens),
+        ]
+        if self.cacheReadTokens > 0 { usage["prompt_tokens_details"] = .object(["cached_tokens": .int(self.cacheReadTokens)]) }
+        return .object(usage)
+    }
+
+    public var anthropicObject: JSONValue {
+        var usage: JSONObject = ["input_tokens": .int(self.inputTokens), "output_tokens": .int(self.outputTokens)]
+        usage["cache_creation_input_tokens"] = .int(self.cacheCreationTokens)
+        usage["cache_read_input_tokens"] = .int(self.cacheReadTokens)
+        return .object(usage)
+    }
+}
