@@ -13,10 +13,12 @@ import Testing
     static func threeAccounts(_ config: inout GatewayConfig) {
         config.providers[0].accounts = zip(["good-1", "good-2", "bad-3"], Self.keys).map { AccountConfig(name: $0, apiKey: $1) }
         config.providers[0].maxRetries = 2
+        config.providers[0].firstByteTimeoutSeconds = 0.5
     }
 
     /// A 429 is not a failure: its account comes back at its reset time (see AccountPoolTests).
-    @Test(arguments: [MockUpstreamBehaviour.Fault.error500, .reset])
+    /// `stall` never answers: the first-byte timeout moves the request to another account.
+    @Test(arguments: [MockUpstreamBehaviour.Fault.error500, .reset, .stall])
     func oneAccountFailingEveryRequestIsInvisibleToClients(fault: MockUpstreamBehaviour.Fault) async throws {
         let behaviour = MockUpstreamBehaviour(faultsByKey: [Self.keys[2]: fault])
         try await LiveHarness.run(behaviour: behaviour, configure: Self.threeAccounts) { harness in
@@ -37,6 +39,24 @@ import Testing
             // on top of the breaker's threshold, and a probe per 30 s after that.
             #expect(seen[Self.keys[2], default: 0] <= AccountPool.failuresToOpen + 10, "\(seen)")
             #expect(seen[Self.keys[0], default: 0] + seen[Self.keys[1], default: 0] >= 1000)
+        }
+    }
+
+    /// A stream that breaks after its first byte cannot be retried, but it counts against its
+    /// account: after the breaker's threshold the account gets no more streams.
+    @Test func streamsThatBreakHalfWayTakeTheirAccountOutOfRotation() async throws {
+        let behaviour = MockUpstreamBehaviour(chunks: 20, faultsByKey: [Self.keys[2]: .reset])
+        try await LiveHarness.run(behaviour: behaviour, configure: Self.threeAccounts) { harness in
+            var broken = 0
+            for _ in 0..<60 {
+                let answer = try await harness.send(harness.chatRequest(LiveHarness.body(stream: true)))
+                #expect(answer.status == 200)
+                if !answer.body.contains("data: [DONE]") { broken += 1 }
+            }
+            let seen = harness.mock.stats.snapshot.requestsByKey[Self.keys[2], default: 0]
+            #expect(broken == seen, "every stream the bad account served broke, and only those")
+            #expect(seen <= AccountPool.failuresToOpen, "the account was taken out after its threshold: \(seen)")
+            #expect(seen >= 1)
         }
     }
 

@@ -8,6 +8,8 @@
 public actor AccountPool {
     public enum Outcome: Sendable, Equatable {
         case success(latencySeconds: Double)
+        /// A stream began: its latency counts now, its success or failure when it ends.
+        case started(latencySeconds: Double)
         /// 429: out of rotation for this long.
         case rateLimited(retryAfterSeconds: Double)
         /// 401/403: the key or token is refused.
@@ -104,16 +106,22 @@ public actor AccountPool {
     }
 
     /// Records what an attempt on account `index` came to; returns whether it is still in rotation.
+    /// `endsAttempt` is false for what happens after the attempt was reported (a stream that
+    /// fails half-way), which must not count the attempt out twice.
     @discardableResult
-    public func report(_ index: Int, _ outcome: Outcome) -> Bool {
+    public func report(_ index: Int, _ outcome: Outcome, endsAttempt: Bool = true) -> Bool {
         let now = self.now()
         var account = self.accounts[index]
-        account.inFlight = max(0, account.inFlight - 1)
-        account.probing = false
+        if endsAttempt {
+            account.inFlight = max(0, account.inFlight - 1)
+            account.probing = false
+        }
         switch outcome {
+        case .started(let latency):
+            account.latency = account.latency == 0 ? latency : account.latency * 0.9 + latency * 0.1
         case .success(let latency):
             account.health = account.health * 0.9 + 0.1
-            account.latency = account.latency == 0 ? latency : account.latency * 0.9 + latency * 0.1
+            if latency > 0 { account.latency = account.latency == 0 ? latency : account.latency * 0.9 + latency * 0.1 }
             account.consecutiveFailures = 0
             account.openUntil = nil
             account.openFor = Self.firstOpenSeconds

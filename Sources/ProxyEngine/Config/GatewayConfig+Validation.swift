@@ -54,6 +54,8 @@ extension GatewayConfig {
             try Self.check(provider.queueCapacity >= 0, "\(key).queue_capacity", "must not be negative")
             try Self.check(provider.queueTimeoutSeconds > 0, "\(key).queue_timeout_seconds", "must be greater than 0")
             try Self.check(provider.maxRetries >= 0, "\(key).max_retries", "must not be negative")
+            try Self.check(
+                provider.firstByteTimeoutSeconds >= 0, "\(key).first_byte_timeout_seconds", "must not be negative (0 = the whole deadline)")
             try Self.check(provider.mock.chunks > 0, "\(key).mock.chunks", "must be greater than 0")
             var accountNames: Set<String> = []
             for (accountIndex, account) in provider.accounts.enumerated() {

@@ -150,6 +150,9 @@ public struct ProviderConfig: Sendable, Equatable {
     public var queueCapacity = 100
     public var queueTimeoutSeconds = 5.0
     public var maxRetries = 2
+    /// How long one attempt may wait for the upstream's response head before the account is
+    /// counted as failed and the next is tried; 0 = only the request's whole deadline.
+    public var firstByteTimeoutSeconds = 0.0
     public var accounts: [AccountConfig] = []
     public var oauth: OAuthSettings? = nil
     public var mock = MockProviderSettings()

@@ -57,6 +57,9 @@ public struct GatewayError: Error, Sendable, Equatable, CustomStringConvertible 
     public static func upstreamTimeout(seconds: Double) -> GatewayError {
         .init(.upstreamTimeout, "The upstream did not complete within \(formatSeconds(seconds)) s.")
     }
+    public static func upstreamFirstByteTimeout(seconds: Double, attempts: Int) -> GatewayError {
+        .init(.upstreamTimeout, "No upstream account started answering within \(formatSeconds(seconds)) s (\(attempts) attempt(s)).")
+    }
     public static func notImplemented(_ message: String) -> GatewayError { .init(.notImplemented, message) }
     public static func internalError(_ message: String) -> GatewayError { .init(.internalError, message) }
 

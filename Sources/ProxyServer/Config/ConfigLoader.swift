@@ -153,6 +153,7 @@ enum ConfigLoader {
         provider.queueCapacity = try reader.int("queue_capacity") ?? provider.queueCapacity
         provider.queueTimeoutSeconds = try reader.double("queue_timeout_seconds") ?? provider.queueTimeoutSeconds
         provider.maxRetries = try reader.int("max_retries") ?? provider.maxRetries
+        provider.firstByteTimeoutSeconds = try reader.double("first_byte_timeout_seconds") ?? provider.firstByteTimeoutSeconds
         if var mock = try reader.table("mock") {
             provider.mock.latencyMilliseconds = try mock.int("latency_ms") ?? provider.mock.latencyMilliseconds
             provider.mock.chunks = try mock.int("chunks") ?? provider.mock.chunks

@@ -90,6 +90,7 @@ struct CompletionRoute: Sendable {
                 pool: self.gateway.pools[route.provider],
                 metrics: self.gateway.metrics,
                 maxRetries: providerConfig.maxRetries,
+                firstByteTimeout: providerConfig.firstByteTimeoutSeconds,
                 stream: summary.stream,
                 session: request.headers[.xSessionID] ?? summary.sessionKey,
                 logger: logger
@@ -131,7 +132,17 @@ struct CompletionRoute: Sendable {
                     } else {
                         .passThrough(stripsInjectedUsage: injectsUsage)
                     }
-                let response = try relay.streamingResponse(upstream, outcome: outcome, slot: slot, transform: transform)
+                var reportsEnd: (@Sendable (_ succeeded: Bool) async -> Void)?
+                if let pool = self.gateway.pools[route.provider], let index = result.accountIndex {
+                    let metrics = self.gateway.metrics
+                    reportsEnd = { succeeded in
+                        let outcome: AccountPool.Outcome = succeeded ? .success(latencySeconds: 0) : .failed
+                        let healthy = await pool.report(index, outcome, endsAttempt: false)
+                        metrics.setAccountHealthy(provider: provider.name, account: pool.names[index], healthy: healthy)
+                    }
+                }
+                let response = try relay.streamingResponse(
+                    upstream, outcome: outcome, slot: slot, transform: transform, onStreamEnd: reportsEnd)
                 // The stream's pump owns the slot from here and releases it when the stream ends.
                 slot = nil
                 return response

@@ -55,7 +55,8 @@ struct CountTokensRoute: Sendable {
             deadline: deadline)
         let exchange = UpstreamExchange(
             provider: provider, pool: self.gateway.pools[route.provider], metrics: self.gateway.metrics,
-            maxRetries: providerConfig.maxRetries, stream: false, session: nil, logger: context.logger)
+            maxRetries: providerConfig.maxRetries, firstByteTimeout: providerConfig.firstByteTimeoutSeconds, stream: false, session: nil,
+            logger: context.logger)
         let client = self.gateway.clientConnections.connection(for: context.channel)
         let result: UpstreamExchange.Result
         do {

@@ -24,6 +24,9 @@ struct SSEPump {
     let transform: Transform
     /// Applied to the error events of a translated stream, which quote the upstream.
     let scrubber: SecretScrubber
+    /// Tells the account pool how the stream its account served ended (not called when the
+    /// client left: that says nothing of the account).
+    let onStreamEnd: (@Sendable (_ succeeded: Bool) async -> Void)?
 
     enum Transform: Sendable {
         /// Bytes as received; `stripsInjectedUsage` when the gateway asked for usage the client
@@ -124,6 +127,7 @@ struct SSEPump {
         await outcome.finish(status: failure?.error.status ?? 200)
         // Before the last bytes go out, for the same reason as at `[DONE]`.
         await self.slot?.release()
+        await self.onStreamEnd?(failure == nil)
         if let failure, !failure.isSent {
             self.logger.warning("stream ended by upstream failure", metadata: ["status": "\(failure.error.status)"])
             try await writer.write(self.format.streamErrorEvent(failure.error))

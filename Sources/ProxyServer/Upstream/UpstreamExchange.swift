@@ -14,12 +14,21 @@ struct UpstreamExchange {
         var answer: UpstreamAnswer
         var timeToFirstByte: Duration
         var account: String
+        /// The account's place in the pool, to report a stream that fails later.
+        var accountIndex: Int?
+    }
+
+    /// The upstream's response head did not come within the first-byte timeout.
+    struct FirstByteTimeout: Error {
+        let seconds: Double
     }
 
     let provider: any UpstreamProvider
     let pool: AccountPool?
     let metrics: GatewayMetrics
     let maxRetries: Int
+    /// See `ProviderConfig.firstByteTimeoutSeconds`; 0 = none.
+    let firstByteTimeout: Double
     let stream: Bool
     /// Keeps a conversation on one account (Anthropic's `metadata.user_id`, or a header).
     let session: String?
@@ -48,18 +57,19 @@ struct UpstreamExchange {
             }
             let sent = ContinuousClock.now
             do {
-                let response = try await self.provider.sendRetryingStaleConnection(call, logger: self.logger) {
-                    self.metrics.upstreamRetried(provider: self.provider.name)
-                }
+                let response = try await self.send(call)
                 let firstByte = sent.duration(to: .now)
                 self.metrics.upstreamFirstByte(provider: self.provider.name, after: firstByte)
                 let status = Int(response.status.code)
                 let outcome = Self.outcome(status: status, response: response, latency: firstByte)
-                await self.report(index, outcome)
+                // A stream's success is only known at its end (the pump reports it).
+                let startsStream = self.stream && status < 300
+                await self.report(index, startsStream ? .started(latencySeconds: firstByte.seconds) : outcome)
                 let result = Result(
                     answer: try await UpstreamAnswer.read(response, stream: self.stream),
                     timeToFirstByte: firstByte,
-                    account: call.account?.name ?? ""
+                    account: call.account?.name ?? "",
+                    accountIndex: index
                 )
                 guard case .success = outcome, self.pool != nil else {
                     if self.pool == nil || attempt == self.maxRetries { return result }
@@ -72,14 +82,41 @@ struct UpstreamExchange {
                 self.logger.warning(
                     "upstream attempt failed", metadata: ["account": "\(call.account?.name ?? "-")", "attempt": "\(attempt + 1)"])
                 lastError = error
-                if self.pool == nil { throw error }
+                if self.pool == nil { throw Self.clientFacing(error, attempts: attempt + 1) }
             }
         }
         // Every attempt failed, or no account was left to try: the last upstream answer is
         // relayed as it came; a transport failure is a 502; no account at all, 503.
         if let lastAnswer { return lastAnswer }
-        if let lastError { throw lastError }
+        if let lastError { throw Self.clientFacing(lastError, attempts: tried.count) }
         throw GatewayError.noHealthyAccount("No healthy upstream account can serve this request now; try again shortly.")
+    }
+
+    /// One attempt. With a first-byte timeout it races a timer; the loser is cancelled, which
+    /// aborts the upstream request. Without one, no task is added.
+    private func send(_ call: UpstreamCall) async throws -> HTTPClientResponse {
+        let send = { @Sendable [provider, metrics, logger] () async throws -> HTTPClientResponse in
+            try await provider.sendRetryingStaleConnection(call, logger: logger) { metrics.upstreamRetried(provider: provider.name) }
+        }
+        guard self.firstByteTimeout > 0 else { return try await send() }
+        let timeout = self.firstByteTimeout
+        return try await withThrowingTaskGroup(of: HTTPClientResponse?.self) { group in
+            group.addTask { try await send() }
+            group.addTask {
+                try await Task.sleep(for: .nanoseconds(Int64(timeout * 1e9)))
+                return nil
+            }
+            defer { group.cancelAll() }
+            guard let first = try await group.next(), let response = first else { throw FirstByteTimeout(seconds: timeout) }
+            return response
+        }
+    }
+
+    /// The error a client sees for the last failed attempt (a transport error is classified
+    /// by the route; a first-byte timeout is a 504 here).
+    static func clientFacing(_ error: any Error, attempts: Int) -> any Error {
+        guard let timeout = error as? FirstByteTimeout else { return error }
+        return GatewayError.upstreamFirstByteTimeout(seconds: timeout.seconds, attempts: attempts)
     }
 
     /// What an answer's status says about the account that gave it.

@@ -74,7 +74,8 @@ struct UpstreamRelay {
         _ response: HTTPClientResponse,
         outcome: RequestOutcome,
         slot: ConcurrencySlot?,
-        transform: SSEPump.Transform
+        transform: SSEPump.Transform,
+        onStreamEnd: (@Sendable (_ succeeded: Bool) async -> Void)? = nil
     ) throws(GatewayError) -> Response {
         let contentType = response.headers.first(name: "content-type") ?? ""
         guard contentType.lowercased().hasPrefix("text/event-stream") else {
@@ -97,7 +98,8 @@ struct UpstreamRelay {
             outcome: outcome,
             slot: slot,
             transform: transform,
-            scrubber: self.scrubber
+            scrubber: self.scrubber,
+            onStreamEnd: onStreamEnd
         )
         return Response(status: .ok, headers: headers, body: pump.responseBody())
     }
