@@ -17,6 +17,9 @@ public final class MockStats: Sendable {
         public var lastBody: String?
         /// Requests by the key they were sent with.
         public var requestsByKey: [String: Int] = [:]
+        /// Calls to the OAuth token endpoint, by grant type.
+        public var oauthRefreshes = 0
+        public var oauthCodeExchanges = 0
     }
 
     private struct State {

@@ -26,12 +26,15 @@ public struct MockUpstreamBehaviour: Sendable {
     /// Per-account fault profiles: every request sent with this key (its bearer token) gets
     /// this fault.
     public var faultsByKey: [String: Fault] = [:]
+    /// How long the OAuth token endpoint takes to answer.
+    public var oauthLatencyMilliseconds = 0
 
     public init(
         latencyMilliseconds: Int = 0, chunks: Int = 8, chunkDelayMilliseconds: Int = 0, failRate: Double = 0, faults: [Fault] = [.error500],
-        faultsByKey: [String: Fault] = [:]
+        faultsByKey: [String: Fault] = [:], oauthLatencyMilliseconds: Int = 0
     ) {
         self.faultsByKey = faultsByKey
+        self.oauthLatencyMilliseconds = oauthLatencyMilliseconds
         self.latencyMilliseconds = latencyMilliseconds
         self.chunks = chunks
         self.chunkDelayMilliseconds = chunkDelayMilliseconds

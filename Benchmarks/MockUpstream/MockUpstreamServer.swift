@@ -29,6 +29,7 @@ public struct MockUpstreamServer: Sendable {
         router.post("/chat/completions", use: self.chatCompletions)
         router.post("/v1/messages", use: self.messages)
         router.post("/v1/messages/count_tokens", use: self.countTokens)
+        router.post("/v1/oauth/token", use: self.oauthToken)
         router.get("/mock/stats") { _, _ in
             let snapshot = self.stats.snapshot
             var json = JSONWriter()
@@ -88,6 +89,36 @@ public struct MockUpstreamServer: Sendable {
         return Response(
             status: .ok, headers: [.contentType: "application/json", HTTPField.Name("x-mock-counted")!: "exact"],
             body: .init(byteBuffer: ByteBuffer(string: json)))
+    }
+
+    /// An OAuth token endpoint: `refresh_token` and `authorization_code` grants (a code needs
+    /// its PKCE verifier), each issuing `mock-access-N` / `mock-refresh-N` valid for an hour.
+    @Sendable func oauthToken(_ request: Request, context: BasicRequestContext) async throws -> Response {
+        var request = request
+        let body = try await request.collectBody(upTo: 1024 * 1024)
+        let fields = JSONValue(parsing: body)
+        if self.behaviour.oauthLatencyMilliseconds > 0 { try await Task.sleep(for: .milliseconds(self.behaviour.oauthLatencyMilliseconds)) }
+        let grant = fields?["grant_type"]?.stringValue
+        let valid: Bool
+        switch grant {
+        case "refresh_token": valid = fields?["refresh_token"]?.stringValue?.hasPrefix("revoked") == false
+        case "authorization_code":
+            valid = (fields?["code_verifier"]?.stringValue?.count ?? 0) >= 43 && fields?["code"]?.stringValue == "mock-code"
+        default: valid = false
+        }
+        guard valid else {
+            return Response(
+                status: .badRequest, headers: [.contentType: "application/json"],
+                body: .init(byteBuffer: ByteBuffer(string: #"{"error":"invalid_grant"}"#)))
+        }
+        var issued = 0
+        self.stats.update {
+            if grant == "refresh_token" { $0.oauthRefreshes += 1 } else { $0.oauthCodeExchanges += 1 }
+            issued = $0.oauthRefreshes + $0.oauthCodeExchanges
+        }
+        let json =
+            #"{"token_type":"Bearer","access_token":"mock-access-\#(issued)","refresh_token":"mock-refresh-\#(issued)","expires_in":3600}"#
+        return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: json)))
     }
 
     /// The bearer token or `x-api-key` a request was sent with: the account it came from.

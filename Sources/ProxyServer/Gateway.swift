@@ -80,9 +80,20 @@ struct Gateway: Sendable {
             case .openai, .anthropic:
                 let client = UpstreamHTTPClient(provider: provider, eventLoopGroup: eventLoopGroup)
                 clients.append(client)
-                providers.append(
-                    provider.kind == .anthropic
-                        ? AnthropicUpstream(config: provider, http: client) : OpenAIUpstream(config: provider, http: client))
+                guard provider.kind == .anthropic else {
+                    providers.append(OpenAIUpstream(config: provider, http: client))
+                    continue
+                }
+                var oauth: OAuthManager?
+                let oauthAccounts = provider.accounts.filter { $0.kind == .oauth }
+                if !oauthAccounts.isEmpty {
+                    let endpoint = OAuthTokenClient(settings: provider.oauth ?? OAuthSettings(), http: client.client, now: now)
+                    let seeds = oauthAccounts.map {
+                        ($0.name, OAuthTokens(accessToken: $0.accessToken, refreshToken: $0.refreshToken, expiresAt: Double($0.expiresAt)))
+                    }
+                    oauth = OAuthManager(endpoint: endpoint, seeds: Dictionary(seeds, uniquingKeysWith: { $1 }), now: now)
+                }
+                providers.append(AnthropicUpstream(config: provider, http: client, oauth: oauth))
             }
         }
         self.providers = providers

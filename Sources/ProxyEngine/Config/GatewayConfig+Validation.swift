@@ -67,7 +67,9 @@ extension GatewayConfig {
                 case .apiKey:
                     try Self.check(!account.apiKey.isEmpty || provider.kind == .mock, "\(accountKey).api_key", "must not be empty")
                 case .oauth:
-                    try Self.check(provider.oauth != nil, "\(key).oauth", "an oauth account needs a [providers.oauth] table")
+                    try Self.check(
+                        provider.kind == .anthropic, "\(accountKey).kind",
+                        "oauth accounts are for 'anthropic' providers (subscription accounts)")
                 }
             }
         }

@@ -101,11 +101,12 @@ public enum SelectionStrategy: String, Sendable, CaseIterable {
     case leastBusy = "least_busy"
 }
 
+/// A provider's OAuth 2.0 endpoints and client. The defaults are Claude Code's public client.
 public struct OAuthSettings: Sendable, Equatable {
     public var authorizeURL = "https://claude.ai/oauth/authorize"
     public var tokenURL = "https://console.anthropic.com/v1/oauth/token"
-    public var clientID = ""
-    public var redirectURI = ""
+    public var clientID = "9d1c250a-e61b-44d9-88ed-5944d1962f5e"
+    public var redirectURI = "https://console.anthropic.com/oauth/code/callback"
     public var scopes = ["org:create_api_key", "user:profile", "user:inference"]
     public init() {}
 }

@@ -78,7 +78,8 @@ struct UpstreamExchange {
                 }
                 return result
             } catch let error where Self.isAccountFailure(error) {
-                await self.report(index, .failed)
+                // An OAuth account that cannot get a token stays out until an operator acts.
+                await self.report(index, error is OAuthRefreshFailed ? .refused : .failed)
                 self.logger.warning(
                     "upstream attempt failed", metadata: ["account": "\(call.account?.name ?? "-")", "attempt": "\(attempt + 1)"])
                 lastError = error

@@ -8,6 +8,11 @@ enum UpstreamFailure {
     static func classify(_ error: any Error, timeoutSeconds: Double, logger: Logger) -> GatewayError {
         if let error = error as? GatewayError { return error }
         if error is DeadlineExceeded { return .upstreamTimeout(seconds: timeoutSeconds) }
+        if let error = error as? OAuthRefreshFailed {
+            logger.error(
+                "OAuth refresh failed; account out of rotation", metadata: ["account": "\(error.account)", "reason": "\(error.reason)"])
+            return .upstreamFailed("The upstream account's OAuth token could not be refreshed.")
+        }
         if let error = error as? HTTPClientError {
             switch error {
             case .readTimeout, .deadlineExceeded:
