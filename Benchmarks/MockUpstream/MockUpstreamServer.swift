@@ -30,6 +30,14 @@ public struct MockUpstreamServer: Sendable {
         router.post("/v1/messages", use: self.messages)
         router.post("/v1/messages/count_tokens", use: self.countTokens)
         router.post("/v1/oauth/token", use: self.oauthToken)
+        router.get("/v1/models") { request, _ in
+            // Health checks: a faulty key (per `faultsByKey`) fails here too.
+            let refused = Self.key(request.headers).flatMap { self.behaviour.faultsByKey[$0] } != nil
+            return Response(
+                status: refused ? .unauthorized : .ok, headers: [.contentType: "application/json"],
+                body: .init(byteBuffer: ByteBuffer(string: refused ? #"{"error":{"message":"refused"}}"# : #"{"object":"list","data":[]}"#))
+            )
+        }
         router.get("/mock/stats") { _, _ in
             let snapshot = self.stats.snapshot
             var json = JSONWriter()

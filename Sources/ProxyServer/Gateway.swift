@@ -33,11 +33,15 @@ struct Gateway: Sendable {
     init(
         config: GatewayConfig,
         eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
-        now: @escaping @Sendable () -> Double = { Date().timeIntervalSince1970 }
+        now: @escaping @Sendable () -> Double = { Date().timeIntervalSince1970 },
+        masterKey: String? = ProcessInfo.processInfo.environment[SecretBox.environmentVariable]
     ) throws(ConfigError) {
-        self.config = config
         self.now = now
         self.store = try StateStore(url: config.storage.url)
+        // Accounts added by the CLI live in the store, beside those of the file.
+        let config = try self.store.mergingAccounts(into: config, masterKey: masterKey)
+        self.config = config
+        let secretBox = masterKey.flatMap(SecretBox.init(masterKey:))
         self.authenticator = Authenticator(config: config.auth, keys: KeyDirectory(store: self.store))
         self.tokenLimiter = TokenLimiter(limit: config.limits.perTokenConcurrency)
         self.loginLimiter = LoginLimiter(cacheSeconds: Double(config.auth.loginCacheSeconds), now: now)
@@ -91,7 +95,14 @@ struct Gateway: Sendable {
                     let seeds = oauthAccounts.map {
                         ($0.name, OAuthTokens(accessToken: $0.accessToken, refreshToken: $0.refreshToken, expiresAt: Double($0.expiresAt)))
                     }
-                    oauth = OAuthManager(endpoint: endpoint, seeds: Dictionary(seeds, uniquingKeysWith: { $1 }), now: now)
+                    let store = self.store
+                    let providerName = provider.name
+                    oauth = OAuthManager(endpoint: endpoint, seeds: Dictionary(seeds, uniquingKeysWith: { $1 }), now: now) {
+                        account, tokens in
+                        // Without a master key the refreshed tokens live in memory only.
+                        guard let secretBox else { return }
+                        try? store.saveOAuthTokens(provider: providerName, account: account, tokens, box: secretBox)
+                    }
                 }
                 providers.append(AnthropicUpstream(config: provider, http: client, oauth: oauth))
             }

@@ -44,9 +44,7 @@ extension GatewayConfig {
             try Self.check(!provider.models.isEmpty || !provider.aliases.isEmpty, "\(key).models", "must list at least one model pattern")
             if provider.kind != .mock {
                 try Self.check(Self.isHTTPURL(provider.baseURL), "\(key).base_url", "must be an http:// or https:// URL")
-                try Self.check(
-                    !provider.accounts.isEmpty, "\(key).accounts",
-                    "a '\(provider.kind.rawValue)' provider needs at least one [[providers.accounts]]")
+                // No account in the file is fine: `proxy-server accounts` may keep them in the store.
             }
             try Self.check(provider.timeoutSeconds > 0, "\(key).timeout_seconds", "must be greater than 0")
             try Self.check(provider.connectTimeoutSeconds > 0, "\(key).connect_timeout_seconds", "must be greater than 0")

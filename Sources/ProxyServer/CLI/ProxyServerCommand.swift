@@ -4,7 +4,10 @@ struct ProxyServerCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "proxy-server",
         abstract: "An LLM API gateway: OpenAI and Anthropic front doors, any provider behind them.",
-        subcommands: [ServeCommand.self, CheckConfigCommand.self, HashPasswordCommand.self, KeysCommand.self, UsageCommand.self],
+        subcommands: [
+            ServeCommand.self, CheckConfigCommand.self, HashPasswordCommand.self, KeysCommand.self, UsageCommand.self, AccountsCommand.self,
+            OAuthCommand.self,
+        ],
         defaultSubcommand: ServeCommand.self
     )
 }

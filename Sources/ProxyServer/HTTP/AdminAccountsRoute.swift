@@ -43,4 +43,39 @@ struct AdminAccountsRoute: Sendable {
         json.append("]}")
         return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: json.buffer))
     }
+
+    /// `POST /admin/accounts/health-check`: probes every account with a cheap authenticated call
+    /// and puts the ones that answer back in rotation (a refused key that was fixed, an open
+    /// circuit that recovered).
+    func healthCheck(_ request: Request, context: GatewayRequestContext) async throws -> Response {
+        do {
+            try AdminAuthorization.check(request.headers, adminKey: self.gateway.config.auth.adminKey)
+        } catch {
+            return .error(error, format: .openAI)
+        }
+        var json = JSONWriter()
+        json.append(#"{"object":"list","data":["#)
+        var first = true
+        for (index, provider) in self.gateway.providers.enumerated() {
+            guard let pool = self.gateway.pools[index] else { continue }
+            let deadline = NIODeadline.now() + .seconds(10)
+            for (accountIndex, account) in provider.accounts.enumerated() {
+                let healthy = await provider.probe(account, deadline: deadline, logger: context.logger)
+                if healthy { await pool.enable(accountIndex) }
+                self.gateway.metrics.setAccountHealthy(
+                    provider: provider.name, account: account.name, healthy: await pool.statuses()[accountIndex].healthy)
+                if !first { json.append(",") }
+                first = false
+                json.append(#"{"provider":"#)
+                json.appendString(provider.name)
+                json.append(#","account":"#)
+                json.appendString(account.name)
+                json.append(#","healthy":"#)
+                json.append(healthy ? "true" : "false")
+                json.append("}")
+            }
+        }
+        json.append("]}")
+        return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: json.buffer))
+    }
 }

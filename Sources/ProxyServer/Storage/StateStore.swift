@@ -5,7 +5,7 @@ import ProxyEngine
 /// The gateway's durable state (virtual keys, for now) in SQLite through GRDB, created and
 /// migrated when it opens. Every call runs on GRDB's own queue, never on an event loop.
 final class StateStore: Sendable {
-    private let database: DatabaseQueue
+    let database: DatabaseQueue
 
     /// Opens `storage.url`: `sqlite:PATH` (the folder is created) or `sqlite::memory:`.
     init(url: String) throws(ConfigError) {
@@ -74,6 +74,22 @@ final class StateStore: Sendable {
                 table.column("ttfb_ms", .double)
             }
             try db.create(index: "usage_records_user_at", on: "usage_records", columns: ["user", "at"])
+        }
+        migrator.registerMigration("v4-upstream-accounts") { db in
+            // Secrets are sealed with `SecretBox`; nothing here is usable without the master key.
+            try db.create(table: "upstream_accounts") { table in
+                table.column("provider", .text).notNull()
+                table.column("name", .text).notNull()
+                table.column("kind", .text).notNull()
+                table.column("weight", .double).notNull()
+                table.column("api_key", .text)
+                table.column("access_token", .text)
+                table.column("refresh_token", .text)
+                table.column("expires_at", .double)
+                table.column("pkce_verifier", .text)
+                table.column("pkce_state", .text)
+                table.primaryKey(["provider", "name"])
+            }
         }
         return migrator
     }

@@ -31,6 +31,20 @@ final class AnthropicUpstream: UpstreamProvider {
 
     var secrets: [String] { self.accounts.map(\.apiKey).filter { !$0.isEmpty } }
 
+    func probe(_ account: AccountConfig, deadline: NIODeadline, logger: Logger) async -> Bool {
+        var request = HTTPClientRequest(url: self.apiRoot + "/models")
+        request.headers.add(name: "anthropic-version", value: Self.defaultVersion)
+        if account.kind == .oauth {
+            guard let token = try? await self.oauth?.accessToken(for: account.name) else { return false }
+            request.headers.add(name: "authorization", value: "Bearer \(token)")
+            request.headers.add(name: "anthropic-beta", value: OAuthRequestShaping.betaFlag)
+        } else {
+            request.headers.add(name: "x-api-key", value: account.apiKey)
+        }
+        let response = try? await self.http.client.execute(request, deadline: deadline, logger: logger)
+        return response.map { (200..<300).contains(Int($0.status.code)) } ?? false
+    }
+
     func send(_ call: UpstreamCall, logger: Logger) async throws -> HTTPClientResponse {
         guard let account = call.account ?? self.accounts.first else { throw GatewayError.noHealthyAccount("The provider has no account.") }
         var request = HTTPClientRequest(url: self.apiRoot + call.path)

@@ -21,6 +21,8 @@ struct MockUpstreamProvider: UpstreamProvider {
 
     var wireFormat: APIFormat? { nil }
 
+    func probe(_ account: AccountConfig, deadline: NIODeadline, logger: Logger) async -> Bool { true }
+
     var accounts: [AccountConfig] { [] }
 
     func send(_ call: UpstreamCall, logger: Logger) async throws -> HTTPClientResponse {

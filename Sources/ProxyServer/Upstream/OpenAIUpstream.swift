@@ -23,6 +23,13 @@ final class OpenAIUpstream: UpstreamProvider {
 
     var secrets: [String] { self.accounts.map(\.apiKey).filter { !$0.isEmpty } }
 
+    func probe(_ account: AccountConfig, deadline: NIODeadline, logger: Logger) async -> Bool {
+        var request = HTTPClientRequest(url: self.apiRoot + "/models")
+        request.headers.add(name: "authorization", value: "Bearer \(account.apiKey)")
+        let response = try? await self.http.client.execute(request, deadline: deadline, logger: logger)
+        return response.map { (200..<300).contains(Int($0.status.code)) } ?? false
+    }
+
     func send(_ call: UpstreamCall, logger: Logger) async throws -> HTTPClientResponse {
         guard let account = call.account ?? self.accounts.first else { throw GatewayError.noHealthyAccount("The provider has no account.") }
         var request = HTTPClientRequest(url: self.apiRoot + call.path)

@@ -27,6 +27,8 @@ protocol UpstreamProvider: Sendable {
     func send(_ call: UpstreamCall, logger: Logger) async throws -> HTTPClientResponse
     /// Strings that must never reach a client or a log line (the provider's keys).
     var secrets: [String] { get }
+    /// A cheap authenticated call (`GET /models`) with `account`: whether the account works.
+    func probe(_ account: AccountConfig, deadline: NIODeadline, logger: Logger) async -> Bool
 }
 
 extension UpstreamProvider {
