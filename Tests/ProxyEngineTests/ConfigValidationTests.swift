@@ -21,7 +21,7 @@ import Testing
             ("server.max_body_bytes", { c in c.server.maxBodyBytes = 0 }),
             ("providers", { c in c.providers = [] }),
             ("providers[0].base_url", { c in c.providers[0].baseURL = "api.deepseek.com" }),
-            ("providers[0].accounts", { c in c.providers[0].accounts = [] }),
+            ("providers[0].accounts[0].kind", { c in c.providers[0].accounts[0].kind = .oauth }),
             ("providers[0].accounts[0].api_key", { c in c.providers[0].accounts[0].apiKey = "" }),
             ("providers[0].timeout_seconds", { c in c.providers[0].timeoutSeconds = 0 }),
             ("providers[0].models", { c in c.providers[0].models = [] }),
