@@ -1,18 +1,17 @@
 import NIOCore
 import ProxyEngine
 
-/// The events of one mock stream, generated one at a time as they are sent.
+/// The events of one mock stream.
 enum MockEvents: Sendable {
-    /// Plain OpenAI text: the fast generator the benchmark loads.
+    /// Plain OpenAI text: the fast generator the benchmark loads, one event at a time.
     case completion(MockCompletion)
-    /// Reasoning, tools, or the Anthropic format.
-    case answer(MockAnswer, format: APIFormat)
+    /// Reasoning, tools, or the Anthropic format: rendered once, up front.
+    case rendered([ByteBuffer])
 
     func count(includeUsage: Bool) -> Int {
         switch self {
         case .completion(let completion): completion.streamEventCount + (includeUsage ? 2 : 1)
-        case .answer(let answer, .openAI): answer.openAIChunks(includeUsage: includeUsage).count
-        case .answer(let answer, .anthropic): answer.anthropicEvents().count
+        case .rendered(let events): events.count
         }
     }
 
@@ -21,21 +20,17 @@ enum MockEvents: Sendable {
     func isDelayed(_ index: Int, includeUsage: Bool) -> Bool {
         switch self {
         case .completion(let completion): index > 0 && index < completion.streamEventCount
-        case .answer: index > 0 && index < self.count(includeUsage: includeUsage) - 1
+        case .rendered(let events): index > 0 && index < events.count - 1
         }
     }
 
     func event(_ index: Int, includeUsage: Bool) -> ByteBuffer {
-        var buffer = ByteBuffer()
         switch self {
         case .completion(let completion):
             if index < completion.streamEventCount { return completion.streamEvent(index, includeUsage: includeUsage) }
             return includeUsage && index == completion.streamEventCount ? completion.usageEvent() : MockCompletion.doneEvent
-        case .answer(let answer, .openAI):
-            answer.openAIChunks(includeUsage: includeUsage)[index].write(into: &buffer, header: answer.openAIHeader)
-        case .answer(let answer, .anthropic):
-            answer.anthropicEvents()[index].write(into: &buffer)
+        case .rendered(let events):
+            return events[index]
         }
-        return buffer
     }
 }

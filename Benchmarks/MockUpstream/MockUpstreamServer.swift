@@ -200,7 +200,7 @@ public struct MockUpstreamServer: Sendable {
                 let whole = format == .anthropic ? answer.anthropicMessage() : answer.openAICompletion()
                 return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: whole))
             }
-            events = .answer(answer, format: format)
+            events = .rendered(answer.streamEvents(format, includeUsage: includeUsage))
         } else {
             let completion = MockCompletion(
                 id: "chatcmpl-mock", model: summary.model, created: created, chunks: behaviour.chunks,

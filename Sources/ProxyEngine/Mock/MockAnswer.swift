@@ -155,6 +155,24 @@ public struct MockAnswer: Sendable {
         return events
     }
 
+    /// The stream in `format`, one buffer per event, ready to send.
+    public func streamEvents(_ format: APIFormat, includeUsage: Bool) -> [ByteBuffer] {
+        switch format {
+        case .anthropic:
+            return self.anthropicEvents().map { event in
+                var buffer = ByteBuffer()
+                event.write(into: &buffer)
+                return buffer
+            }
+        case .openAI:
+            return self.openAIChunks(includeUsage: includeUsage).map { chunk in
+                var buffer = ByteBuffer()
+                chunk.write(into: &buffer, header: self.openAIHeader)
+                return buffer
+            }
+        }
+    }
+
     /// Arguments arrive in pieces in real streams: clients must join them.
     private static func halves(_ text: String) -> [String] {
         let middle = text.index(text.startIndex, offsetBy: text.count / 2)

@@ -105,10 +105,7 @@ public struct AnthropicToOpenAIStream: StreamTranslator {
         throw StreamViolation("the upstream's stream ended before message_stop")
     }
 
-    public func writeError(_ error: GatewayError, into output: inout ByteBuffer) {
-        var event = APIFormat.openAI.streamErrorEvent(error)
-        output.writeBuffer(&event)
-    }
+    public var callerFormat: APIFormat { .openAI }
 
     /// Counts on `message_delta` are cumulative and overwrite those of `message_start`.
     private mutating func merge(_ usage: JSONValue) {

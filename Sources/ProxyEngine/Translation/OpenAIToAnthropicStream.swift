@@ -90,10 +90,7 @@ public struct OpenAIToAnthropicStream: StreamTranslator {
         try self.close(into: &output)
     }
 
-    public func writeError(_ error: GatewayError, into output: inout ByteBuffer) {
-        var event = APIFormat.anthropic.streamErrorEvent(error)
-        output.writeBuffer(&event)
-    }
+    public var callerFormat: APIFormat { .anthropic }
 
     private mutating func close(into output: inout ByteBuffer) throws(StreamViolation) {
         if !self.started {

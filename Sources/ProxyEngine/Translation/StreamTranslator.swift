@@ -31,8 +31,8 @@ public protocol StreamTranslator: Sendable {
     mutating func translate(_ event: SSEEvent, into output: inout ByteBuffer) throws(StreamViolation)
     /// The upstream's body ended; writes what closes the stream, if it may close here.
     mutating func finish(into output: inout ByteBuffer) throws(StreamViolation)
-    /// Writes the caller format's error event.
-    func writeError(_ error: GatewayError, into output: inout ByteBuffer)
+    /// The format the translator writes: its error events are this format's.
+    var callerFormat: APIFormat { get }
     /// The stream reached its end: nothing more may be written.
     var isComplete: Bool { get }
     /// Token counts the stream reported.
@@ -82,7 +82,8 @@ extension StreamTranslator {
             violation.isUpstreamError
             ? GatewayError.upstreamFailed("The upstream failed mid-stream: \(violation.reason)")
             : GatewayError.upstreamFailed("The upstream's stream could not be translated: \(violation.reason).")
-        self.writeError(error, into: &output)
+        var event = self.callerFormat.streamErrorEvent(error)
+        output.writeBuffer(&event)
         return TranslatedBatch(output: output, failure: error)
     }
 }

@@ -71,21 +71,7 @@ struct MockUpstreamProvider: UpstreamProvider {
             let body = format == .anthropic ? answer.anthropicMessage() : answer.openAICompletion()
             return HTTPClientResponse(status: .ok, headers: ["content-type": "application/json"], body: .bytes(body))
         }
-        var events: [ByteBuffer] = []
-        switch format {
-        case .anthropic:
-            for event in answer.anthropicEvents() {
-                var buffer = ByteBuffer()
-                event.write(into: &buffer)
-                events.append(buffer)
-            }
-        case .openAI:
-            for chunk in answer.openAIChunks(includeUsage: includeUsage) {
-                var buffer = ByteBuffer()
-                chunk.write(into: &buffer, header: answer.openAIHeader)
-                events.append(buffer)
-            }
-        }
+        let events = answer.streamEvents(format, includeUsage: includeUsage)
         return HTTPClientResponse(status: .ok, headers: ["content-type": "text/event-stream"], body: .stream(events.async))
     }
 }
