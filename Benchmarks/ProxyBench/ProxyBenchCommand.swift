@@ -194,7 +194,8 @@ struct ProxyBenchCommand: AsyncParsableCommand {
         try Self.gatewayConfig(
             mockPort: mock.port,
             users: self.users,
-            perUserConcurrency: self.concurrencyPerUser,
+            // The long streams all run on the first user's credential.
+            perUserConcurrency: max(self.concurrencyPerUser, self.longStreams ?? 0),
             quotas: self.quotas,
             accounts: self.accounts
         )

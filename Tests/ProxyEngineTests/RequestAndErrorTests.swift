@@ -18,6 +18,19 @@ import Testing
         #expect(streamed.stream)
     }
 
+    @Test func readsStreamOptionsSessionAndEscapedModel() throws {
+        let body = #"""
+            {"model":"claude-\u0073onnet","messages":[{"role":"user","content":"hi"}],"stream":true,
+             "stream_options":{"include_usage":true},"metadata":{"user_id":"user_42"},"temperature":null}
+            """#
+        let summary = try self.summary(body)
+        #expect(summary.model == "claude-sonnet")
+        #expect(summary.stream && summary.hasStreamOptions && summary.includeUsage)
+        #expect(summary.sessionKey == "user_42")
+        let nulls = try self.summary(#"{"model":"m","messages":[1],"stream":null,"stream_options":{"include_usage":null}}"#)
+        #expect(!nulls.stream && nulls.hasStreamOptions && !nulls.includeUsage && nulls.sessionKey == nil)
+    }
+
     @Test(arguments: [
         (#"{"model":"gpt-4o","messages":["#, "not valid JSON"),
         ("", "not valid JSON"),
@@ -28,6 +41,11 @@ import Testing
         (#"{"model":42,"messages":[{"role":"user"}]}"#, "'model' has the wrong type"),
         (#"{"model":"m","messages":{"role":"user"}}"#, "'messages' has the wrong type"),
         (#"{"model":"m","stream":"yes","messages":[{"role":"user"}]}"#, "'stream' has the wrong type"),
+        (#"{"model":"m","messages":[ ]}"#, "at least one message"),
+        (#"{"model":"m","messages":[1],"stream_options":{"include_usage":1}}"#, "'stream_options.include_usage' has the wrong type"),
+        (#"{"model":"m","messages":[1],"metadata":{"user_id":7}}"#, "'metadata.user_id' has the wrong type"),
+        (#"{"model":"m","messages":[1],"temperature":0.7,}"#, "not valid JSON"),
+        (#"["model"]"#, "not valid JSON"),
     ])
     func malformedRequestsAre400NamingTheField(json: String, expected: String) {
         do {

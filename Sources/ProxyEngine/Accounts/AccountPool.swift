@@ -50,20 +50,27 @@ public actor AccountPool {
     private var cursor = 0
     private var sticky: [String: Int] = [:]
     private let now: @Sendable () -> Double
-    private var random: @Sendable (Double) -> Double
+    private let injectedRandom: (@Sendable (Double) -> Double)?
+    /// Seeded once: the system generator is a `getrandom` system call per draw, on every request.
+    private var generator = SplitMix64(seed: UInt64.random(in: 0...UInt64.max))
 
     /// `random(upperBound)` returns a value in `0..<upperBound`; injected so tests are exact.
     public init(
         accounts: [(name: String, weight: Double)],
         strategy: SelectionStrategy,
         now: @escaping @Sendable () -> Double,
-        random: @escaping @Sendable (Double) -> Double = { Double.random(in: 0..<$0) }
+        random: (@Sendable (Double) -> Double)? = nil
     ) {
         self.accounts = accounts.map { Account(name: $0.name, weight: $0.weight, openFor: Self.firstOpenSeconds) }
         self.names = accounts.map(\.name)
         self.strategy = strategy
         self.now = now
-        self.random = random
+        self.injectedRandom = random
+    }
+
+    private func random(_ upperBound: Double) -> Double {
+        if let injectedRandom { return injectedRandom(upperBound) }
+        return Double.random(in: 0..<upperBound, using: &self.generator)
     }
 
     /// The account for the next attempt, or nil when none can take it. `excluding` holds the
@@ -78,6 +85,8 @@ public actor AccountPool {
             choice = pinned
         } else {
             switch self.strategy {
+            case .random where available.count == 1, .healthWeighted where available.count == 1:
+                choice = available[0]
             case .roundRobin:
                 choice = available.first { $0 >= self.cursor % self.accounts.count } ?? available[0]
                 self.cursor = choice + 1

@@ -12,65 +12,104 @@ public struct CompletionRequestSummary: Sendable, Equatable {
     /// Anthropic's `metadata.user_id`: keeps a conversation on one upstream account.
     public var sessionKey: String?
 
-    /// Validates the fields the API requires and reads those routing needs. The rest of the body
-    /// is not interpreted: it goes upstream as received.
+    /// Validates the body as JSON, the fields the API requires, and reads those routing needs.
+    /// The rest of the body is not interpreted: it goes upstream as received.
     public init(body: ByteBuffer) throws(GatewayError) {
-        let probe: Probe
-        do {
-            probe = try JSONDecoder().decode(Probe.self, from: Data(buffer: body))
-        } catch DecodingError.typeMismatch(_, let context) {
-            throw .badRequest("'\(context.codingPath.dottedPath)' has the wrong type.")
-        } catch {
-            throw .badRequest("The request body is not valid JSON.")
-        }
-        guard let model = probe.model, !model.isEmpty else {
-            throw .badRequest("'model' is required.")
-        }
-        guard let messages = probe.messages else {
-            throw .badRequest("'messages' is required.")
-        }
-        guard messages.count > 0 else {
-            throw .badRequest("'messages' must contain at least one message.")
-        }
+        self = try body.withUnsafeReadableBytes { Self.scan($0) }.get()
+    }
+
+    private init(model: String, stream: Bool, streamOptions: (present: Bool, includeUsage: Bool), sessionKey: String?) {
         self.model = model
-        self.stream = probe.stream ?? false
-        self.hasStreamOptions = probe.stream_options != nil
-        self.includeUsage = probe.stream_options?.include_usage ?? false
-        self.sessionKey = probe.metadata?.user_id
+        self.stream = stream
+        self.hasStreamOptions = streamOptions.present
+        self.includeUsage = streamOptions.includeUsage
+        self.sessionKey = sessionKey
     }
 
-    private struct Probe: Decodable {
-        var model: String?
-        var stream: Bool?
-        var messages: [Skipped]?
-        var stream_options: StreamOptions?
-        var metadata: Metadata?
-    }
-
-    private struct Metadata: Decodable {
-        var user_id: String?
-    }
-
-    private struct StreamOptions: Decodable {
-        var include_usage: Bool?
-    }
-
-    private struct Skipped: Decodable {
-        init(from decoder: any Decoder) throws {}
-    }
-}
-
-extension [any CodingKey] {
-    var dottedPath: String {
-        var path = ""
-        for key in self {
-            if let index = key.intValue {
-                path += "[\(index)]"
-            } else {
-                path += path.isEmpty ? key.stringValue : ".\(key.stringValue)"
+    private static func scan(_ bytes: UnsafeRawBufferPointer) -> Result<Self, GatewayError> {
+        var model: JSONScanner.Span?
+        var stream: JSONScanner.Span?
+        var messages: JSONScanner.Span?
+        var streamOptions: JSONScanner.Span?
+        var metadata: JSONScanner.Span?
+        do {
+            try JSONScanner.members(ofObject: bytes) { key, value throws(JSONScanner.Invalid) in
+                // `null` is an absent optional field, as for a decoder.
+                guard value.kind != .null else { return }
+                switch key.count {
+                case 5 where key.elementsEqual("model".utf8): model = value
+                case 6 where key.elementsEqual("stream".utf8): stream = value
+                case 8 where key.elementsEqual("messages".utf8): messages = value
+                case 8 where key.elementsEqual("metadata".utf8): metadata = value
+                case 14 where key.elementsEqual("stream_options".utf8): streamOptions = value
+                default: break
+                }
+            }
+        } catch {
+            return .failure(.badRequest("The request body is not valid JSON (an object is expected)."))
+        }
+        guard let model else { return .failure(.badRequest("'model' is required.")) }
+        guard model.kind == .string else { return .failure(Self.wrongType("model")) }
+        guard let modelName = Self.string(model, in: bytes), !modelName.isEmpty else {
+            return .failure(.badRequest("'model' is required."))
+        }
+        guard let messages else { return .failure(.badRequest("'messages' is required.")) }
+        guard messages.kind == .array else { return .failure(Self.wrongType("messages")) }
+        let inside = bytes[(messages.range.lowerBound + 1)..<(messages.range.upperBound - 1)]
+        guard inside.contains(where: { $0 != 0x20 && $0 != 0x0A && $0 != 0x0D && $0 != 0x09 }) else {
+            return .failure(.badRequest("'messages' must contain at least one message."))
+        }
+        if let stream, stream.kind != .bool { return .failure(Self.wrongType("stream")) }
+        var includeUsage: Bool?
+        if let streamOptions {
+            guard streamOptions.kind == .object else { return .failure(Self.wrongType("stream_options")) }
+            if let member = Self.member("include_usage", of: streamOptions, in: bytes) {
+                guard member.kind == .bool else { return .failure(Self.wrongType("stream_options.include_usage")) }
+                includeUsage = bytes[member.range.lowerBound] == UInt8(ascii: "t")
             }
         }
-        return path
+        var sessionKey: String?
+        if let metadata {
+            guard metadata.kind == .object else { return .failure(Self.wrongType("metadata")) }
+            if let member = Self.member("user_id", of: metadata, in: bytes) {
+                guard member.kind == .string else { return .failure(Self.wrongType("metadata.user_id")) }
+                sessionKey = Self.string(member, in: bytes)
+            }
+        }
+        return .success(
+            Self(
+                model: modelName,
+                stream: stream.map { bytes[$0.range.lowerBound] == UInt8(ascii: "t") } ?? false,
+                streamOptions: (streamOptions != nil, includeUsage ?? false),
+                sessionKey: sessionKey
+            ))
+    }
+
+    private static func wrongType(_ path: String) -> GatewayError {
+        .badRequest("'\(path)' has the wrong type.")
+    }
+
+    /// The member `name` of the (already validated) object `object`, unless absent or null.
+    private static func member(_ name: String, of object: JSONScanner.Span, in bytes: UnsafeRawBufferPointer) -> JSONScanner.Span? {
+        var found: JSONScanner.Span?
+        let objectBytes = UnsafeRawBufferPointer(rebasing: bytes[object.range])
+        do {
+            try JSONScanner.members(ofObject: objectBytes) { key, value throws(JSONScanner.Invalid) in
+                if value.kind != .null, key.elementsEqual(name.utf8) {
+                    let offset = object.range.lowerBound
+                    found = JSONScanner.Span(kind: value.kind, range: (value.range.lowerBound + offset)..<(value.range.upperBound + offset))
+                }
+            }
+        } catch {
+            return nil
+        }
+        return found
+    }
+
+    /// A string value's text; escapes (rare in a model name) are decoded by `JSONDecoder`.
+    private static func string(_ span: JSONScanner.Span, in bytes: UnsafeRawBufferPointer) -> String? {
+        if let plain = JSONScanner.plainString(span, in: bytes) { return plain }
+        return try? JSONDecoder().decode(String.self, from: Data(bytes[span.range]))
     }
 }
 

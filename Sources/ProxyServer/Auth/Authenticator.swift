@@ -23,14 +23,19 @@ final class Authenticator: Sendable {
         self.keys = keys
     }
 
+    /// The credential of `Authorization: Bearer <credential>` (scheme in any case) or of
+    /// `x-api-key`. Read from the header's bytes: every request comes through here.
     static func credential(in headers: HTTPFields) -> String? {
         if let authorization = headers[.authorization] {
-            let parts = authorization.split(separator: " ", maxSplits: 1)
-            if parts.count == 2, parts[0].lowercased() == "bearer" {
-                let token = parts[1].trimmingCharacters(in: .whitespaces)
-                return token.isEmpty ? nil : token
+            let bytes = authorization.utf8
+            let scheme = "bearer ".utf8
+            guard bytes.count > scheme.count, zip(bytes, scheme).allSatisfy({ $0 | 0x20 == $1 }) else { return nil }
+            let isBlank = { (byte: UInt8) in byte == UInt8(ascii: " ") || byte == UInt8(ascii: "\t") }
+            let rest = bytes.dropFirst(scheme.count)
+            guard let first = rest.firstIndex(where: { !isBlank($0) }), let last = rest.lastIndex(where: { !isBlank($0) }) else {
+                return nil
             }
-            return nil
+            return String(Substring(authorization.utf8[first...last]))
         }
         if let key = headers[.xAPIKey], !key.isEmpty { return key }
         return nil

@@ -78,7 +78,7 @@ enum GatewayLogging {
             var handler: any LogHandler =
                 switch config.format {
                 case .json: JSONLogHandler(label: label)
-                case .text: StreamLogHandler.standardOutput(label: label)
+                case .text: TextLogHandler(label: label)
                 }
             handler.logLevel = level
             return handler

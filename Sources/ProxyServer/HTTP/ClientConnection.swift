@@ -6,45 +6,41 @@ import Synchronization
 /// Hummingbird does not cancel a handler when its client hangs up, and watching the request
 /// body for the close (its `consumeWithCancellationOnInboundClose`) ends the connection's
 /// inbound stream, which costs keep-alive. A `ClientHangUpHandler` in the pipeline flips this
-/// instead, and the handler's own task group turns it into cancellation.
+/// instead, and the handler's request scope turns it into cancellation.
 final class ClientConnection: Sendable {
     private struct State {
         var closed = false
-        var nextWaiterID = 0
-        var waiters: [Int: CheckedContinuation<Void, Never>] = [:]
+        var nextWatchID = 0
+        var watchers: [(id: Int, onClose: @Sendable () -> Void)] = []
     }
 
     private let state = Mutex(State())
 
     func markClosed() {
-        let waiters = self.state.withLock { state -> [CheckedContinuation<Void, Never>] in
+        let watchers = self.state.withLock { state -> [(id: Int, onClose: @Sendable () -> Void)] in
             guard !state.closed else { return [] }
             state.closed = true
-            defer { state.waiters = [:] }
-            return Array(state.waiters.values)
+            defer { state.watchers = [] }
+            return state.watchers
         }
-        for waiter in waiters { waiter.resume() }
+        for watcher in watchers { watcher.onClose() }
     }
 
-    /// Returns when the client has gone away, or when the calling task is cancelled.
-    func waitUntilClosed() async {
-        let id = self.state.withLock { state -> Int in
-            state.nextWaiterID += 1
-            return state.nextWaiterID
+    /// Calls `onClose` once when the client goes away (at once if it already has), unless the
+    /// returned watch is removed first.
+    func onClose(_ onClose: @escaping @Sendable () -> Void) -> Int? {
+        let id = self.state.withLock { state -> Int? in
+            guard !state.closed else { return nil }
+            state.nextWatchID += 1
+            state.watchers.append((state.nextWatchID, onClose))
+            return state.nextWatchID
         }
-        await withTaskCancellationHandler {
-            await withCheckedContinuation { continuation in
-                let resumeNow = self.state.withLock { state -> Bool in
-                    if state.closed || Task.isCancelled { return true }
-                    state.waiters[id] = continuation
-                    return false
-                }
-                if resumeNow { continuation.resume() }
-            }
-        } onCancel: {
-            let waiter = self.state.withLock { $0.waiters.removeValue(forKey: id) }
-            waiter?.resume()
-        }
+        if id == nil { onClose() }
+        return id
+    }
+
+    func removeOnClose(_ id: Int) {
+        self.state.withLock { state in state.watchers.removeAll { $0.id == id } }
     }
 }
 

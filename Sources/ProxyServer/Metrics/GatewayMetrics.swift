@@ -11,6 +11,7 @@ final class GatewayMetrics: Sendable {
     let registry: PrometheusCollectorRegistry
     private let factory: PrometheusMetricsFactory
     private let activeStreams: Meter
+    private let handles: MetricHandles
 
     /// Fine at the low end, where the gateway's own overhead lives, and up to the minutes a long
     /// generation takes.
@@ -27,10 +28,11 @@ final class GatewayMetrics: Sendable {
         factory.defaultDurationHistogramBuckets = Self.durationBuckets
         self.registry = registry
         self.factory = factory
+        self.handles = MetricHandles(factory: factory)
         self.activeStreams = Meter(label: "proxy_active_streams", dimensions: [], factory: factory)
         self.activeStreams.set(0)
         for (provider, accounts) in providers {
-            Counter(label: "proxy_upstream_retries_total", dimensions: [("provider", provider)], factory: factory).increment(by: 0)
+            self.handles.counter("proxy_upstream_retries_total", [("provider", provider)]).increment(by: 0)
             for account in accounts {
                 self.setAccountHealthy(provider: provider, account: account, healthy: true)
             }
@@ -38,37 +40,31 @@ final class GatewayMetrics: Sendable {
     }
 
     func requestFinished(route: String, model: String, provider: String, status: Int, duration: Duration) {
-        Counter(
-            label: "proxy_requests_total",
-            dimensions: [("route", route), ("model", model), ("provider", provider), ("status", String(status))],
-            factory: self.factory
+        self.handles.counter(
+            "proxy_requests_total", [("route", route), ("model", model), ("provider", provider), ("status", String(status))]
         ).increment()
-        Timer(label: "proxy_request_duration_seconds", dimensions: [("route", route)], factory: self.factory)
-            .recordNanoseconds(duration.nanoseconds)
+        self.handles.timer("proxy_request_duration_seconds", [("route", route)]).recordNanoseconds(duration.nanoseconds)
     }
 
     func upstreamFirstByte(provider: String, after duration: Duration) {
-        Timer(label: "proxy_upstream_ttfb_seconds", dimensions: [("provider", provider)], factory: self.factory)
-            .recordNanoseconds(duration.nanoseconds)
+        self.handles.timer("proxy_upstream_ttfb_seconds", [("provider", provider)]).recordNanoseconds(duration.nanoseconds)
     }
 
     func rejected(reason: String) {
-        Counter(label: "proxy_rejections_total", dimensions: [("reason", reason)], factory: self.factory).increment()
+        self.handles.counter("proxy_rejections_total", [("reason", reason)]).increment()
     }
 
     func tokens(model: String, kind: String, count: Int) {
         guard count > 0 else { return }
-        Counter(label: "proxy_tokens_total", dimensions: [("model", model), ("kind", kind)], factory: self.factory)
-            .increment(by: count)
+        self.handles.counter("proxy_tokens_total", [("model", model), ("kind", kind)]).increment(by: count)
     }
 
     func upstreamRetried(provider: String) {
-        Counter(label: "proxy_upstream_retries_total", dimensions: [("provider", provider)], factory: self.factory).increment()
+        self.handles.counter("proxy_upstream_retries_total", [("provider", provider)]).increment()
     }
 
     func setAccountHealthy(provider: String, account: String, healthy: Bool) {
-        Gauge(label: "proxy_account_healthy", dimensions: [("provider", provider), ("account", account)], factory: self.factory)
-            .record(healthy ? 1 : 0)
+        self.handles.gauge("proxy_account_healthy", [("provider", provider), ("account", account)]).record(healthy ? 1 : 0)
     }
 
     func streamStarted() { self.activeStreams.increment() }

@@ -1,4 +1,6 @@
 import NIOCore
+import NIOPosix
+import Synchronization
 
 /// The whole-request time limit passed.
 struct DeadlineExceeded: Error {}
@@ -6,9 +8,14 @@ struct DeadlineExceeded: Error {}
 /// The client went away while its request was being served.
 struct ClientHungUp: Error {}
 
-/// Runs `operation` in a child task and cancels it when `deadline` passes (throwing
-/// `DeadlineExceeded`) or when `client` goes away (throwing `ClientHungUp`), whichever comes
-/// first. Cancelling the operation aborts the upstream call it awaits.
+/// Runs `operation` and cancels it when `deadline` passes (throwing `DeadlineExceeded`) or when
+/// `client` goes away (throwing `ClientHungUp`), whichever comes first. Cancelling the operation
+/// aborts the upstream call it awaits.
+///
+/// The operation runs in one task that this function awaits before it returns, and that is
+/// cancelled with it: structured in effect. The deadline is an event-loop timer and the hang-up
+/// a callback, not two more tasks racing the operation: a `Task.sleep` per request (a dispatch
+/// timer, woken on another thread) and two child tasks measured as 4% of the gateway's CPU.
 func withRequestScope<Value: Sendable>(
     deadline: NIODeadline,
     client: ClientConnection?,
@@ -16,32 +23,51 @@ func withRequestScope<Value: Sendable>(
 ) async throws -> Value {
     try await withoutActuallyEscaping(operation) { operation in
         let transfer = UnsafeTransfer(operation)
-        return try await withThrowingTaskGroup(of: Value?.self) { group in
-            group.addTask { try await transfer.value() }
-            group.addTask {
-                let remaining = deadline - NIODeadline.now()
-                if remaining.nanoseconds > 0 {
-                    try await Task.sleep(for: .nanoseconds(remaining.nanoseconds))
-                }
-                throw DeadlineExceeded()
-            }
-            if let client {
-                group.addTask {
-                    await client.waitUntilClosed()
-                    if Task.isCancelled { return nil }
-                    throw ClientHungUp()
-                }
-            }
-            defer { group.cancelAll() }
-            while true {
-                // A nil is the hang-up watcher stopping because the operation finished first.
-                if let value = try await group.next()! { return value }
-            }
+        let task = Task { try await transfer.value() }
+        let ending = ScopeEnding()
+        let timer = MultiThreadedEventLoopGroup.singleton.any().scheduleTask(deadline: deadline) {
+            if ending.end(.deadline) { task.cancel() }
+        }
+        let watch = client?.onClose {
+            if ending.end(.clientHungUp) { task.cancel() }
+        }
+        defer {
+            timer.cancel()
+            if let client, let watch { client.removeOnClose(watch) }
+        }
+        let result = await withTaskCancellationHandler {
+            await task.result
+        } onCancel: {
+            task.cancel()
+        }
+        // An operation may turn its cancellation into a value (a stream's pump reports a failed
+        // read as a failure): the reason it was cancelled comes first.
+        switch ending.reason {
+        case .deadline: throw DeadlineExceeded()
+        case .clientHungUp: throw ClientHungUp()
+        case nil: return try result.get()
         }
     }
 }
 
-/// Hands a value to a child task that the parent awaits before going on, as Hummingbird's own
+/// Why a request scope was cut short, decided once by whichever comes first.
+private final class ScopeEnding: Sendable {
+    enum Reason { case deadline, clientHungUp }
+    private let state = Mutex<Reason?>(nil)
+
+    var reason: Reason? { self.state.withLock { $0 } }
+
+    /// Whether `reason` is the first.
+    func end(_ reason: Reason) -> Bool {
+        self.state.withLock { state in
+            guard state == nil else { return false }
+            state = reason
+            return true
+        }
+    }
+}
+
+/// Hands a value to a task that the caller awaits before going on, as Hummingbird's own
 /// `consumeWithCancellationOnInboundClose` does with its operation.
 struct UnsafeTransfer<Value>: @unchecked Sendable {
     let value: Value

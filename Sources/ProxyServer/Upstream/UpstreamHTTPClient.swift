@@ -28,6 +28,9 @@ final class UpstreamHTTPClient: Service, Sendable {
         // A refused connection fails the request at once (502) instead of being retried until
         // the request deadline (504); retrying, on another account, is the gateway's decision.
         configuration.connectionPool.retryConnectionEstablishment = false
+        // The gateway bootstraps no tracer; the default no-op one still costs a span per request
+        // (measured: 2.6% of the gateway's CPU under load).
+        configuration.tracing.tracer = nil
         self.client = HTTPClient(eventLoopGroupProvider: .shared(eventLoopGroup), configuration: configuration)
     }
 
