@@ -40,19 +40,21 @@ func withRequestScope<Value: Sendable>(
         } onCancel: {
             task.cancel()
         }
-        // An operation may turn its cancellation into a value (a stream's pump reports a failed
-        // read as a failure): the reason it was cancelled comes first.
+        // Whichever came first decides. An operation may turn its cancellation into a value (a
+        // stream's pump reports a failed read as a failure): the reason it was cancelled wins.
+        if ending.end(.finished) { return try result.get() }
         switch ending.reason {
         case .deadline: throw DeadlineExceeded()
         case .clientHungUp: throw ClientHungUp()
-        case nil: return try result.get()
+        case .finished, nil: return try result.get()
         }
     }
 }
 
-/// Why a request scope was cut short, decided once by whichever comes first.
+/// How a request scope ended: its operation finished, or it was cut short. Decided once, by
+/// whichever comes first.
 private final class ScopeEnding: Sendable {
-    enum Reason { case deadline, clientHungUp }
+    enum Reason { case finished, deadline, clientHungUp }
     private let state = Mutex<Reason?>(nil)
 
     var reason: Reason? { self.state.withLock { $0 } }
