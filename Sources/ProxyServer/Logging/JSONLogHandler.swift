@@ -3,7 +3,6 @@ import Logging
 import NIOCore
 import NIOFoundationCompat
 import ProxyEngine
-import Synchronization
 
 /// One JSON object per log line on stdout (`[logging] format = "json"`), for log shippers.
 struct JSONLogHandler: LogHandler {
@@ -11,9 +10,6 @@ struct JSONLogHandler: LogHandler {
     var logLevel: Logger.Level = .info
     var metadata: Logger.Metadata = [:]
     var metadataProvider: Logger.MetadataProvider?
-
-    /// Serialises whole lines onto stdout, so lines from concurrent requests never interleave.
-    private static let output = Mutex(())
 
     init(label: String) {
         self.label = label
@@ -32,19 +28,13 @@ struct JSONLogHandler: LogHandler {
         json.appendString(event.level.rawValue)
         json.append(#","msg":"#)
         json.appendString(event.message.description)
-        var merged = self.metadata
-        if let provided = self.metadataProvider?.get() { merged.merge(provided) { $1 } }
-        if let extra = event.metadata { merged.merge(extra) { $1 } }
-        for (key, value) in merged.sorted(by: { $0.key < $1.key }) {
+        for (key, value) in self.lineMetadata(for: event) {
             json.append(",")
             json.appendString(key)
             json.append(":")
             json.appendString(value.description)
         }
         json.append("}\n")
-        let line = Data(buffer: json.buffer)
-        Self.output.withLock { _ in
-            FileHandle.standardOutput.write(line)
-        }
+        LogLineOutput.write(Data(buffer: json.buffer))
     }
 }

@@ -1,6 +1,5 @@
 import Foundation
 import Logging
-import Synchronization
 
 /// Human-readable lines on stdout (`[logging] format = "text"`), laid out like swift-log's
 /// `StreamLogHandler`: `TIME LEVEL LABEL : key=value ... [SOURCE] MESSAGE`.
@@ -14,9 +13,6 @@ struct TextLogHandler: LogHandler {
     var metadata: Logger.Metadata = [:]
     var metadataProvider: Logger.MetadataProvider?
 
-    /// Serialises whole lines onto stdout, so lines from concurrent requests never interleave.
-    private static let output = Mutex(())
-
     init(label: String) {
         self.label = label
     }
@@ -27,17 +23,11 @@ struct TextLogHandler: LogHandler {
     }
 
     func log(event: LogEvent) {
-        var merged = self.metadata
-        if let provided = self.metadataProvider?.get() { merged.merge(provided) { $1 } }
-        if let extra = event.metadata { merged.merge(extra) { $1 } }
         var line = Date.now.formatted(.iso8601) + " \(event.level) \(self.label) :"
-        for (key, value) in merged.sorted(by: { $0.key < $1.key }) {
+        for (key, value) in self.lineMetadata(for: event) {
             line += " \(key)=\(value)"
         }
         line += " [\(event.source)] \(event.message)\n"
-        let data = Data(line.utf8)
-        Self.output.withLock { _ in
-            FileHandle.standardOutput.write(data)
-        }
+        LogLineOutput.write(Data(line.utf8))
     }
 }
