@@ -13,6 +13,7 @@ let package = Package(
         .executable(name: "proxy-server", targets: ["ProxyServer"]),
         .executable(name: "proxy-mock", targets: ["ProxyMock"]),
         .executable(name: "proxy-bench", targets: ["ProxyBench"]),
+        .executable(name: "proxy-floor", targets: ["ProxyFloor"]),
         .library(name: "ProxyEngine", targets: ["ProxyEngine"]),
     ],
     dependencies: [
@@ -43,11 +44,14 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // glibc's malloc statistics and trim, which the Glibc module does not export.
+        .target(name: "CMalloc"),
         // The HTTP edge, upstream transport, CLI and config loading.
         .executableTarget(
             name: "ProxyServer",
             dependencies: [
                 "ProxyEngine",
+                "CMalloc",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -99,6 +103,20 @@ let package = Package(
             path: "Benchmarks/ProxyBench",
             swiftSettings: swiftSettings
         ),
+        // The bare Hummingbird + AsyncHTTPClient pass-through the gateway is measured against.
+        .executableTarget(
+            name: "ProxyFloor",
+            dependencies: [
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+            ],
+            path: "Benchmarks/ProxyFloor",
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "ProxyEngineTests",
             dependencies: ["ProxyEngine"],
@@ -109,6 +127,7 @@ let package = Package(
             dependencies: [
                 "ProxyServer",
                 "MockUpstream",
+                "CMalloc",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),

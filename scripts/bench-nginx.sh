@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
 # Throughput of the gateway against a plain nginx reverse proxy on the same mock upstream, same
-# machine, same run, measured by wrk (non-streaming requests, keep-alive connections).
+# machine, same run, measured by wrk (non-streaming requests, keep-alive connections). A third arm,
+# proxy-floor, is the bare Hummingbird + AsyncHTTPClient pass-through the gateway is built on: the
+# gateway cannot be faster than it, so gateway/floor is the share of the stack's speed the
+# gateway's own work (auth, limits, quotas, metrics, logs) leaves.
 #
 #   scripts/bench-nginx.sh [CONNECTIONS] [SECONDS]
 #
@@ -16,6 +19,7 @@ if ! command -v nginx >/dev/null || ! command -v wrk >/dev/null; then
 fi
 swift build -c release --product proxy-server >/dev/null 2>&1
 swift build -c release --product proxy-mock >/dev/null 2>&1
+swift build -c release --product proxy-floor >/dev/null 2>&1
 bin=$(swift build -c release --show-bin-path)
 work=$(mktemp -d)
 export NO_PROXY='*' no_proxy='*'
@@ -91,7 +95,11 @@ http {
 }
 NGINX
 nginx -c "$work/nginx.conf" & pids+=($!)
-for _ in $(seq 100); do (echo >/dev/tcp/127.0.0.1/$nginx_port) 2>/dev/null && break; sleep 0.05; done
+floor_port=$((nginx_port + 1))
+"$bin/proxy-floor" "http://127.0.0.1:$mock_port" "$floor_port" >"$work/floor.log" 2>&1 & pids+=($!)
+for port in "$nginx_port" "$floor_port"; do
+  for _ in $(seq 100); do (echo >/dev/tcp/127.0.0.1/$port) 2>/dev/null && break; sleep 0.05; done
+done
 
 cat >"$work/post.lua" <<LUA
 wrk.method = "POST"
@@ -117,7 +125,8 @@ for c in 1 "$connections"; do
   run warmup "$gateway_port" "$c" >/dev/null
   direct=$(run direct "$mock_port" "$c")
   nginx=$(run nginx "$nginx_port" "$c")
+  floor=$(run floor "$floor_port" "$c")
   gateway=$(run gateway "$gateway_port" "$c")
-  awk -v g="$gateway" -v n="$nginx" -v d="$direct" -v c="$c" \
-    'BEGIN { printf "c=%s: gateway/nginx %.2f, gateway/direct %.2f, nginx/direct %.2f\n", c, g/n, g/d, n/d }'
+  awk -v g="$gateway" -v n="$nginx" -v d="$direct" -v f="$floor" -v c="$c" \
+    'BEGIN { printf "c=%s: gateway/nginx %.2f, gateway/floor %.2f, floor/nginx %.2f, gateway/direct %.2f, nginx/direct %.2f\n", c, g/n, g/f, f/n, g/d, n/d }'
 done

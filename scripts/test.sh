@@ -7,6 +7,6 @@ swift test
 scripts/compat.sh
 # A few seconds of load through the gateway: fails on any error response or broken stream.
 # (Figures from a debug build mean nothing; see README "Performance" for how to measure.)
-"$(swift build --show-bin-path)/proxy-bench" --duration 1 --warmup 0.2 --users 2 --concurrency-per-user 4 --chunks 8
+"$(swift build --show-bin-path)/proxy-bench" --duration 1 --warmup 0.2 --users 2 --concurrency-per-user 4 --chunks 8 --floor
 # Each user exceeds its per-credential concurrency: exactly the allowed number must be admitted.
 "$(swift build --show-bin-path)/proxy-bench" --limit-check --users 3 --concurrency-per-user 2

@@ -4,19 +4,21 @@ import NIOCore
 import NIOHTTP1
 import Synchronization
 
-/// Holds many slow streams open at once through the gateway and reports its memory: before,
-/// with every stream open, the peak, and after they have all ended.
+/// Holds many slow streams open at once through the gateway (or proxy-floor) and reports its
+/// memory: before, with every stream open, the peak, and after they have all ended.
 struct LongStreamsRun {
     let client: HTTPClient
-    let gatewayURL: String
-    let mockURL: String
-    let gateway: ManagedProcess?
+    /// What is measured, for the report: "gateway" or "floor".
+    let name: String
+    let url: String
+    let process: ManagedProcess?
     let credential: String
     let streams: Int
     let chunks: Int
     let chunkDelayMilliseconds: Int
 
     struct Report {
+        var name: String
         var streams: Int
         var chunks: Int
         var chunkDelayMilliseconds: Int
@@ -35,9 +37,9 @@ struct LongStreamsRun {
         var text: String {
             let mb = { (bytes: Int) in String(format: "%.1f MB", Double(bytes) / 1_048_576) }
             return """
-                == long streams: \(self.streams) concurrent streams x \(self.chunks) chunks, \(self.chunkDelayMilliseconds) ms apart
+                == long streams through the \(self.name): \(self.streams) concurrent streams x \(self.chunks) chunks, \(self.chunkDelayMilliseconds) ms apart
                 completed \(self.completed), failed \(self.failures) \(self.failuresByStatus.isEmpty ? "" : "(by status: \(self.failuresByStatus))"), in \(String(format: "%.1f", self.seconds)) s
-                gateway RSS: before \(mb(self.rssBefore)), all open \(mb(self.rssAllOpen)), peak \(mb(self.rssPeak)), after \(mb(self.rssAfter))
+                \(self.name) RSS: before \(mb(self.rssBefore)), all open \(mb(self.rssAllOpen)), peak \(mb(self.rssPeak)), after \(mb(self.rssAfter))
                 per 1,000 open streams: \(mb(Int(self.perThousandStreams)))
                 returned after the streams ended: \(mb(max(0, self.rssPeak - self.rssAfter))) of \(mb(max(0, self.rssPeak - self.rssBefore))) grown
                 """
@@ -45,7 +47,8 @@ struct LongStreamsRun {
 
         var json: [String: Any] {
             [
-                "streams": self.streams, "completed": self.completed, "failures": self.failures, "seconds": self.seconds,
+                "target": self.name, "streams": self.streams, "completed": self.completed, "failures": self.failures,
+                "seconds": self.seconds,
                 "rss_before_bytes": self.rssBefore, "rss_all_open_bytes": self.rssAllOpen, "rss_peak_bytes": self.rssPeak,
                 "rss_after_bytes": self.rssAfter, "rss_per_1000_streams_bytes": self.perThousandStreams,
             ]
@@ -53,8 +56,9 @@ struct LongStreamsRun {
     }
 
     func run() async throws -> Report {
-        var report = Report(streams: self.streams, chunks: self.chunks, chunkDelayMilliseconds: self.chunkDelayMilliseconds)
-        report.rssBefore = self.gateway?.residentBytes ?? 0
+        var report = Report(
+            name: self.name, streams: self.streams, chunks: self.chunks, chunkDelayMilliseconds: self.chunkDelayMilliseconds)
+        report.rssBefore = self.process?.residentBytes ?? 0
         let started = ContinuousClock.now
         let opened = OpenStreams()
         let outcomes = await withTaskGroup(of: Int.self, returning: [Int: Int].self) { group in
@@ -68,25 +72,32 @@ struct LongStreamsRun {
         }
         let completed = outcomes[200] ?? 0
         report.failuresByStatus = outcomes.filter { $0.key != 200 }
-        report.rssAllOpen = opened.residentBytesWhenAllOpen ?? self.gateway?.peakResidentBytes ?? 0
+        report.rssAllOpen = opened.residentBytesWhenAllOpen ?? self.process?.peakResidentBytes ?? 0
         report.seconds = started.duration(to: .now).seconds
         report.completed = completed
         report.failures = self.streams - report.completed
-        report.rssPeak = self.gateway?.peakResidentBytes ?? 0
-        // Let the allocator hand back what it will; the figure is what a long-running gateway keeps.
-        try await Task.sleep(for: .seconds(3))
-        report.rssAfter = self.gateway?.residentBytes ?? 0
+        report.rssPeak = self.process?.peakResidentBytes ?? 0
+        // What a long-running process keeps: the lowest figure over the next 12 s, long enough
+        // for the gateway's memory trimmer (every 5 s) to have handed back what it will.
+        report.rssAfter = self.process?.residentBytes ?? 0
+        for _ in 0..<12 {
+            try await Task.sleep(for: .seconds(1))
+            report.rssAfter = min(report.rssAfter, self.process?.residentBytes ?? 0)
+        }
         return report
     }
 
     /// 200 for a stream that arrived whole, else its status (0: transport error, -1: cut short).
     private func oneStream(opened: OpenStreams) async -> Int {
-        var request = HTTPClientRequest(url: self.gatewayURL + "/v1/chat/completions")
+        var request = HTTPClientRequest(url: self.url + "/v1/chat/completions")
         request.method = .POST
         request.headers.add(name: "content-type", value: "application/json")
         request.headers.add(name: "x-mock-chunks", value: String(self.chunks))
         request.headers.add(name: "x-mock-chunk-delay-ms", value: String(self.chunkDelayMilliseconds))
         request.headers.add(name: "authorization", value: "Bearer \(self.credential)")
+        // Each stream's connection ends with it, as a burst of clients going away would: what the
+        // server keeps afterwards is then its own doing, not idle keep-alive connections.
+        request.headers.add(name: "connection", value: "close")
         request.body = .bytes(LoadRunner.body(stream: true))
         do {
             let response = try await self.client.execute(request, timeout: .seconds(3600))
@@ -98,7 +109,7 @@ struct LongStreamsRun {
                     first = false
                     // The last stream to open samples the gateway's memory with all of them open.
                     if opened.increment() == self.streams {
-                        opened.residentBytesWhenAllOpen = self.gateway?.residentBytes
+                        opened.residentBytesWhenAllOpen = self.process?.residentBytes
                     }
                 }
                 tail = String(String(buffer: chunk).suffix(32))

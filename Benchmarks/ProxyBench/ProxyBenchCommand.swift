@@ -29,7 +29,7 @@ struct ProxyBenchCommand: AsyncParsableCommand {
     @Option(help: "Seconds of unmeasured warm-up traffic before each scenario.") var warmup: Double = 1
     @Option(name: .customLong("gateway-url"), help: "A running gateway to measure (needs --mock-url).") var gatewayURL: String?
     @Option(name: .customLong("mock-url"), help: "The running mock the gateway forwards to.") var mockURL: String?
-    @Option(name: .customLong("bin-dir"), help: "Where proxy-server and proxy-mock are.") var binDirectory: String?
+    @Option(name: .customLong("bin-dir"), help: "Where proxy-server, proxy-mock (and proxy-floor) are.") var binDirectory: String?
     @Option(
         name: .customLong("long-streams"), help: "Instead of the scenarios: hold this many slow streams open at once and report memory.")
     var longStreams: Int?
@@ -47,6 +47,11 @@ struct ProxyBenchCommand: AsyncParsableCommand {
     @Option(help: "Upstream accounts the gateway spreads the load over.") var accounts: Int = 1
     @Flag(help: "Give every user a monthly quota (large enough never to run out), to measure its cost; off by default.")
     var quotas = false
+    @Flag(
+        help:
+            "Also measure proxy-floor, the bare Hummingbird + AsyncHTTPClient pass-through the gateway is built on, as a third arm (and a second long-streams run): the speed and memory of the stack without the gateway's own work."
+    )
+    var floor = false
     @Flag(help: "Print the results as JSON.") var json = false
     @Flag(name: .customLong("allow-failures"), help: "Exit 0 even when requests failed.") var allowFailures = false
 
@@ -59,6 +64,7 @@ struct ProxyBenchCommand: AsyncParsableCommand {
         }
         guard (self.gatewayURL == nil) == (self.mockURL == nil) else { throw ValidationError("--gateway-url and --mock-url go together") }
         guard self.gatewayURL == nil || self.apiKey != nil else { throw ValidationError("--gateway-url needs --api-key") }
+        guard !self.floor || self.gatewayURL == nil else { throw ValidationError("--floor starts its own servers: drop --gateway-url") }
     }
 
     func run() async throws {
@@ -72,13 +78,11 @@ struct ProxyBenchCommand: AsyncParsableCommand {
         do {
             try await self.measure(client: client, servers: servers)
         } catch {
-            servers.gateway?.stop()
-            servers.mock?.stop()
+            servers.stop()
             try await client.shutdown()
             throw error
         }
-        servers.gateway?.stop()
-        servers.mock?.stop()
+        servers.stop()
         try await client.shutdown()
     }
 
@@ -93,18 +97,25 @@ struct ProxyBenchCommand: AsyncParsableCommand {
             return
         }
         if let longStreams = self.longStreams {
-            let report = try await LongStreamsRun(
-                client: client,
-                gatewayURL: servers.gatewayURL,
-                mockURL: servers.mockURL,
-                gateway: servers.gateway,
-                credential: tokens[0],
-                streams: longStreams,
-                chunks: self.longStreamChunks,
-                chunkDelayMilliseconds: self.longStreamChunkDelay
-            ).run()
-            print(self.json ? Self.jsonText(report.json) : report.text)
-            if report.failures > 0 && !self.allowFailures { throw ExitCode(1) }
+            var runs = [("gateway", servers.gatewayURL, servers.gateway)]
+            if let floorURL = servers.floorURL { runs.append(("floor", floorURL, servers.floor)) }
+            var reports: [LongStreamsRun.Report] = []
+            for (name, url, process) in runs {
+                let report = try await LongStreamsRun(
+                    client: client,
+                    name: name,
+                    url: url,
+                    process: process,
+                    credential: tokens[0],
+                    streams: longStreams,
+                    chunks: self.longStreamChunks,
+                    chunkDelayMilliseconds: self.longStreamChunkDelay
+                ).run()
+                if !self.json { print(report.text + "\n") }
+                reports.append(report)
+            }
+            if self.json { print(Self.jsonText(reports.count == 1 ? reports[0].json : reports.map(\.json))) }
+            if reports.contains(where: { $0.failures > 0 }) && !self.allowFailures { throw ExitCode(1) }
             return
         }
 
@@ -128,23 +139,32 @@ struct ProxyBenchCommand: AsyncParsableCommand {
             if self.warmup > 0 {
                 _ = await runner.run(arm: "warmup", baseURL: servers.mockURL, shape: warm, credential: credential)
                 _ = await runner.run(arm: "warmup", baseURL: servers.gatewayURL, shape: warm, credential: credential)
+                if let floorURL = servers.floorURL {
+                    _ = await runner.run(arm: "warmup", baseURL: floorURL, shape: warm, credential: credential)
+                }
             }
             let direct = await runner.run(arm: "direct", baseURL: servers.mockURL, shape: shape, credential: credential)
             let cpuBefore = servers.gateway?.cpuSeconds
             let proxy = await runner.run(arm: "proxy", baseURL: servers.gatewayURL, shape: shape, credential: credential)
+            let cpuSeconds = cpuBefore.map { (servers.gateway?.cpuSeconds ?? 0) - $0 }
+            var floor: ArmResult?
+            if let floorURL = servers.floorURL {
+                floor = await runner.run(arm: "floor", baseURL: floorURL, shape: shape, credential: credential)
+            }
             let report = ScenarioReport(
                 scenario: mix.rawValue,
                 shape: shape,
                 direct: direct,
                 proxy: proxy,
+                floor: floor,
                 gatewayPeakRSSBytes: servers.gateway?.peakResidentBytes,
-                gatewayCPUSeconds: cpuBefore.map { (servers.gateway?.cpuSeconds ?? 0) - $0 }
+                gatewayCPUSeconds: cpuSeconds
             )
             if !self.json { print(report.text + "\n") }
             reports.append(report)
         }
         if self.json { print(Self.jsonText(reports.map(\.json))) }
-        let failures = reports.reduce(0) { $0 + $1.direct.failures + $1.proxy.failures }
+        let failures = reports.reduce(0) { $0 + $1.direct.failures + $1.proxy.failures + ($1.floor?.failures ?? 0) }
         if failures > 0 && !self.allowFailures {
             FileHandle.standardError.write(Data("proxy-bench: \(failures) failed requests or broken streams\n".utf8))
             throw ExitCode(1)
@@ -176,6 +196,15 @@ struct ProxyBenchCommand: AsyncParsableCommand {
         var mockURL: String
         var gateway: ManagedProcess?
         var mock: ManagedProcess?
+        var floor: ManagedProcess?
+
+        var floorURL: String? { self.floor.map { "http://127.0.0.1:\($0.port)" } }
+
+        func stop() {
+            self.floor?.stop()
+            self.gateway?.stop()
+            self.mock?.stop()
+        }
     }
 
     private func targets() async throws -> Targets {
@@ -205,11 +234,19 @@ struct ProxyBenchCommand: AsyncParsableCommand {
             executable: directory.appendingPathComponent("proxy-server"),
             arguments: ["serve", "--config", config.path, "--port", "0"]
         )
+        let floor =
+            self.floor
+            ? try await ManagedProcess(
+                name: "proxy-floor",
+                executable: directory.appendingPathComponent("proxy-floor"),
+                arguments: ["http://127.0.0.1:\(mock.port)", "0"]
+            ) : nil
         return Targets(
             gatewayURL: "http://127.0.0.1:\(gateway.port)",
             mockURL: "http://127.0.0.1:\(mock.port)",
             gateway: gateway,
-            mock: mock
+            mock: mock,
+            floor: floor
         )
     }
 

@@ -7,10 +7,15 @@ struct ScenarioReport: Sendable {
     var shape: LoadShape
     var direct: ArmResult
     var proxy: ArmResult
+    /// proxy-floor under the same load (--floor): the stack without the gateway's own work.
+    var floor: ArmResult?
     var gatewayPeakRSSBytes: Int?
     var gatewayCPUSeconds: Double?
 
     var throughputRatio: Double { self.direct.throughput > 0 ? self.proxy.throughput / self.direct.throughput : 0 }
+    var floorThroughputRatio: Double? {
+        self.floor.map { $0.throughput > 0 ? self.proxy.throughput / $0.throughput : 0 }
+    }
 
     static let percentiles: [(String, Double)] = [("p50", 50), ("p90", 90), ("p99", 99)]
 
@@ -25,7 +30,7 @@ struct ScenarioReport: Sendable {
             "== \(self.scenario): \(self.shape.users) users x \(self.shape.concurrencyPerUser) concurrent, \(self.shape.requests.map { "\($0) requests" } ?? "\(self.shape.duration) s"), \(self.shape.chunks) chunks, \(self.shape.chunkDelayMilliseconds) ms apart"
         )
         lines.append(Self.pad(["arm", "requests", "req/s", "p50 us", "p90 us", "p99 us", "max us", "failures"]))
-        for arm in [self.direct, self.proxy] {
+        for arm in [self.direct, self.proxy] + [self.floor].compactMap({ $0 }) {
             lines.append(
                 Self.pad([
                     arm.name, "\(arm.requests)", String(format: "%.0f", arm.throughput),
@@ -38,6 +43,10 @@ struct ScenarioReport: Sendable {
         lines.append(
             "added latency: p50 \(self.added(50, \.latency)) us, p90 \(self.added(90, \.latency)) us, p99 \(self.added(99, \.latency)) us, max \(Int64(self.proxy.latency.max) - Int64(self.direct.latency.max)) us"
         )
+        if let floor = self.floor, let ratio = self.floorThroughputRatio {
+            let floorAdded = Int64(floor.latency.valueAtPercentile(50)) - Int64(self.direct.latency.valueAtPercentile(50))
+            lines.append(String(format: "throughput ratio proxy/floor: %.3f; the floor adds p50 %lld us", ratio, floorAdded))
+        }
         if self.proxy.timeToFirstByte.totalCount > 0 {
             lines.append(
                 "time to first byte: direct p50 \(self.direct.timeToFirstByte.valueAtPercentile(50)) us, proxy p50 \(self.proxy.timeToFirstByte.valueAtPercentile(50)) us; overhead p50 \(self.added(50, \.timeToFirstByte)) us, p99 \(self.added(99, \.timeToFirstByte)) us"
@@ -49,7 +58,7 @@ struct ScenarioReport: Sendable {
                 )
             )
         }
-        for arm in [self.direct, self.proxy] where arm.failures > 0 {
+        for arm in [self.direct, self.proxy] + [self.floor].compactMap({ $0 }) where arm.failures > 0 {
             lines.append(
                 "\(arm.name) failures: statuses \(arm.statuses.filter { $0.key != 200 }), broken \(arm.brokenStreams), transport \(arm.transportErrors)"
             )
@@ -80,6 +89,10 @@ struct ScenarioReport: Sendable {
             "added_latency_us": ["p50": self.added(50, \.latency), "p90": self.added(90, \.latency), "p99": self.added(99, \.latency)],
             "ttfb_overhead_us": ["p50": self.added(50, \.timeToFirstByte), "p99": self.added(99, \.timeToFirstByte)],
         ]
+        if let floor = self.floor {
+            json["floor"] = arm(floor)
+            json["throughput_ratio_proxy_floor"] = self.floorThroughputRatio
+        }
         if let rss = self.gatewayPeakRSSBytes { json["gateway_peak_rss_bytes"] = rss }
         if let cpu = self.gatewayCPUSeconds { json["gateway_cpu_seconds"] = cpu }
         return json

@@ -68,7 +68,8 @@ enum GatewayApplication {
                         store: gateway.store,
                         interval: .milliseconds(Int64(gateway.config.quota.flushIntervalSeconds * 1000)),
                         logger: logger
-                    )
+                    ),
+                    MemoryTrimmer(interval: .seconds(5), logger: logger),
                 ]
                 + (gateway.config.server.metricsPort == 0
                     ? [] : [MetricsEndpoint.application(gateway: gateway, host: host, logger: logger)]),
