@@ -6,7 +6,8 @@ import ProxyEngine
 import ServiceLifecycle
 
 /// Hands memory a finished burst freed back to the system, when `MemoryTrimPolicy` says it pays.
-/// It checks every `interval` (reading two numbers costs microseconds) until graceful shutdown.
+/// It takes two readings every `interval` (the resident set and the allocator's in-use bytes)
+/// until graceful shutdown.
 /// Where the allocator's figures cannot be read (not glibc), it does nothing.
 struct MemoryTrimmer: Service {
     let interval: Duration
