@@ -12,7 +12,6 @@ struct AdminUsageRoute: Sendable {
 
     func handle(_ request: Request, context: GatewayRequestContext) async throws -> Response {
         do {
-            try AdminAuthorization.check(request.headers, adminKey: self.gateway.config.auth.adminKey)
             let query = request.uri.queryParameters
             var filter = StateStore.UsageFilter()
             filter.user = query["user"].map(String.init)
