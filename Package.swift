@@ -14,12 +14,14 @@ let package = Package(
         .executable(name: "proxy-mock", targets: ["ProxyMock"]),
         .executable(name: "proxy-bench", targets: ["ProxyBench"]),
         .executable(name: "proxy-floor", targets: ["ProxyFloor"]),
+        .executable(name: "proxy-fuzz", targets: ["ProxyFuzz"]),
         .library(name: "ProxyEngine", targets: ["ProxyEngine"]),
     ],
     dependencies: [
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-nio-extras", from: "1.35.2"),
         .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
@@ -44,6 +46,16 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // Configuration files: TOML decoded into a validated `GatewayConfig`. Its own module so
+        // that the fuzzer can reach it (an executable target cannot be depended on).
+        .target(
+            name: "ProxyConfig",
+            dependencies: [
+                "ProxyEngine",
+                .product(name: "TOMLKit", package: "TOMLKit"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         // glibc's malloc statistics and trim, which the Glibc module does not export.
         .target(name: "CMalloc"),
         // The HTTP edge, upstream transport, CLI and config loading.
@@ -51,12 +63,14 @@ let package = Package(
             name: "ProxyServer",
             dependencies: [
                 "ProxyEngine",
+                "ProxyConfig",
                 "CMalloc",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
                 .product(name: "NIOFoundationCompat", package: "swift-nio"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
@@ -66,7 +80,6 @@ let package = Package(
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "AsyncAlgorithms", package: "swift-async-algorithms"),
-                .product(name: "TOMLKit", package: "TOMLKit"),
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Crypto", package: "swift-crypto"),
             ],
@@ -122,15 +135,25 @@ let package = Package(
             dependencies: ["ProxyEngine"],
             swiftSettings: swiftSettings
         ),
+        // libFuzzer targets for what parses hostile bytes. A plain build replays the corpora in
+        // Fuzz/corpus (a regression test); `scripts/fuzz.sh` builds it with -sanitize=fuzzer.
+        .executableTarget(
+            name: "ProxyFuzz",
+            dependencies: ["ProxyEngine", "ProxyConfig"],
+            path: "Benchmarks/ProxyFuzz",
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "ProxyServerTests",
             dependencies: [
                 "ProxyServer",
+                "ProxyConfig",
                 "MockUpstream",
                 "CMalloc",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
             ],
             swiftSettings: swiftSettings
         ),

@@ -4,9 +4,13 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 swift build --build-tests
 swift test
+# Every fuzz seed and every crash ever found, replayed through its target (a plain build).
+"$(swift build --show-bin-path)/proxy-fuzz" Fuzz/corpus
 scripts/compat.sh
 # A few seconds of load through the gateway: fails on any error response or broken stream.
 # (Figures from a debug build mean nothing; see README "Performance" for how to measure.)
 "$(swift build --show-bin-path)/proxy-bench" --duration 1 --warmup 0.2 --users 2 --concurrency-per-user 4 --chunks 8 --floor
 # Each user exceeds its per-credential concurrency: exactly the allowed number must be admitted.
 "$(swift build --show-bin-path)/proxy-bench" --limit-check --users 3 --concurrency-per-user 2
+# libFuzzer, about 30 s per target (scripts/fuzz.sh builds its own instrumented release binary).
+scripts/fuzz.sh 30

@@ -25,6 +25,7 @@ public struct MockUpstreamServer: Sendable {
         onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
     ) -> some ApplicationProtocol {
         let router = Router()
+        router.add(middleware: ProviderIdentityHeaders())
         router.post("/v1/chat/completions", use: self.chatCompletions)
         router.post("/chat/completions", use: self.chatCompletions)
         router.post("/v1/messages", use: self.messages)
@@ -90,6 +91,16 @@ public struct MockUpstreamServer: Sendable {
         var request = request
         let body = try await request.collectBody(upTo: 64 * 1024 * 1024)
         self.record(request, body: body)
+        switch self.pickFault(self.behaviour, headers: request.headers) {
+        case .error429?:
+            var response = Self.errorResponse(status: .tooManyRequests, message: "slow down", type: "rate_limit_error", format: .anthropic)
+            response.headers[HTTPField.Name("retry-after")!] = "30"
+            return response
+        case .error500?:
+            return Self.errorResponse(status: .internalServerError, message: "boom", type: "api_error", format: .anthropic)
+        default:
+            break
+        }
         guard let parsed = JSONValue(parsing: body) else {
             return Self.errorResponse(status: .badRequest, message: "invalid JSON", type: "invalid_request_error", format: .anthropic)
         }
@@ -310,4 +321,19 @@ struct MockReset: Error {}
 /// Prints `listening on HOST:PORT` unbuffered: scripts that start a server on port 0 wait for it.
 public func announceListening(host: String, port: Int) {
     FileHandle.standardOutput.write(Data("listening on \(host):\(port)\n".utf8))
+}
+
+/// What real providers add to every answer: who the owner's organisation is, the API version,
+/// the owner's rate-limit state. The gateway must relay only what its policy allows.
+struct ProviderIdentityHeaders: RouterMiddleware {
+    typealias Context = BasicRequestContext
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        var response = try await next(request, context)
+        response.headers[HTTPField.Name("openai-organization")!] = "org-owner-secret"
+        response.headers[HTTPField.Name("anthropic-organization-id")!] = "owner-org-id"
+        response.headers[HTTPField.Name("openai-version")!] = "2020-10-01"
+        response.headers[HTTPField.Name("x-ratelimit-remaining-requests")!] = "4999"
+        return response
+    }
 }

@@ -36,6 +36,11 @@ struct ProxyBenchCommand: AsyncParsableCommand {
     @Option(name: .customLong("long-stream-chunks"), help: "Chunks per long stream.") var longStreamChunks: Int = 200
     @Option(name: .customLong("long-stream-chunk-delay-ms"), help: "Delay between chunks of a long stream.") var longStreamChunkDelay: Int =
         50
+    @Option(
+        help:
+            "Instead of the scenarios: this many minutes of mixed traffic (both formats, streams, clients leaving, upstream faults, callers over their limit), then check that memory, file descriptors, streams and slots are back where they were."
+    )
+    var soak: Double?
     @Option(name: .customLong("api-key"), help: "The credential to use against a running --gateway-url (a virtual key or token).")
     var apiKey: String?
     @Flag(
@@ -65,6 +70,9 @@ struct ProxyBenchCommand: AsyncParsableCommand {
         guard (self.gatewayURL == nil) == (self.mockURL == nil) else { throw ValidationError("--gateway-url and --mock-url go together") }
         guard self.gatewayURL == nil || self.apiKey != nil else { throw ValidationError("--gateway-url needs --api-key") }
         guard !self.floor || self.gatewayURL == nil else { throw ValidationError("--floor starts its own servers: drop --gateway-url") }
+        if let soak = self.soak {
+            guard soak.isFinite, soak > 0, soak <= 24 * 60 else { throw ValidationError("--soak must be between 0 and 1440 minutes") }
+        }
     }
 
     func run() async throws {
@@ -94,6 +102,15 @@ struct ProxyBenchCommand: AsyncParsableCommand {
                 .run()
             print(check.text)
             if !check.passed { throw ExitCode(1) }
+            return
+        }
+        if let minutes = self.soak {
+            let report = try await SoakRun(
+                client: client, gatewayURL: servers.gatewayURL, process: servers.gateway, tokens: tokens,
+                slotsPerCredential: self.concurrencyPerUser, minutes: minutes
+            ).run()
+            print(report.text)
+            if !report.passed { throw ExitCode(1) }
             return
         }
         if let longStreams = self.longStreams {
@@ -287,6 +304,7 @@ struct ProxyBenchCommand: AsyncParsableCommand {
             base_url = "http://127.0.0.1:\(mockPort)"
             models = ["gpt-*"]
             timeout_seconds = 600
+            forward_headers = ["x-mock-*"]
 
             \(accountTables)
             """

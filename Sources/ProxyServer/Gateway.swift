@@ -27,6 +27,8 @@ struct Gateway: Sendable {
     let pacers: [UpstreamPacer]
     /// One per provider with accounts (nil for the in-process mock), in the order of `providers`.
     let pools: [AccountPool?]
+    /// Each provider's `forward_headers`, lowercased and compiled once, in the order of `providers`.
+    let forwardedHeaders: [[ModelGlob]]
     /// Unix time in seconds; injected so that tests can move it.
     let now: @Sendable () -> Double
 
@@ -75,6 +77,7 @@ struct Gateway: Sendable {
             )
         }
         self.router = ModelRouter(providers: config.providers)
+        self.forwardedHeaders = config.providers.map { $0.forwardHeaders.map { ModelGlob($0.lowercased()) } }
         var providers: [any UpstreamProvider] = []
         var clients: [UpstreamHTTPClient] = []
         for provider in config.providers {
@@ -99,9 +102,16 @@ struct Gateway: Sendable {
                     let providerName = provider.name
                     oauth = OAuthManager(endpoint: endpoint, seeds: Dictionary(seeds, uniquingKeysWith: { $1 }), now: now) {
                         account, tokens in
-                        // Without a master key the refreshed tokens live in memory only.
+                        // Without a master key the refreshed tokens live in memory only (`serve`
+                        // warns of it at start-up).
                         guard let secretBox else { return }
-                        try? store.saveOAuthTokens(provider: providerName, account: account, tokens, box: secretBox)
+                        do {
+                            try store.saveOAuthTokens(provider: providerName, account: account, tokens, box: secretBox)
+                        } catch {
+                            Logger(label: "proxy-server").error(
+                                "saving a rotated OAuth refresh token failed; it will not survive a restart",
+                                metadata: ["provider": "\(providerName)", "account": "\(account)", "error": "\(type(of: error))"])
+                        }
                     }
                 }
                 providers.append(AnthropicUpstream(config: provider, http: client, oauth: oauth))
@@ -112,9 +122,9 @@ struct Gateway: Sendable {
         self.metrics = GatewayMetrics(providers: config.providers.map { ($0.name, $0.accounts.map(\.name)) })
     }
 
-    /// The request body, bounded by `server.max_body_bytes` (413 past it).
-    func collectBody(of request: inout Request) async throws -> ByteBuffer {
-        let limit = self.config.server.maxBodyBytes
+    /// The request body, bounded by `server.max_body_bytes` or a smaller `limit` (413 past it).
+    func collectBody(of request: inout Request, limit: Int? = nil) async throws -> ByteBuffer {
+        let limit = min(limit ?? .max, self.config.server.maxBodyBytes)
         if let length = request.headers[.contentLength].flatMap({ Int($0) }), length > limit {
             throw GatewayError.payloadTooLarge(limit: limit)
         }

@@ -122,21 +122,85 @@ final class ManualClock: Sendable {
         let clock = ManualClock()
         let limiter = LoginLimiter(cacheSeconds: 60, maximumFailures: 3, failureWindowSeconds: 60, now: { clock.now })
         for _ in 0..<3 {
-            try await limiter.checkAllowed(username: "alice", address: "10.0.0.1")
-            await limiter.recordFailure(username: "alice", address: "10.0.0.1")
+            await limiter.failed(try await limiter.begin(username: "alice", address: "10.0.0.1"))
             clock.advance(1)
         }
-        await #expect(throws: LoginLimiter.Throttled.self) { try await limiter.checkAllowed(username: "alice", address: "10.9.9.9") }
-        await #expect(throws: LoginLimiter.Throttled.self) { try await limiter.checkAllowed(username: "bob", address: "10.0.0.1") }
+        await #expect(throws: LoginLimiter.Throttled.self) { try await limiter.begin(username: "alice", address: "10.9.9.9") }
+        await #expect(throws: LoginLimiter.Throttled.self) { try await limiter.begin(username: "bob", address: "10.0.0.1") }
         do {
-            try await limiter.checkAllowed(username: "alice", address: "10.0.0.2")
+            _ = try await limiter.begin(username: "alice", address: "10.0.0.2")
+            Issue.record("alice is not throttled")
         } catch {
             #expect(error.retryAfterSeconds == 57)
         }
-        try await limiter.checkAllowed(username: "bob", address: "10.0.0.2")
+        await limiter.succeeded(try await limiter.begin(username: "bob", address: "10.0.0.2"))
         clock.advance(58)
-        try await limiter.checkAllowed(username: "alice", address: "10.0.0.1")
+        await limiter.failed(try await limiter.begin(username: "alice", address: "10.0.0.1"))
     }
+
+    @Test func anAttemptCountsBeforeItsPasswordIsChecked() async throws {
+        let clock = ManualClock()
+        let limiter = LoginLimiter(cacheSeconds: 60, maximumFailures: 5, maximumConcurrentVerifications: 100, now: { clock.now })
+        // Five attempts started, none finished: the sixth is refused all the same.
+        for index in 0..<5 { _ = try await limiter.begin(username: "alice", address: "10.0.0.\(index)") }
+        await #expect(throws: LoginLimiter.Throttled.self) { try await limiter.begin(username: "alice", address: "10.0.1.1") }
+    }
+
+    @Test func aSuccessTakesItsAttemptBack() async throws {
+        let clock = ManualClock()
+        let limiter = LoginLimiter(cacheSeconds: 60, maximumFailures: 2, now: { clock.now })
+        for _ in 0..<10 { await limiter.succeeded(try await limiter.begin(username: "alice", address: "10.0.0.1")) }
+        _ = try await limiter.begin(username: "alice", address: "10.0.0.1")
+    }
+
+    @Test func passwordChecksAreCappedInParallel() async throws {
+        let clock = ManualClock()
+        let limiter = LoginLimiter(cacheSeconds: 60, maximumConcurrentVerifications: 2, now: { clock.now })
+        let first = try await limiter.begin(username: "a", address: "1")
+        _ = try await limiter.begin(username: "b", address: "2")
+        await #expect(throws: LoginLimiter.Throttled.self) { try await limiter.begin(username: "c", address: "3") }
+        await limiter.failed(first)
+        _ = try await limiter.begin(username: "c", address: "3")
+    }
+
+    @Test func twentyTimesMoreUnknownUsernamesThanTrackedStayBounded() async throws {
+        let clock = ManualClock()
+        let limiter = LoginLimiter(cacheSeconds: 60, maximumConcurrentVerifications: 1, trackedNames: 1_000, now: { clock.now })
+        let long = String(repeating: "x", count: 100_000)
+        for index in 0..<20_000 {
+            await limiter.failed(try await limiter.begin(username: "\(index)\(index % 100 == 0 ? long : "")", address: "a\(index)"))
+        }
+        #expect(await limiter.trackedCount <= 1_000)
+    }
+}
+
+@Suite struct BoundedMapTests {
+    @Test func entriesExpireAndTheLeastRecentlyTouchedGoFirst() {
+        var map = BoundedMap<Int>(capacity: 8, maximumAge: 100)
+        for index in 0..<8 { map.set("k\(index)", index, now: Double(index)) }
+        #expect(map.value("k0", now: 10) == 0)  // touched: now the most recent
+        map.set("new", 99, now: 11)
+        #expect(map.count == 7)
+        #expect(map.value("k0", now: 12) == 0)
+        #expect(map.value("k1", now: 12) == nil)
+        #expect(map.value("new", now: 110) == 99)
+        #expect(map.value("new", now: 212) == nil)
+    }
+
+    @Test func aHundredThousandDistinctKeysStayWithinCapacity() {
+        var map = BoundedMap<Int>(capacity: 10_000, maximumAge: 3600)
+        for index in 0..<100_000 { map.set("key-\(index)", index, now: Double(index) / 100) }
+        #expect(map.count <= 10_000)
+        #expect(map.value("key-99999", now: 1000) == 99_999, "the newest survive")
+    }
+
+    @Test func keysAreCutToABoundedLength() {
+        var map = BoundedMap<Int>(capacity: 8, maximumAge: 100)
+        let prefix = String(repeating: "a", count: BoundedMap<Int>.maximumKeyBytes)
+        map.set(prefix + "1", 1, now: 0)
+        #expect(map.value(prefix + "2", now: 0) == 1)
+    }
+
 }
 
 @Suite struct TokenLimiterTests {

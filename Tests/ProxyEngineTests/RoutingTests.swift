@@ -58,25 +58,41 @@ import Testing
     @Test(arguments: ["connection", "keep-alive", "transfer-encoding", "te", "upgrade", "proxy-authorization", "trailer"])
     func hopByHopHeadersNeverCross(name: String) {
         #expect(!HeaderPolicy.forwardsRequestHeader(name))
-        #expect(!HeaderPolicy.forwardsResponseHeader(name))
+        #expect(!HeaderPolicy.forwardsResponseHeader(name, status: 200, exposesRateLimits: true))
     }
 
-    @Test(arguments: ["authorization", "x-api-key", "cookie", "host", "content-length", "accept-encoding"])
-    func clientCredentialsAndFramingStayBehind(name: String) {
+    @Test(arguments: [
+        "authorization", "x-api-key", "cookie", "host", "content-length", "accept-encoding", "openai-organization", "openai-project",
+        "x-forwarded-for", "x-custom",
+    ])
+    func onlyTheAPIsRequestHeadersGoUpstream(name: String) {
         #expect(!HeaderPolicy.forwardsRequestHeader(name))
     }
 
-    @Test func ordinaryHeadersCross() {
-        #expect(HeaderPolicy.forwardsRequestHeader("openai-organization"))
-        #expect(HeaderPolicy.forwardsRequestHeader("anthropic-beta"))
-        #expect(HeaderPolicy.forwardsResponseHeader("x-ratelimit-remaining-requests"))
-        #expect(!HeaderPolicy.forwardsResponseHeader("set-cookie"))
+    @Test(arguments: ["content-type", "accept", "user-agent", "anthropic-version", "anthropic-beta", "openai-beta"])
+    func theAPIsOwnRequestHeadersCross(name: String) {
+        #expect(HeaderPolicy.forwardsRequestHeader(name))
     }
 
-    @Test func headersNamedByConnectionAreHopByHop() {
-        let tokens = HeaderPolicy.connectionTokens(["close, X-Custom-Hop", " x-other "])
-        #expect(tokens == ["close", "x-custom-hop", "x-other"])
-        #expect(!HeaderPolicy.forwardsRequestHeader("x-custom-hop", connectionTokens: tokens))
-        #expect(!HeaderPolicy.forwardsResponseHeader("x-other", connectionTokens: tokens))
+    @Test(arguments: [
+        "openai-organization", "anthropic-organization-id", "set-cookie", "server", "x-request-id", "request-id", "openai-project",
+        "content-length", "x-custom",
+    ])
+    func upstreamIdentityNeverReachesClients(name: String) {
+        #expect(!HeaderPolicy.forwardsResponseHeader(name, status: 200, exposesRateLimits: true))
+    }
+
+    @Test func retryAfterOnlyOnRefusals() {
+        #expect(HeaderPolicy.forwardsResponseHeader("retry-after", status: 429, exposesRateLimits: false))
+        #expect(HeaderPolicy.forwardsResponseHeader("retry-after", status: 503, exposesRateLimits: false))
+        #expect(!HeaderPolicy.forwardsResponseHeader("retry-after", status: 200, exposesRateLimits: false))
+    }
+
+    @Test func rateLimitHeadersOnlyWhereTheProviderOptsIn() {
+        for name in ["x-ratelimit-remaining-requests", "anthropic-ratelimit-tokens-remaining"] {
+            #expect(!HeaderPolicy.forwardsResponseHeader(name, status: 200, exposesRateLimits: false))
+            #expect(HeaderPolicy.forwardsResponseHeader(name, status: 200, exposesRateLimits: true))
+        }
+        #expect(HeaderPolicy.forwardsResponseHeader("openai-version", status: 200, exposesRateLimits: false))
     }
 }

@@ -32,7 +32,13 @@ import Testing
             #expect(!seen.lastHeaderNames.contains("x-api-key"))
             #expect(!seen.lastHeaderNames.contains("x-hop"))
             #expect(!seen.lastHeaderNames.contains("x-request-id"))
-            #expect(seen.lastHeaderNames.contains("openai-organization"))
+            // Allowlists both ways: the caller cannot pick the owner's billed organisation, and
+            // the owner's organisation and rate-limit state do not reach the caller.
+            #expect(!seen.lastHeaderNames.contains("openai-organization"))
+            #expect(response.headers.first(name: "openai-organization") == nil)
+            #expect(response.headers.first(name: "anthropic-organization-id") == nil)
+            #expect(response.headers.first(name: "x-ratelimit-remaining-requests") == nil)
+            #expect(response.headers.first(name: "openai-version") == "2020-10-01")
         }
     }
 

@@ -1,4 +1,5 @@
 import Foundation
+import ProxyConfig
 import ProxyEngine
 import Testing
 
@@ -88,7 +89,8 @@ import Testing
         """
 
     static let environment = [
-        "PROXY_JWT_SECRET": "jwt-secret-0123456789", "PROXY_ADMIN_KEY": "admin", "DEEPSEEK_API_KEY": "sk-ds", "CC_REFRESH_TOKEN": "rt",
+        "PROXY_JWT_SECRET": "jwt-secret-0123456789", "PROXY_ADMIN_KEY": "admin-key-0123456789", "DEEPSEEK_API_KEY": "sk-ds",
+        "CC_REFRESH_TOKEN": "rt",
     ]
 
     func loadError(_ text: String, environment: [String: String] = Self.environment) -> ConfigError? {
@@ -126,7 +128,33 @@ import Testing
         ("[[providers]]\nname = \"m\"\nkind = \"smtp\"", "providers[0].kind", "must be one of"),
         (
             "[[providers]]\nname = \"m\"\nkind = \"mock\"\nmodels = [\"*\"]\n[providers.mock]\nchunks = 0", "providers[0].mock.chunks",
-            "greater than 0"
+            "between 1 and"
+        ),
+        ("[server]\nclient_timeout_seconds = inf", "server.client_timeout_seconds", "finite"),
+        ("[server]\nshutdown_grace_seconds = nan", "server.shutdown_grace_seconds", "finite"),
+        ("[server]\nclient_timeout_seconds = 1e300", "server.client_timeout_seconds", "at most"),
+        ("[[providers]]\nname = \"m\"\nkind = \"mock\"\nmodels = [\"*\"]\ntimeout_seconds = inf", "providers[0].timeout_seconds", "finite"),
+        (
+            "[[providers]]\nname = \"m\"\nkind = \"mock\"\nmodels = [\"*\"]\ntimeout_seconds = 1e300", "providers[0].timeout_seconds",
+            "at most"
+        ),
+        (
+            "[[providers]]\nname = \"m\"\nkind = \"mock\"\nmodels = [\"*\"]\ntimeout_seconds = -nan", "providers[0].timeout_seconds",
+            "finite"
+        ),
+        (
+            "[[providers]]\nname = \"m\"\nkind = \"mock\"\nmodels = [\"*\"]\n[[providers.accounts]]\nname = \"a\"\nweight = inf",
+            "providers[0].accounts[0].weight", "finite"
+        ),
+        (
+            "[[providers]]\nname = \"m\"\nkind = \"mock\"\nmodels = [\"*\"]\n[[providers.accounts]]\nname = \"a\"\nweight = 0",
+            "providers[0].accounts[0].weight", "greater than 0"
+        ),
+        ("[auth]\ntoken_ttl_seconds = 9223372036854775807", "auth.token_ttl_seconds", "between 1 and"),
+        ("[auth]\nadmin_key = \"short\"", "auth.admin_key", "at least 16"),
+        (
+            "[[providers]]\nname = \"m\"\nkind = \"mock\"\nmodels = [\"*\"]\nforward_headers = [\"authorization\"]",
+            "providers[0].forward_headers[0]", "never go upstream"
         ),
         ("[auth]\njwt_secret = \"${NOT_SET_ANYWHERE}\"", "auth.jwt_secret", "NOT_SET_ANYWHERE"),
     ])

@@ -42,6 +42,8 @@ struct LiveHarness: Sendable {
         provider.aliases = ["gpt-4o": "gpt-4o-mini"]
         provider.accounts = [AccountConfig(name: "acct-1", apiKey: Self.upstreamKey)]
         provider.timeoutSeconds = 2
+        // The mock's per-request controls (`x-mock-fault`, `x-mock-chunks`...).
+        provider.forwardHeaders = ["x-mock-*"]
         config.providers = [provider]
         config.server.maxBodyBytes = 64 * 1024
         config.server.metricsPort = 0
@@ -56,6 +58,7 @@ struct LiveHarness: Sendable {
     static func run(
         behaviour: MockUpstreamBehaviour = .init(),
         configure: @Sendable (inout GatewayConfig) -> Void = { _ in },
+        shutdownGrace: Duration? = nil,
         _ body: @Sendable (LiveHarness) async throws -> Void
     ) async throws {
         var logger = Logger(label: "test")
@@ -76,7 +79,9 @@ struct LiveHarness: Sendable {
             let app = GatewayApplication.build(gateway: gateway, host: "127.0.0.1", port: 0, logger: logger, accessLog: false) {
                 gatewayPortSink.yield($0.localAddress?.port ?? 0)
             }
-            let gatewayGroup = ServiceGroup(configuration: .init(services: [app], logger: logger))
+            var groupConfiguration = ServiceGroupConfiguration(services: [app], logger: logger)
+            groupConfiguration.maximumGracefulShutdownDuration = shutdownGrace
+            let gatewayGroup = ServiceGroup(configuration: groupConfiguration)
             group.addTask { try await gatewayGroup.run() }
             var gatewayPortIterator = gatewayPorts.makeAsyncIterator()
             let gatewayPort = await gatewayPortIterator.next()!

@@ -99,6 +99,7 @@ base_url = "http://127.0.0.1:{mock_port}"
 models = ["gpt-*"]
 aliases = {{ "gpt-4o" = "gpt-4o-mini" }}
 timeout_seconds = 30
+forward_headers = ["x-mock-*"]
 
 [[providers.accounts]]
 name = "acct-1"
@@ -110,6 +111,7 @@ kind = "openai"
 base_url = "http://127.0.0.1:{mock_port}"
 models = ["slow-*"]
 timeout_seconds = 1
+forward_headers = ["x-mock-*"]
 
 [[providers.accounts]]
 name = "acct-slow"
@@ -121,6 +123,7 @@ kind = "anthropic"
 base_url = "http://127.0.0.1:{mock_port}"
 models = ["claude-*"]
 timeout_seconds = 30
+forward_headers = ["x-mock-*"]
 
 [[providers.accounts]]
 name = "acct-anthropic"

@@ -121,3 +121,21 @@ def start_with_env(config, tmp_path, env):
     finally:
         os.environ.clear()
         os.environ.update(previous)
+
+
+def test_weights_and_timeouts_that_are_not_numbers_are_refused_by_the_cli(mock_upstream, tmp_path):
+    config = write_config(mock_upstream, tmp_path)
+    for weight in ["inf", "nan", "0", "-1", "1e300"]:
+        refused = cli(config, "accounts", "add-api-key", "--provider", "mock-upstream", "--name", "w", "--weight", weight, stdin=STORED_KEY)
+        assert refused.returncode != 0, weight
+        assert "weight" in refused.stderr, refused.stderr
+    listed = cli(config, "accounts", "list")
+    assert "mock-upstream/w " not in listed.stdout
+    for value in ["inf", "nan", "1e300"]:
+        broken = tmp_path / f"broken-{value}.toml"
+        broken.write_text(config.read_text().replace('timeout_seconds = 30', f'timeout_seconds = {value}', 1))
+        checked = subprocess.run(
+            [str(BIN_DIR / "proxy-server"), "check-config", "--config", str(broken)], capture_output=True, text=True, timeout=60
+        )
+        assert checked.returncode == 1, value
+        assert "providers[0].timeout_seconds" in checked.stderr, checked.stderr

@@ -16,6 +16,9 @@ public actor AccountPool {
         case refused
         /// 5xx, a refused or dropped connection, or no answer in time.
         case failed
+        /// The attempt was cut short by its client leaving or the request's deadline: it ends,
+        /// and says nothing of the account (a half-open probe is simply tried again).
+        case cancelled
     }
 
     public struct Status: Sendable, Equatable {
@@ -48,7 +51,8 @@ public actor AccountPool {
     public nonisolated let strategy: SelectionStrategy
     private var accounts: [Account]
     private var cursor = 0
-    private var sticky: [String: Int] = [:]
+    /// Conversation (session) → account. Session ids come from clients: bounded by count and age.
+    private var sticky: BoundedMap<Int>
     private let now: @Sendable () -> Double
     private let injectedRandom: (@Sendable (Double) -> Double)?
     /// Seeded once: the system generator is a `getrandom` system call per draw, on every request.
@@ -59,8 +63,10 @@ public actor AccountPool {
         accounts: [(name: String, weight: Double)],
         strategy: SelectionStrategy,
         now: @escaping @Sendable () -> Double,
-        random: (@Sendable (Double) -> Double)? = nil
+        random: (@Sendable (Double) -> Double)? = nil,
+        pinnedSessionLimit: Int = 10_000
     ) {
+        self.sticky = BoundedMap(capacity: pinnedSessionLimit, maximumAge: 3600)
         self.accounts = accounts.map { Account(name: $0.name, weight: $0.weight, openFor: Self.firstOpenSeconds) }
         self.names = accounts.map(\.name)
         self.strategy = strategy
@@ -81,7 +87,7 @@ public actor AccountPool {
         let available = self.accounts.indices.filter { !excluding.contains($0) && self.isAvailable($0, now: now) }
         guard !available.isEmpty else { return nil }
         let choice: Int
-        if let session, let pinned = self.sticky[session], available.contains(pinned) {
+        if let session, let pinned = self.sticky.value(session, now: now), available.contains(pinned) {
             choice = pinned
         } else {
             switch self.strategy {
@@ -107,7 +113,7 @@ public actor AccountPool {
                 }
                 choice = picked
             }
-            if let session { self.sticky[session] = choice }
+            if let session { self.sticky.set(session, choice, now: now) }
         }
         if self.accounts[choice].openUntil != nil { self.accounts[choice].probing = true }
         self.accounts[choice].inFlight += 1
@@ -138,6 +144,8 @@ public actor AccountPool {
             account.cooldownUntil = max(account.cooldownUntil, now + max(1, seconds))
         case .refused:
             account.refused = true
+        case .cancelled:
+            break
         case .failed:
             account.health *= 0.9
             account.consecutiveFailures += 1
@@ -178,6 +186,9 @@ public actor AccountPool {
                 reason: reason)
         }
     }
+
+    /// Sessions pinned to an account now: bounded, whatever clients send.
+    public var pinnedSessions: Int { self.sticky.count }
 
     public var hasAvailableAccount: Bool {
         let now = self.now()

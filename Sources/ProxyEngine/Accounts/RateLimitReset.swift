@@ -4,6 +4,11 @@ import Foundation
 /// date), OpenAI's `x-ratelimit-reset-requests`/`-tokens` (`1s`, `6m0s`, `250ms`) and
 /// Anthropic's `anthropic-ratelimit-*-reset` (an RFC 3339 time). The longest one wins.
 public enum RateLimitReset {
+    /// The longest wait an upstream can impose: a day. Longer (or `inf`) is clamped to it.
+    public static let longestSeconds = 86_400.0
+
+    /// The wait, clamped to `longestSeconds`; values that are not finite positive numbers
+    /// (`nan`, `-1`) are ignored.
     public static func seconds(from headers: [(name: String, value: String)], now: Double) -> Double? {
         var longest: Double?
         for (name, value) in headers {
@@ -16,7 +21,7 @@ public enum RateLimitReset {
             } else if name.hasPrefix("anthropic-ratelimit-") && name.hasSuffix("-reset") {
                 seconds = (try? Date(value, strategy: .iso8601)).map { $0.timeIntervalSince1970 - now }
             }
-            if let seconds, seconds > 0 { longest = max(longest ?? 0, seconds) }
+            if let seconds, seconds > 0, !seconds.isNaN { longest = max(longest ?? 0, min(seconds, Self.longestSeconds)) }
         }
         return longest
     }

@@ -6,12 +6,18 @@ extension GatewayConfig {
         try Self.check(
             self.server.metricsPort >= 0 && self.server.metricsPort <= 65535, "server.metrics_port", "must be between 0 and 65535")
         try Self.check(self.server.maxBodyBytes > 0, "server.max_body_bytes", "must be greater than 0")
-        try Self.check(self.server.shutdownGraceSeconds >= 0, "server.shutdown_grace_seconds", "must not be negative")
-        try Self.check(self.auth.tokenTTLSeconds > 0, "auth.token_ttl_seconds", "must be greater than 0")
-        try Self.check(self.auth.loginCacheSeconds >= 0, "auth.login_cache_seconds", "must not be negative")
+        try Self.checkSeconds(self.server.shutdownGraceSeconds, "server.shutdown_grace_seconds", allowsZero: true)
+        try Self.checkSeconds(self.server.clientTimeoutSeconds, "server.client_timeout_seconds")
+        try Self.checkCount(self.auth.tokenTTLSeconds, "auth.token_ttl_seconds", range: 1...Self.longestSeconds)
+        try Self.checkCount(self.auth.loginCacheSeconds, "auth.login_cache_seconds", range: 0...Self.longestSeconds)
+        if !self.auth.adminKey.isEmpty {
+            try Self.check(
+                self.auth.adminKey.utf8.count >= Self.shortestAdminKey, "auth.admin_key",
+                "must be at least \(Self.shortestAdminKey) characters (or empty, which turns /admin off)")
+        }
         try Self.check(self.limits.perTokenConcurrency >= 0, "limits.per_token_concurrency", "must not be negative (0 = unlimited)")
         try Self.check(self.quota.flushEveryRequests > 0, "quota.flush_every_requests", "must be greater than 0")
-        try Self.check(self.quota.flushIntervalSeconds > 0, "quota.flush_interval_seconds", "must be greater than 0")
+        try Self.checkSeconds(self.quota.flushIntervalSeconds, "quota.flush_interval_seconds")
         for (name, tier) in self.quota.tiers {
             let key = "quota.tiers.\(name)"
             try Self.check(tier.monthlyRequests >= 0, "\(key).monthly_requests", "must not be negative")
@@ -46,21 +52,29 @@ extension GatewayConfig {
                 try Self.check(Self.isHTTPURL(provider.baseURL), "\(key).base_url", "must be an http:// or https:// URL")
                 // No account in the file is fine: `proxy-server accounts` may keep them in the store.
             }
-            try Self.check(provider.timeoutSeconds > 0, "\(key).timeout_seconds", "must be greater than 0")
-            try Self.check(provider.connectTimeoutSeconds > 0, "\(key).connect_timeout_seconds", "must be greater than 0")
-            try Self.check(provider.requestsPerSecond >= 0, "\(key).requests_per_second", "must not be negative (0 = no pacing)")
-            try Self.check(provider.queueCapacity >= 0, "\(key).queue_capacity", "must not be negative")
-            try Self.check(provider.queueTimeoutSeconds > 0, "\(key).queue_timeout_seconds", "must be greater than 0")
-            try Self.check(provider.maxRetries >= 0, "\(key).max_retries", "must not be negative")
+            try Self.checkSeconds(provider.timeoutSeconds, "\(key).timeout_seconds")
+            try Self.checkSeconds(provider.connectTimeoutSeconds, "\(key).connect_timeout_seconds")
             try Self.check(
-                provider.firstByteTimeoutSeconds >= 0, "\(key).first_byte_timeout_seconds", "must not be negative (0 = the whole deadline)")
-            try Self.check(provider.mock.chunks > 0, "\(key).mock.chunks", "must be greater than 0")
+                provider.requestsPerSecond >= 0 && provider.requestsPerSecond <= 1_000_000, "\(key).requests_per_second",
+                "must be between 0 (no pacing) and 1000000")
+            try Self.checkCount(provider.queueCapacity, "\(key).queue_capacity", range: 0...1_000_000)
+            try Self.checkSeconds(provider.queueTimeoutSeconds, "\(key).queue_timeout_seconds")
+            try Self.checkCount(provider.maxRetries, "\(key).max_retries", range: 0...100)
+            try Self.checkSeconds(provider.firstByteTimeoutSeconds, "\(key).first_byte_timeout_seconds", allowsZero: true)
+            try Self.checkCount(provider.mock.chunks, "\(key).mock.chunks", range: 1...100_000)
+            try Self.checkCount(provider.mock.latencyMilliseconds, "\(key).mock.latency_ms", range: 0...3_600_000)
+            try Self.checkCount(provider.mock.chunkDelayMilliseconds, "\(key).mock.chunk_delay_ms", range: 0...3_600_000)
+            for (headerIndex, pattern) in provider.forwardHeaders.enumerated() {
+                try Self.check(
+                    HeaderPolicy.isForwardable(pattern: pattern), "\(key).forward_headers[\(headerIndex)]",
+                    "'\(pattern)' names a credential, cookie or hop-by-hop header, which never go upstream")
+            }
             var accountNames: Set<String> = []
             for (accountIndex, account) in provider.accounts.enumerated() {
                 let accountKey = "\(key).accounts[\(accountIndex)]"
                 try Self.check(!account.name.isEmpty, "\(accountKey).name", "must not be empty")
                 try Self.check(accountNames.insert(account.name).inserted, "\(accountKey).name", "'\(account.name)' is defined twice")
-                try Self.check(account.weight > 0, "\(accountKey).weight", "must be greater than 0")
+                try Self.check(AccountConfig.isValidWeight(account.weight), "\(accountKey).weight", AccountConfig.weightRule)
                 switch account.kind {
                 case .apiKey:
                     try Self.check(!account.apiKey.isEmpty || provider.kind == .mock, "\(accountKey).api_key", "must not be empty")
@@ -73,8 +87,25 @@ extension GatewayConfig {
         }
     }
 
+    /// Ten years: past this a duration or TTL is a typo, and converting it to nanoseconds (or
+    /// adding it to a unix time) could overflow.
+    public static let longestSeconds = 10 * 365 * 24 * 3600
+    public static let shortestAdminKey = 16
+
     private static func check(_ condition: Bool, _ key: String, _ message: String) throws(ConfigError) {
         if !condition { throw ConfigError(key: key, message) }
+    }
+
+    /// A duration in seconds: finite, positive (or zero where that means "none"), at most ten years.
+    private static func checkSeconds(_ value: Double, _ key: String, allowsZero: Bool = false) throws(ConfigError) {
+        let lower = allowsZero ? "0" : "greater than 0"
+        try Self.check(
+            value.isFinite && (allowsZero ? value >= 0 : value > 0) && value <= Double(Self.longestSeconds), key,
+            "must be \(lower) and at most \(Self.longestSeconds) seconds")
+    }
+
+    private static func checkCount(_ value: Int, _ key: String, range: ClosedRange<Int>) throws(ConfigError) {
+        try Self.check(range.contains(value), key, "must be between \(range.lowerBound) and \(range.upperBound)")
     }
 
     private static func isHTTPURL(_ value: String) -> Bool {

@@ -19,6 +19,9 @@ public struct ServerConfig: Sendable, Equatable {
     public var metricsPort = 9090
     public var maxBodyBytes = 10 * 1024 * 1024
     public var shutdownGraceSeconds = 30.0
+    /// A client must send a request's head within this of its connection going idle, and the
+    /// body within this of the head; idle keep-alive connections are closed after it.
+    public var clientTimeoutSeconds = 60.0
     public init() {}
 }
 
@@ -128,6 +131,10 @@ public struct AccountConfig: Sendable, Equatable {
         self.apiKey = apiKey
         self.weight = weight
     }
+
+    /// A selection weight: finite, positive, and small enough that a sum of them stays finite.
+    public static func isValidWeight(_ weight: Double) -> Bool { weight.isFinite && weight > 0 && weight <= 1_000_000 }
+    public static let weightRule = "must be a number greater than 0 and at most 1000000"
 }
 
 /// How the in-process `mock` provider answers: no network, no key.
@@ -154,6 +161,12 @@ public struct ProviderConfig: Sendable, Equatable {
     /// How long one attempt may wait for the upstream's response head before the account is
     /// counted as failed and the next is tried; 0 = only the request's whole deadline.
     public var firstByteTimeoutSeconds = 0.0
+    /// Relay the upstream's rate-limit headers (`x-ratelimit-*`, `anthropic-ratelimit-*`) to
+    /// clients: off by default, since they describe the owner's account, not the caller's key.
+    public var exposeRateLimitHeaders = false
+    /// More client request headers to send to this provider, as name patterns (`x-trace-*`),
+    /// beyond the APIs' own (see `HeaderPolicy`). Credentials and hop-by-hop headers never go.
+    public var forwardHeaders: [String] = []
     public var accounts: [AccountConfig] = []
     public var oauth: OAuthSettings? = nil
     public var mock = MockProviderSettings()

@@ -41,7 +41,10 @@ public struct GatewayError: Error, Sendable, Equatable, CustomStringConvertible 
     public static func forbidden(_ message: String) -> GatewayError { .init(.forbidden, message) }
     public static func notFound(_ message: String) -> GatewayError { .init(.notFound, message) }
     public static func unknownModel(_ model: String) -> GatewayError {
-        .init(.unknownModel, "The model '\(model)' does not exist or is not served by this gateway.")
+        .init(.unknownModel, "The model '\(UsageRecord.capped(model))' does not exist or is not served by this gateway.")
+    }
+    public static func modelNotAllowed(_ model: String) -> GatewayError {
+        .init(.forbidden, "This API key may not use the model '\(UsageRecord.capped(model))'.")
     }
     public static func queueTimeout(_ message: String) -> GatewayError { .init(.queueTimeout, message) }
     public static func payloadTooLarge(limit: Int) -> GatewayError {

@@ -32,8 +32,11 @@ public struct CompletionRequestSummary: Sendable, Equatable {
         var messages: JSONScanner.Span?
         var streamOptions: JSONScanner.Span?
         var metadata: JSONScanner.Span?
+        var keys = TopLevelKeys(bytes)
+        var keyProblem: GatewayError?
         do {
             try JSONScanner.members(ofObject: bytes) { key, value throws(JSONScanner.Invalid) in
+                if keyProblem == nil { keyProblem = keys.add(key) }
                 // `null` is an absent optional field, as for a decoder.
                 guard value.kind != .null else { return }
                 switch key.count {
@@ -48,6 +51,7 @@ public struct CompletionRequestSummary: Sendable, Equatable {
         } catch {
             return .failure(.badRequest("The request body is not valid JSON (an object is expected)."))
         }
+        if let keyProblem { return .failure(keyProblem) }
         guard let model else { return .failure(.badRequest("'model' is required.")) }
         guard model.kind == .string else { return .failure(Self.wrongType("model")) }
         guard let modelName = Self.string(model, in: bytes), !modelName.isEmpty else {

@@ -5,10 +5,19 @@ public struct TokenUsage: Sendable, Equatable {
     public var promptTokens: Int
     public var completionTokens: Int
 
+    /// An upstream's count is clamped here: no request uses a trillion tokens, and sums of
+    /// clamped counts (a month of them, prompt plus completion) cannot overflow.
+    public static let maximumCount = 1 << 40
+
     public init(promptTokens: Int, completionTokens: Int) {
-        self.promptTokens = promptTokens
-        self.completionTokens = completionTokens
+        self.promptTokens = Self.clamped(promptTokens)
+        self.completionTokens = Self.clamped(completionTokens)
     }
+
+    public static func clamped(_ count: Int) -> Int { min(max(0, count), Self.maximumCount) }
+
+    /// Prompt plus completion.
+    public var total: Int { self.promptTokens + self.completionTokens }
 
     /// These counts over `earlier` ones of the same stream: an Anthropic stream reports input
     /// tokens in `message_start` and output tokens in `message_delta`, where input may be absent.

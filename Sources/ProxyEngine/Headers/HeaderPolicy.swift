@@ -1,47 +1,51 @@
-/// Which headers cross the gateway, in each direction.
+/// Which headers cross the gateway, in each direction: allowlists, so that a header nobody
+/// thought of stays on its side.
 ///
-/// Hop-by-hop headers (RFC 9110 §7.6.1) belong to one connection and are never forwarded.
-/// Client credentials never go upstream: the gateway injects the provider's own key. Framing
-/// headers are dropped because the gateway re-frames every body it sends.
+/// Towards the upstream only what the APIs define for a request passes: content negotiation,
+/// the client's user agent, and the APIs' version and beta flags. Client credentials never go
+/// (the gateway injects the provider's own key), nor anything that picks which of the owner's
+/// organisations or projects is billed (`openai-organization`, `openai-project`).
+///
+/// Towards the client only the APIs' version headers pass, `retry-after` on a 429 or 503, and,
+/// where a provider opts in with `expose_rate_limit_headers`, its rate-limit headers. The
+/// upstream's organisation, request id, cookies and server banner stay behind. The gateway sets
+/// `content-type` and its own `x-request-id` itself.
 public enum HeaderPolicy {
-    /// Lowercased names that belong to a single connection.
-    public static let hopByHop: Set<String> = [
-        "connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "proxy-connection",
-        "te", "trailer", "trailers", "transfer-encoding", "upgrade",
+    static let requestAllowed: Set<String> = [
+        "content-type", "accept", "user-agent", "anthropic-version", "anthropic-beta", "openai-beta",
     ]
 
-    static let requestDropped: Set<String> = [
-        "authorization", "x-api-key", "cookie", "host", "content-length", "accept-encoding",
-        "x-request-id", "forwarded", "x-forwarded-for", "x-forwarded-host", "x-forwarded-proto", "x-real-ip",
+    /// Never sent upstream, whatever a provider's `forward_headers` says.
+    static let neverForwarded: Set<String> = [
+        "authorization", "x-api-key", "cookie", "host", "content-length", "accept-encoding", "connection", "keep-alive",
+        "proxy-authenticate", "proxy-authorization", "proxy-connection", "te", "trailer", "trailers", "transfer-encoding",
+        "upgrade", "openai-organization", "openai-project",
     ]
 
-    static let responseDropped: Set<String> = [
-        "content-length", "content-encoding", "set-cookie", "date", "server", "x-request-id",
-    ]
+    static let responseAllowed: Set<String> = ["openai-version", "anthropic-version"]
 
-    /// Whether a client request header should be sent upstream. `connectionTokens` are the
-    /// lowercased names the request's own `Connection` header listed, which are hop-by-hop too.
-    public static func forwardsRequestHeader(_ lowercasedName: String, connectionTokens: Set<String> = []) -> Bool {
-        !self.hopByHop.contains(lowercasedName) && !self.requestDropped.contains(lowercasedName)
-            && !connectionTokens.contains(lowercasedName)
+    static let rateLimitPrefixes = ["x-ratelimit-", "anthropic-ratelimit-"]
+
+    /// Whether a client request header (lowercased name) is sent upstream; `extra` are the
+    /// provider's `forward_headers` patterns.
+    public static func forwardsRequestHeader(_ lowercasedName: String, extra: [ModelGlob] = []) -> Bool {
+        if self.requestAllowed.contains(lowercasedName) { return true }
+        guard !extra.isEmpty, !self.neverForwarded.contains(lowercasedName) else { return false }
+        return extra.contains { $0.matches(lowercasedName) }
     }
 
-    /// Whether an upstream response header should be relayed to the client.
-    public static func forwardsResponseHeader(_ lowercasedName: String, connectionTokens: Set<String> = []) -> Bool {
-        !self.hopByHop.contains(lowercasedName) && !self.responseDropped.contains(lowercasedName)
-            && !connectionTokens.contains(lowercasedName)
+    /// Whether a `forward_headers` pattern can match only headers that may go upstream.
+    public static func isForwardable(pattern: String) -> Bool {
+        let glob = ModelGlob(pattern.lowercased())
+        return !pattern.isEmpty && pattern != "*" && !self.neverForwarded.contains { glob.matches($0) }
     }
 
-    /// The names listed in a `Connection` header value, lowercased.
-    public static func connectionTokens(_ connectionHeaderValues: [String]) -> Set<String> {
-        var tokens: Set<String> = []
-        for value in connectionHeaderValues {
-            for token in value.split(separator: ",") {
-                let name = token.trimmingSpaces().lowercased()
-                if !name.isEmpty { tokens.insert(name) }
-            }
-        }
-        return tokens
+    /// Whether an upstream response header (lowercased name) of an answer with `status` is
+    /// relayed to the client.
+    public static func forwardsResponseHeader(_ lowercasedName: String, status: Int, exposesRateLimits: Bool) -> Bool {
+        if self.responseAllowed.contains(lowercasedName) { return true }
+        if lowercasedName == "retry-after" { return status == 429 || status == 503 }
+        return exposesRateLimits && self.rateLimitPrefixes.contains { lowercasedName.hasPrefix($0) }
     }
 }
 

@@ -49,6 +49,13 @@ public actor MinuteLimiter {
         }
     }
 
+    /// Takes back the request `admit` counted last for `user` (refused before any upstream attempt).
+    public func refund(user: String) {
+        guard var recent = self.requests[user], !recent.isEmpty else { return }
+        recent.removeLast()
+        self.requests[user] = recent
+    }
+
     /// Counts tokens a user's answer used.
     public func record(tokens count: Int, user: String) {
         guard count > 0 else { return }

@@ -28,6 +28,11 @@ public actor TokenLimiter {
         }
     }
 
+    /// The error a request gets when its credential has no free slot.
+    public nonisolated var refusal: GatewayError {
+        .rateLimited("This credential already has \(self.limit) request(s) in flight.", retryAfterSeconds: 1)
+    }
+
     /// Requests in flight for `credential`.
     public func count(_ credential: String) -> Int { self.inFlight[credential, default: 0] }
 }

@@ -20,7 +20,12 @@ public actor UpstreamPacer {
 
     /// Seconds to wait before starting this request (0: start now).
     public func reserve() throws(GatewayError) -> Double {
-        guard self.requestsPerSecond > 0 else { return 0 }
+        try self.reserveStart().wait
+    }
+
+    /// The wait before this request starts, and its start time (to give back with `giveBack`).
+    public func reserveStart() throws(GatewayError) -> (wait: Double, start: Double) {
+        guard self.requestsPerSecond > 0 else { return (0, self.now()) }
         let now = self.now()
         self.reserved.removeAll { $0 <= now }
         let start = max(now, self.lastStart + 1 / self.requestsPerSecond)
@@ -35,6 +40,14 @@ public actor UpstreamPacer {
         }
         self.lastStart = start
         if wait > 0 { self.reserved.append(start) }
-        return wait
+        return (wait, start)
+    }
+
+    /// A waiter left before its start: its place in the queue is free again, and when it was
+    /// the last one reserved, the next request may start that much sooner.
+    public func giveBack(start: Double) {
+        guard let index = self.reserved.firstIndex(of: start) else { return }
+        self.reserved.remove(at: index)
+        if start == self.lastStart { self.lastStart -= 1 / self.requestsPerSecond }
     }
 }

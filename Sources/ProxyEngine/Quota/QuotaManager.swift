@@ -77,11 +77,21 @@ public actor QuotaManager {
         self.markDirty(subject, admission: true)
     }
 
+    /// Takes back the request `admit` counted, when the gateway refused it before any upstream
+    /// attempt (a full queue, no account in rotation, a client that left while queued).
+    public func refund(subject: String) {
+        self.rollIfNeeded()
+        guard let current = self.usage[subject], current.requests > 0 else { return }
+        self.usage[subject]!.requests -= 1
+        self.markDirty(subject, admission: false)
+    }
+
     /// Adds tokens an answer of `subject` used.
     public func record(tokens: Int, subject: String) {
         guard tokens > 0 else { return }
         self.rollIfNeeded()
-        self.usage[subject, default: Usage()].tokens += tokens
+        let (sum, overflowed) = self.usage[subject, default: Usage()].tokens.addingReportingOverflow(tokens)
+        self.usage[subject, default: Usage()].tokens = overflowed ? Int.max : sum
         self.markDirty(subject, admission: false)
     }
 

@@ -23,7 +23,7 @@ public struct UsageRecord: Sendable, Equatable {
         self.at = at
         self.user = user
         self.keyID = keyID
-        self.model = model
+        self.model = Self.capped(model)
         self.provider = provider
         self.account = account
         self.promptTokens = promptTokens
@@ -32,6 +32,13 @@ public struct UsageRecord: Sendable, Equatable {
         self.status = status
         self.latencyMilliseconds = latencyMilliseconds
         self.timeToFirstByteMilliseconds = timeToFirstByteMilliseconds
+    }
+
+    /// Longest model name a record keeps: the name is the client's, and records live for months.
+    public static let maximumModelLength = 128
+
+    public static func capped(_ model: String) -> String {
+        model.utf8.count <= Self.maximumModelLength ? model : String(decoding: model.utf8.prefix(Self.maximumModelLength), as: UTF8.self)
     }
 
     /// Tokens of an answer whose upstream reported none: one per four bytes of the request

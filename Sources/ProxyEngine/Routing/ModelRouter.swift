@@ -8,6 +8,9 @@ public struct ModelRouter: Sendable {
         public let upstreamModel: String
         public var isAliased: Bool { self.upstreamModel != self.requestedModel }
         public let requestedModel: String
+        /// What the configuration matched: the alias, or the pattern (the exact model when the
+        /// pattern is literal). Metric labels use it, so that clients cannot add series.
+        public let configuredName: String
     }
 
     private let aliases: [String: (provider: Int, target: String)]
@@ -38,10 +41,10 @@ public struct ModelRouter: Sendable {
 
     public func route(model: String) -> Route? {
         if let alias = self.aliases[model] {
-            return Route(provider: alias.provider, upstreamModel: alias.target, requestedModel: model)
+            return Route(provider: alias.provider, upstreamModel: alias.target, requestedModel: model, configuredName: model)
         }
         for entry in self.patterns where entry.glob.matches(model) {
-            return Route(provider: entry.provider, upstreamModel: model, requestedModel: model)
+            return Route(provider: entry.provider, upstreamModel: model, requestedModel: model, configuredName: entry.glob.pattern)
         }
         return nil
     }

@@ -7,27 +7,32 @@ public struct TranslatedUsage: Sendable, Equatable {
     public var cacheReadTokens = 0
     public var cacheCreationTokens = 0
 
+    /// Each count is clamped (see `TokenUsage.maximumCount`), so their sums cannot overflow.
     public init(inputTokens: Int = 0, outputTokens: Int = 0, cacheReadTokens: Int = 0, cacheCreationTokens: Int = 0) {
-        self.inputTokens = inputTokens
-        self.outputTokens = outputTokens
-        self.cacheReadTokens = cacheReadTokens
-        self.cacheCreationTokens = cacheCreationTokens
+        self.inputTokens = TokenUsage.clamped(inputTokens)
+        self.outputTokens = TokenUsage.clamped(outputTokens)
+        self.cacheReadTokens = TokenUsage.clamped(cacheReadTokens)
+        self.cacheCreationTokens = TokenUsage.clamped(cacheCreationTokens)
     }
 
     /// From an OpenAI `usage` object.
     public init(openAI usage: JSONValue?) {
-        let cached = usage?["prompt_tokens_details"]?["cached_tokens"]?.intValue ?? 0
-        self.inputTokens = max(0, (usage?["prompt_tokens"]?.intValue ?? 0) - cached)
-        self.outputTokens = usage?["completion_tokens"]?.intValue ?? 0
-        self.cacheReadTokens = cached
+        let cached = TokenUsage.clamped(usage?["prompt_tokens_details"]?["cached_tokens"]?.intValue ?? 0)
+        self.init(
+            inputTokens: TokenUsage.clamped(usage?["prompt_tokens"]?.intValue ?? 0) - cached,
+            outputTokens: usage?["completion_tokens"]?.intValue ?? 0,
+            cacheReadTokens: cached
+        )
     }
 
     /// From an Anthropic `usage` object.
     public init(anthropic usage: JSONValue?) {
-        self.inputTokens = usage?["input_tokens"]?.intValue ?? 0
-        self.outputTokens = usage?["output_tokens"]?.intValue ?? 0
-        self.cacheReadTokens = usage?["cache_read_input_tokens"]?.intValue ?? 0
-        self.cacheCreationTokens = usage?["cache_creation_input_tokens"]?.intValue ?? 0
+        self.init(
+            inputTokens: usage?["input_tokens"]?.intValue ?? 0,
+            outputTokens: usage?["output_tokens"]?.intValue ?? 0,
+            cacheReadTokens: usage?["cache_read_input_tokens"]?.intValue ?? 0,
+            cacheCreationTokens: usage?["cache_creation_input_tokens"]?.intValue ?? 0
+        )
     }
 
     /// Every prompt token, cached or not: what OpenAI calls `prompt_tokens`.

@@ -6,30 +6,49 @@ import Synchronization
 /// request costs no database round-trip. Keys created or revoked through the admin API take
 /// effect at once; through the CLI (another process), within `ttlSeconds`.
 final class KeyDirectory: Sendable {
-    let store: StateStore
     let ttlSeconds: Double
-    /// Misses are cached too, so random keys cannot hammer the database; the map is bounded.
-    private let cache = Mutex<[String: (key: VirtualKey?, fetched: Double)]>([:])
-    private static let maximumEntries = 100_000
+    /// Reads a key from the state store by hash.
+    private let fetch: @Sendable (String) async throws -> VirtualKey?
 
-    init(store: StateStore, ttlSeconds: Double = 30) {
-        self.store = store
+    private struct State {
+        /// Misses are cached too, so random keys cannot hammer the database. Bounded: a flood
+        /// of random keys pushes out the least recently used entries, not every valid key.
+        var cache: BoundedMap<(key: VirtualKey?, fetched: Double)>
+        /// Bumped by every change made through the API: a read that started before a change
+        /// must not put what it read back in the cache.
+        var generation = 0
+    }
+
+    private let state: Mutex<State>
+
+    convenience init(store: StateStore, ttlSeconds: Double = 30, capacity: Int = 100_000) {
+        self.init(ttlSeconds: ttlSeconds, capacity: capacity) { try await store.key(hash: $0) }
+    }
+
+    init(ttlSeconds: Double, capacity: Int, fetch: @escaping @Sendable (String) async throws -> VirtualKey?) {
+        self.fetch = fetch
         self.ttlSeconds = ttlSeconds
+        self.state = Mutex(State(cache: BoundedMap(capacity: capacity, maximumAge: ttlSeconds)))
     }
 
     func key(hash: String, now: Double) async throws -> VirtualKey? {
-        if let entry = self.cache.withLock({ $0[hash] }), now - entry.fetched < self.ttlSeconds {
-            return entry.key
+        let (cached, generation) = self.state.withLock { state in (state.cache.value(hash, now: now), state.generation) }
+        if let cached, now - cached.fetched < self.ttlSeconds { return cached.key }
+        let key = try await self.fetch(hash)
+        self.state.withLock { state in
+            guard state.generation == generation else { return }
+            state.cache.set(hash, (key, now), now: now)
         }
-        let key = try await self.store.key(hash: hash)
-        self.remember(hash: hash, key: key, now: now)
         return key
     }
 
-    func remember(hash: String, key: VirtualKey?, now: Double) {
-        self.cache.withLock { cache in
-            if cache.count >= Self.maximumEntries { cache.removeAll(keepingCapacity: true) }
-            cache[hash] = (key, now)
+    /// A key changed through the API (created, revoked, updated): cached as it is now.
+    func changed(hash: String, key: VirtualKey?, now: Double) {
+        self.state.withLock { state in
+            state.generation += 1
+            state.cache.set(hash, (key, now), now: now)
         }
     }
+
+    var cachedCount: Int { self.state.withLock { $0.cache.count } }
 }

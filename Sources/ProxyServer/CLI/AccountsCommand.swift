@@ -3,6 +3,7 @@ import AsyncHTTPClient
 import Foundation
 import NIOCore
 import NIOHTTP1
+import ProxyConfig
 import ProxyEngine
 
 struct AccountsCommand: AsyncParsableCommand {
@@ -63,6 +64,10 @@ struct AccountsCommand: AsyncParsableCommand {
         @Option(help: "The account's name.") var name: String
         @Option(help: "Its weight under health_weighted selection.") var weight: Double = 1
 
+        func validate() throws {
+            guard AccountConfig.isValidWeight(self.weight) else { throw ValidationError("--weight \(AccountConfig.weightRule)") }
+        }
+
         func run() async throws {
             let (config, store, maybeBox) = try AccountsCommand.open(self.options)
             let box = try AccountsCommand.requireBox(maybeBox)
@@ -82,6 +87,10 @@ struct AccountsCommand: AsyncParsableCommand {
         @Option(help: "The provider (kind anthropic).") var provider: String
         @Option(help: "The account's name.") var name: String
         @Option(help: "Its weight under health_weighted selection.") var weight: Double = 1
+
+        func validate() throws {
+            guard AccountConfig.isValidWeight(self.weight) else { throw ValidationError("--weight \(AccountConfig.weightRule)") }
+        }
 
         func run() async throws {
             let (config, store, _) = try AccountsCommand.open(self.options)

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import ProxyConfig
 import ProxyEngine
 
 struct KeysCommand: AsyncParsableCommand {

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Hummingbird
 import Logging
+import ProxyConfig
 import ProxyEngine
 import ServiceLifecycle
 import UnixSignals
@@ -25,6 +26,12 @@ struct ServeCommand: AsyncParsableCommand {
             logger.warning(
                 "user has a plaintext password in the configuration; use password_hash outside demos",
                 metadata: ["user": "\(user.username)"])
+        }
+        let hasOAuthAccounts = config.providers.contains { $0.accounts.contains { $0.kind == .oauth } }
+        if hasOAuthAccounts, ProcessInfo.processInfo.environment[SecretBox.environmentVariable] == nil {
+            logger.warning(
+                "OAuth accounts are configured but \(SecretBox.environmentVariable) is not set: refresh tokens the provider rotates are kept in memory only and will not survive a restart"
+            )
         }
         let gateway: Gateway
         do {

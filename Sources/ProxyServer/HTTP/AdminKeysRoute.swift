@@ -39,7 +39,7 @@ struct AdminKeysRoute: Sendable {
                 models: input.models ?? [], monthlyRequests: input.monthly_requests, monthlyTokens: input.monthly_tokens
             )
             try await self.gateway.store.insert(key)
-            self.gateway.authenticator.keys.remember(hash: key.hash, key: key, now: self.gateway.now())
+            self.gateway.authenticator.keys.changed(hash: key.hash, key: key, now: self.gateway.now())
             context.logger.info("virtual key created", metadata: ["key_id": "\(key.id)", "user": "\(key.user)"])
             return Self.json(status: .created, Self.describe(key, plaintext: plaintext))
         }
@@ -65,7 +65,7 @@ struct AdminKeysRoute: Sendable {
             guard let key = try await self.gateway.store.revoke(id: id, at: Int(self.gateway.now())) else {
                 throw GatewayError.notFound("No live key has the id '\(id)'.")
             }
-            self.gateway.authenticator.keys.remember(hash: key.hash, key: nil, now: self.gateway.now())
+            self.gateway.authenticator.keys.changed(hash: key.hash, key: nil, now: self.gateway.now())
             context.logger.info("virtual key revoked", metadata: ["key_id": "\(key.id)"])
             var json = JSONWriter()
             json.append(#"{"id":"#)
@@ -90,7 +90,7 @@ struct AdminKeysRoute: Sendable {
             guard let key = try await self.gateway.store.setDisabled(id: id, input.disabled) else {
                 throw GatewayError.notFound("No live key has the id '\(id)'.")
             }
-            self.gateway.authenticator.keys.remember(hash: key.hash, key: key, now: self.gateway.now())
+            self.gateway.authenticator.keys.changed(hash: key.hash, key: key, now: self.gateway.now())
             context.logger.info("virtual key updated", metadata: ["key_id": "\(key.id)", "disabled": "\(key.disabled)"])
             return Self.json(status: .ok, Self.describe(key, plaintext: nil))
         }

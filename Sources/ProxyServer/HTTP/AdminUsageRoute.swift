@@ -17,9 +17,14 @@ struct AdminUsageRoute: Sendable {
             filter.user = query["user"].map(String.init)
             filter.keyID = query["key"].map(String.init)
             filter.model = query["model"].map(String.init)
-            filter.since = try query["since"].map { try Self.number($0, "since") }
-            filter.until = try query["until"].map { try Self.number($0, "until") }
-            if let limit = query["limit"] { filter.limit = min(10_000, max(1, Int(try Self.number(limit, "limit")))) }
+            filter.since = try query["since"].map { try Self.unixTime($0, "since") }
+            filter.until = try query["until"].map { try Self.unixTime($0, "until") }
+            if let limit = query["limit"] {
+                guard let count = Int(limit), (1...Self.maximumLimit).contains(count) else {
+                    throw GatewayError.badRequest("'limit' must be a whole number from 1 to \(Self.maximumLimit).")
+                }
+                filter.limit = count
+            }
             let (records, totals) = try await self.gateway.store.usage(filter)
             return Response(
                 status: .ok, headers: [.contentType: "application/json"],
@@ -29,8 +34,13 @@ struct AdminUsageRoute: Sendable {
         }
     }
 
-    private static func number(_ value: Substring, _ name: String) throws(GatewayError) -> Double {
-        guard let number = Double(value) else { throw .badRequest("'\(name)' must be a number.") }
+    static let maximumLimit = 10_000
+
+    /// Unix seconds: finite and within the years a usage record can have (up to 5138).
+    private static func unixTime(_ value: Substring, _ name: String) throws(GatewayError) -> Double {
+        guard let number = Double(value), number.isFinite, number >= 0, number <= 1e11 else {
+            throw .badRequest("'\(name)' must be a unix time in seconds.")
+        }
         return number
     }
 }

@@ -24,6 +24,9 @@ struct CompletionRoute: Sendable {
         var outcome = RequestOutcome(route: self.route, started: started, metrics: self.gateway.metrics)
         outcome.usageLog = self.gateway.usageLog
         var slot: ConcurrencySlot?
+        var refund = AdmissionRefund()
+        // Whether an upstream attempt began: until it does, a refusal is refunded.
+        var attempted = false
         do {
             let principal = try await self.gateway.authenticator.authenticate(request.headers, now: self.gateway.now())
             let body = try await self.gateway.collectBody(of: &request)
@@ -32,37 +35,40 @@ struct CompletionRoute: Sendable {
                 throw GatewayError.unknownModel(summary.model)
             }
             guard principal.allows(model: summary.model) else {
-                throw GatewayError.forbidden("This API key may not use the model '\(summary.model)'.")
+                throw GatewayError.modelNotAllowed(summary.model)
             }
             let provider = self.gateway.providers[route.provider]
             let bridge = FormatBridge(caller: self.format, upstream: provider.wireFormat ?? self.format)
             // Every check of the request itself comes before any limit counts it.
             var upstreamBody = try bridge.upstreamBody(body, upstreamModel: route.upstreamModel, isAliased: route.isAliased)
             slot = await self.gateway.tokenLimiter.acquire(principal.credentialID)
-            guard slot != nil else {
-                throw GatewayError.rateLimited(
-                    "This credential already has \(self.gateway.tokenLimiter.limit) request(s) in flight.",
-                    retryAfterSeconds: 1
-                )
-            }
+            guard slot != nil else { throw self.gateway.tokenLimiter.refusal }
             // Each limit below is an actor hop: skipped when it is not configured.
             let tier = self.gateway.config.quota.tiers[principal.tier] ?? QuotaTier()
             if tier.requestsPerMinute > 0 || tier.tokensPerMinute > 0 {
                 try await self.gateway.minuteLimiter.admit(user: principal.user, tier: tier)
+                if tier.requestsPerMinute > 0 { refund.minute = (self.gateway.minuteLimiter, principal.user) }
                 if tier.tokensPerMinute > 0 { outcome.tokenWindow = (self.gateway.minuteLimiter, principal.user) }
             }
             let (quotaSubject, quotaLimits) = principal.quotaSubject(tiers: self.gateway.config.quota.tiers)
             if !quotaLimits.isUnlimited {
                 try await self.gateway.quota.admit(subject: quotaSubject, limits: quotaLimits)
                 outcome.quotaSubject = (self.gateway.quota, quotaSubject)
+                refund.quota = (self.gateway.quota, quotaSubject)
             }
             let pacer = self.gateway.pacers[route.provider]
-            let queueWait = pacer.requestsPerSecond > 0 ? try await pacer.reserve() : 0
+            var queueWait = 0.0
+            if pacer.requestsPerSecond > 0 {
+                let reservation = try await pacer.reserveStart()
+                queueWait = reservation.wait
+                if queueWait > 0 { refund.pacer = (pacer, reservation.start) }
+            }
             let providerConfig = self.gateway.config.providers[route.provider]
             outcome.model = summary.model
+            outcome.modelLabel = route.configuredName
             outcome.provider = provider.name
             var logger = context.logger
-            logger.handler.metadata.merge(["model": .string(summary.model), "provider": .string(provider.name)]) { $1 }
+            logger.handler.metadata.merge(["model": .string(UsageRecord.capped(summary.model)), "provider": .string(provider.name)]) { $1 }
             // Usage of a stream is only reported if asked for: ask, and strip the answer back to
             // what the client asked for (see InjectedUsageStripper).
             let injectsUsage = bridge.isPassThrough && self.format == .openAI && summary.stream && !summary.hasStreamOptions
@@ -76,7 +82,7 @@ struct CompletionRoute: Sendable {
             var call = UpstreamCall(
                 path: bridge.upstreamPath,
                 body: upstreamBody,
-                headers: UpstreamHeaders.forwarded(from: request.headers),
+                headers: UpstreamHeaders.forwarded(from: request.headers, extra: self.gateway.forwardedHeaders[route.provider]),
                 deadline: deadline
             )
             if bridge.upstream == .openAI {
@@ -97,12 +103,15 @@ struct CompletionRoute: Sendable {
             )
             let result: UpstreamExchange.Result
             do {
+                if queueWait > 0 {
+                    try await withRequestScope(deadline: deadline, client: client) {
+                        try await Task.sleep(for: .nanoseconds(Int64(queueWait * 1e9)))
+                    }
+                }
+                attempted = true
                 // One scope for the whole exchange with the upstream, retries included (a
                 // stream's body is read later, in the pump's own scope).
-                result = try await withRequestScope(deadline: deadline, client: client) {
-                    if queueWait > 0 { try await Task.sleep(for: .nanoseconds(Int64(queueWait * 1e9))) }
-                    return try await exchange.run(call)
-                }
+                result = try await withRequestScope(deadline: deadline, client: client) { try await exchange.run(call) }
             } catch is CancellationError {
                 throw CancellationError()
             } catch is ClientHungUp {
@@ -119,6 +128,7 @@ struct CompletionRoute: Sendable {
                 timeoutSeconds: providerConfig.timeoutSeconds,
                 scrubber: SecretScrubber(secrets: provider.secrets),
                 bridge: bridge,
+                exposesRateLimits: providerConfig.exposeRateLimitHeaders,
                 logger: logger
             )
             switch answer {
@@ -160,11 +170,14 @@ struct CompletionRoute: Sendable {
                 return response
             }
         } catch let error as GatewayError {
+            // 503 comes only when no account could take a first attempt.
+            if !attempted || error.status == 503 { await refund.perform() }
             await slot?.release()
             if error.status < 500 { self.gateway.metrics.rejected(reason: error.openAICode) }
             await outcome.finish(status: error.status)
             return .error(error, format: self.format)
         } catch is ClientHungUp {
+            if !attempted { await refund.perform() }
             await slot?.release()
             // Nobody is left to read an answer; 499 is the de facto "client closed request".
             await outcome.finish(status: 499)

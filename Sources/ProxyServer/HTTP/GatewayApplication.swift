@@ -16,6 +16,8 @@ enum GatewayApplication {
         onServerRunning: @escaping @Sendable (any Channel) async -> Void = { _ in }
     ) -> some ApplicationProtocol {
         let router = Router(context: GatewayRequestContext.self)
+        let metrics = gateway.metrics
+        let clientTimeout = TimeAmount.nanoseconds(Int64(gateway.config.server.clientTimeoutSeconds * 1e9))
         router.add(middleware: RequestIDMiddleware(accessLog: accessLog))
         for path in ["/v1/chat/completions", "/chat/completions"] {
             router.post(RouterPath(path), use: CompletionRoute(gateway: gateway, route: path, format: .openAI).handle)
@@ -27,7 +29,8 @@ enum GatewayApplication {
         }
         router.post("/auth/login", use: LoginRoute(gateway: gateway).handle)
         router.get("/auth/quota", use: QuotaRoute(gateway: gateway).handle)
-        let admin = router.group("/admin").add(middleware: AdminAuthorizationMiddleware(adminKey: gateway.config.auth.adminKey))
+        let admin = router.group("/admin").add(
+            middleware: AdminAuthorizationMiddleware(adminKey: gateway.config.auth.adminKey, throttle: AdminThrottle(now: gateway.now)))
         let keys = AdminKeysRoute(gateway: gateway)
         admin.post("keys", use: keys.create)
         admin.get("keys", use: keys.list)
@@ -57,7 +60,11 @@ enum GatewayApplication {
         }
         return Application(
             router: router,
-            server: .http1(configuration: .init(additionalChannelHandlers: [gateway.clientConnections.makeHandler()])),
+            server: .http1(
+                configuration: .init(additionalChannelHandlers: [
+                    gateway.clientConnections.makeHandler(),
+                    ClientTimeoutHandler(timeout: clientTimeout) { metrics.rejected(reason: "client_timeout") },
+                ])),
             // A burst of thousands of clients (a fleet of agents reconnecting) must not overflow
             // the accept queue; the kernel caps it at net.core.somaxconn.
             configuration: .init(address: .hostname(host, port: port), serverName: nil, backlog: 4096),

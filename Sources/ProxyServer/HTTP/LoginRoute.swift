@@ -15,13 +15,16 @@ struct LoginRoute: Sendable {
         var password: String
     }
 
+    /// A username and a password fit in far less; an unauthenticated caller gets no more buffer.
+    static let maximumBodyBytes = 4096
+
     /// Checked when the username is unknown, so that a wrong name costs as long as a wrong password.
     private static let decoyHash = (try? PasswordHash.make(password: UUID().uuidString)) ?? ""
 
     func handle(_ request: Request, context: GatewayRequestContext) async throws -> Response {
         var request = request
         do {
-            let body = try await self.gateway.collectBody(of: &request)
+            let body = try await self.gateway.collectBody(of: &request, limit: Self.maximumBodyBytes)
             guard let credentials = try? JSONDecoder().decode(Credentials.self, from: Data(body.readableBytesView)) else {
                 throw GatewayError.badRequest("The body must be {\"username\": ..., \"password\": ...}.")
             }
@@ -29,20 +32,28 @@ struct LoginRoute: Sendable {
                 throw GatewayError.notFound("Logins are not enabled: auth.jwt_secret is not set.")
             }
             let address = context.channel.remoteAddress?.ipAddress ?? "unknown"
+            let attempt: LoginLimiter.Attempt
             do {
-                try await self.gateway.loginLimiter.checkAllowed(username: credentials.username, address: address)
+                attempt = try await self.gateway.loginLimiter.begin(username: credentials.username, address: address)
             } catch {
                 self.gateway.metrics.rejected(reason: "login_throttled")
-                throw GatewayError.rateLimited("Too many failed logins; try again later.", retryAfterSeconds: error.retryAfterSeconds)
+                throw GatewayError.rateLimited("Too many login attempts; try again later.", retryAfterSeconds: error.retryAfterSeconds)
             }
             let user = self.gateway.authenticator.users[credentials.username]
-            let valid = try await Self.verify(credentials.password, for: user)
+            let valid: Bool
+            do {
+                valid = try await Self.verify(credentials.password, for: user)
+            } catch {
+                await self.gateway.loginLimiter.failed(attempt)
+                throw error
+            }
             guard valid, let user else {
-                await self.gateway.loginLimiter.recordFailure(username: credentials.username, address: address)
+                await self.gateway.loginLimiter.failed(attempt)
                 self.gateway.metrics.rejected(reason: "login_failed")
-                context.logger.info("login failed", metadata: ["user": "\(credentials.username)"])
+                context.logger.info("login failed", metadata: ["user": "\(UsageRecord.capped(credentials.username))"])
                 throw GatewayError.unauthorized("Invalid username or password.")
             }
+            await self.gateway.loginLimiter.succeeded(attempt)
             if user.disabled { throw GatewayError.forbidden("The user is disabled.") }
             let now = self.gateway.now()
             let ttl = self.gateway.config.auth.tokenTTLSeconds

@@ -22,12 +22,44 @@ struct TextLogHandler: LogHandler {
         set { self.metadata[key] = newValue }
     }
 
+    /// Longest line written; the rest is cut and marked, so no value can flood the log.
+    static let maximumLineBytes = 8192
+
     func log(event: LogEvent) {
-        var line = Date.now.formatted(.iso8601) + " \(event.level) \(self.label) :"
-        for (key, value) in self.lineMetadata(for: event) {
-            line += " \(key)=\(value)"
+        LogLineOutput.write(Data(Self.line(event, label: self.label, metadata: self.lineMetadata(for: event)).utf8))
+    }
+
+    /// One line, ending in LF. Control characters of values (a username holding a newline would
+    /// otherwise forge a line of its own) are escaped as `\n`, `\r`, `\t` or `\u{..}`.
+    static func line(_ event: LogEvent, label: String, metadata: [(key: String, value: Logger.MetadataValue)]) -> String {
+        var line = Date.now.formatted(.iso8601) + " \(event.level) \(label) :"
+        for (key, value) in metadata {
+            line += " \(Self.escaped(key))=\(Self.escaped(value.description))"
         }
-        line += " [\(event.source)] \(event.message)\n"
-        LogLineOutput.write(Data(line.utf8))
+        line += " [\(event.source)] \(Self.escaped(event.message.description))"
+        if line.utf8.count > Self.maximumLineBytes {
+            line = String(decoding: line.utf8.prefix(Self.maximumLineBytes), as: UTF8.self) + "…[cut]"
+        }
+        return line + "\n"
+    }
+
+    static func escaped(_ text: String) -> String {
+        guard text.unicodeScalars.contains(where: Self.isControl) else { return text }
+        var result = ""
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "\n": result += "\\n"
+            case "\r": result += "\\r"
+            case "\t": result += "\\t"
+            case _ where Self.isControl(scalar): result += "\\u{\(String(scalar.value, radix: 16))}"
+            default: result.unicodeScalars.append(scalar)
+            }
+        }
+        return result
+    }
+
+    /// C0 and C1 controls, DEL, and the Unicode line and paragraph separators.
+    private static func isControl(_ scalar: Unicode.Scalar) -> Bool {
+        scalar.value < 0x20 || (scalar.value >= 0x7F && scalar.value < 0xA0) || scalar.value == 0x2028 || scalar.value == 0x2029
     }
 }

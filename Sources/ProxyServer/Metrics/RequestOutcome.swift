@@ -7,7 +7,11 @@ struct RequestOutcome: Sendable {
     let route: String
     let started: ContinuousClock.Instant
     let metrics: GatewayMetrics
+    /// The model the client asked for, as its usage record keeps it.
     var model = "unknown"
+    /// The configured name that matched it (see `ModelRouter.Route.configuredName`): the
+    /// metrics' `model` label, bounded by the configuration whatever clients send.
+    var modelLabel = "unknown"
     var provider = "none"
     var usage: TokenUsage?
     var user = ""
@@ -31,11 +35,12 @@ struct RequestOutcome: Sendable {
 
     func finish(status: Int) async {
         let duration = self.started.duration(to: .now)
-        self.metrics.requestFinished(route: self.route, model: self.model, provider: self.provider, status: status, duration: duration)
+        self.metrics.requestFinished(route: self.route, model: self.modelLabel, provider: self.provider, status: status, duration: duration)
         // A request refused before it reached a provider has no usage to record.
         guard self.provider != "none" else { return }
         var usage = self.usage
-        let estimated = usage == nil && status < 400
+        // A stream its client left is charged for what it received: the upstream produced it.
+        let estimated = usage == nil && (status < 400 || (status == 499 && self.answerBytes > 0))
         if estimated { usage = UsageRecord.estimate(requestBytes: self.requestBytes, answerBytes: self.answerBytes) }
         self.usageLog?.append(
             UsageRecord(
@@ -47,8 +52,8 @@ struct RequestOutcome: Sendable {
             )
         )
         if let usage {
-            self.metrics.tokens(model: self.model, kind: "prompt", count: usage.promptTokens)
-            self.metrics.tokens(model: self.model, kind: "completion", count: usage.completionTokens)
+            self.metrics.tokens(model: self.modelLabel, kind: "prompt", count: usage.promptTokens)
+            self.metrics.tokens(model: self.modelLabel, kind: "completion", count: usage.completionTokens)
             if let quota = self.quotaSubject {
                 await quota.quota.record(tokens: usage.promptTokens + usage.completionTokens, subject: quota.subject)
             }

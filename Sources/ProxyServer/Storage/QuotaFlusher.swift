@@ -20,8 +20,25 @@ struct QuotaFlusher: Service {
         for await _ in merge(ticks, self.quota.flushRequests).cancelOnGracefulShutdown() {
             await self.flush()
         }
-        await self.flush()
+        await self.finalFlush()
     }
+
+    /// The last write, at shutdown. When shutdown outlasts its grace the service group cancels
+    /// this task, and a write in a cancelled task throws `CancellationError` (the counts of every
+    /// request since the last flush would be lost): so it runs in a task of its own, which
+    /// does not inherit the cancellation, bounded by `finalFlushTimeout` instead.
+    func finalFlush() async {
+        let flusher = self
+        let write = Task { await flusher.flush() }
+        let deadline = Task {
+            try await Task.sleep(for: Self.finalFlushTimeout)
+            write.cancel()
+        }
+        await write.value
+        deadline.cancel()
+    }
+
+    static let finalFlushTimeout = Duration.seconds(10)
 
     func flush() async {
         let batches = await self.quota.takeDirty()

@@ -99,6 +99,10 @@ extension StateStore {
         var config = config
         for account in stored {
             guard let providerIndex = config.providers.firstIndex(where: { $0.name == account.provider }) else { continue }
+            guard AccountConfig.isValidWeight(account.weight) else {
+                throw ConfigError(
+                    key: "storage.url", "the stored account \(account.provider)/\(account.name)'s weight \(AccountConfig.weightRule)")
+            }
             let opened: AccountConfig
             do {
                 opened = try box.map(account.accountConfig) ?? AccountConfig(name: account.name)

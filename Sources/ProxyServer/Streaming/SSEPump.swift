@@ -48,14 +48,6 @@ struct SSEPump {
         }
     }
 
-    private static let doneEvent = Array("data: [DONE]".utf8)
-    private static let messageStopEvent = Array(#""type":"message_stop""#.utf8)
-
-    /// Whether a batch carries the end-of-stream event of `format`.
-    static func endsTheStream(_ batch: ByteBuffer, format: APIFormat) -> Bool {
-        ByteSearch.contains(format == .openAI ? Self.doneEvent : Self.messageStopEvent, in: batch)
-    }
-
     /// How a stream failed, and whether its error event is already written.
     private struct Failure {
         var error: GatewayError
@@ -111,7 +103,7 @@ struct SSEPump {
                     outcome.answerBytes += batch.readableBytes
                     // A client may send its next request as soon as it reads `[DONE]` (the SDKs
                     // stop there): its place must be free before that event leaves.
-                    if Self.endsTheStream(batch, format: self.format) { await self.slot?.release() }
+                    if StreamEndMarker.isIn(batch, format: self.format) { await self.slot?.release() }
                     try await writer.write(batch)
                 }
             }

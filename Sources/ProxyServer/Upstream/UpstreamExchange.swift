@@ -33,6 +33,9 @@ struct UpstreamExchange {
     /// Keeps a conversation on one account (Anthropic's `metadata.user_id`, or a header).
     let session: String?
     let logger: Logger
+    /// Whether the answers judge the account's health. Not for side calls such as
+    /// `count_tokens`: a burst of them must not put a shared account in cooldown for everyone.
+    var judgesAccount = true
 
     static let backoffBase = 0.05
     static let backoffCap = 2.0
@@ -56,27 +59,9 @@ struct UpstreamExchange {
                 call.account = self.provider.accounts[index]
             }
             let sent = ContinuousClock.now
+            let response: HTTPClientResponse
             do {
-                let response = try await self.send(call)
-                let firstByte = sent.duration(to: .now)
-                self.metrics.upstreamFirstByte(provider: self.provider.name, after: firstByte)
-                let status = Int(response.status.code)
-                let outcome = Self.outcome(status: status, response: response, latency: firstByte)
-                // A stream's success is only known at its end (the pump reports it).
-                let startsStream = self.stream && status < 300
-                await self.report(index, startsStream ? .started(latencySeconds: firstByte.seconds) : outcome)
-                let result = Result(
-                    answer: try await UpstreamAnswer.read(response, stream: self.stream),
-                    timeToFirstByte: firstByte,
-                    account: call.account?.name ?? "",
-                    accountIndex: index
-                )
-                guard case .success = outcome, self.pool != nil else {
-                    if self.pool == nil || attempt == self.maxRetries { return result }
-                    lastAnswer = result
-                    continue
-                }
-                return result
+                response = try await self.send(call)
             } catch let error where Self.isAccountFailure(error) {
                 // An OAuth account that cannot get a token stays out until an operator acts.
                 await self.report(index, error is OAuthRefreshFailed ? .refused : .failed)
@@ -84,7 +69,37 @@ struct UpstreamExchange {
                     "upstream attempt failed", metadata: ["account": "\(call.account?.name ?? "-")", "attempt": "\(attempt + 1)"])
                 lastError = error
                 if self.pool == nil { throw Self.clientFacing(error, attempts: attempt + 1) }
+                continue
+            } catch {
+                // Cut short by the client or the deadline: the attempt ends without a verdict,
+                // or a half-open account would stay "probing" for good.
+                await self.report(index, .cancelled)
+                throw error
             }
+            let firstByte = sent.duration(to: .now)
+            self.metrics.upstreamFirstByte(provider: self.provider.name, after: firstByte)
+            let status = Int(response.status.code)
+            let outcome = Self.outcome(status: status, response: response, latency: firstByte, logger: self.logger)
+            // A stream's success is only known at its end (the pump reports it).
+            let startsStream = self.stream && status < 300
+            await self.report(index, startsStream ? .started(latencySeconds: firstByte.seconds) : outcome)
+            let answer: UpstreamAnswer
+            do {
+                answer = try await UpstreamAnswer.read(response, stream: self.stream)
+            } catch let error where Self.isAccountFailure(error) {
+                // The attempt is already counted out: this only judges the account.
+                await self.report(index, .failed, endsAttempt: false)
+                lastError = error
+                if self.pool == nil { throw Self.clientFacing(error, attempts: attempt + 1) }
+                continue
+            }
+            let result = Result(answer: answer, timeToFirstByte: firstByte, account: call.account?.name ?? "", accountIndex: index)
+            guard case .success = outcome, self.pool != nil else {
+                if self.pool == nil || attempt == self.maxRetries { return result }
+                lastAnswer = result
+                continue
+            }
+            return result
         }
         // Every attempt failed, or no account was left to try: the last upstream answer is
         // relayed as it came; a transport failure is a 502; no account at all, 503.
@@ -121,11 +136,15 @@ struct UpstreamExchange {
     }
 
     /// What an answer's status says about the account that gave it.
-    static func outcome(status: Int, response: HTTPClientResponse, latency: Duration) -> AccountPool.Outcome {
+    static func outcome(status: Int, response: HTTPClientResponse, latency: Duration, logger: Logger) -> AccountPool.Outcome {
         switch status {
         case 429:
             let headers = response.headers.map { (name: $0.name, value: $0.value) }
-            return .rateLimited(retryAfterSeconds: RateLimitReset.seconds(from: headers, now: Date().timeIntervalSince1970) ?? 30)
+            let seconds = RateLimitReset.seconds(from: headers, now: Date().timeIntervalSince1970) ?? 30
+            if seconds >= RateLimitReset.longestSeconds {
+                logger.warning("upstream asked for a cooldown of a day or more; clamped to a day")
+            }
+            return .rateLimited(retryAfterSeconds: seconds)
         case 401, 403: return .refused
         case 500...: return .failed
         default: return .success(latencySeconds: latency.seconds)
@@ -138,9 +157,9 @@ struct UpstreamExchange {
         !(error is CancellationError || error is ClientHungUp || error is DeadlineExceeded || error is GatewayError)
     }
 
-    private func report(_ index: Int?, _ outcome: AccountPool.Outcome) async {
+    private func report(_ index: Int?, _ outcome: AccountPool.Outcome, endsAttempt: Bool = true) async {
         guard let pool = self.pool, let index else { return }
-        let healthy = await pool.report(index, outcome)
+        let healthy = await pool.report(index, self.judgesAccount ? outcome : .cancelled, endsAttempt: endsAttempt)
         self.metrics.setAccountHealthy(provider: self.provider.name, account: pool.names[index], healthy: healthy)
     }
 }

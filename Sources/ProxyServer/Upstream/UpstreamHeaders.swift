@@ -4,22 +4,20 @@ import NIOHTTP1
 import ProxyEngine
 
 /// Header conversion across the gateway (Hummingbird's `HTTPFields` ↔ AsyncHTTPClient's
-/// `HTTPHeaders`), applying `HeaderPolicy` both ways: conversion alone strips nothing.
+/// `HTTPHeaders`), applying `HeaderPolicy`'s allowlists both ways.
 enum UpstreamHeaders {
-    static func forwarded(from fields: HTTPFields) -> HTTPHeaders {
-        let tokens = HeaderPolicy.connectionTokens(fields[values: .connection])
+    static func forwarded(from fields: HTTPFields, extra: [ModelGlob] = []) -> HTTPHeaders {
         var headers = HTTPHeaders()
-        for field in fields where HeaderPolicy.forwardsRequestHeader(field.name.canonicalName, connectionTokens: tokens) {
+        for field in fields where HeaderPolicy.forwardsRequestHeader(field.name.canonicalName, extra: extra) {
             headers.add(name: field.name.canonicalName, value: field.value)
         }
         return headers
     }
 
-    static func relayed(from headers: HTTPHeaders, into fields: inout HTTPFields) {
-        let tokens = HeaderPolicy.connectionTokens(headers[canonicalForm: "connection"].map(String.init))
+    static func relayed(from headers: HTTPHeaders, status: Int, exposesRateLimits: Bool, into fields: inout HTTPFields) {
         for (name, value) in headers {
             let lowercased = name.lowercased()
-            guard HeaderPolicy.forwardsResponseHeader(lowercased, connectionTokens: tokens),
+            guard HeaderPolicy.forwardsResponseHeader(lowercased, status: status, exposesRateLimits: exposesRateLimits),
                 let fieldName = HTTPField.Name(lowercased)
             else { continue }
             fields.append(HTTPField(name: fieldName, value: value))

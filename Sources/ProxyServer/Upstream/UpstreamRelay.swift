@@ -34,6 +34,8 @@ struct UpstreamRelay {
     let timeoutSeconds: Double
     let scrubber: SecretScrubber
     let bridge: FormatBridge
+    /// The provider's `expose_rate_limit_headers`.
+    let exposesRateLimits: Bool
     let logger: Logger
 
     /// The client's format.
@@ -49,10 +51,11 @@ struct UpstreamRelay {
             let error = GatewayError.upstreamFailed("The upstream answered \(status.code) \(status.reasonPhrase).")
             var relayed = Response.error(error, format: self.format)
             relayed.status = status
+            self.relayHeaders(of: response, into: &relayed.headers)
             return relayed
         }
         var headers: HTTPFields = [:]
-        UpstreamHeaders.relayed(from: response.headers, into: &headers)
+        self.relayHeaders(of: response, into: &headers)
         headers[.contentType] = "application/json"
         return Response(status: status, headers: headers, body: .init(byteBuffer: self.scrubber.scrub(body)))
     }
@@ -64,7 +67,7 @@ struct UpstreamRelay {
         }
         let body = try self.bridge.clientBody(body, created: Int(Date().timeIntervalSince1970))
         var headers: HTTPFields = [:]
-        UpstreamHeaders.relayed(from: response.headers, into: &headers)
+        self.relayHeaders(of: response, into: &headers)
         headers[.contentType] = "application/json"
         return Response(status: HTTPResponse.Status(code: Int(response.status.code)), headers: headers, body: .init(byteBuffer: body))
     }
@@ -83,7 +86,7 @@ struct UpstreamRelay {
             throw GatewayError.upstreamFailed("The upstream did not answer with an event stream.")
         }
         var headers: HTTPFields = [:]
-        UpstreamHeaders.relayed(from: response.headers, into: &headers)
+        self.relayHeaders(of: response, into: &headers)
         headers[.contentType] = "text/event-stream"
         headers[.cacheControl] = "no-cache"
         // Tells a buffering reverse proxy in front of the gateway (nginx) to pass events at once.
@@ -102,6 +105,11 @@ struct UpstreamRelay {
             onStreamEnd: onStreamEnd
         )
         return Response(status: .ok, headers: headers, body: pump.responseBody())
+    }
+
+    private func relayHeaders(of response: HTTPClientResponse, into fields: inout HTTPFields) {
+        UpstreamHeaders.relayed(
+            from: response.headers, status: Int(response.status.code), exposesRateLimits: self.exposesRateLimits, into: &fields)
     }
 
     static func looksLikeJSONObject(_ body: ByteBuffer) -> Bool {

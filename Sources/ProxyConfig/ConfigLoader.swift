@@ -1,33 +1,15 @@
-import ArgumentParser
 import Foundation
 import ProxyEngine
 import TOMLKit
 
-#if canImport(Glibc)
-    import Glibc
-#endif
-
 /// Turns a TOML file into a validated `GatewayConfig`: the one place configuration is decoded.
-enum ConfigLoader {
+public enum ConfigLoader {
     /// The file `serve` and `check-config` read: `--config`, else `$PROXY_CONFIG`, else `./config.toml`.
-    static func resolvePath(_ explicit: String?, environment: [String: String]) -> String {
+    public static func resolvePath(_ explicit: String?, environment: [String: String]) -> String {
         explicit ?? environment["PROXY_CONFIG"] ?? "config.toml"
     }
 
-    /// The configuration a command runs on, or a message naming the file and key on standard
-    /// error and exit status 1.
-    static func loadForCommand(_ explicitPath: String?) throws -> (config: GatewayConfig, path: String) {
-        let environment = ProcessInfo.processInfo.environment
-        let path = self.resolvePath(explicitPath, environment: environment)
-        do {
-            return (try self.load(path: path, environment: environment), path)
-        } catch {
-            FileHandle.standardError.write(Data("error: \(error)\n".utf8))
-            throw ExitCode(1)
-        }
-    }
-
-    static func load(path: String, environment: [String: String]) throws(ConfigError) -> GatewayConfig {
+    public static func load(path: String, environment: [String: String]) throws(ConfigError) -> GatewayConfig {
         let text: String
         do {
             text = try String(contentsOfFile: path, encoding: .utf8)
@@ -42,7 +24,7 @@ enum ConfigLoader {
         }
     }
 
-    static func parse(_ text: String, environment: [String: String]) throws(ConfigError) -> GatewayConfig {
+    public static func parse(_ text: String, environment: [String: String]) throws(ConfigError) -> GatewayConfig {
         let table: TOMLTable
         do {
             table = try TOMLTable(string: text)
@@ -59,6 +41,7 @@ enum ConfigLoader {
             config.server.metricsPort = try server.int("metrics_port") ?? config.server.metricsPort
             config.server.maxBodyBytes = try server.int("max_body_bytes") ?? config.server.maxBodyBytes
             config.server.shutdownGraceSeconds = try server.double("shutdown_grace_seconds") ?? config.server.shutdownGraceSeconds
+            config.server.clientTimeoutSeconds = try server.double("client_timeout_seconds") ?? config.server.clientTimeoutSeconds
             try server.rejectUnknownKeys()
         }
         if var auth = try root.table("auth") {
@@ -154,6 +137,8 @@ enum ConfigLoader {
         provider.queueTimeoutSeconds = try reader.double("queue_timeout_seconds") ?? provider.queueTimeoutSeconds
         provider.maxRetries = try reader.int("max_retries") ?? provider.maxRetries
         provider.firstByteTimeoutSeconds = try reader.double("first_byte_timeout_seconds") ?? provider.firstByteTimeoutSeconds
+        provider.exposeRateLimitHeaders = try reader.bool("expose_rate_limit_headers") ?? provider.exposeRateLimitHeaders
+        provider.forwardHeaders = try reader.stringArray("forward_headers") ?? provider.forwardHeaders
         if var mock = try reader.table("mock") {
             provider.mock.latencyMilliseconds = try mock.int("latency_ms") ?? provider.mock.latencyMilliseconds
             provider.mock.chunks = try mock.int("chunks") ?? provider.mock.chunks

@@ -32,12 +32,21 @@ struct TOMLTableReader {
         throw self.typeError(key, "an integer")
     }
 
+    /// A finite number: TOML's `inf` and `nan` (and their spellings in `${ENV}` values) are
+    /// refused here, since every number of the configuration is a count, a size or a duration.
     mutating func double(_ key: String) throws(ConfigError) -> Double? {
         guard let value = self.value(key) else { return nil }
-        if let int = value.int { return Double(int) }
-        if let double = value.double { return double }
-        if let string = value.string, let double = Double(try self.substitutingEnvironment(string, key: key)) { return double }
-        throw self.typeError(key, "a number")
+        var number: Double?
+        if let int = value.int {
+            number = Double(int)
+        } else if let double = value.double {
+            number = double
+        } else if let string = value.string {
+            number = Double(try self.substitutingEnvironment(string, key: key))
+        }
+        guard let number else { throw self.typeError(key, "a number") }
+        guard number.isFinite else { throw self.typeError(key, "a finite number") }
+        return number
     }
 
     mutating func bool(_ key: String) throws(ConfigError) -> Bool? {

@@ -1,0 +1,97 @@
+import Foundation
+import NIOCore
+import ProxyConfig
+import ProxyEngine
+
+/// One libFuzzer target: a function of arbitrary bytes that must never crash, hang or break an
+/// invariant (a broken invariant is a `precondition` failure, which libFuzzer reports as a crash).
+enum FuzzTarget: String, CaseIterable {
+    case sse, summary, rewriter, openAIToAnthropic = "openai-to-anthropic", anthropicToOpenAI = "anthropic-to-openai", config
+
+    func run(_ bytes: UnsafeRawBufferPointer) {
+        switch self {
+        case .sse: Self.sse(bytes)
+        case .summary: Self.summary(bytes)
+        case .rewriter: Self.rewriter(bytes)
+        case .openAIToAnthropic: Self.translate(bytes, OpenAIToAnthropicStream(model: "m"))
+        case .anthropicToOpenAI: Self.translate(bytes, AnthropicToOpenAIStream(model: "m", created: 0, includeUsage: true))
+        case .config: Self.config(bytes)
+        }
+    }
+
+    /// The first byte picks where the input is cut into chunks: an event's framing must not
+    /// depend on how the network split it.
+    static func sse(_ bytes: UnsafeRawBufferPointer) {
+        guard let first = bytes.first else { return }
+        let body = UnsafeRawBufferPointer(rebasing: bytes.dropFirst())
+        let step = Int(first % 17) + 1
+        var whole = SSEFramer(maximumEventBytes: 4096)
+        var split = SSEFramer(maximumEventBytes: 4096)
+        var wholeEvents = ByteBuffer()
+        var splitEvents = ByteBuffer()
+        let all = ByteBuffer(bytes: body)
+        guard (try? whole.append(all)) != nil else { return }
+        while var event = whole.nextEvent() { wholeEvents.writeBuffer(&event) }
+        var offset = 0
+        while offset < body.count {
+            let end = min(body.count, offset + step)
+            guard (try? split.append(ByteBuffer(bytes: body[offset..<end]))) != nil else { return }
+            while var events = split.nextEvents() { splitEvents.writeBuffer(&events) }
+            offset = end
+        }
+        precondition(wholeEvents == splitEvents, "framing depends on chunk boundaries")
+        for format in [APIFormat.openAI, .anthropic] { _ = StreamEndMarker.isIn(wholeEvents, format: format) }
+        var framer = SSEFramer()
+        try? framer.append(wholeEvents)
+        while let event = framer.nextEvent() { _ = SSEEvent(parsing: event) }
+    }
+
+    static func summary(_ bytes: UnsafeRawBufferPointer) {
+        let body = ByteBuffer(bytes: bytes)
+        guard let summary = try? CompletionRequestSummary(body: body) else { return }
+        // What the gateway accepted is JSON that Foundation parses too, to the same model. The
+        // scanner leaves text encoding to the upstream (see `JSONScanner`): invalid UTF-8 and
+        // lone surrogate escapes are where the two differ by design.
+        guard String(validating: bytes, as: UTF8.self) != nil, ByteSearch.contains(Array(#"\u"#.utf8), in: body) == false else { return }
+        let parsed = try? JSONSerialization.jsonObject(with: Data(bytes), options: [.fragmentsAllowed]) as? [String: Any]
+        precondition(parsed != nil, "accepted a body Foundation refuses")
+        precondition(parsed?["model"] as? String == summary.model, "read another model than Foundation does")
+        _ = TokenUsage.lastReported(in: body)
+    }
+
+    /// A rewritten body is still accepted, names the new model, and differs only there.
+    static func rewriter(_ bytes: UnsafeRawBufferPointer) {
+        let body = ByteBuffer(bytes: bytes)
+        guard (try? CompletionRequestSummary(body: body)) != nil else { return }
+        guard let rewritten = JSONModelRewriter.rewritingModel(in: body, to: "re\"written\\model") else {
+            preconditionFailure("an accepted body has no model to rewrite")
+        }
+        let again = try? CompletionRequestSummary(body: rewritten)
+        precondition(again?.model == "re\"written\\model", "the rewritten body does not name the new model")
+        _ = JSONModelRewriter.addingIncludeUsage(to: body).map { try? CompletionRequestSummary(body: $0) }
+    }
+
+    static func translate(_ bytes: UnsafeRawBufferPointer, _ translator: some StreamTranslator) {
+        var translator = translator
+        var offset = 0
+        var output = ByteBuffer()
+        while offset < bytes.count, !translator.isComplete {
+            let end = min(bytes.count, offset + 64)
+            var batch = translator.translate(batch: ByteBuffer(bytes: bytes[offset..<end]))
+            output.writeBuffer(&batch.output)
+            if batch.failure != nil { return }
+            offset = end
+        }
+        var last = translator.finish()
+        output.writeBuffer(&last.output)
+        // Whatever the upstream sent, what the client gets is a well-framed event stream.
+        var framer = SSEFramer()
+        try? framer.append(output)
+        while framer.nextEvents() != nil {}
+        precondition(framer.unfinishedBytes == 0, "a translated stream ends mid-event")
+    }
+
+    static func config(_ bytes: UnsafeRawBufferPointer) {
+        _ = try? ConfigLoader.parse(String(decoding: bytes, as: UTF8.self), environment: ["A": "1", "B": "inf"])
+    }
+}

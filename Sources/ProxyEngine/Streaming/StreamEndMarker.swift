@@ -1,0 +1,59 @@
+import NIOCore
+
+/// Finds the event that ends a stream in a batch of whole events: OpenAI's `data: [DONE]` and
+/// Anthropic's `message_stop`, each as a whole line of the event, never as text inside one (a
+/// model may echo "data: [DONE]" in its content, or a client put it in the model's name).
+public enum StreamEndMarker {
+    private static let done = Array("[DONE]".utf8)
+    private static let messageStop = Array("message_stop".utf8)
+    private static let messageStopData = Array(#"{"type":"message_stop""#.utf8)
+
+    /// Whether `batch` (whole events, as `SSEFramer` hands them out) holds the end-of-stream event.
+    public static func isIn(_ batch: ByteBuffer, format: APIFormat) -> Bool {
+        let view = batch.readableBytesView
+        // The cheap test first: most batches hold neither word anywhere.
+        let word = format == .openAI ? Self.done : Self.messageStop
+        guard ByteSearch.firstRange(of: word, in: view) != nil else { return false }
+        return batch.withUnsafeReadableBytes { bytes in
+            var start = 0
+            while start < bytes.count {
+                var end = start
+                while end < bytes.count, bytes[end] != 0x0A, bytes[end] != 0x0D { end += 1 }
+                if Self.isEndLine(UnsafeRawBufferPointer(rebasing: bytes[start..<end]), format: format) { return true }
+                start = end + 1
+            }
+            return false
+        }
+    }
+
+    /// `data: [DONE]`, or `event: message_stop` / `data: {"type":"message_stop"...`; the space
+    /// after the colon is optional, as the SSE rule says.
+    static func isEndLine(_ line: UnsafeRawBufferPointer, format: APIFormat) -> Bool {
+        switch format {
+        case .openAI:
+            guard let value = Self.value(of: "data", in: line) else { return false }
+            return Self.trimmingTrailingSpaces(value).elementsEqual(Self.done)
+        case .anthropic:
+            if let value = Self.value(of: "event", in: line) {
+                return Self.trimmingTrailingSpaces(value).elementsEqual(Self.messageStop)
+            }
+            guard let value = Self.value(of: "data", in: line) else { return false }
+            return value.starts(with: Self.messageStopData)
+        }
+    }
+
+    /// The value of a `field:` line (after one optional space), or nil for another field.
+    private static func value(of field: StaticString, in line: UnsafeRawBufferPointer) -> UnsafeRawBufferPointer.SubSequence? {
+        let name = UnsafeRawBufferPointer(start: field.utf8Start, count: field.utf8CodeUnitCount)
+        guard line.count > name.count, line.starts(with: name), line[name.count] == UInt8(ascii: ":") else { return nil }
+        var value = line[(name.count + 1)...]
+        if value.first == UInt8(ascii: " ") { value = value.dropFirst() }
+        return value
+    }
+
+    private static func trimmingTrailingSpaces(_ value: UnsafeRawBufferPointer.SubSequence) -> UnsafeRawBufferPointer.SubSequence {
+        var value = value
+        while value.last == UInt8(ascii: " ") || value.last == UInt8(ascii: "\t") { value = value.dropLast() }
+        return value
+    }
+}

@@ -1,0 +1,378 @@
+import AsyncHTTPClient
+import Foundation
+import Logging
+import MockUpstream
+import NIOCore
+import NIOHTTP1
+import NIOPosix
+import ProxyEngine
+import Synchronization
+import Testing
+
+@testable import ProxyServer
+
+/// Hostile clients and careless upstreams, through the real HTTP surface.
+@Suite(.timeLimit(.minutes(1))) struct HardeningLiveTests {
+    // MARK: One model, the one that was checked
+
+    @Test(arguments: [
+        #"{"model":"gpt-a1","mod\u0065l":"gpt-b1","messages":[{"role":"user","content":"hi"}]}"#,
+        #"{"model":"gpt-a1","model":"gpt-b1","messages":[{"role":"user","content":"hi"}]}"#,
+        #"{"model":"gpt-a1","Model":"gpt-b1","messages":[{"role":"user","content":"hi"}]}"#,
+        #"{"model":"gpt-a1","MODEL":"gpt-b1","messages":[{"role":"user","content":"hi"}]}"#,
+        #"{"mod\u0065l":"gpt-a1","messages":[{"role":"user","content":"hi"}]}"#,
+        #"{"model":"gpt-a1","stream":false,"Stream":true,"messages":[{"role":"user","content":"hi"}]}"#,
+        #"{"model":"gpt-a1","ſtream":true,"messages":[{"role":"user","content":"hi"}]}"#,
+        #"{"model":"gpt-a1","messages":[],"messages":[{"role":"user","content":"hi"}]}"#,
+    ])
+    func aBodyThatCouldShowTheUpstreamAnotherModelIsRefused(body: String) async throws {
+        try await LiveHarness.run { (harness) async throws in
+            let (_, key) = try await harness.createKey(models: ["gpt-a*"])
+            let before = harness.mock.stats.snapshot.requests
+            let response = try await harness.send(harness.chatRequest(body, headers: [("authorization", "Bearer \(key)")]))
+            #expect(response.status == 400, "\(response.body)")
+            #expect(try self.errorCode(response.body) == "invalid_request")
+            #expect(harness.mock.stats.snapshot.requests == before, "nothing went upstream")
+        }
+    }
+
+    @Test func anAllowedModelStillPasses() async throws {
+        try await LiveHarness.run { (harness) async throws in
+            let (_, key) = try await harness.createKey(models: ["gpt-a*"])
+            let body = #"{"model":"gpt-a1","metadata":{"model":"x"},"messages":[{"role":"user","content":"hi"}]}"#
+            let response = try await harness.send(harness.chatRequest(body, headers: [("authorization", "Bearer \(key)")]))
+            #expect(response.status == 200)
+        }
+    }
+
+    // MARK: The end of a stream is an event
+
+    @Test func theTextDataDoneInsideAnEventDoesNotFreeTheSlot() async throws {
+        try await LiveHarness.run(configure: { $0.limits.perTokenConcurrency = 1 }) { (harness) async throws in
+            // The mock echoes the model in every chunk, so every event holds "data: [DONE]".
+            let body = LiveHarness.body(model: "gpt-data: [DONE]-x", stream: true)
+            let request = harness.chatRequest(body, headers: [("x-mock-hold", "second-event")])
+            let response = try await harness.client.execute(request, timeout: .seconds(30))
+            #expect(response.status == .ok)
+            var events = response.body.makeAsyncIterator()
+            let first = try #require(try await events.next())
+            #expect(String(buffer: first).contains("data: [DONE]-x"))
+            let whileOpen = try await harness.send(harness.chatRequest(LiveHarness.body()))
+            #expect(whileOpen.status == 429, "the stream is still open: its slot must still be held")
+            harness.mock.gates.open("second-event")
+            while try await events.next() != nil {}
+            while await harness.gateway.tokenLimiter.count("jwt:test-session") != 0 { await Task.yield() }
+            #expect(try await harness.send(harness.chatRequest(LiveHarness.body())).status == 200)
+        }
+    }
+
+    // MARK: Numbers from outside
+
+    @Test(arguments: ["limit=inf", "limit=nan", "limit=1e300", "limit=-1", "limit=0", "limit=10001", "limit=2.5", "since=inf", "until=nan"])
+    func usageQueryNumbersOutOfRangeAre400(query: String) async throws {
+        try await LiveHarness.run { (harness) async throws in
+            let response = try await harness.send(harness.request(.GET, "/admin/usage?\(query)", bearer: LiveHarness.adminKey))
+            #expect(response.status == 400)
+            let name = String(query.prefix { $0 != "=" })
+            #expect(response.body.contains("'\(name)'"), "the message names the parameter")
+            #expect(try await harness.send(harness.request(.GET, "/admin/usage?limit=5", bearer: LiveHarness.adminKey)).status == 200)
+        }
+    }
+
+    // MARK: Slow clients
+
+    @Test func aClientThatNeverFinishesItsHeadIsCutOff() async throws {
+        try await LiveHarness.run(configure: { $0.server.clientTimeoutSeconds = 0.5 }) { (harness) async throws in
+            let connection = try await RawConnection.open(port: harness.gatewayPort)
+            try await connection.send("POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\n")
+            try await connection.closed()
+        }
+    }
+
+    @Test func aClientThatNeverFinishesItsBodyIsCutOff() async throws {
+        try await LiveHarness.run(configure: { $0.server.clientTimeoutSeconds = 0.5 }) { (harness) async throws in
+            let connection = try await RawConnection.open(port: harness.gatewayPort)
+            try await connection.send(
+                "POST /auth/login HTTP/1.1\r\nHost: x\r\ncontent-type: application/json\r\ncontent-length: 100\r\n\r\n{\"user")
+            try await connection.closed()
+        }
+    }
+
+    @Test func anIdleKeepAliveConnectionIsClosed() async throws {
+        try await LiveHarness.run(configure: { $0.server.clientTimeoutSeconds = 0.5 }) { (harness) async throws in
+            let connection = try await RawConnection.open(port: harness.gatewayPort)
+            try await connection.send("GET /health HTTP/1.1\r\nHost: x\r\n\r\n")
+            try await connection.closed()
+            #expect(connection.received.hasPrefix("HTTP/1.1 200"), "the request itself was answered")
+        }
+    }
+
+    @Test func aStreamLongerThanTheClientTimeoutIsNotCut() async throws {
+        try await LiveHarness.run(configure: { $0.server.clientTimeoutSeconds = 0.3 }) { (harness) async throws in
+            let request = harness.chatRequest(
+                LiveHarness.body(stream: true), headers: [("x-mock-chunks", "4"), ("x-mock-chunk-delay-ms", "250")])
+            let response = try await harness.send(request)
+            let transcript = try OpenAIStreamTranscript(response.body)
+            #expect(transcript.sawDone)
+            #expect(transcript.text == LiveHarness.expectedText(chunks: 4))
+        }
+    }
+
+    @Test func loginBodiesAreCappedAtAFewKilobytes() async throws {
+        try await LiveHarness.run { (harness) async throws in
+            let password = String(repeating: "p", count: 8 * 1024)
+            let response = try await harness.send(
+                harness.request(.POST, "/auth/login", json: #"{"username":"tester","password":"\#(password)"}"#))
+            #expect(response.status == 413)
+        }
+    }
+
+    // MARK: Bounded metric labels
+
+    @Test func metricLabelsNameTheConfiguredPatternNotTheClientsModel() async throws {
+        try await LiveHarness.run { (harness) async throws in
+            for index in 0..<30 {
+                let response = try await harness.send(harness.chatRequest(LiveHarness.body(model: "gpt-client-chosen-\(index)")))
+                #expect(response.status == 200)
+            }
+            let metrics = try await harness.send(HTTPClientRequest(url: harness.baseURL + "/metrics")).body
+            #expect(!metrics.contains("gpt-client-chosen"))
+            #expect(metrics.contains(#"model="gpt-*""#))
+        }
+    }
+
+    @Test func usageRecordsKeepTheRequestedModelCapped() async throws {
+        try await LiveHarness.run { (harness) async throws in
+            let long = "gpt-" + String(repeating: "m", count: 1000)
+            #expect(try await harness.send(harness.chatRequest(LiveHarness.body(model: long))).status == 200)
+            await harness.flushUsage()
+            let usage = try await harness.send(harness.request(.GET, "/admin/usage", bearer: LiveHarness.adminKey))
+            let object = try #require(try JSONTestObject.parse(usage.body))
+            let record = try #require((object["data"] as? [[String: Any]])?.first)
+            let model = try #require(record["model"] as? String)
+            #expect(model.hasPrefix("gpt-mmm"))
+            #expect(model.utf8.count == UsageRecord.maximumModelLength)
+        }
+    }
+
+    // MARK: Headers
+
+    @Test func rateLimitHeadersAreRelayedOnlyWhereTheProviderOptsIn() async throws {
+        try await LiveHarness.run(configure: { $0.providers[0].exposeRateLimitHeaders = true }) { (harness) async throws in
+            let response = try await harness.send(harness.chatRequest(LiveHarness.body()))
+            #expect(response.headers.first(name: "x-ratelimit-remaining-requests") == "4999")
+            #expect(response.headers.first(name: "openai-organization") == nil)
+        }
+    }
+
+    // MARK: Logins
+
+    @Test func fortyParallelWrongPasswordsGetAtMostFive401s() async throws {
+        try await LiveHarness.run { (harness) async throws in
+            let statuses = try await withThrowingTaskGroup(of: Int.self) { group in
+                for _ in 0..<40 {
+                    group.addTask {
+                        try await harness.send(
+                            harness.request(.POST, "/auth/login", json: #"{"username":"tester","password":"wrong"}"#)
+                        ).status
+                    }
+                }
+                return try await group.reduce(into: [Int]()) { $0.append($1) }
+            }
+            #expect(statuses.filter { $0 == 401 }.count <= 5, "\(statuses)")
+            #expect(statuses.allSatisfy { $0 == 401 || $0 == 429 })
+        }
+    }
+
+    @Test func anAddressThatKeepsGuessingTheAdminKeyIsThrottled() async throws {
+        try await LiveHarness.run { (harness) async throws in
+            for _ in 0..<10 {
+                #expect(try await harness.send(harness.request(.GET, "/admin/keys", bearer: "wrong-admin-key-000000")).status == 401)
+            }
+            let throttled = try await harness.send(harness.request(.GET, "/admin/keys", bearer: LiveHarness.adminKey))
+            #expect(throttled.status == 429)
+            #expect(throttled.headers.first(name: "retry-after") != nil)
+        }
+    }
+
+    // MARK: What a request is charged
+
+    @Test func aRequestRefusedByTheUpstreamQueueIsNotCharged() async throws {
+        let configure: @Sendable (inout GatewayConfig) -> Void = { config in
+            config.providers[0].requestsPerSecond = 0.001
+            config.providers[0].queueCapacity = 0
+        }
+        try await LiveHarness.run(configure: configure) { (harness) async throws in
+            #expect(try await harness.send(harness.chatRequest(LiveHarness.body())).status == 200)
+            #expect(try await harness.send(harness.chatRequest(LiveHarness.body())).status == 429)
+            #expect(try await harness.send(harness.chatRequest(LiveHarness.body())).status == 429)
+            let used = await harness.gateway.quota.usage(of: "user:tester").usage.requests
+            #expect(used == 1)
+        }
+    }
+
+    @Test func aRequestWithNoAccountInRotationIsNotCharged() async throws {
+        let behaviour = MockUpstreamBehaviour(faultsByKey: [LiveHarness.upstreamKey: .error401Echo])
+        try await LiveHarness.run(behaviour: behaviour) { (harness) async throws in
+            #expect(try await harness.send(harness.chatRequest(LiveHarness.body())).status == 401)
+            #expect(try await harness.send(harness.chatRequest(LiveHarness.body())).status == 503)
+            #expect(try await harness.send(harness.chatRequest(LiveHarness.body())).status == 503)
+            let used = await harness.gateway.quota.usage(of: "user:tester").usage.requests
+            #expect(used == 1, "only the request that reached the upstream counts")
+        }
+    }
+
+    @Test func aStreamItsClientLeftIsChargedForWhatItReceived() async throws {
+        try await LiveHarness.run(configure: { $0.limits.perTokenConcurrency = 1 }) { (harness) async throws in
+            let (firstEvent, firstEventSink) = AsyncStream<Void>.makeStream()
+            let reader = Task {
+                let request = harness.chatRequest(LiveHarness.body(stream: true), headers: [("x-mock-hold", "never")])
+                let response = try await harness.client.execute(request, timeout: .seconds(30))
+                var events = response.body.makeAsyncIterator()
+                _ = try await events.next()
+                firstEventSink.yield()
+                try await Task.sleep(for: .seconds(60))
+            }
+            for await _ in firstEvent { break }
+            reader.cancel()
+            _ = await reader.result
+            // The slot is released once the stream's outcome is recorded.
+            while await harness.gateway.tokenLimiter.count("jwt:test-session") != 0 { await Task.yield() }
+            let tokens = await harness.gateway.quota.usage(of: "user:tester").usage.tokens
+            #expect(tokens > 0, "a stream the client left is not free")
+        }
+    }
+
+    // MARK: Side calls do not judge accounts
+
+    @Test func countTokensFailuresDoNotCoolTheAccountDown() async throws {
+        let configure: @Sendable (inout GatewayConfig) -> Void = { config in
+            var anthropic = ProviderConfig(
+                name: "anthropic-upstream", kind: .anthropic, baseURL: config.providers[0].baseURL, models: ["claude-*"])
+            anthropic.accounts = [AccountConfig(name: "shared", apiKey: "sk-ant-shared-0123456789")]
+            anthropic.forwardHeaders = ["x-mock-*"]
+            config.providers.append(anthropic)
+        }
+        try await LiveHarness.run(configure: configure) { (harness) async throws in
+            let body = #"{"model":"claude-x","messages":[{"role":"user","content":"hi"}]}"#
+            for fault in ["429", "500"] {
+                let counted = try await harness.send(
+                    harness.chatRequest(body, path: "/v1/messages/count_tokens", headers: [("x-mock-fault", fault)]))
+                #expect(counted.status == Int(fault))
+            }
+            let accounts = try await harness.send(harness.request(.GET, "/admin/accounts", bearer: LiveHarness.adminKey))
+            #expect(!accounts.body.contains("rate limited"), "\(accounts.body)")
+            let messages = try await harness.send(
+                harness.chatRequest(
+                    #"{"model":"claude-x","max_tokens":8,"messages":[{"role":"user","content":"hi"}]}"#, path: "/v1/messages"))
+            #expect(messages.status == 200, "the account still serves")
+        }
+    }
+
+    @Test func countTokensHoldsAConcurrencySlot() async throws {
+        try await LiveHarness.run(configure: { $0.limits.perTokenConcurrency = 1 }) { (harness) async throws in
+            let reader = Task {
+                let request = harness.chatRequest(LiveHarness.body(stream: true), headers: [("x-mock-hold", "never")])
+                let response = try await harness.client.execute(request, timeout: .seconds(30))
+                for try await _ in response.body {}
+            }
+            await harness.mock.stats.wait { $0.active == 1 }
+            let body = #"{"model":"gpt-4o-mini","messages":[{"role":"user","content":"hi"}]}"#
+            let counted = try await harness.send(harness.chatRequest(body, path: "/v1/messages/count_tokens"))
+            #expect(counted.status == 429)
+            #expect(try self.anthropicErrorType(counted.body) == "rate_limit_error")
+            reader.cancel()
+            _ = await reader.result
+        }
+    }
+
+    // MARK: Shutdown
+
+    @Test(.timeLimit(.minutes(1))) func countsSurviveAShutdownThatOutlastsItsGrace() async throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("grace-\(UUID()).sqlite").path
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let configure: @Sendable (inout GatewayConfig) -> Void = { config in
+            config.storage.url = "sqlite:" + path
+            config.providers[0].timeoutSeconds = 600
+            // Only the shutdown flush writes.
+            config.quota.flushEveryRequests = 1000
+            config.quota.flushIntervalSeconds = 3600
+        }
+        try await LiveHarness.run(configure: configure, shutdownGrace: .seconds(1)) { (harness) async throws in
+            let held = Task {
+                let request = harness.chatRequest(LiveHarness.body(stream: true), headers: [("x-mock-hold", "never")])
+                let response = try await harness.client.execute(request, timeout: .seconds(60))
+                for try await _ in response.body {}
+            }
+            await harness.mock.stats.wait { $0.active == 1 }
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for _ in 0..<50 {
+                    group.addTask {
+                        let status = try await harness.send(harness.chatRequest(LiveHarness.body())).status
+                        #expect(status == 200)
+                    }
+                }
+                try await group.waitForAll()
+            }
+            await harness.shutDownGateway()
+            _ = await held.result
+        }
+        try await LiveHarness.run(configure: configure) { (harness) async throws in
+            let used = await harness.gateway.quota.usage(of: "user:tester").usage.requests
+            #expect(used == 51, "the 50 requests and the stream cut off at the end of the grace")
+        }
+    }
+
+    func errorCode(_ body: String) throws -> String? {
+        (try JSONTestObject.parse(body)?["error"] as? [String: Any])?["code"] as? String
+    }
+
+    func anthropicErrorType(_ body: String) throws -> String? {
+        (try JSONTestObject.parse(body)?["error"] as? [String: Any])?["type"] as? String
+    }
+}
+
+extension LiveHarness {
+    /// Writes the usage records and counts the gateway holds, as its flusher would.
+    func flushUsage() async {
+        await QuotaFlusher(
+            quota: self.gateway.quota, usageLog: self.gateway.usageLog, store: self.gateway.store, interval: .seconds(3600),
+            logger: .init(label: "test")
+        ).flush()
+    }
+}
+
+/// A bare TCP connection, for what HTTP clients never do: stop half-way through a request.
+final class RawConnection: ChannelInboundHandler, Sendable {
+    typealias InboundIn = ByteBuffer
+    private let channelBox = Mutex<(any Channel)?>(nil)
+    private let receivedBox = Mutex("")
+
+    var received: String { self.receivedBox.withLock { $0 } }
+    private var channel: any Channel { self.channelBox.withLock { $0! } }
+
+    static func open(port: Int) async throws -> RawConnection {
+        let connection = RawConnection()
+        let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .channelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.addHandler(connection) }
+            }
+            .connect(host: "127.0.0.1", port: port).get()
+        connection.channelBox.withLock { $0 = channel }
+        return connection
+    }
+
+    func send(_ text: String) async throws {
+        try await self.channel.writeAndFlush(ByteBuffer(string: text)).get()
+    }
+
+    /// Returns when the server closes the connection (the test's time limit fails it otherwise).
+    func closed() async throws {
+        try await self.channel.closeFuture.get()
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        let text = String(buffer: self.unwrapInboundIn(data))
+        self.receivedBox.withLock { $0 += text }
+    }
+}
