@@ -7,6 +7,8 @@ swift test
 # Every fuzz seed and every crash ever found, replayed through its target (a plain build).
 "$(swift build --show-bin-path)/proxy-fuzz" Fuzz/corpus
 scripts/compat.sh
+# The admin dashboard in a real headless Chromium (installs chromium, chromium-driver, selenium).
+scripts/browser.sh
 # A few seconds of load through the gateway: fails on any error response or broken stream.
 # (Figures from a debug build mean nothing; see README "Performance" for how to measure.)
 "$(swift build --show-bin-path)/proxy-bench" --duration 1 --warmup 0.2 --users 2 --concurrency-per-user 4 --chunks 8 --floor

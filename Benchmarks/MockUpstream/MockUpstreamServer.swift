@@ -178,7 +178,8 @@ public struct MockUpstreamServer: Sendable {
         case .error429:
             var response = Self.errorResponse(
                 status: .tooManyRequests, message: "mock rate limit", type: "rate_limit_error", format: format)
-            response.headers[HTTPField.Name("retry-after")!] = "1"
+            // `x-mock-retry-after` sets how long the account should cool down (default 1 s).
+            response.headers[HTTPField.Name("retry-after")!] = request.headers[HTTPField.Name("x-mock-retry-after")!] ?? "1"
             return response
         case .error401Echo:
             let key = Self.key(request.headers) ?? ""

@@ -22,6 +22,8 @@ struct Gateway: Sendable {
     let loginLimiter: LoginLimiter
     let minuteLimiter: MinuteLimiter
     let quota: QuotaManager
+    /// The months of `quota.timezone`.
+    let quotaCalendar: QuotaCalendar
     let usageLog = UsageLog()
     /// One per provider, in the order of `providers`.
     let pacers: [UpstreamPacer]
@@ -51,6 +53,7 @@ struct Gateway: Sendable {
         guard let calendar = QuotaCalendar(timeZone: config.quota.timezone) else {
             throw ConfigError(key: "quota.timezone", "'\(config.quota.timezone)' is not a time zone this system knows")
         }
+        self.quotaCalendar = calendar
         self.pools = config.providers.map { provider in
             provider.accounts.isEmpty
                 ? nil : AccountPool(accounts: provider.accounts.map { ($0.name, $0.weight) }, strategy: provider.strategy, now: now)

@@ -27,6 +27,8 @@ public actor AccountPool {
         public var health: Double
         public var inFlight: Int
         public var reason: String?
+        /// Unix seconds when a cooldown or an open circuit ends, while one lasts.
+        public var until: Double?
     }
 
     struct Account {
@@ -181,9 +183,10 @@ public actor AccountPool {
                 ? "refused (401/403)"
                 : account.openUntil.map { now < $0 ? "circuit open" : "half-open" }
                     ?? (account.cooldownUntil > now ? "rate limited" : nil)
+            let until = account.openUntil.flatMap { now < $0 ? $0 : nil } ?? (account.cooldownUntil > now ? account.cooldownUntil : nil)
             return Status(
                 name: account.name, healthy: self.isAvailable(index, now: now), health: account.health, inFlight: account.inFlight,
-                reason: reason)
+                reason: reason, until: account.refused ? nil : until)
         }
     }
 

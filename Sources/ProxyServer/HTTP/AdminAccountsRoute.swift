@@ -32,6 +32,8 @@ struct AdminAccountsRoute: Sendable {
                 json.appendInt(status.inFlight)
                 json.append(#","reason":"#)
                 if let reason = status.reason { json.appendString(reason) } else { json.append("null") }
+                json.append(#","until":"#)
+                if let until = status.until { json.appendInt(Int(until.rounded(.up))) } else { json.append("null") }
                 json.append("}")
             }
         }

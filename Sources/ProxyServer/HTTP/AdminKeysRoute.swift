@@ -48,11 +48,12 @@ struct AdminKeysRoute: Sendable {
     func list(_ request: Request, context: GatewayRequestContext) async throws -> Response {
         try await self.guarded(request) {
             let keys = try await self.gateway.store.keys()
+            let lastUsed = try await self.gateway.store.keysLastUsed()
             var json = JSONWriter()
             json.append(#"{"object":"list","data":["#)
             for (index, key) in keys.enumerated() {
                 if index > 0 { json.append(",") }
-                json.append(String(buffer: Self.describe(key, plaintext: nil)))
+                json.append(String(buffer: Self.describe(key, plaintext: nil, lastUsed: lastUsed[key.id])))
             }
             json.append("]}")
             return Self.json(status: .ok, json.buffer)
@@ -104,7 +105,8 @@ struct AdminKeysRoute: Sendable {
         }
     }
 
-    static func describe(_ key: VirtualKey, plaintext: String?) -> ByteBuffer {
+    /// A key as the API shows it: never its hash; its plaintext only in the answer that created it.
+    static func describe(_ key: VirtualKey, plaintext: String?, lastUsed: Double? = nil) -> ByteBuffer {
         var json = JSONWriter()
         json.append(#"{"id":"#)
         json.appendString(key.id)
@@ -133,6 +135,8 @@ struct AdminKeysRoute: Sendable {
         json.append(key.monthlyTokens.map(String.init) ?? "null")
         json.append(#","disabled":"#)
         json.append(key.disabled ? "true" : "false")
+        json.append(#","last_used_at":"#)
+        json.append(lastUsed.map { String(Int($0)) } ?? "null")
         json.append("}")
         return json.buffer
     }

@@ -22,6 +22,7 @@ struct CompletionRoute: Sendable {
         let started = ContinuousClock.now
         var request = request
         var outcome = RequestOutcome(route: self.route, started: started, metrics: self.gateway.metrics)
+        self.gateway.metrics.requestStarted()
         outcome.usageLog = self.gateway.usageLog
         var slot: ConcurrencySlot?
         var refund = AdmissionRefund()
@@ -184,6 +185,7 @@ struct CompletionRoute: Sendable {
             return Response(status: .init(code: 499))
         } catch {
             await slot?.release()
+            await outcome.finish(status: 499)
             throw error
         }
     }

@@ -1,6 +1,7 @@
 import CoreMetrics
 import Metrics
 import Prometheus
+import Synchronization
 
 /// The contract's Prometheus metrics, recorded through swift-metrics into a registry this gateway
 /// owns (no process-wide bootstrap, so each gateway, and each test, has its own).
@@ -12,6 +13,9 @@ final class GatewayMetrics: Sendable {
     private let factory: PrometheusMetricsFactory
     private let activeStreams: Meter
     private let handles: MetricHandles
+    /// Completion requests between their arrival and their last byte (the dashboard's "in
+    /// flight"): an atomic, not a metric, since it is read back.
+    private let inFlight = Atomic<Int>(0)
 
     /// Fine at the low end, where the gateway's own overhead lives, and up to the minutes a long
     /// generation takes.
@@ -39,7 +43,12 @@ final class GatewayMetrics: Sendable {
         }
     }
 
+    func requestStarted() { self.inFlight.add(1, ordering: .relaxed) }
+
+    var requestsInFlight: Int { max(0, self.inFlight.load(ordering: .relaxed)) }
+
     func requestFinished(route: String, model: String, provider: String, status: Int, duration: Duration) {
+        self.inFlight.subtract(1, ordering: .relaxed)
         self.handles.counter(
             "proxy_requests_total", [("route", route), ("model", model), ("provider", provider), ("status", String(status))]
         ).increment()

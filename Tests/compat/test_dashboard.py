@@ -1,0 +1,203 @@
+"""The admin dashboard in a real headless Chromium, driven through the CONTRACT's data-testid
+selectors, against a live gateway and proxy-mock. Run by scripts/browser.sh (which installs
+chromium, chromium-driver and selenium when missing); never skipped."""
+
+import json
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import pytest
+from selenium import webdriver
+from selenium.webdriver.chrome.service import Service
+from selenium.common.exceptions import StaleElementReferenceException
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support.ui import Select, WebDriverWait
+
+from conftest import ADMIN_KEY, ROOT, launch_gateway, stop
+
+SCREENSHOT = ROOT / "docs" / "dashboard.png"
+
+EXTRA = """
+[[auth.users]]
+username = "bob"
+password = "bob-password"
+tier = "basic"
+
+[quota]
+flush_interval_seconds = 1
+
+[[providers]]
+name = "pool"
+kind = "openai"
+base_url = "http://127.0.0.1:{mock_port}"
+models = ["pool-*"]
+max_retries = 0
+strategy = "round_robin"
+forward_headers = ["x-mock-*"]
+
+[[providers.accounts]]
+name = "pool-a"
+api_key = "sk-pool-a-0123456789"
+
+[[providers.accounts]]
+name = "pool-b"
+api_key = "sk-pool-b-0123456789"
+"""
+
+
+def selector(name: str) -> str:
+    return f'[data-testid="{name}"]'
+
+
+def chat(gateway, credential: str, model: str = "gpt-4o-mini", headers: dict | None = None) -> int:
+    body = json.dumps({"model": model, "messages": [{"role": "user", "content": "hello"}]}).encode()
+    request = urllib.request.Request(
+        f"{gateway.url}/v1/chat/completions",
+        data=body,
+        headers={"content-type": "application/json", "authorization": f"Bearer {credential}", **(headers or {})},
+    )
+    try:
+        with urllib.request.urlopen(request) as response:
+            return response.status
+    except urllib.error.HTTPError as error:
+        return error.code
+
+
+@pytest.fixture(scope="module")
+def dashboard_gateway(mock_upstream, tmp_path_factory):
+    directory = tmp_path_factory.mktemp("dashboard")
+    gateway = launch_gateway(mock_upstream, directory, EXTRA.replace("{mock_port}", str(mock_upstream)))
+    yield gateway
+    assert stop(gateway.process) == 0
+
+
+@pytest.fixture(scope="module")
+def browser():
+    options = webdriver.ChromeOptions()
+    for argument in ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--window-size=1280,1900"]:
+        options.add_argument(argument)
+    driver = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
+    yield driver
+    driver.quit()
+
+
+def sign_in(browser, gateway, key: str):
+    browser.get(f"{gateway.url}/dashboard")
+    browser.execute_script("sessionStorage.clear()")
+    browser.get(f"{gateway.url}/dashboard")
+    field = browser.find_element(By.CSS_SELECTOR, selector("admin-key"))
+    field.clear()
+    field.send_keys(key)
+    browser.find_element(By.CSS_SELECTOR, selector("sign-in")).click()
+
+
+def rows(browser, table: str):
+    return browser.find_elements(By.CSS_SELECTOR, f"{selector(table)} tbody tr")
+
+
+def wait(browser, condition, timeout: float = 20):
+    # The page refreshes its tables every few seconds: an element read mid-refresh is retried.
+    return WebDriverWait(browser, timeout, poll_frequency=0.2, ignored_exceptions=[StaleElementReferenceException]).until(
+        lambda _: condition())
+
+
+def click_in_row(browser, table: str, text: str, button: str):
+    def attempt():
+        row = next((r for r in rows(browser, table) if text in r.text), None)
+        if row is None:
+            return None
+        row.find_element(By.CSS_SELECTOR, selector(button)).click()
+        return True
+
+    wait(browser, attempt)
+
+
+def test_a_wrong_admin_key_shows_an_error_and_no_data(dashboard_gateway, browser):
+    sign_in(browser, dashboard_gateway, "not-the-admin-key-0000")
+    error = wait(browser, lambda: browser.find_element(By.CSS_SELECTOR, selector("sign-in-error")).is_displayed()
+                 and browser.find_element(By.CSS_SELECTOR, selector("sign-in-error")))
+    assert "Wrong admin key" in error.text
+    assert rows(browser, "users-table") == []
+    assert not browser.find_element(By.CSS_SELECTOR, selector("users-table")).is_displayed()
+    assert browser.execute_script("return sessionStorage.length") == 0
+
+
+def test_traffic_from_two_users_shows_in_the_tables_and_the_chart(dashboard_gateway, browser):
+    alice, bob = dashboard_gateway.login("alice", "alice-password"), dashboard_gateway.login("bob", "bob-password")
+    for _ in range(3):
+        assert chat(dashboard_gateway, alice) == 200
+    for _ in range(2):
+        assert chat(dashboard_gateway, bob) == 200
+    assert chat(dashboard_gateway, alice, model="pool-model") == 200
+    sign_in(browser, dashboard_gateway, ADMIN_KEY)
+
+    def users():
+        found = {row.get_attribute("data-user"): row.text for row in rows(browser, "users-table")}
+        return found if "alice" in found and "bob" in found and "4 / 1,000" in found["alice"] and "2 / 500" in found["bob"] else None
+
+    found = wait(browser, users)
+    assert "pro" in found["alice"] and "basic" in found["bob"]
+    # The chart draws bars once the usage records are written (every second in this config).
+    wait(browser, lambda: len(browser.find_elements(By.CSS_SELECTOR, f"{selector('usage-chart')} rect")) > 0)
+    every_account = {
+        "mock-upstream/acct-1", "slow-upstream/acct-slow", "anthropic-upstream/acct-anthropic", "pool/pool-a", "pool/pool-b"}
+    accounts = wait(browser, lambda: {row.get_attribute("data-account"): row.text for row in rows(browser, "accounts-table")}
+                    if len(rows(browser, "accounts-table")) == len(every_account) else None)
+    assert set(accounts) == every_account
+    assert all("healthy" in text for text in accounts.values())
+    assert browser.execute_script("return document.querySelector('[data-testid=usage-chart]').tagName.toLowerCase()") == "svg"
+
+
+def test_a_key_created_on_the_page_works_once_shown_and_revoked_from_the_page_is_refused(dashboard_gateway, browser):
+    sign_in(browser, dashboard_gateway, ADMIN_KEY)
+    wait(browser, lambda: len(rows(browser, "users-table")) >= 2)
+    browser.find_element(By.CSS_SELECTOR, selector("new-key-name")).send_keys("from-the-page")
+    Select(browser.find_element(By.CSS_SELECTOR, selector("new-key-user"))).select_by_value("alice")
+    browser.find_element(By.CSS_SELECTOR, selector("create-key")).click()
+    created = wait(browser, lambda: browser.find_element(By.CSS_SELECTOR, selector("created-key")).text.startswith("sk-")
+                   and browser.find_element(By.CSS_SELECTOR, selector("created-key")).text)
+    assert chat(dashboard_gateway, created) == 200
+    wait(browser, lambda: next((r for r in rows(browser, "keys-table") if "from-the-page" in r.text), None))
+    table = browser.find_element(By.CSS_SELECTOR, selector("keys-table")).get_attribute("innerHTML")
+    assert created not in table and created[3:] not in table
+    assert created not in browser.current_url
+    click_in_row(browser, "keys-table", "from-the-page", "revoke")
+    wait(browser, lambda: not any("from-the-page" in r.text for r in rows(browser, "keys-table")))
+    assert chat(dashboard_gateway, created) == 401
+
+
+def test_an_account_cooled_down_by_an_upstream_429_shows_as_cooling_down(dashboard_gateway, browser):
+    user = dashboard_gateway.login("alice", "alice-password")
+    assert chat(dashboard_gateway, user, model="pool-model", headers={"x-mock-fault": "429", "x-mock-retry-after": "300"}) == 429
+    sign_in(browser, dashboard_gateway, ADMIN_KEY)
+
+    def cooling():
+        for row in rows(browser, "accounts-table"):
+            state = row.find_elements(By.CSS_SELECTOR, "td[data-state]")
+            if state and state[0].get_attribute("data-state") == "cooling-down":
+                return row.text
+        return None
+
+    text = wait(browser, cooling)
+    assert "cooling down until" in text
+    # The README's picture: traffic from two users, a key, an account cooling down.
+    browser.find_element(By.CSS_SELECTOR, selector("new-key-name")).send_keys("laptop")
+    browser.find_element(By.CSS_SELECTOR, selector("create-key")).click()
+    wait(browser, lambda: browser.find_element(By.CSS_SELECTOR, selector("created-key")).text.startswith("sk-"))
+    browser.find_element(By.ID, "dismiss-key").click()
+    wait(browser, lambda: any("laptop" in row.text for row in rows(browser, "keys-table")))
+    browser.save_screenshot(str(SCREENSHOT))
+
+
+def test_every_resource_comes_from_the_gateways_own_origin(dashboard_gateway, browser):
+    sign_in(browser, dashboard_gateway, ADMIN_KEY)
+    wait(browser, lambda: len(rows(browser, "users-table")) >= 2)
+    resources = browser.execute_script("return performance.getEntriesByType('resource').map(e => e.name)")
+    assert resources, "the page loads its script, style and API"
+    assert all(name.startswith(dashboard_gateway.url + "/") for name in resources), resources
+    with urllib.request.urlopen(f"{dashboard_gateway.url}/dashboard") as response:
+        policy = response.headers["content-security-policy"]
+        page = response.read().decode()
+    assert "default-src 'none'" in policy and "script-src 'self'" in policy and "connect-src 'self'" in policy
+    assert "http://" not in page and "https://" not in page.replace("http://www.w3.org", "")
