@@ -9,4 +9,5 @@ fi
 .venv/bin/python -m pip install --quiet --disable-pip-version-check -r Tests/compat/requirements.txt
 swift build --product proxy-server
 swift build --product proxy-mock
+swift build --product proxy-bench
 PROXY_BIN_DIR="$(swift build --show-bin-path)" .venv/bin/python -m pytest -q Tests/compat --ignore=Tests/compat/test_dashboard.py "$@"

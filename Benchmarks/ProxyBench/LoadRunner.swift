@@ -51,6 +51,8 @@ struct LoadShape: Sendable {
 
 struct LoadRunner {
     let client: HTTPClient
+    /// The live counters of the whole run, when it shows progress or writes a report.
+    var progress: BenchProgress?
 
     func run(arm name: String, baseURL: String, shape: LoadShape, credential: @escaping @Sendable (Int) -> String?) async -> ArmResult {
         let started = ContinuousClock.now
@@ -100,6 +102,8 @@ struct LoadRunner {
             let response = try await self.client.execute(request, timeout: .seconds(120))
             let status = Int(response.status.code)
             result.statuses[status, default: 0] += 1
+            if stream { self.progress?.streamOpened() }
+            defer { if stream { self.progress?.streamClosed() } }
             var firstChunkAt: ContinuousClock.Instant?
             var lastChunkAt = started
             var tail = ByteBuffer()
@@ -126,13 +130,19 @@ struct LoadRunner {
             if stream, let firstChunkAt {
                 _ = result.timeToFirstByte.record(Self.microseconds(started.duration(to: firstChunkAt)))
             }
+            var failed = status != 200
             if status == 200 {
                 let end = String(buffer: tail)
                 let intact = stream ? end.hasSuffix("data: [DONE]\n\n") : end.hasSuffix("}")
-                if !intact || total == 0 { result.brokenStreams += 1 }
+                if !intact || total == 0 {
+                    result.brokenStreams += 1
+                    failed = true
+                }
             }
+            self.progress?.requestEnded(failed: failed)
         } catch {
             result.transportErrors += 1
+            self.progress?.requestEnded(failed: true)
         }
     }
 

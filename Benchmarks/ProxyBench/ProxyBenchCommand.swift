@@ -58,6 +58,8 @@ struct ProxyBenchCommand: AsyncParsableCommand {
     )
     var floor = false
     @Flag(help: "Print the results as JSON.") var json = false
+    @Option(help: "Also write a self-contained HTML report here: latency histograms, the gateway's RSS over time, the figures.")
+    var report: String?
     @Flag(name: .customLong("allow-failures"), help: "Exit 0 even when requests failed.") var allowFailures = false
 
     func validate() throws {
@@ -138,7 +140,11 @@ struct ProxyBenchCommand: AsyncParsableCommand {
 
         let mixes: [LoadShape.Mix] =
             self.scenario == "all" ? [.nonStreaming, .streaming, .mixed] : [LoadShape.Mix(rawValue: self.scenario)!]
-        let runner = LoadRunner(client: client)
+        let gatewayProcess = servers.gateway
+        let progress = BenchProgress(residentBytes: { gatewayProcess?.residentBytes })
+        let sampler = Task { await progress.run() }
+        defer { sampler.cancel() }
+        let runner = LoadRunner(client: client, progress: progress)
         var reports: [ScenarioReport] = []
         for mix in mixes {
             let shape = LoadShape(
@@ -181,6 +187,12 @@ struct ProxyBenchCommand: AsyncParsableCommand {
             reports.append(report)
         }
         if self.json { print(Self.jsonText(reports.map(\.json))) }
+        if let path = self.report {
+            let html = HTMLReport.render(
+                reports, residentSamples: progress.residentSamples, command: CommandLine.arguments.joined(separator: " "))
+            try html.write(toFile: path, atomically: true, encoding: .utf8)
+            if !self.json { print("report written to \(path)") }
+        }
         let failures = reports.reduce(0) { $0 + $1.direct.failures + $1.proxy.failures + ($1.floor?.failures ?? 0) }
         if failures > 0 && !self.allowFailures {
             FileHandle.standardError.write(Data("proxy-bench: \(failures) failed requests or broken streams\n".utf8))
@@ -243,7 +255,9 @@ struct ProxyBenchCommand: AsyncParsableCommand {
             // The long streams all run on the first user's credential.
             perUserConcurrency: max(self.concurrencyPerUser, self.longStreams ?? 0),
             quotas: self.quotas,
-            accounts: self.accounts
+            accounts: self.accounts,
+            // A soak's hundreds of thousands of usage records would grow an in-memory store.
+            storageURL: self.soak == nil ? "sqlite::memory:" : "sqlite:" + config.path + ".sqlite"
         )
         .write(to: config, atomically: true, encoding: .utf8)
         let gateway = try await ManagedProcess(
@@ -270,7 +284,9 @@ struct ProxyBenchCommand: AsyncParsableCommand {
     /// The gateway's configuration for a run: one OpenAI-kind provider, the mock, and one user
     /// per simulated user, each allowed `perUserConcurrency` requests in flight. Logging at
     /// `warning` keeps the per-request access line out of the measurement.
-    static func gatewayConfig(mockPort: Int, users: Int, perUserConcurrency: Int, quotas: Bool, accounts: Int) -> String {
+    static func gatewayConfig(
+        mockPort: Int, users: Int, perUserConcurrency: Int, quotas: Bool, accounts: Int, storageURL: String = "sqlite::memory:"
+    ) -> String {
         let accountTables = (0..<max(1, accounts)).map {
             "[[providers.accounts]]\nname = \"bench-\($0)\"\napi_key = \"sk-bench-upstream-key-\($0)\"\n"
         }.joined(separator: "\n")
@@ -296,7 +312,7 @@ struct ProxyBenchCommand: AsyncParsableCommand {
             per_token_concurrency = \(perUserConcurrency)
 
             [storage]
-            url = "sqlite::memory:"
+            url = "\(storageURL)"
 
             [[providers]]
             name = "mock"

@@ -152,6 +152,8 @@ import Testing
         ),
         ("[auth]\ntoken_ttl_seconds = 9223372036854775807", "auth.token_ttl_seconds", "between 1 and"),
         ("[auth]\nadmin_key = \"short\"", "auth.admin_key", "at least 16"),
+        ("[server]\ncors_origins = [\"app.example.com\"]", "server.cors_origins[0]", "not an origin"),
+        ("[server]\ncors_origins = [\"https://app.example.com/path\"]", "server.cors_origins[0]", "not an origin"),
         (
             "[[providers]]\nname = \"m\"\nkind = \"mock\"\nmodels = [\"*\"]\nforward_headers = [\"authorization\"]",
             "providers[0].forward_headers[0]", "never go upstream"

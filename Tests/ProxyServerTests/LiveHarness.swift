@@ -18,7 +18,9 @@ struct LiveHarness: Sendable {
     let mockPort: Int
     let mock: MockUpstreamServer
     let client: HTTPClient
-    let gateway: Gateway
+    let live: LiveGateway
+    /// The gateway new requests get now (a reload replaces it).
+    var gateway: Gateway { self.live.current }
     /// Starts the gateway's graceful shutdown, as SIGTERM does.
     let shutDownGateway: @Sendable () async -> Void
 
@@ -74,9 +76,9 @@ struct LiveHarness: Sendable {
             var config = Self.config(mockPort: mockPort)
             configure(&config)
             try config.validate()
-            let gateway = try Gateway(config: config)
+            let live = LiveGateway(try Gateway(config: config))
             let (gatewayPorts, gatewayPortSink) = AsyncStream<Int>.makeStream()
-            let app = GatewayApplication.build(gateway: gateway, host: "127.0.0.1", port: 0, logger: logger, accessLog: false) {
+            let app = GatewayApplication.build(live: live, host: "127.0.0.1", port: 0, logger: logger, accessLog: false) {
                 gatewayPortSink.yield($0.localAddress?.port ?? 0)
             }
             var groupConfiguration = ServiceGroupConfiguration(services: [app], logger: logger)
@@ -90,7 +92,7 @@ struct LiveHarness: Sendable {
                 mockPort: mockPort,
                 mock: mock,
                 client: HTTPClient.shared,
-                gateway: gateway,
+                live: live,
                 shutDownGateway: { await gatewayGroup.triggerGracefulShutdown() }
             )
             do {

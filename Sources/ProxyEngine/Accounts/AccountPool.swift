@@ -163,6 +163,29 @@ public actor AccountPool {
         return self.isAvailable(index, now: now)
     }
 
+    /// Each account's health, cooldown and breaker, by name: what a reload carries over to the
+    /// pool that replaces this one.
+    public struct CarriedState: Sendable {
+        fileprivate var accounts: [String: Account]
+    }
+
+    public func carriedState() -> CarriedState {
+        CarriedState(accounts: Dictionary(self.accounts.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first }))
+    }
+
+    /// Takes over the state of the accounts of `carried` that this pool has too (same name),
+    /// with this pool's weights. Requests in flight on the old pool report there, not here.
+    public func adopt(_ carried: CarriedState) {
+        for index in self.accounts.indices {
+            guard var account = carried.accounts[self.accounts[index].name] else { continue }
+            account = Account(
+                name: account.name, weight: self.accounts[index].weight, health: account.health, latency: account.latency,
+                inFlight: 0, cooldownUntil: account.cooldownUntil, refused: account.refused,
+                consecutiveFailures: account.consecutiveFailures, openUntil: account.openUntil, openFor: account.openFor, probing: false)
+            self.accounts[index] = account
+        }
+    }
+
     public nonisolated var count: Int { self.names.count }
     public nonisolated let names: [String]
 

@@ -8,6 +8,11 @@ extension GatewayConfig {
         try Self.check(self.server.maxBodyBytes > 0, "server.max_body_bytes", "must be greater than 0")
         try Self.checkSeconds(self.server.shutdownGraceSeconds, "server.shutdown_grace_seconds", allowsZero: true)
         try Self.checkSeconds(self.server.clientTimeoutSeconds, "server.client_timeout_seconds")
+        for (index, origin) in self.server.corsOrigins.enumerated() {
+            try Self.check(
+                Self.isOrigin(origin), "server.cors_origins[\(index)]",
+                "'\(origin)' is not an origin: scheme://host[:port] with no path, or \"*\"")
+        }
         try Self.checkCount(self.auth.tokenTTLSeconds, "auth.token_ttl_seconds", range: 1...Self.longestSeconds)
         try Self.checkCount(self.auth.loginCacheSeconds, "auth.login_cache_seconds", range: 0...Self.longestSeconds)
         if !self.auth.adminKey.isEmpty {
@@ -106,6 +111,21 @@ extension GatewayConfig {
 
     private static func checkCount(_ value: Int, _ key: String, range: ClosedRange<Int>) throws(ConfigError) {
         try Self.check(range.contains(value), key, "must be between \(range.lowerBound) and \(range.upperBound)")
+    }
+
+    /// `*`, or `http(s)://host[:port]` exactly as a browser sends it in `Origin`.
+    static func isOrigin(_ value: String) -> Bool {
+        if value == "*" { return true }
+        let authority: Substring
+        if value.hasPrefix("https://") {
+            authority = value.dropFirst("https://".count)
+        } else if value.hasPrefix("http://") {
+            authority = value.dropFirst("http://".count)
+        } else {
+            return false
+        }
+        return !authority.isEmpty
+            && !authority.contains { $0 == "/" || $0 == "?" || $0 == "#" || $0 == " " || $0 == "*" }
     }
 
     private static func isHTTPURL(_ value: String) -> Bool {

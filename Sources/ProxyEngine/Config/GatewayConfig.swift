@@ -22,6 +22,8 @@ public struct ServerConfig: Sendable, Equatable {
     /// A client must send a request's head within this of its connection going idle, and the
     /// body within this of the head; idle keep-alive connections are closed after it.
     public var clientTimeoutSeconds = 60.0
+    /// Browser origins allowed to call the API (`https://app.example.com`, or `*`); empty: no CORS.
+    public var corsOrigins: [String] = []
     public init() {}
 }
 

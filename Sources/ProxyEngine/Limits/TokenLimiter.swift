@@ -3,18 +3,27 @@ import Synchronization
 /// At most `limit` requests in flight per credential (`limits.per_token_concurrency`); the next
 /// one is refused at once, not queued. 0 means no limit.
 public actor TokenLimiter {
-    public nonisolated let limit: Int
+    /// Changed by a configuration reload; the slots held stay held.
+    private nonisolated let currentLimit: Atomic<Int>
     private var inFlight: [String: Int] = [:]
 
     public init(limit: Int) {
-        self.limit = limit
+        self.currentLimit = Atomic(limit)
+    }
+
+    public nonisolated var limit: Int { self.currentLimit.load(ordering: .relaxed) }
+
+    /// A new limit for new requests (a reload); requests in flight keep their slots.
+    public nonisolated func setLimit(_ limit: Int) {
+        self.currentLimit.store(limit, ordering: .relaxed)
     }
 
     /// A slot for `credential`, or nil when it already has `limit` requests in flight.
     public func acquire(_ credential: String) -> ConcurrencySlot? {
-        guard self.limit > 0 else { return ConcurrencySlot(limiter: nil, credential: credential) }
+        let limit = self.limit
+        guard limit > 0 else { return ConcurrencySlot(limiter: nil, credential: credential) }
         let current = self.inFlight[credential, default: 0]
-        guard current < self.limit else { return nil }
+        guard current < limit else { return nil }
         self.inFlight[credential] = current + 1
         return ConcurrencySlot(limiter: self, credential: credential)
     }

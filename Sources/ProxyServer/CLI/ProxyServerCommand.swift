@@ -6,7 +6,7 @@ struct ProxyServerCommand: AsyncParsableCommand {
         abstract: "An LLM API gateway: OpenAI and Anthropic front doors, any provider behind them.",
         subcommands: [
             ServeCommand.self, CheckConfigCommand.self, HashPasswordCommand.self, KeysCommand.self, UsageCommand.self, AccountsCommand.self,
-            OAuthCommand.self,
+            OAuthCommand.self, ReloadCommand.self,
         ],
         defaultSubcommand: ServeCommand.self
     )

@@ -10,17 +10,27 @@ import UnixSignals
 struct ServeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "serve",
-        abstract: "Run the gateway (the default subcommand)."
+        abstract: "Run the gateway (the default subcommand).",
+        discussion: "SIGHUP reloads the configuration file (see `proxy-server reload`); SIGTERM or SIGINT drains and stops."
     )
 
     @OptionGroup var options: ConfigOption
     @Option(name: .long, help: "Listen on this address instead of server.host.") var host: String?
     @Option(name: .long, help: "Listen on this port instead of server.port (0 = any free port).") var port: Int?
+    @Option(name: .customLong("pid-file"), help: "Write the process id here (for `proxy-server reload`); removed at exit.")
+    var pidFile: String?
+
+    func validate() throws {
+        if let port = self.port, !(0...65535).contains(port) { throw ValidationError("--port must be between 0 and 65535") }
+    }
 
     func run() async throws {
-        var (config, _) = try ConfigLoader.loadForCommand(self.options.config)
-        if let host = self.host { config.server.host = host }
-        if let port = self.port { config.server.port = port }
+        var (config, path) = try ConfigLoader.loadForCommand(self.options.config)
+        let overrides: @Sendable (inout GatewayConfig) -> Void = { [host, port] config in
+            if let host { config.server.host = host }
+            if let port { config.server.port = port }
+        }
+        overrides(&config)
         let logger = GatewayLogging.bootstrap(config.logging)
         for user in config.auth.users where user.password != nil && user.passwordHash == nil {
             logger.warning(
@@ -40,25 +50,40 @@ struct ServeCommand: AsyncParsableCommand {
             FileHandle.standardError.write(Data("error: \(error)\n".utf8))
             throw ExitCode(1)
         }
-        try await GatewayServer(gateway: gateway, logger: logger).run()
+        let live = LiveGateway(gateway)
+        // Trapped before the server starts: SIGHUP's default action would end the process.
+        let hangUps = await UnixSignalsSequence(trapping: .sighup)
+        var reloader = ConfigReloader(live: live, path: path, logger: logger, signals: hangUps)
+        reloader.overrides = overrides
+        if let pidFile = self.pidFile {
+            do {
+                try "\(getpid())\n".write(toFile: pidFile, atomically: true, encoding: .utf8)
+            } catch {
+                FileHandle.standardError.write(Data("error: cannot write --pid-file \(pidFile): \(error)\n".utf8))
+                throw ExitCode(1)
+            }
+        }
+        defer { if let pidFile = self.pidFile { try? FileManager.default.removeItem(atPath: pidFile) } }
+        try await GatewayServer(live: live, reloader: reloader, logger: logger).run()
     }
 }
 
 /// Runs the gateway until SIGTERM/SIGINT, then drains: the listener closes, in-flight requests
 /// and streams get `server.shutdown_grace_seconds` to finish, then the rest is cancelled.
 struct GatewayServer {
-    let gateway: Gateway
+    let live: LiveGateway
+    var reloader: ConfigReloader?
     let logger: Logger
 
-    var config: GatewayConfig { self.gateway.config }
+    var config: GatewayConfig { self.live.current.config }
 
     func run(onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }) async throws {
-        let gateway = self.gateway
         let application = GatewayApplication.build(
-            gateway: gateway,
+            live: self.live,
             host: self.config.server.host,
             port: self.config.server.port,
             logger: self.logger,
+            reloader: self.reloader,
             onServerRunning: { channel in
                 let port = channel.localAddress?.port ?? 0
                 // Machine-readable for scripts and benchmarks that start the server on port 0.

@@ -22,7 +22,8 @@ enum AdminAuthorization {
 /// the admin key cannot be guessed at line rate.
 struct AdminAuthorizationMiddleware: RouterMiddleware {
     typealias Context = GatewayRequestContext
-    let adminKey: String
+    /// Read per request: a reload may change it.
+    let adminKey: @Sendable () -> String
     let throttle: AdminThrottle
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
@@ -31,7 +32,7 @@ struct AdminAuthorizationMiddleware: RouterMiddleware {
             return .error(.rateLimited("Too many failed admin attempts; try again later.", retryAfterSeconds: wait), format: .openAI)
         }
         do {
-            try AdminAuthorization.check(request.headers, adminKey: self.adminKey)
+            try AdminAuthorization.check(request.headers, adminKey: self.adminKey())
         } catch {
             if error.status == 401 { self.throttle.failed(address) }
             return .error(error, format: .openAI)

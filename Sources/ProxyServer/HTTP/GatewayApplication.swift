@@ -7,53 +7,71 @@ import ServiceLifecycle
 
 /// Builds the HTTP application: routes, middleware and the services that live with it.
 enum GatewayApplication {
+    /// Routes take the live gateway when a request arrives (see `LiveGateway`); the services and
+    /// the connection handlers use the parts a reload carries over.
     static func build(
-        gateway: Gateway,
+        live: LiveGateway,
         host: String,
         port: Int,
         logger: Logger,
         accessLog: Bool = true,
+        reloader: ConfigReloader? = nil,
         onServerRunning: @escaping @Sendable (any Channel) async -> Void = { _ in }
     ) -> some ApplicationProtocol {
+        let gateway = live.current
         let router = Router(context: GatewayRequestContext.self)
         let metrics = gateway.metrics
         let clientTimeout = TimeAmount.nanoseconds(Int64(gateway.config.server.clientTimeoutSeconds * 1e9))
         router.add(middleware: RequestIDMiddleware(accessLog: accessLog))
+        if let cors = GatewayCORS(origins: gateway.config.server.corsOrigins) { router.add(middleware: cors) }
         for path in ["/v1/chat/completions", "/chat/completions"] {
-            router.post(RouterPath(path), use: CompletionRoute(gateway: gateway, route: path, format: .openAI).handle)
+            router.post(RouterPath(path)) { request, context in
+                try await CompletionRoute(gateway: live.current, route: path, format: .openAI).handle(request, context: context)
+            }
         }
-        router.post("/v1/messages", use: CompletionRoute(gateway: gateway, route: "/v1/messages", format: .anthropic).handle)
-        router.post("/v1/messages/count_tokens", use: CountTokensRoute(gateway: gateway).handle)
+        router.post("/v1/messages") { request, context in
+            try await CompletionRoute(gateway: live.current, route: "/v1/messages", format: .anthropic).handle(request, context: context)
+        }
+        router.post("/v1/messages/count_tokens") { request, context in
+            try await CountTokensRoute(gateway: live.current).handle(request, context: context)
+        }
         if gateway.config.server.metricsPort == 0 {
-            router.get("/metrics") { _, _ in MetricsEndpoint.response(gateway.metrics) }
+            router.get("/metrics") { _, _ in MetricsEndpoint.response(metrics) }
         }
-        router.post("/auth/login", use: LoginRoute(gateway: gateway).handle)
-        router.get("/auth/quota", use: QuotaRoute(gateway: gateway).handle)
+        router.post("/auth/login") { request, context in try await LoginRoute(gateway: live.current).handle(request, context: context) }
+        router.get("/auth/quota") { request, context in try await QuotaRoute(gateway: live.current).handle(request, context: context) }
         let admin = router.group("/admin").add(
-            middleware: AdminAuthorizationMiddleware(adminKey: gateway.config.auth.adminKey, throttle: AdminThrottle(now: gateway.now)))
-        let keys = AdminKeysRoute(gateway: gateway)
-        admin.post("keys", use: keys.create)
-        admin.get("keys", use: keys.list)
-        admin.delete("keys/:id", use: keys.revoke)
-        admin.patch("keys/:id", use: keys.update)
-        admin.get("usage", use: AdminUsageRoute(gateway: gateway).handle)
-        let accounts = AdminAccountsRoute(gateway: gateway)
-        admin.get("accounts", use: accounts.handle)
-        admin.post("accounts/health-check", use: accounts.healthCheck)
-        let dashboard = AdminDashboardRoute(gateway: gateway)
-        admin.get("overview", use: dashboard.overview)
-        admin.get("users", use: dashboard.users)
-        admin.get("usage/series", use: dashboard.series)
-        admin.post("accounts/:provider/:account/enable", use: dashboard.enableAccount)
+            middleware: AdminAuthorizationMiddleware(
+                adminKey: { live.current.config.auth.adminKey }, throttle: AdminThrottle(now: gateway.now)))
+        admin.post("keys") { request, context in try await AdminKeysRoute(gateway: live.current).create(request, context: context) }
+        admin.get("keys") { request, context in try await AdminKeysRoute(gateway: live.current).list(request, context: context) }
+        admin.delete("keys/:id") { request, context in try await AdminKeysRoute(gateway: live.current).revoke(request, context: context) }
+        admin.patch("keys/:id") { request, context in try await AdminKeysRoute(gateway: live.current).update(request, context: context) }
+        admin.get("usage") { request, context in try await AdminUsageRoute(gateway: live.current).handle(request, context: context) }
+        admin.get("accounts") { request, context in try await AdminAccountsRoute(gateway: live.current).handle(request, context: context) }
+        admin.post("accounts/health-check") { request, context in
+            try await AdminAccountsRoute(gateway: live.current).healthCheck(request, context: context)
+        }
+        admin.get("overview") { request, context in try await AdminDashboardRoute(gateway: live.current).overview(request, context: context)
+        }
+        admin.get("users") { request, context in try await AdminDashboardRoute(gateway: live.current).users(request, context: context) }
+        admin.get("usage/series") { request, context in
+            try await AdminDashboardRoute(gateway: live.current).series(request, context: context)
+        }
+        admin.post("accounts/:provider/:account/enable") { request, context in
+            try await AdminDashboardRoute(gateway: live.current).enableAccount(request, context: context)
+        }
         DashboardPage.register(on: router)
-        let models = ModelsRoute(gateway: gateway)
-        router.get("/v1/models", use: models.handle)
-        router.get("/models", use: models.handle)
+        for path in ["/v1/models", "/models"] {
+            router.get(RouterPath(path)) { request, context in
+                try await ModelsRoute(gateway: live.current).handle(request, context: context)
+            }
+        }
         router.get("/health") { _, _ in Response.json(#"{"status":"ok"}"#) }
         router.get("/ready") { _, _ in
-            // Ready with a provider configured, the state store answering and an account in
-            // rotation.
-            // At least one account in rotation (the in-process mock needs none).
+            let gateway = live.current
+            // Ready with a provider configured, the state store answering and at least one account
+            // in rotation (the in-process mock needs none).
             var accountAvailable = gateway.pools.contains { $0 == nil }
             for pool in gateway.pools.compactMap({ $0 }) where !accountAvailable {
                 accountAvailable = await pool.hasAvailableAccount
@@ -64,6 +82,21 @@ enum GatewayApplication {
                 ? Response.json(#"{"status":"ready"}"#)
                 : Response.json(#"{"status":"not_ready","store":\#(storeReachable)}"#, status: .serviceUnavailable)
         }
+        let services: [any Service] =
+            [gateway.upstreamClients]
+            + [
+                QuotaFlusher(
+                    quota: gateway.quota,
+                    usageLog: gateway.usageLog,
+                    store: gateway.store,
+                    interval: .milliseconds(Int64(gateway.config.quota.flushIntervalSeconds * 1000)),
+                    logger: logger
+                ),
+                MemoryTrimmer(interval: .seconds(5), logger: logger),
+            ]
+            + (reloader.map { [$0] } ?? [])
+            + (gateway.config.server.metricsPort == 0
+                ? [] : [MetricsEndpoint.application(gateway: gateway, host: host, logger: logger)])
         return Application(
             router: router,
             server: .http1(
@@ -74,19 +107,7 @@ enum GatewayApplication {
             // A burst of thousands of clients (a fleet of agents reconnecting) must not overflow
             // the accept queue; the kernel caps it at net.core.somaxconn.
             configuration: .init(address: .hostname(host, port: port), serverName: nil, backlog: 4096),
-            services: gateway.httpClients
-                + [
-                    QuotaFlusher(
-                        quota: gateway.quota,
-                        usageLog: gateway.usageLog,
-                        store: gateway.store,
-                        interval: .milliseconds(Int64(gateway.config.quota.flushIntervalSeconds * 1000)),
-                        logger: logger
-                    ),
-                    MemoryTrimmer(interval: .seconds(5), logger: logger),
-                ]
-                + (gateway.config.server.metricsPort == 0
-                    ? [] : [MetricsEndpoint.application(gateway: gateway, host: host, logger: logger)]),
+            services: services,
             onServerRunning: onServerRunning,
             logger: logger
         )

@@ -35,12 +35,21 @@ final class GatewayMetrics: Sendable {
         self.handles = MetricHandles(factory: factory)
         self.activeStreams = Meter(label: "proxy_active_streams", dimensions: [], factory: factory)
         self.activeStreams.set(0)
-        for (provider, accounts) in providers {
-            self.handles.counter("proxy_upstream_retries_total", [("provider", provider)]).increment(by: 0)
-            for account in accounts {
-                self.setAccountHealthy(provider: provider, account: account, healthy: true)
-            }
+        for result in ["success", "failure"] { self.handles.counter("proxy_config_reloads_total", [("result", result)]).increment(by: 0) }
+        for (provider, accounts) in providers { self.register(provider: provider, accounts: accounts) }
+    }
+
+    /// Series that exist from the start (a provider's retries, its accounts' health), so that
+    /// they read 0 or 1 rather than missing; called again for what a reload adds.
+    func register(provider: String, accounts: [String]) {
+        self.handles.counter("proxy_upstream_retries_total", [("provider", provider)]).increment(by: 0)
+        for account in accounts {
+            self.setAccountHealthy(provider: provider, account: account, healthy: true)
         }
+    }
+
+    func configReloaded(succeeded: Bool) {
+        self.handles.counter("proxy_config_reloads_total", [("result", succeeded ? "success" : "failure")]).increment()
     }
 
     func requestStarted() { self.inFlight.add(1, ordering: .relaxed) }

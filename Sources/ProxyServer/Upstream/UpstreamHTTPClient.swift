@@ -5,9 +5,8 @@ import NIOPosix
 import ProxyEngine
 import ServiceLifecycle
 
-/// The pooled HTTP client for one provider, as a `Service`: it lives until graceful shutdown and
-/// is shut down after the HTTP server has drained (services stop in reverse order).
-final class UpstreamHTTPClient: Service, Sendable {
+/// The pooled HTTP client for one provider; `UpstreamClients` makes it and shuts it down.
+final class UpstreamHTTPClient: Sendable {
     let client: HTTPClient
 
     init(provider: ProviderConfig, eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton) {
@@ -32,10 +31,5 @@ final class UpstreamHTTPClient: Service, Sendable {
         // (measured: 2.6% of the gateway's CPU under load).
         configuration.tracing.tracer = nil
         self.client = HTTPClient(eventLoopGroupProvider: .shared(eventLoopGroup), configuration: configuration)
-    }
-
-    func run() async throws {
-        try? await gracefulShutdown()
-        try await self.client.shutdown()
     }
 }
