@@ -78,7 +78,7 @@ import Testing
         try await LiveHarness.run { (harness) async throws in
             #expect(try await harness.send(harness.chatRequest(LiveHarness.body(model: "house-model"))).status == 404)
             let aliases = #"{ "gpt-4o" = "gpt-4o-mini", "house-model" = "gpt-house" }"#
-            #expect(await try self.reloader(harness, Self.file(mockPort: harness.mockPort, aliases: aliases)).reload())
+            #expect(try await self.reloader(harness, Self.file(mockPort: harness.mockPort, aliases: aliases)).reload())
             #expect(try await harness.send(harness.chatRequest(LiveHarness.body(model: "house-model"))).status == 200)
             #expect(harness.mock.stats.snapshot.lastBody?.contains(#""model":"gpt-house""#) == true)
         }
@@ -92,7 +92,7 @@ import Testing
             // The new file even drops the stream's provider's model pattern.
             let text = Self.file(mockPort: harness.mockPort).replacingOccurrences(
                 of: #"models = ["gpt-*"]"#, with: #"models = ["other-*"]"#)
-            #expect(await try self.reloader(harness, text).reload())
+            #expect(try await self.reloader(harness, text).reload())
             harness.mock.gates.open("reload")
             let transcript = try OpenAIStreamTranscript(String(buffer: try await response.body.collect(upTo: 1 << 20)))
             #expect(transcript.sawDone)
@@ -105,8 +105,8 @@ import Testing
         try await LiveHarness.run { (harness) async throws in
             let broken = Self.file(mockPort: harness.mockPort).replacingOccurrences(
                 of: "timeout_seconds = 600", with: "timeout_seconds = inf")
-            #expect(await try self.reloader(harness, broken).reload() == false)
-            #expect(await try self.reloader(harness, "[server\nport = ").reload() == false)
+            #expect(try await self.reloader(harness, broken).reload() == false)
+            #expect(try await self.reloader(harness, "[server\nport = ").reload() == false)
             #expect(try await harness.send(harness.chatRequest(LiveHarness.body())).status == 200)
             let metrics = try await harness.send(HTTPClientRequest(url: harness.baseURL + "/metrics")).body
             #expect(PrometheusSamples(metrics).sum("proxy_config_reloads_total", ["result": "failure"]) == 2)
@@ -122,7 +122,7 @@ import Testing
             let token = try #require(try await self.login(harness, "leaver").token)
             let request = { harness.chatRequest(LiveHarness.body(), headers: [("authorization", "Bearer \(token)")]) }
             #expect(try await harness.send(request()).status == 200)
-            #expect(await try self.reloader(harness, Self.file(mockPort: harness.mockPort)).reload())
+            #expect(try await self.reloader(harness, Self.file(mockPort: harness.mockPort)).reload())
             #expect(try await harness.send(request()).status == 401)
         }
     }
