@@ -82,24 +82,25 @@ import Testing
     // MARK: Slow clients
 
     @Test func aClientThatNeverFinishesItsHeadIsCutOff() async throws {
-        try await LiveHarness.run(configure: { $0.server.clientTimeoutSeconds = 0.5 }) { (harness) async throws in
+        try await LiveHarness.run(configure: { $0.server.clientTimeoutSeconds = 2 }) { (harness) async throws in
             let connection = try await RawConnection.open(port: harness.gatewayPort)
-            try await connection.send("POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\n")
+            // On a loaded machine the gateway may close before this write: cut off all the same.
+            try? await connection.send("POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\n")
             try await connection.closed()
         }
     }
 
     @Test func aClientThatNeverFinishesItsBodyIsCutOff() async throws {
-        try await LiveHarness.run(configure: { $0.server.clientTimeoutSeconds = 0.5 }) { (harness) async throws in
+        try await LiveHarness.run(configure: { $0.server.clientTimeoutSeconds = 2 }) { (harness) async throws in
             let connection = try await RawConnection.open(port: harness.gatewayPort)
-            try await connection.send(
+            try? await connection.send(
                 "POST /auth/login HTTP/1.1\r\nHost: x\r\ncontent-type: application/json\r\ncontent-length: 100\r\n\r\n{\"user")
             try await connection.closed()
         }
     }
 
     @Test func anIdleKeepAliveConnectionIsClosed() async throws {
-        try await LiveHarness.run(configure: { $0.server.clientTimeoutSeconds = 0.5 }) { (harness) async throws in
+        try await LiveHarness.run(configure: { $0.server.clientTimeoutSeconds = 2 }) { (harness) async throws in
             let connection = try await RawConnection.open(port: harness.gatewayPort)
             try await connection.send("GET /health HTTP/1.1\r\nHost: x\r\n\r\n")
             try await connection.closed()
@@ -108,7 +109,11 @@ import Testing
     }
 
     @Test func aStreamLongerThanTheClientTimeoutIsNotCut() async throws {
-        try await LiveHarness.run(configure: { $0.server.clientTimeoutSeconds = 0.3 }) { (harness) async throws in
+        let configure: @Sendable (inout GatewayConfig) -> Void = { config in
+            config.server.clientTimeoutSeconds = 0.3
+            config.providers[0].timeoutSeconds = 60
+        }
+        try await LiveHarness.run(configure: configure) { (harness) async throws in
             let request = harness.chatRequest(
                 LiveHarness.body(stream: true), headers: [("x-mock-chunks", "4"), ("x-mock-chunk-delay-ms", "250")])
             let response = try await harness.send(request)
