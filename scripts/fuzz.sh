@@ -25,7 +25,8 @@ for target in "${targets[@]}"; do
   work="$(mktemp -d)"
   cp Fuzz/corpus/"$target"/* "$work"/
   log="$(mktemp)"
-  if PROXY_FUZZ_TARGET="$target" "$binary" -max_total_time="$seconds" -max_len=4096 -timeout=10 -rss_limit_mb=2048 \
+  # Swift's own crash handler would take the signal before libFuzzer saves the crashing input.
+  if SWIFT_BACKTRACE=enable=no PROXY_FUZZ_TARGET="$target" "$binary" -max_total_time="$seconds" -max_len=4096 -timeout=10 -rss_limit_mb=2048 \
       -artifact_prefix="Fuzz/crashes/$target-" "$work" >"$log" 2>&1; then
     echo "fuzz $target: $(grep -Eo '#[0-9]+' "$log" | tail -1 | tr -d '#') execs in ${seconds} s, no crash"
   else

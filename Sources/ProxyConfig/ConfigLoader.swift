@@ -25,6 +25,7 @@ public enum ConfigLoader {
     }
 
     public static func parse(_ text: String, environment: [String: String]) throws(ConfigError) -> GatewayConfig {
+        try TableHeaderGuard.check(text)
         let table: TOMLTable
         do {
             table = try TOMLTable(string: text)

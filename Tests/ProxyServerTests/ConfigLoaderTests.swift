@@ -153,6 +153,8 @@ import Testing
         ("[auth]\ntoken_ttl_seconds = 9223372036854775807", "auth.token_ttl_seconds", "between 1 and"),
         ("[auth]\nadmin_key = \"short\"", "auth.admin_key", "at least 16"),
         ("[server]\ncors_origins = [\"app.example.com\"]", "server.cors_origins[0]", "not an origin"),
+        ("[!]", "", "table name must start"),
+        ("[[ é]]", "", "table name must start"),
         ("[server]\ncors_origins = [\"https://app.example.com/path\"]", "server.cors_origins[0]", "not an origin"),
         (
             "[[providers]]\nname = \"m\"\nkind = \"mock\"\nmodels = [\"*\"]\nforward_headers = [\"authorization\"]",
@@ -164,6 +166,22 @@ import Testing
         let error = try #require(self.loadError(text))
         #expect(error.key == key)
         #expect(error.description.contains(message), "\(error)")
+    }
+
+    /// What the table-header guard (a toml++ assertion's workaround) must let through.
+    @Test func headerLookalikesInValuesAndStringsAreLeftToTheParser() throws {
+        let text = """
+            [[providers]]
+            name = "[!] mock"
+            kind = "mock"
+            models = [
+            "mock-*",
+            ]
+            aliases = { "[x" = "mock-y" }
+            """
+        let config = try ConfigLoader.parse(text, environment: [:])
+        #expect(config.providers.first?.name == "[!] mock")
+        #expect(config.providers.first?.aliases == ["[x": "mock-y"])
     }
 
     @Test func syntaxErrorsGiveTheLine() throws {

@@ -1,0 +1,73 @@
+import ProxyEngine
+
+/// Refuses, with a message naming the line, the table headers that make TOMLKit's parser
+/// (toml++) abort the process: a `[` (or `[[`) followed by anything but a key's first
+/// character (`[!]`, `[ é]`) trips an assertion in toml++'s `parse_key` instead of a syntax error.
+/// Found by the config fuzz target; every other syntax error is left to the parser.
+///
+/// This is not a TOML parser: it only finds where headers start, skipping strings, comments
+/// and the brackets of array and inline-table values.
+enum TableHeaderGuard {
+    static func check(_ text: String) throws(ConfigError) {
+        var line = 1
+        var depth = 0  // brackets and braces of values still open
+        var atLineStart = true
+        var scalars = text.unicodeScalars[...]
+        while let scalar = scalars.first {
+            // Multi-line strings first: they may span lines that start with `[`.
+            if let delimiter = Self.multiLineDelimiters.first(where: { scalars.starts(with: $0.unicodeScalars) }) {
+                scalars = scalars.dropFirst(3)
+                while !scalars.isEmpty, !scalars.starts(with: delimiter.unicodeScalars) {
+                    if scalars.first == "\\" && delimiter == Self.multiLineDelimiters[0] { scalars = scalars.dropFirst() }
+                    if scalars.first == "\n" { line += 1 }
+                    scalars = scalars.dropFirst()
+                }
+                scalars = scalars.dropFirst(3)
+                atLineStart = false
+                continue
+            }
+            scalars = scalars.dropFirst()
+            switch scalar {
+            case "\n":
+                line += 1
+                atLineStart = true
+                continue
+            case " ", "\t", "\r":
+                continue
+            case "#":
+                while let next = scalars.first, next != "\n" { scalars = scalars.dropFirst() }
+                continue
+            case "\"", "'":
+                while let next = scalars.first, next != scalar, next != "\n" {
+                    scalars = scalars.dropFirst(scalar == "\"" && next == "\\" ? 2 : 1)
+                }
+                scalars = scalars.dropFirst()
+            case "[" where atLineStart && depth == 0:
+                if scalars.first == "[" { scalars = scalars.dropFirst() }
+                while scalars.first == " " || scalars.first == "\t" { scalars = scalars.dropFirst() }
+                if let first = scalars.first, !Self.startsKey(first) {
+                    throw ConfigError(
+                        key: "", "TOML syntax error at line \(line): a table name must start with a letter, a digit, '_', '-' or a quote")
+                }
+                // The rest of the header is the parser's to judge.
+                while let next = scalars.first, next != "\n" { scalars = scalars.dropFirst() }
+            case "[", "{":
+                depth += 1
+            case "]", "}":
+                depth = max(0, depth - 1)
+            default:
+                break
+            }
+            atLineStart = false
+        }
+    }
+
+    private static let multiLineDelimiters = ["\"\"\"", "'''"]
+
+    private static func startsKey(_ scalar: Unicode.Scalar) -> Bool {
+        switch scalar {
+        case "a"..."z", "A"..."Z", "0"..."9", "_", "-", "\"", "'", "]": true
+        default: false
+        }
+    }
+}
