@@ -25,13 +25,8 @@ struct AdminDashboardRoute: Sendable {
             for (name, summary) in [("today", today), ("month", month)] {
                 json.append(",")
                 json.appendString(name)
-                json.append(#":{"requests":"#)
-                json.appendInt(summary.requests)
-                json.append(#","tokens":"#)
-                json.appendInt(summary.tokens)
-                json.append(#","errors":"#)
-                json.appendInt(summary.errors)
-                json.append("}")
+                json.append(":")
+                Self.append(summary, to: &json, withStart: false)
             }
         }
         json.append("}")
@@ -97,15 +92,7 @@ struct AdminDashboardRoute: Sendable {
             json.append(#","data":["#)
             for (index, bucket) in buckets.enumerated() {
                 if index > 0 { json.append(",") }
-                json.append(#"{"start":"#)
-                json.appendInt(bucket.start)
-                json.append(#","requests":"#)
-                json.appendInt(bucket.requests)
-                json.append(#","tokens":"#)
-                json.appendInt(bucket.tokens)
-                json.append(#","errors":"#)
-                json.appendInt(bucket.errors)
-                json.append("}")
+                Self.append(bucket, to: &json, withStart: true)
             }
             json.append("]}")
             return Self.json(json)
@@ -134,6 +121,23 @@ struct AdminDashboardRoute: Sendable {
         json.appendString(accountName)
         json.append(#","enabled":true}"#)
         return Self.json(json)
+    }
+
+    /// `{"start":...,"requests":...,"tokens":...,"errors":...}` (`start` only for a series bucket).
+    private static func append(_ bucket: StateStore.UsageBucket, to json: inout JSONWriter, withStart: Bool) {
+        if withStart {
+            json.append(#"{"start":"#)
+            json.appendInt(bucket.start)
+            json.append(#","requests":"#)
+        } else {
+            json.append(#"{"requests":"#)
+        }
+        json.appendInt(bucket.requests)
+        json.append(#","tokens":"#)
+        json.appendInt(bucket.tokens)
+        json.append(#","errors":"#)
+        json.appendInt(bucket.errors)
+        json.append("}")
     }
 
     private static func json(_ json: JSONWriter) -> Response {
