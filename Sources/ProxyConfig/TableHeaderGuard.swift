@@ -1,16 +1,16 @@
 import ProxyEngine
 
-/// Refuses, with a message naming the line, the table headers that make TOMLKit's parser
-/// (toml++) abort the process: a `[` (or `[[`) followed by anything but a key's first
-/// character (`[!]`, `[ é]`) trips an assertion in toml++'s `parse_key` instead of a syntax error.
-/// Found by the config fuzz target; every other syntax error is left to the parser.
+/// Refuses, with a message naming the line, the two kinds of malformed TOML that make TOMLKit's
+/// parser (toml++) abort the process on an assertion instead of reporting a syntax error, both
+/// found by the config fuzz target: a table header `[` (or `[[`) followed by anything but a
+/// key's first character (`[!]`, `[ é]`), and a `}` inside an array (`d = [}`). Every other
+/// syntax error is left to the parser.
 ///
-/// This is not a TOML parser: it only finds where headers start, skipping strings, comments
-/// and the brackets of array and inline-table values.
+/// This is not a TOML parser: it only follows strings, comments and the brackets of values.
 enum TableHeaderGuard {
     static func check(_ text: String) throws(ConfigError) {
         var line = 1
-        var depth = 0  // brackets and braces of values still open
+        var open: [Unicode.Scalar] = []  // brackets and braces of values still open
         var atLineStart = true
         var scalars = text.unicodeScalars[...]
         while let scalar = scalars.first {
@@ -42,7 +42,7 @@ enum TableHeaderGuard {
                     scalars = scalars.dropFirst(scalar == "\"" && next == "\\" ? 2 : 1)
                 }
                 scalars = scalars.dropFirst()
-            case "[" where atLineStart && depth == 0:
+            case "[" where atLineStart && open.isEmpty:
                 if scalars.first == "[" { scalars = scalars.dropFirst() }
                 while scalars.first == " " || scalars.first == "\t" { scalars = scalars.dropFirst() }
                 if let first = scalars.first, !Self.startsKey(first) {
@@ -52,9 +52,11 @@ enum TableHeaderGuard {
                 // The rest of the header is the parser's to judge.
                 while let next = scalars.first, next != "\n" { scalars = scalars.dropFirst() }
             case "[", "{":
-                depth += 1
+                open.append(scalar)
+            case "}" where open.last == "[":
+                throw ConfigError(key: "", "TOML syntax error at line \(line): '}' inside an array")
             case "]", "}":
-                depth = max(0, depth - 1)
+                _ = open.popLast()
             default:
                 break
             }

@@ -155,6 +155,8 @@ import Testing
         ("[server]\ncors_origins = [\"app.example.com\"]", "server.cors_origins[0]", "not an origin"),
         ("[!]", "", "table name must start"),
         ("[[ é]]", "", "table name must start"),
+        ("d = [1, }", "", "'}' inside an array"),
+        ("d = { a = [ [ } ] }", "", "'}' inside an array"),
         ("[server]\ncors_origins = [\"https://app.example.com/path\"]", "server.cors_origins[0]", "not an origin"),
         (
             "[[providers]]\nname = \"m\"\nkind = \"mock\"\nmodels = [\"*\"]\nforward_headers = [\"authorization\"]",
