@@ -118,7 +118,7 @@ import Testing
     }
 
     @Test func aStalledUpstreamIs504() async throws {
-        try await LiveHarness.run { harness in
+        try await LiveHarness.run(configure: { $0.providers[0].timeoutSeconds = 2 }) { harness in
             let response = try await harness.send(harness.chatRequest(LiveHarness.body(), headers: [("x-mock-fault", "stall")]))
             #expect(response.status == 504)
             let error = try #require(try JSONTestObject.parse(response.body)?["error"] as? [String: Any])
@@ -128,7 +128,7 @@ import Testing
     }
 
     @Test func aStreamThatStallsAfterItsFirstEventEndsWithATimeoutEvent() async throws {
-        try await LiveHarness.run { harness in
+        try await LiveHarness.run(configure: { $0.providers[0].timeoutSeconds = 2 }) { harness in
             let response = try await harness.send(
                 harness.chatRequest(LiveHarness.body(stream: true), headers: [("x-mock-fault", "stall-stream")]))
             #expect(response.status == 200)

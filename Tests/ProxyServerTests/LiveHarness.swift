@@ -43,7 +43,9 @@ struct LiveHarness: Sendable {
         var provider = ProviderConfig(name: "mock-upstream", kind: .openai, baseURL: "http://127.0.0.1:\(mockPort)", models: ["gpt-*"])
         provider.aliases = ["gpt-4o": "gpt-4o-mini"]
         provider.accounts = [AccountConfig(name: "acct-1", apiKey: Self.upstreamKey)]
-        provider.timeoutSeconds = 2
+        // Far above what a request takes even on a loaded machine; the tests of the deadline
+        // itself set a short one.
+        provider.timeoutSeconds = 10
         // The mock's per-request controls (`x-mock-fault`, `x-mock-chunks`...).
         provider.forwardHeaders = ["x-mock-*"]
         config.providers = [provider]
