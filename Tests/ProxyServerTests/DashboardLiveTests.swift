@@ -57,7 +57,8 @@ import Testing
             #expect(enabled.status == 200)
             let after = try #require((try await self.get(harness, "/admin/accounts"))["data"] as? [[String: Any]])
             #expect(after.first?["healthy"] as? Bool == true)
-            let unknown = try await harness.send(harness.request(.POST, "/admin/accounts/mock-upstream/nope/enable", bearer: LiveHarness.adminKey))
+            let unknown = try await harness.send(
+                harness.request(.POST, "/admin/accounts/mock-upstream/nope/enable", bearer: LiveHarness.adminKey))
             #expect(unknown.status == 404)
             #expect(try await harness.send(harness.request(.GET, "/admin/users")).status == 401)
         }
@@ -65,7 +66,8 @@ import Testing
 
     @Test func thePageAndItsFilesCarryAStrictPolicy() async throws {
         try await LiveHarness.run { (harness) async throws in
-            for (path, type) in [("/dashboard", "text/html"), ("/dashboard/app.js", "text/javascript"), ("/dashboard/app.css", "text/css")] {
+            for (path, type) in [("/dashboard", "text/html"), ("/dashboard/app.js", "text/javascript"), ("/dashboard/app.css", "text/css")]
+            {
                 let response = try await harness.send(HTTPClientRequest(url: harness.baseURL + path))
                 #expect(response.status == 200)
                 #expect(response.headers.first(name: "content-type")?.hasPrefix(type) == true)
