@@ -42,14 +42,9 @@ struct LimitCheck {
     }
 
     private func one(token: String) async -> Int {
-        var request = HTTPClientRequest(url: self.gatewayURL + "/v1/chat/completions")
-        request.method = .POST
-        request.headers.add(name: "content-type", value: "application/json")
-        request.headers.add(name: "authorization", value: "Bearer \(token)")
         // Four events two seconds apart: an admitted stream outlives the burst by far.
-        request.headers.add(name: "x-mock-chunks", value: "2")
-        request.headers.add(name: "x-mock-chunk-delay-ms", value: "2000")
-        request.body = .bytes(LoadRunner.body(stream: true))
+        let request = LoadRunner.chatRequest(
+            baseURL: self.gatewayURL, credential: token, stream: true, chunks: 2, chunkDelayMilliseconds: 2000)
         do {
             let response = try await self.client.execute(request, timeout: .seconds(60))
             _ = try await response.body.collect(upTo: 1 << 20)

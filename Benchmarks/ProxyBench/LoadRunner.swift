@@ -89,14 +89,25 @@ struct LoadRunner {
             string: #"{"model":"gpt-bench","stream":\#(stream),"messages":[{"role":"user","content":"Benchmark prompt: say something."}]}"#)
     }
 
-    private func one(baseURL: String, stream: Bool, shape: LoadShape, credential: String?, into result: inout ArmResult) async {
+    /// A Chat Completions request of the bench, shaped at the mock by `x-mock-*` (the gateway
+    /// forwards those to it: `forward_headers`).
+    static func chatRequest(
+        baseURL: String, credential: String?, stream: Bool, chunks: Int, chunkDelayMilliseconds: Int
+    ) -> HTTPClientRequest {
         var request = HTTPClientRequest(url: baseURL + "/v1/chat/completions")
         request.method = .POST
         request.headers.add(name: "content-type", value: "application/json")
-        request.headers.add(name: "x-mock-chunks", value: String(shape.chunks))
-        request.headers.add(name: "x-mock-chunk-delay-ms", value: String(shape.chunkDelayMilliseconds))
+        request.headers.add(name: "x-mock-chunks", value: String(chunks))
+        request.headers.add(name: "x-mock-chunk-delay-ms", value: String(chunkDelayMilliseconds))
         if let credential { request.headers.add(name: "authorization", value: "Bearer \(credential)") }
         request.body = .bytes(Self.body(stream: stream))
+        return request
+    }
+
+    private func one(baseURL: String, stream: Bool, shape: LoadShape, credential: String?, into result: inout ArmResult) async {
+        let request = Self.chatRequest(
+            baseURL: baseURL, credential: credential, stream: stream, chunks: shape.chunks,
+            chunkDelayMilliseconds: shape.chunkDelayMilliseconds)
         let started = ContinuousClock.now
         do {
             let response = try await self.client.execute(request, timeout: .seconds(120))

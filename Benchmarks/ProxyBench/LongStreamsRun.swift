@@ -89,16 +89,12 @@ struct LongStreamsRun {
 
     /// 200 for a stream that arrived whole, else its status (0: transport error, -1: cut short).
     private func oneStream(opened: OpenStreams) async -> Int {
-        var request = HTTPClientRequest(url: self.url + "/v1/chat/completions")
-        request.method = .POST
-        request.headers.add(name: "content-type", value: "application/json")
-        request.headers.add(name: "x-mock-chunks", value: String(self.chunks))
-        request.headers.add(name: "x-mock-chunk-delay-ms", value: String(self.chunkDelayMilliseconds))
-        request.headers.add(name: "authorization", value: "Bearer \(self.credential)")
+        var request = LoadRunner.chatRequest(
+            baseURL: self.url, credential: self.credential, stream: true, chunks: self.chunks,
+            chunkDelayMilliseconds: self.chunkDelayMilliseconds)
         // Each stream's connection ends with it, as a burst of clients going away would: what the
         // server keeps afterwards is then its own doing, not idle keep-alive connections.
         request.headers.add(name: "connection", value: "close")
-        request.body = .bytes(LoadRunner.body(stream: true))
         do {
             let response = try await self.client.execute(request, timeout: .seconds(3600))
             guard response.status == .ok else { return Int(response.status.code) }

@@ -204,14 +204,8 @@ struct SoakRun {
             for token in self.tokens {
                 for _ in 0..<self.slotsPerCredential {
                     group.addTask {
-                        var request = HTTPClientRequest(url: self.gatewayURL + "/v1/chat/completions")
-                        request.method = .POST
-                        request.headers.add(name: "content-type", value: "application/json")
-                        request.headers.add(name: "authorization", value: "Bearer \(token)")
-                        request.headers.add(name: "x-mock-chunks", value: "4")
-                        request.headers.add(name: "x-mock-chunk-delay-ms", value: "200")
-                        request.body = .bytes(
-                            ByteBuffer(string: #"{"model":"gpt-soak","stream":true,"messages":[{"role":"user","content":"x"}]}"#))
+                        let request = LoadRunner.chatRequest(
+                            baseURL: self.gatewayURL, credential: token, stream: true, chunks: 4, chunkDelayMilliseconds: 200)
                         guard let response = try? await self.client.execute(request, timeout: .seconds(60)) else { return false }
                         _ = try? await response.body.collect(upTo: 1 << 20)
                         return response.status == .ok

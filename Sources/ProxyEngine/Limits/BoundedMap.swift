@@ -53,8 +53,6 @@ public struct BoundedMap<Value> {
         return result
     }
 
-    public mutating func removeAll() { self.entries.removeAll() }
-
     private mutating func makeRoom(now: Double) {
         self.entries = self.entries.filter { now - $0.value.touched < self.maximumAge }
         guard self.entries.count >= self.capacity else { return }

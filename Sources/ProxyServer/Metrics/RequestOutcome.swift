@@ -55,10 +55,10 @@ struct RequestOutcome: Sendable {
             self.metrics.tokens(model: self.modelLabel, kind: "prompt", count: usage.promptTokens)
             self.metrics.tokens(model: self.modelLabel, kind: "completion", count: usage.completionTokens)
             if let quota = self.quotaSubject {
-                await quota.quota.record(tokens: usage.promptTokens + usage.completionTokens, subject: quota.subject)
+                await quota.quota.record(tokens: usage.total, subject: quota.subject)
             }
             if let window = self.tokenWindow {
-                await window.limiter.record(tokens: usage.promptTokens + usage.completionTokens, user: window.user)
+                await window.limiter.record(tokens: usage.total, user: window.user)
             }
         }
     }

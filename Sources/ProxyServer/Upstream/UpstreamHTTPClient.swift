@@ -3,7 +3,6 @@ import Logging
 import NIOCore
 import NIOPosix
 import ProxyEngine
-import ServiceLifecycle
 
 /// The pooled HTTP client for one provider; `UpstreamClients` makes it and shuts it down.
 final class UpstreamHTTPClient: Sendable {
