@@ -22,6 +22,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-nio-extras", from: "1.35.2"),
+        .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
         .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
@@ -56,6 +57,18 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // The upstream HTTP/1.1 client: keep-alive pools on SwiftNIO's codec and TLS (see
+        // `UpstreamTransport` for why it is not AsyncHTTPClient).
+        .target(
+            name: "UpstreamTransport",
+            dependencies: [
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         // glibc's malloc statistics and trim, which the Glibc module does not export.
         .target(name: "CMalloc"),
         // The HTTP edge, upstream transport, CLI and config loading.
@@ -63,6 +76,7 @@ let package = Package(
             name: "ProxyServer",
             dependencies: [
                 "ProxyEngine",
+                "UpstreamTransport",
                 "ProxyConfig",
                 "CMalloc",
                 .product(name: "Hummingbird", package: "hummingbird"),
@@ -128,6 +142,17 @@ let package = Package(
                 .product(name: "HTTPTypes", package: "swift-http-types"),
             ],
             path: "Benchmarks/ProxyFloor",
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "UpstreamTransportTests",
+            dependencies: [
+                "UpstreamTransport",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -1,3 +1,4 @@
+import AsyncHTTPClient
 import Foundation
 import HTTPTypes
 import Hummingbird
@@ -14,8 +15,9 @@ import ServiceLifecycle
 /// health) is carried over; what is derived from the configuration is made anew.
 struct Gateway: Sendable {
     let config: GatewayConfig
-    let router: ModelRouter
-    let providers: [any UpstreamProvider]
+    let router: ModelRouter<ProviderRuntime>
+    /// Every configured provider, in the configuration's order.
+    let providers: [ProviderRuntime]
     /// The pooled upstream clients, one `Service` for all of them.
     let upstreamClients: UpstreamClients
     let clientConnections: ClientConnections
@@ -29,14 +31,8 @@ struct Gateway: Sendable {
     /// The months of `quota.timezone`.
     let quotaCalendar: QuotaCalendar
     let usageLog: UsageLog
-    /// One per provider, in the order of `providers`.
-    let pacers: [UpstreamPacer]
-    /// One per provider with accounts (nil for the in-process mock), in the order of `providers`.
-    let pools: [AccountPool?]
     /// Each `anthropic` provider's OAuth token keeper, by provider name.
     let oauthManagers: [String: OAuthManager]
-    /// Each provider's `forward_headers`, lowercased and compiled once, in the order of `providers`.
-    let forwardedHeaders: [[ModelGlob]]
     /// Unix time in seconds; injected so that tests can move it.
     let now: @Sendable () -> Double
 
@@ -100,86 +96,107 @@ struct Gateway: Sendable {
         for provider in config.providers {
             self.metrics.register(provider: provider.name, accounts: provider.accounts.map(\.name))
         }
-        self.pools = config.providers.map { provider in
-            provider.accounts.isEmpty
-                ? nil : AccountPool(accounts: provider.accounts.map { ($0.name, $0.weight) }, strategy: provider.strategy, now: now)
-        }
-        // A provider whose pacing is unchanged keeps its queue (and the places reserved in it).
-        self.pacers = config.providers.map { provider in
-            if let previous, let index = previous.config.providers.firstIndex(where: { $0.name == provider.name }),
-                previous.config.providers[index].requestsPerSecond == provider.requestsPerSecond,
-                previous.config.providers[index].queueCapacity == provider.queueCapacity,
-                previous.config.providers[index].queueTimeoutSeconds == provider.queueTimeoutSeconds
-            {
-                return previous.pacers[index]
-            }
-            return UpstreamPacer(
-                requestsPerSecond: provider.requestsPerSecond,
-                queueCapacity: provider.queueCapacity,
-                queueTimeoutSeconds: provider.queueTimeoutSeconds,
-                now: now
-            )
-        }
-        self.router = ModelRouter(providers: config.providers)
-        self.forwardedHeaders = config.providers.map { $0.forwardHeaders.map { ModelGlob($0.lowercased()) } }
-        var providers: [any UpstreamProvider] = []
+        var providers: [ProviderRuntime] = []
         var oauthManagers: [String: OAuthManager] = [:]
         for provider in config.providers {
+            let upstream: any UpstreamProvider
             switch provider.kind {
             case .mock:
-                providers.append(MockUpstreamProvider(config: provider))
-            case .openai, .anthropic:
-                let client = self.upstreamClients.client(for: provider)
-                guard provider.kind == .anthropic else {
-                    providers.append(OpenAIUpstream(config: provider, http: client))
-                    continue
-                }
+                upstream = MockUpstreamProvider(config: provider)
+            case .openai:
+                upstream = OpenAIUpstream(config: provider, host: try self.upstreamClients.host(for: provider))
+            case .anthropic:
                 let oauthAccounts = provider.accounts.filter { $0.kind == .oauth }
                 if let kept = previous?.oauthManagers[provider.name], !oauthAccounts.isEmpty {
                     // Its tokens (refreshed, perhaps rotated) are worth more than the file's seeds.
                     oauthManagers[provider.name] = kept
                 } else if !oauthAccounts.isEmpty {
-                    let endpoint = OAuthTokenClient(settings: provider.oauth ?? OAuthSettings(), http: client.client, now: now)
-                    let seeds = oauthAccounts.map {
-                        ($0.name, OAuthTokens(accessToken: $0.accessToken, refreshToken: $0.refreshToken, expiresAt: Double($0.expiresAt)))
-                    }
-                    let store = self.store
-                    let providerName = provider.name
-                    oauthManagers[provider.name] = OAuthManager(
-                        endpoint: endpoint, seeds: Dictionary(seeds, uniquingKeysWith: { $1 }), now: now
-                    ) { account, tokens in
-                        // Without a master key the refreshed tokens live in memory only (`serve`
-                        // warns of it at start-up).
-                        guard let secretBox else { return }
-                        do {
-                            try store.saveOAuthTokens(provider: providerName, account: account, tokens, box: secretBox)
-                        } catch {
-                            Logger(label: "proxy-server").error(
-                                "saving a rotated OAuth refresh token failed; it will not survive a restart",
-                                metadata: ["provider": "\(providerName)", "account": "\(account)", "error": "\(type(of: error))"])
-                        }
-                    }
+                    oauthManagers[provider.name] = Self.oauthManager(
+                        for: provider, accounts: oauthAccounts, store: self.store, secretBox: secretBox, now: now)
                 }
-                providers.append(AnthropicUpstream(config: provider, http: client, oauth: oauthManagers[provider.name]))
+                upstream = AnthropicUpstream(
+                    config: provider, host: try self.upstreamClients.host(for: provider), oauth: oauthManagers[provider.name])
             }
+            let pool =
+                provider.accounts.isEmpty
+                ? nil : AccountPool(accounts: provider.accounts.map { ($0.name, $0.weight) }, strategy: provider.strategy, now: now)
+            providers.append(
+                ProviderRuntime(
+                    config: provider, upstream: upstream, pool: pool,
+                    pacer: Self.pacer(for: provider, previous: previous?.providers.first { $0.name == provider.name }, now: now)))
         }
+        self.router = ModelRouter(providers: providers.map { ($0.config, $0) })
         self.providers = providers
         self.oauthManagers = oauthManagers
+    }
+
+    /// A provider whose pacing is unchanged keeps its queue (and the places reserved in it).
+    private static func pacer(for provider: ProviderConfig, previous: ProviderRuntime?, now: @escaping @Sendable () -> Double)
+        -> UpstreamPacer
+    {
+        if let previous, previous.config.requestsPerSecond == provider.requestsPerSecond,
+            previous.config.queueCapacity == provider.queueCapacity,
+            previous.config.queueTimeoutSeconds == provider.queueTimeoutSeconds
+        {
+            return previous.pacer
+        }
+        return UpstreamPacer(
+            requestsPerSecond: provider.requestsPerSecond,
+            queueCapacity: provider.queueCapacity,
+            queueTimeoutSeconds: provider.queueTimeoutSeconds,
+            now: now
+        )
+    }
+
+    /// The keeper of an `anthropic` provider's OAuth tokens; rotated tokens are saved sealed.
+    private static func oauthManager(
+        for provider: ProviderConfig, accounts: [AccountConfig], store: StateStore, secretBox: SecretBox?,
+        now: @escaping @Sendable () -> Double
+    ) -> OAuthManager {
+        // A cold path (a refresh an hour): AsyncHTTPClient's shared client serves it.
+        let endpoint = OAuthTokenClient(settings: provider.oauth ?? OAuthSettings(), http: .shared, now: now)
+        let seeds = accounts.map {
+            ($0.name, OAuthTokens(accessToken: $0.accessToken, refreshToken: $0.refreshToken, expiresAt: Double($0.expiresAt)))
+        }
+        let providerName = provider.name
+        return OAuthManager(endpoint: endpoint, seeds: Dictionary(seeds, uniquingKeysWith: { $1 }), now: now) { account, tokens in
+            // Without a master key the refreshed tokens live in memory only (`serve` warns of it
+            // at start-up).
+            guard let secretBox else { return }
+            do {
+                try store.saveOAuthTokens(provider: providerName, account: account, tokens, box: secretBox)
+            } catch {
+                Logger(label: "proxy-server").error(
+                    "saving a rotated OAuth refresh token failed; it will not survive a restart",
+                    metadata: ["provider": "\(providerName)", "account": "\(account)", "error": "\(type(of: error))"])
+            }
+        }
     }
 
     /// Gives each account of this gateway's pools the health, cooldown and breaker state the
     /// same account (same provider and name) had in `previous`.
     func adoptAccountState(from previous: Gateway) async {
-        for (index, provider) in self.config.providers.enumerated() {
-            guard let pool = self.pools[index],
-                let oldIndex = previous.config.providers.firstIndex(where: { $0.name == provider.name }),
-                let oldPool = previous.pools[oldIndex]
+        for provider in self.providers {
+            guard let pool = provider.pool, let oldPool = previous.providers.first(where: { $0.name == provider.name })?.pool
             else { continue }
             await pool.adopt(await oldPool.carriedState())
             for status in await pool.statuses() {
                 self.metrics.setAccountHealthy(provider: provider.name, account: status.name, healthy: status.healthy)
             }
         }
+    }
+
+    /// Every limit a request passes, in one call.
+    var admission: Admission {
+        Admission(tokenLimiter: self.tokenLimiter, minuteLimiter: self.minuteLimiter, quota: self.quota)
+    }
+
+    /// The provider that serves `model` to `principal`: 404 for a model no provider claims, 403
+    /// for one the caller's key may not use.
+    func route(_ model: String, for principal: Principal) throws(GatewayError) -> ModelRouter<ProviderRuntime>.Route {
+        guard let route = self.router.route(model: model) else { throw GatewayError.unknownModel(model) }
+        guard principal.allows(model: model) else { throw GatewayError.modelNotAllowed(model) }
+        return route
     }
 
     /// The request body, bounded by `server.max_body_bytes` or a smaller `limit` (413 past it).

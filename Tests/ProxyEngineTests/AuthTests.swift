@@ -208,15 +208,15 @@ final class ManualClock: Sendable {
         for limit in [1, 3] {
             let limiter = TokenLimiter(limit: limit)
             let slots = await withTaskGroup(of: ConcurrencySlot?.self, returning: [ConcurrencySlot].self) { group in
-                for _ in 0..<50 { group.addTask { await limiter.acquire("cred") } }
+                for _ in 0..<50 { group.addTask { limiter.acquire("cred") } }
                 return await group.reduce(into: []) { if let slot = $1 { $0.append(slot) } }
             }
             #expect(slots.count == limit)
-            #expect(await limiter.acquire("cred") == nil)
-            await slots[0].release()
-            await slots[0].release()
-            #expect(await limiter.count("cred") == limit - 1)
-            #expect(await limiter.acquire("cred") != nil)
+            #expect(limiter.acquire("cred") == nil)
+            slots[0].release()
+            slots[0].release()
+            #expect(limiter.count("cred") == limit - 1)
+            #expect(limiter.acquire("cred") != nil)
         }
     }
 
@@ -224,7 +224,7 @@ final class ManualClock: Sendable {
         let limiter = TokenLimiter(limit: 1)
         var slots: [ConcurrencySlot] = []
         for user in 0..<50 {
-            let slot = await limiter.acquire("user-\(user)")
+            let slot = limiter.acquire("user-\(user)")
             #expect(slot != nil)
             if let slot { slots.append(slot) }
         }
@@ -233,11 +233,11 @@ final class ManualClock: Sendable {
 
     @Test func aForgottenSlotIsReleasedWhenDropped() async {
         let limiter = TokenLimiter(limit: 1)
-        var slot = await limiter.acquire("cred")
+        var slot = limiter.acquire("cred")
         #expect(slot != nil)
         slot = nil
         // The deinit safety net releases through a task; wait for the place to come back.
-        while await limiter.count("cred") != 0 { await Task.yield() }
-        #expect(await limiter.acquire("cred") != nil)
+        while limiter.count("cred") != 0 { await Task.yield() }
+        #expect(limiter.acquire("cred") != nil)
     }
 }

@@ -79,9 +79,9 @@ import Testing
 
     @Test func aQuotaCountSaturatesInsteadOfOverflowing() async {
         let quota = QuotaManager(calendar: QuotaCalendar(timeZone: "UTC")!, flushEveryRequests: 100, now: { 1_700_000_000 })
-        await quota.record(tokens: .max, subject: "s")
-        await quota.record(tokens: .max, subject: "s")
-        #expect(await quota.usage(of: "s").usage.tokens == .max)
+        quota.record(tokens: .max, subject: "s")
+        quota.record(tokens: .max, subject: "s")
+        #expect(quota.usage(of: "s").usage.tokens == .max)
     }
 }
 
@@ -89,13 +89,13 @@ import Testing
     @Test func aRefundTakesBackOneAdmission() async throws {
         let quota = QuotaManager(calendar: QuotaCalendar(timeZone: "UTC")!, flushEveryRequests: 100, now: { 1_700_000_000 })
         let limits = QuotaManager.Limits(monthlyRequests: 2, monthlyTokens: 0)
-        try await quota.admit(subject: "s", limits: limits)
-        try await quota.admit(subject: "s", limits: limits)
-        await #expect(throws: GatewayError.self) { try await quota.admit(subject: "s", limits: limits) }
-        await quota.refund(subject: "s")
-        try await quota.admit(subject: "s", limits: limits)
-        await quota.refund(subject: "nobody")
-        #expect(await quota.usage(of: "nobody").usage.requests == 0)
+        try quota.admit(subject: "s", limits: limits)
+        try quota.admit(subject: "s", limits: limits)
+        #expect(throws: GatewayError.self) { try quota.admit(subject: "s", limits: limits) }
+        quota.refund(subject: "s")
+        try quota.admit(subject: "s", limits: limits)
+        quota.refund(subject: "nobody")
+        #expect(quota.usage(of: "nobody").usage.requests == 0)
     }
 
     @Test func aWaiterThatLeavesGivesItsPlaceInTheQueueBack() async throws {
@@ -113,10 +113,10 @@ import Testing
         let clock = ManualClock()
         let limiter = MinuteLimiter(now: { clock.now })
         let tier = QuotaTier(requestsPerMinute: 1)
-        try await limiter.admit(user: "u", tier: tier)
-        await #expect(throws: GatewayError.self) { try await limiter.admit(user: "u", tier: tier) }
-        await limiter.refund(user: "u")
-        try await limiter.admit(user: "u", tier: tier)
+        try limiter.admit(user: "u", tier: tier)
+        #expect(throws: GatewayError.self) { try limiter.admit(user: "u", tier: tier) }
+        limiter.refund(user: "u")
+        try limiter.admit(user: "u", tier: tier)
     }
 }
 

@@ -53,38 +53,38 @@ import Testing
         let limiter = MinuteLimiter(now: { clock.now })
         let tier = QuotaTier(requestsPerMinute: 3)
         for _ in 0..<3 {
-            try await limiter.admit(user: "alice", tier: tier)
+            try limiter.admit(user: "alice", tier: tier)
             clock.advance(10)
         }
         do {
-            try await limiter.admit(user: "alice", tier: tier)
+            try limiter.admit(user: "alice", tier: tier)
             Issue.record("a fourth request in a minute was admitted")
         } catch {
             #expect(error.status == 429)
             #expect(error.retryAfterSeconds == 30)
         }
-        try await limiter.admit(user: "bob", tier: tier)
+        try limiter.admit(user: "bob", tier: tier)
         clock.advance(30)
-        try await limiter.admit(user: "alice", tier: tier)
+        try limiter.admit(user: "alice", tier: tier)
     }
 
     @Test func tokensPerMinuteStopAUserOnceReportedUsageCrossesTheLimit() async throws {
         let clock = ManualClock()
         let limiter = MinuteLimiter(now: { clock.now })
         let tier = QuotaTier(tokensPerMinute: 100)
-        try await limiter.admit(user: "alice", tier: tier)
-        await limiter.record(tokens: 60, user: "alice")
+        try limiter.admit(user: "alice", tier: tier)
+        limiter.record(tokens: 60, user: "alice")
         clock.advance(20)
-        try await limiter.admit(user: "alice", tier: tier)
-        await limiter.record(tokens: 50, user: "alice")
+        try limiter.admit(user: "alice", tier: tier)
+        limiter.record(tokens: 50, user: "alice")
         do {
-            try await limiter.admit(user: "alice", tier: tier)
+            try limiter.admit(user: "alice", tier: tier)
             Issue.record("110 tokens in a minute under a limit of 100")
         } catch {
             #expect(error.status == 429)
             #expect(error.retryAfterSeconds == 40)
         }
         clock.advance(40)
-        try await limiter.admit(user: "alice", tier: tier)
+        try limiter.admit(user: "alice", tier: tier)
     }
 }

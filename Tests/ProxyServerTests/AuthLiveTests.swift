@@ -62,7 +62,7 @@ extension LiveHarness {
             #expect(statuses.filter { $0.0 == 200 }.count == 1)
             #expect(statuses.filter { $0.0 == 429 }.count == 49)
             #expect(statuses.filter { $0.0 == 429 }.allSatisfy { $0.1 == "1" })
-            while await harness.gateway.tokenLimiter.count("jwt:test-session") != 0 { await Task.yield() }
+            while harness.gateway.tokenLimiter.count("jwt:test-session") != 0 { await Task.yield() }
             let next = try await harness.send(harness.chatRequest(LiveHarness.body()))
             #expect(next.status == 200)
         }
@@ -98,7 +98,7 @@ extension LiveHarness {
             #expect(whileHeld.status == 429)
             reader.cancel()
             _ = await reader.result
-            while await harness.gateway.tokenLimiter.count("jwt:test-session") != 0 { await Task.yield() }
+            while harness.gateway.tokenLimiter.count("jwt:test-session") != 0 { await Task.yield() }
             let afterwards = try await harness.send(harness.chatRequest(LiveHarness.body()))
             #expect(afterwards.status == 200)
         }
@@ -120,7 +120,7 @@ extension LiveHarness {
             for fault in ["500", "malformed", "reset"] {
                 _ = try await harness.send(
                     harness.chatRequest(LiveHarness.body(stream: fault == "reset"), headers: [("x-mock-fault", fault)]))
-                while await harness.gateway.tokenLimiter.count("jwt:test-session") != 0 { await Task.yield() }
+                while harness.gateway.tokenLimiter.count("jwt:test-session") != 0 { await Task.yield() }
             }
             #expect(try await harness.send(harness.chatRequest(LiveHarness.body())).status == 200)
         }

@@ -61,7 +61,7 @@ import Testing
             #expect(whileOpen.status == 429, "the stream is still open: its slot must still be held")
             harness.mock.gates.open("second-event")
             while try await events.next() != nil {}
-            while await harness.gateway.tokenLimiter.count("jwt:test-session") != 0 { await Task.yield() }
+            while harness.gateway.tokenLimiter.count("jwt:test-session") != 0 { await Task.yield() }
             #expect(try await harness.send(harness.chatRequest(LiveHarness.body())).status == 200)
         }
     }
@@ -211,7 +211,7 @@ import Testing
             #expect(try await harness.send(harness.chatRequest(LiveHarness.body())).status == 200)
             #expect(try await harness.send(harness.chatRequest(LiveHarness.body())).status == 429)
             #expect(try await harness.send(harness.chatRequest(LiveHarness.body())).status == 429)
-            let used = await harness.gateway.quota.usage(of: "user:tester").usage.requests
+            let used = harness.gateway.quota.usage(of: "user:tester").usage.requests
             #expect(used == 1)
         }
     }
@@ -222,7 +222,7 @@ import Testing
             #expect(try await harness.send(harness.chatRequest(LiveHarness.body())).status == 401)
             #expect(try await harness.send(harness.chatRequest(LiveHarness.body())).status == 503)
             #expect(try await harness.send(harness.chatRequest(LiveHarness.body())).status == 503)
-            let used = await harness.gateway.quota.usage(of: "user:tester").usage.requests
+            let used = harness.gateway.quota.usage(of: "user:tester").usage.requests
             #expect(used == 1, "only the request that reached the upstream counts")
         }
     }
@@ -242,8 +242,8 @@ import Testing
             reader.cancel()
             _ = await reader.result
             // The slot is released once the stream's outcome is recorded.
-            while await harness.gateway.tokenLimiter.count("jwt:test-session") != 0 { await Task.yield() }
-            let tokens = await harness.gateway.quota.usage(of: "user:tester").usage.tokens
+            while harness.gateway.tokenLimiter.count("jwt:test-session") != 0 { await Task.yield() }
+            let tokens = harness.gateway.quota.usage(of: "user:tester").usage.tokens
             #expect(tokens > 0, "a stream the client left is not free")
         }
     }
@@ -323,7 +323,7 @@ import Testing
             _ = await held.result
         }
         try await LiveHarness.run(configure: configure) { (harness) async throws in
-            let used = await harness.gateway.quota.usage(of: "user:tester").usage.requests
+            let used = harness.gateway.quota.usage(of: "user:tester").usage.requests
             #expect(used == 51, "the 50 requests and the stream cut off at the end of the grace")
         }
     }

@@ -140,12 +140,12 @@ import Testing
             #expect(try await harness.send(harness.chatRequest(LiveHarness.body())).status == 429, "the held slot carried over")
             held.cancel()
             _ = await held.result
-            while await harness.gateway.tokenLimiter.count("jwt:test-session") != 0 { await Task.yield() }
+            while harness.gateway.tokenLimiter.count("jwt:test-session") != 0 { await Task.yield() }
             let cooled = try await harness.send(
                 harness.chatRequest(LiveHarness.body(), headers: [("x-mock-fault", "429"), ("x-mock-retry-after", "300")]))
             #expect(cooled.status == 429)
             #expect(await reloader.reload())
-            let statuses = await harness.gateway.pools[0]!.statuses()
+            let statuses = await harness.gateway.providers[0].pool!.statuses()
             #expect(statuses.first?.reason == "rate limited", "the cooldown carried over")
             #expect(try await harness.send(harness.chatRequest(LiveHarness.body())).status == 503)
         }

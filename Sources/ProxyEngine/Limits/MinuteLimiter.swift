@@ -1,12 +1,21 @@
+import Synchronization
+
 /// Per-user sliding one-minute windows: `requests_per_minute` and `tokens_per_minute` of the
 /// user's tier (0 = unlimited). Tokens are counted from the upstream's reported usage, after
 /// the answer; a user whose last minute already holds the limit is refused until enough of it
 /// slides out.
-public actor MinuteLimiter {
+///
+/// Consulted by every request of a tier with a per-minute limit: a `Mutex` around the windows
+/// (STYLE §2), so that admission costs no actor hop.
+public final class MinuteLimiter: Sendable {
     public static let window = 60.0
     private let now: @Sendable () -> Double
-    private var requests: [String: [Double]] = [:]
-    private var tokens: [String: [(at: Double, count: Int)]] = [:]
+    private let windows = Mutex(Windows())
+
+    fileprivate struct Windows {
+        var requests: [String: [Double]] = [:]
+        var tokens: [String: [(at: Double, count: Int)]] = [:]
+    }
 
     public init(now: @escaping @Sendable () -> Double) {
         self.now = now
@@ -16,18 +25,41 @@ public actor MinuteLimiter {
     public func admit(user: String, tier: QuotaTier) throws(GatewayError) {
         guard tier.requestsPerMinute > 0 || tier.tokensPerMinute > 0 else { return }
         let now = self.now()
+        try self.windows.withLock { (windows) throws(GatewayError) in try windows.admit(user: user, tier: tier, now: now) }
+    }
+
+    /// Takes back the request `admit` counted last for `user` (refused before any upstream attempt).
+    public func refund(user: String) {
+        self.windows.withLock { windows in
+            guard var recent = windows.requests[user], !recent.isEmpty else { return }
+            recent.removeLast()
+            windows.requests[user] = recent
+        }
+    }
+
+    /// Counts tokens a user's answer used.
+    public func record(tokens count: Int, user: String) {
+        guard count > 0 else { return }
+        let now = self.now()
+        self.windows.withLock { $0.tokens[user, default: []].append((now, count)) }
+    }
+}
+
+extension MinuteLimiter.Windows {
+    fileprivate mutating func admit(user: String, tier: QuotaTier, now: Double) throws(GatewayError) {
+        let window = MinuteLimiter.window
         if tier.tokensPerMinute > 0 {
             var recent = self.tokens[user] ?? []
-            recent.removeAll { now - $0.at >= Self.window }
+            recent.removeAll { now - $0.at >= window }
             self.tokens[user] = recent
             var used = recent.reduce(0) { $0 + $1.count }
             if used >= tier.tokensPerMinute {
                 // Wait until enough old usage leaves the window to go under the limit again.
-                var wait = Self.window
+                var wait = window
                 for entry in recent {
                     used -= entry.count
                     if used < tier.tokensPerMinute {
-                        wait = Self.window - (now - entry.at)
+                        wait = window - (now - entry.at)
                         break
                     }
                 }
@@ -37,28 +69,15 @@ public actor MinuteLimiter {
         }
         if tier.requestsPerMinute > 0 {
             var recent = self.requests[user] ?? []
-            recent.removeAll { now - $0 >= Self.window }
+            recent.removeAll { now - $0 >= window }
             if recent.count >= tier.requestsPerMinute, let oldest = recent.first {
                 self.requests[user] = recent
-                let wait = Self.window - (now - oldest)
+                let wait = window - (now - oldest)
                 throw .rateLimited(
                     "The requests-per-minute limit of your tier is reached.", retryAfterSeconds: max(1, Int(wait.rounded(.up))))
             }
             recent.append(now)
             self.requests[user] = recent
         }
-    }
-
-    /// Takes back the request `admit` counted last for `user` (refused before any upstream attempt).
-    public func refund(user: String) {
-        guard var recent = self.requests[user], !recent.isEmpty else { return }
-        recent.removeLast()
-        self.requests[user] = recent
-    }
-
-    /// Counts tokens a user's answer used.
-    public func record(tokens count: Int, user: String) {
-        guard count > 0 else { return }
-        self.tokens[user, default: []].append((self.now(), count))
     }
 }

@@ -1,10 +1,15 @@
+import Synchronization
+
 /// Monthly quotas, decided in memory: no database round-trip on a request. Counts are written
 /// behind (see `takeDirty`) and loaded back at start-up.
 ///
 /// A request is counted when it is admitted, so concurrent requests can never overshoot a
 /// request quota; tokens are added when the upstream reports them, so a token quota stops a
 /// subject once its reported usage has crossed the limit.
-public actor QuotaManager {
+///
+/// Every admitted request passes here: the counts are a `Ledger` behind a `Mutex` (STYLE §2),
+/// so that admission costs no actor hop.
+public final class QuotaManager: Sendable {
     public struct Limits: Sendable, Equatable {
         /// 0 = unlimited, for both.
         public var monthlyRequests: Int
@@ -31,18 +36,10 @@ public actor QuotaManager {
         }
     }
 
-    private let calendar: QuotaCalendar
-    private let now: @Sendable () -> Double
-    private let flushEveryRequests: Int
-    private var period: QuotaPeriod
-    private var usage: [String: Usage] = [:]
-    private var dirty: Set<String> = []
-    /// Unwritten counts of months that ended, kept until the flusher has them.
-    private var finished: [Batch] = []
-    private var admittedSinceFlush = 0
+    private let ledger: Mutex<Ledger>
     private let flushWanted: AsyncStream<Void>.Continuation
     /// Yields each time `flushEveryRequests` admissions have gone unflushed.
-    public nonisolated let flushRequests: AsyncStream<Void>
+    public let flushRequests: AsyncStream<Void>
 
     public init(
         calendar: QuotaCalendar,
@@ -50,111 +47,162 @@ public actor QuotaManager {
         loaded: (period: String, usage: [String: Usage])? = nil,
         now: @escaping @Sendable () -> Double
     ) {
-        self.calendar = calendar
-        self.now = now
-        self.flushEveryRequests = max(1, flushEveryRequests)
-        self.period = calendar.period(at: now())
-        (self.flushRequests, self.flushWanted) = AsyncStream.makeStream(bufferingPolicy: .bufferingNewest(1))
-        if let loaded, loaded.period == self.period.key {
-            self.usage = loaded.usage
+        var ledger = Ledger(
+            calendar: calendar, now: now, flushEveryRequests: max(1, flushEveryRequests), period: calendar.period(at: now()))
+        if let loaded, loaded.period == ledger.period.key {
+            ledger.usage = loaded.usage
         }
+        self.ledger = Mutex(ledger)
+        (self.flushRequests, self.flushWanted) = AsyncStream.makeStream(bufferingPolicy: .bufferingNewest(1))
     }
 
     /// Counts one request of `subject`, or throws 402 if its quota for this month is spent.
     public func admit(subject: String, limits: Limits) throws(GatewayError) {
-        self.rollIfNeeded()
         guard !limits.isUnlimited else { return }
-        var current = self.usage[subject] ?? Usage()
-        if limits.monthlyRequests > 0 && current.requests >= limits.monthlyRequests {
-            throw .quotaExhausted(
-                "The monthly request quota (\(limits.monthlyRequests)) is used up; it resets on \(self.resetDescription).")
-        }
-        if limits.monthlyTokens > 0 && current.tokens >= limits.monthlyTokens {
-            throw .quotaExhausted("The monthly token quota (\(limits.monthlyTokens)) is used up; it resets on \(self.resetDescription).")
-        }
-        current.requests += 1
-        self.usage[subject] = current
-        self.markDirty(subject, admission: true)
+        let flushDue = try self.ledger.withLock { (ledger) throws(GatewayError) in try ledger.admit(subject: subject, limits: limits) }
+        if flushDue { self.flushWanted.yield() }
     }
 
     /// Takes back the request `admit` counted, when the gateway refused it before any upstream
     /// attempt (a full queue, no account in rotation, a client that left while queued).
     public func refund(subject: String) {
-        self.rollIfNeeded()
-        guard let current = self.usage[subject], current.requests > 0 else { return }
-        self.usage[subject]!.requests -= 1
-        self.markDirty(subject, admission: false)
+        self.ledger.withLock { $0.refund(subject: subject) }
     }
 
     /// Adds tokens an answer of `subject` used.
     public func record(tokens: Int, subject: String) {
         guard tokens > 0 else { return }
-        self.rollIfNeeded()
-        let (sum, overflowed) = self.usage[subject, default: Usage()].tokens.addingReportingOverflow(tokens)
-        self.usage[subject, default: Usage()].tokens = overflowed ? Int.max : sum
-        self.markDirty(subject, admission: false)
+        self.ledger.withLock { $0.record(tokens: tokens, subject: subject) }
     }
 
     public func usage(of subject: String) -> (usage: Usage, period: QuotaPeriod) {
-        self.rollIfNeeded()
-        return (self.usage[subject] ?? Usage(), self.period)
+        self.ledger.withLock { $0.usage(of: subject) }
     }
 
     /// Every count changed since the last call, by month, to be written; they count as written
     /// now. A failed write hands them back with `restore`.
     public func takeDirty() -> [Batch] {
-        self.rollIfNeeded()
-        var batches = self.finished
-        self.finished.removeAll()
-        if !self.dirty.isEmpty {
-            var current: [String: Usage] = [:]
-            for subject in self.dirty { current[subject] = self.usage[subject] ?? Usage() }
-            batches.append(Batch(period: self.period.key, usage: current))
-        }
-        self.dirty.removeAll(keepingCapacity: true)
-        self.admittedSinceFlush = 0
-        return batches
+        self.ledger.withLock { $0.takeDirty() }
     }
 
     public func restore(_ batches: [Batch]) {
-        for batch in batches {
-            if batch.period == self.period.key {
-                self.dirty.formUnion(batch.usage.keys)
-            } else {
-                self.finished.append(batch)
+        self.ledger.withLock { $0.restore(batches) }
+    }
+}
+
+/// The month's counts and what is still to be written: the state `QuotaManager` locks.
+extension QuotaManager {
+    fileprivate struct Ledger {
+        let calendar: QuotaCalendar
+        let now: @Sendable () -> Double
+        let flushEveryRequests: Int
+        var period: QuotaPeriod
+        var usage: [String: Usage] = [:]
+        var dirty: Set<String> = []
+        /// Unwritten counts of months that ended, kept until the flusher has them.
+        var finished: [Batch] = []
+        var admittedSinceFlush = 0
+
+        init(calendar: QuotaCalendar, now: @escaping @Sendable () -> Double, flushEveryRequests: Int, period: QuotaPeriod) {
+            self.calendar = calendar
+            self.now = now
+            self.flushEveryRequests = flushEveryRequests
+            self.period = period
+        }
+
+        /// Counts one request of `subject`, or throws 402 if its quota for this month is spent.
+        /// Whether a flush is due.
+        mutating func admit(subject: String, limits: Limits) throws(GatewayError) -> Bool {
+            self.rollIfNeeded()
+            var current = self.usage[subject] ?? Usage()
+            if limits.monthlyRequests > 0 && current.requests >= limits.monthlyRequests {
+                throw .quotaExhausted(
+                    "The monthly request quota (\(limits.monthlyRequests)) is used up; it resets on \(self.resetDescription).")
+            }
+            if limits.monthlyTokens > 0 && current.tokens >= limits.monthlyTokens {
+                throw .quotaExhausted(
+                    "The monthly token quota (\(limits.monthlyTokens)) is used up; it resets on \(self.resetDescription).")
+            }
+            current.requests += 1
+            self.usage[subject] = current
+            return self.markDirty(subject, admission: true)
+        }
+
+        /// Takes back the request `admit` counted, when the gateway refused it before any upstream
+        /// attempt (a full queue, no account in rotation, a client that left while queued).
+        mutating func refund(subject: String) {
+            self.rollIfNeeded()
+            guard let current = self.usage[subject], current.requests > 0 else { return }
+            self.usage[subject]!.requests -= 1
+            _ = self.markDirty(subject, admission: false)
+        }
+
+        /// Adds tokens an answer of `subject` used.
+        mutating func record(tokens: Int, subject: String) {
+            self.rollIfNeeded()
+            let (sum, overflowed) = self.usage[subject, default: Usage()].tokens.addingReportingOverflow(tokens)
+            self.usage[subject, default: Usage()].tokens = overflowed ? Int.max : sum
+            _ = self.markDirty(subject, admission: false)
+        }
+
+        mutating func usage(of subject: String) -> (usage: Usage, period: QuotaPeriod) {
+            self.rollIfNeeded()
+            return (self.usage[subject] ?? Usage(), self.period)
+        }
+
+        mutating func takeDirty() -> [Batch] {
+            self.rollIfNeeded()
+            var batches = self.finished
+            self.finished.removeAll()
+            if !self.dirty.isEmpty {
+                var current: [String: Usage] = [:]
+                for subject in self.dirty { current[subject] = self.usage[subject] ?? Usage() }
+                batches.append(Batch(period: self.period.key, usage: current))
+            }
+            self.dirty.removeAll(keepingCapacity: true)
+            self.admittedSinceFlush = 0
+            return batches
+        }
+
+        mutating func restore(_ batches: [Batch]) {
+            for batch in batches {
+                if batch.period == self.period.key {
+                    self.dirty.formUnion(batch.usage.keys)
+                } else {
+                    self.finished.append(batch)
+                }
             }
         }
-    }
 
-    private var resetDescription: String {
-        let date = self.period.key.split(separator: "-").map(String.init)
-        return "the 1st of the month after \(date.joined(separator: "-"))"
-    }
+        private var resetDescription: String {
+            let date = self.period.key.split(separator: "-").map(String.init)
+            return "the 1st of the month after \(date.joined(separator: "-"))"
+        }
 
-    private func markDirty(_ subject: String, admission: Bool) {
-        self.dirty.insert(subject)
-        if admission {
+        /// Whether `flushEveryRequests` admissions have now gone unflushed.
+        private mutating func markDirty(_ subject: String, admission: Bool) -> Bool {
+            self.dirty.insert(subject)
+            guard admission else { return false }
             self.admittedSinceFlush += 1
-            if self.admittedSinceFlush >= self.flushEveryRequests {
-                self.admittedSinceFlush = 0
-                self.flushWanted.yield()
-            }
+            guard self.admittedSinceFlush >= self.flushEveryRequests else { return false }
+            self.admittedSinceFlush = 0
+            return true
         }
-    }
 
-    /// A new month starts every count at zero; the old month's unwritten counts wait in
-    /// `finished` for the flusher, so its totals stay exact in the store.
-    private func rollIfNeeded() {
-        let now = self.now()
-        guard now >= self.period.resetsAt || now < self.period.startsAt else { return }
-        if !self.dirty.isEmpty {
-            var old: [String: Usage] = [:]
-            for subject in self.dirty { old[subject] = self.usage[subject] ?? Usage() }
-            self.finished.append(Batch(period: self.period.key, usage: old))
+        /// A new month starts every count at zero; the old month's unwritten counts wait in
+        /// `finished` for the flusher, so its totals stay exact in the store.
+        private mutating func rollIfNeeded() {
+            let now = self.now()
+            guard now >= self.period.resetsAt || now < self.period.startsAt else { return }
+            if !self.dirty.isEmpty {
+                var old: [String: Usage] = [:]
+                for subject in self.dirty { old[subject] = self.usage[subject] ?? Usage() }
+                self.finished.append(Batch(period: self.period.key, usage: old))
+            }
+            self.period = self.calendar.period(at: now)
+            self.usage.removeAll()
+            self.dirty.removeAll()
+            self.admittedSinceFlush = 0
         }
-        self.period = self.calendar.period(at: now)
-        self.usage.removeAll()
-        self.dirty.removeAll()
-        self.admittedSinceFlush = 0
     }
 }

@@ -1,9 +1,12 @@
 /// Picks the provider for a requested model: aliases first, then glob patterns in the order the
 /// providers are configured, so the first provider that claims a model serves it.
-public struct ModelRouter: Sendable {
-    public struct Route: Sendable, Equatable {
-        /// Index into the configured providers.
-        public let provider: Int
+///
+/// `Target` is what a route leads to: the server's whole provider (config, transport, account
+/// pool, pacer), so that no caller looks anything up by index.
+public struct ModelRouter<Target: Sendable>: Sendable {
+    public struct Route: Sendable {
+        /// The provider that serves the model.
+        public let provider: Target
         /// The model name to send upstream (the alias target, or the name asked for).
         public let upstreamModel: String
         public var isAliased: Bool { self.upstreamModel != self.requestedModel }
@@ -13,17 +16,18 @@ public struct ModelRouter: Sendable {
         public let configuredName: String
     }
 
-    private let aliases: [String: (provider: Int, target: String)]
-    private let patterns: [(glob: ModelGlob, provider: Int)]
+    private let aliases: [String: (provider: Target, target: String)]
+    private let patterns: [(glob: ModelGlob, provider: Target)]
     /// Models named exactly (aliases and literal patterns), for `GET /v1/models`.
-    public let listedModels: [(id: String, provider: Int)]
+    public let listedModels: [(id: String, provider: Target)]
 
-    public init(providers: [ProviderConfig]) {
-        var aliases: [String: (provider: Int, target: String)] = [:]
-        var patterns: [(glob: ModelGlob, provider: Int)] = []
-        var listed: [(id: String, provider: Int)] = []
+    /// Routes to each provider's `Target`, given in the providers' order.
+    public init(providers: [(config: ProviderConfig, target: Target)]) {
+        var aliases: [String: (provider: Target, target: String)] = [:]
+        var patterns: [(glob: ModelGlob, provider: Target)] = []
+        var listed: [(id: String, provider: Target)] = []
         var seen: Set<String> = []
-        for (index, provider) in providers.enumerated() {
+        for (provider, index) in providers {
             for (alias, target) in provider.aliases.sorted(by: { $0.key < $1.key }) where aliases[alias] == nil {
                 aliases[alias] = (index, target)
                 if seen.insert(alias).inserted { listed.append((alias, index)) }
@@ -47,5 +51,12 @@ public struct ModelRouter: Sendable {
             return Route(provider: entry.provider, upstreamModel: model, requestedModel: model, configuredName: entry.glob.pattern)
         }
         return nil
+    }
+}
+
+extension ModelRouter where Target == Int {
+    /// Routes to the providers' indices.
+    public init(providers: [ProviderConfig]) {
+        self.init(providers: providers.enumerated().map { ($1, $0) })
     }
 }

@@ -19,6 +19,14 @@ struct Principal: Sendable {
         return ("user:" + self.user, .init(monthlyRequests: tier.monthlyRequests, monthlyTokens: tier.monthlyTokens))
     }
 
+    /// This caller as the limits count it.
+    func admissionCaller(tiers: [String: QuotaTier]) -> Admission.Caller {
+        let (subject, limits) = self.quotaSubject(tiers: tiers)
+        return Admission.Caller(
+            credential: self.credentialID, user: self.user, tier: tiers[self.tier] ?? QuotaTier(), quotaSubject: subject,
+            quotaLimits: limits)
+    }
+
     /// Whether this caller may ask for `model` (a key may be limited to some models).
     func allows(model: String) -> Bool { self.key?.allows(model: model) ?? true }
 }

@@ -13,8 +13,8 @@ struct AdminAccountsRoute: Sendable {
         var json = JSONWriter()
         json.append(#"{"object":"list","data":["#)
         var first = true
-        for (index, provider) in self.gateway.config.providers.enumerated() {
-            guard let pool = self.gateway.pools[index] else { continue }
+        for provider in self.gateway.providers {
+            guard let pool = provider.pool else { continue }
             for status in await pool.statuses() {
                 if !first { json.append(",") }
                 first = false
@@ -23,7 +23,7 @@ struct AdminAccountsRoute: Sendable {
                 json.append(#","account":"#)
                 json.appendString(status.name)
                 json.append(#","strategy":"#)
-                json.appendString(provider.strategy.rawValue)
+                json.appendString(provider.config.strategy.rawValue)
                 json.append(#","healthy":"#)
                 json.append(status.healthy ? "true" : "false")
                 json.append(#","health":"#)
@@ -48,11 +48,11 @@ struct AdminAccountsRoute: Sendable {
         var json = JSONWriter()
         json.append(#"{"object":"list","data":["#)
         var first = true
-        for (index, provider) in self.gateway.providers.enumerated() {
-            guard let pool = self.gateway.pools[index] else { continue }
+        for provider in self.gateway.providers {
+            guard let pool = provider.pool else { continue }
             let deadline = NIODeadline.now() + .seconds(10)
-            for (accountIndex, account) in provider.accounts.enumerated() {
-                let healthy = await provider.probe(account, deadline: deadline, logger: context.logger)
+            for (accountIndex, account) in provider.upstream.accounts.enumerated() {
+                let healthy = await provider.upstream.probe(account, deadline: deadline, logger: context.logger)
                 if healthy { await pool.enable(accountIndex) }
                 self.gateway.metrics.setAccountHealthy(
                     provider: provider.name, account: account.name, healthy: await pool.statuses()[accountIndex].healthy)

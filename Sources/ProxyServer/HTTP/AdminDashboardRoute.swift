@@ -39,7 +39,7 @@ struct AdminDashboardRoute: Sendable {
         json.append(#"{"object":"list","data":["#)
         for (index, user) in self.gateway.config.auth.users.enumerated() {
             let tier = self.gateway.config.quota.tiers[user.tier] ?? QuotaTier()
-            let (used, period) = await self.gateway.quota.usage(of: "user:" + user.username)
+            let (used, period) = self.gateway.quota.usage(of: "user:" + user.username)
             if index > 0 { json.append(",") }
             json.append(#"{"username":"#)
             json.appendString(user.username)
@@ -106,8 +106,7 @@ struct AdminDashboardRoute: Sendable {
     func enableAccount(_ request: Request, context: GatewayRequestContext) async throws -> Response {
         let providerName = context.parameters.get("provider") ?? ""
         let accountName = context.parameters.get("account") ?? ""
-        guard let providerIndex = self.gateway.providers.firstIndex(where: { $0.name == providerName }),
-            let pool = self.gateway.pools[providerIndex],
+        guard let pool = self.gateway.providers.first(where: { $0.name == providerName })?.pool,
             let accountIndex = pool.names.firstIndex(of: accountName)
         else {
             return .error(.notFound("No account '\(accountName)' on a provider '\(providerName)'."), format: .openAI)

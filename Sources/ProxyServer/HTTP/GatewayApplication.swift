@@ -72,8 +72,8 @@ enum GatewayApplication {
             let gateway = live.current
             // Ready with a provider configured, the state store answering and at least one account
             // in rotation (the in-process mock needs none).
-            var accountAvailable = gateway.pools.contains { $0 == nil }
-            for pool in gateway.pools.compactMap({ $0 }) where !accountAvailable {
+            var accountAvailable = gateway.providers.contains { $0.pool == nil }
+            for pool in gateway.providers.compactMap(\.pool) where !accountAvailable {
                 accountAvailable = await pool.hasAvailableAccount
             }
             let ready = !gateway.providers.isEmpty && accountAvailable

@@ -22,7 +22,7 @@ struct ModelsRoute: Sendable {
             json.append(#"{"id":"#)
             json.appendString(model.id)
             json.append(#","object":"model","created":0,"owned_by":"#)
-            json.appendString(self.gateway.providers[model.provider].name)
+            json.appendString(model.provider.name)
             json.append("}")
         }
         json.append("]}")

@@ -12,7 +12,7 @@ struct QuotaRoute: Sendable {
         do {
             let principal = try await self.gateway.authenticator.authenticate(request.headers, now: self.gateway.now())
             let (subject, limits) = principal.quotaSubject(tiers: self.gateway.config.quota.tiers)
-            let (used, period) = await self.gateway.quota.usage(of: subject)
+            let (used, period) = self.gateway.quota.usage(of: subject)
             var json = JSONWriter()
             json.append(#"{"user":"#)
             json.appendString(principal.user)

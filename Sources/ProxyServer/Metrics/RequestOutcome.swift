@@ -22,10 +22,8 @@ struct RequestOutcome: Sendable {
     var timeToFirstByte: Duration?
     /// Where the request's usage record goes.
     var usageLog: UsageLog?
-    /// Where reported tokens count against a tokens-per-minute limit, when the tier has one.
-    var tokenWindow: (limiter: MinuteLimiter, user: String)?
-    /// Where reported tokens count against a monthly quota.
-    var quotaSubject: (quota: QuotaManager, subject: String)?
+    /// What the request holds under its limits; freed, and charged its tokens, at the end.
+    var ticket: AdmissionTicket?
 
     init(route: String, started: ContinuousClock.Instant, metrics: GatewayMetrics) {
         self.route = route
@@ -33,11 +31,26 @@ struct RequestOutcome: Sendable {
         self.metrics = metrics
     }
 
-    func finish(status: Int) async {
+    /// Who asked for what, once the request is admitted.
+    mutating func describe(principal: Principal, plan: CompletionPlan, requestBytes: Int) {
+        self.model = UsageRecord.capped(plan.summary.model)
+        self.modelLabel = plan.route.configuredName
+        self.provider = plan.provider.name
+        self.user = principal.user
+        self.keyID = principal.key?.id
+        self.requestBytes = requestBytes
+    }
+
+    /// Records the request once it has ended. Called once, by whoever ends it: the route for a
+    /// whole answer or a refusal, the pump for a stream.
+    func finish(status: Int) {
         let duration = self.started.duration(to: .now)
         self.metrics.requestFinished(route: self.route, model: self.modelLabel, provider: self.provider, status: status, duration: duration)
         // A request refused before it reached a provider has no usage to record.
-        guard self.provider != "none" else { return }
+        guard self.provider != "none" else {
+            self.ticket?.refund()
+            return
+        }
         var usage = self.usage
         // A stream its client left is charged for what it received: the upstream produced it.
         let estimated = usage == nil && (status < 400 || (status == 499 && self.answerBytes > 0))
@@ -54,12 +67,7 @@ struct RequestOutcome: Sendable {
         if let usage {
             self.metrics.tokens(model: self.modelLabel, kind: "prompt", count: usage.promptTokens)
             self.metrics.tokens(model: self.modelLabel, kind: "completion", count: usage.completionTokens)
-            if let quota = self.quotaSubject {
-                await quota.quota.record(tokens: usage.total, subject: quota.subject)
-            }
-            if let window = self.tokenWindow {
-                await window.limiter.record(tokens: usage.total, user: window.user)
-            }
         }
+        self.ticket?.finish(usage: usage)
     }
 }

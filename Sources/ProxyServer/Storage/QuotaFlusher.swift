@@ -41,13 +41,13 @@ struct QuotaFlusher: Service {
     static let finalFlushTimeout = Duration.seconds(10)
 
     func flush() async {
-        let batches = await self.quota.takeDirty()
+        let batches = self.quota.takeDirty()
         if !batches.isEmpty {
             do {
                 try await self.store.save(batches, at: Int(Date().timeIntervalSince1970))
             } catch {
                 self.logger.error("writing quota counts failed; kept for the next flush", metadata: ["error": "\(error)"])
-                await self.quota.restore(batches)
+                self.quota.restore(batches)
             }
         }
         let records = self.usageLog.take()

@@ -1,8 +1,8 @@
-import AsyncHTTPClient
 import Hummingbird
 import Logging
 import NIOCore
 import ProxyEngine
+import UpstreamTransport
 
 /// Pipes an upstream SSE body to the client, event by event as it arrives.
 ///
@@ -11,15 +11,14 @@ import ProxyEngine
 /// the upstream read (see `ClientConnection`); an upstream that fails or passes
 /// the deadline after the first byte ends the stream with one error event in the caller's format.
 struct SSEPump {
-    let upstream: HTTPClientResponse.Body
+    let upstream: UpstreamBody
     let client: ClientConnection?
     let deadline: NIODeadline
     let timeoutSeconds: Double
     let format: APIFormat
     let logger: Logger
+    /// Finished once, when the stream ends; its ticket holds the caller's concurrency slot.
     let outcome: RequestOutcome
-    /// The caller's place under its concurrency limit, given back when the stream ends.
-    let slot: ConcurrencySlot?
     /// What happens to the events between the upstream and the client.
     let transform: Transform
     /// Applied to the error events of a translated stream, which quote the upstream.
@@ -37,15 +36,12 @@ struct SSEPump {
     }
 
     func responseBody() -> ResponseBody {
-        ResponseBody { writer in
-            do {
-                try await self.pump(&writer)
-            } catch {
-                await self.slot?.release()
-                throw error
-            }
-            await self.slot?.release()
-        }
+        ResponseBody { writer in try await self.pump(&writer) }
+    }
+
+    /// Frees the caller's slot before the stream's last events leave (see `[DONE]` below).
+    private func releaseSlot() {
+        self.outcome.ticket?.releaseSlot()
     }
 
     /// How a stream failed, and whether its error event is already written.
@@ -83,7 +79,7 @@ struct SSEPump {
                         if translated.failure != nil { output = self.scrubber.scrub(output) }
                         outcome.answerBytes += output.readableBytes
                         // See `[DONE]` below: the translated stream's last events are going out.
-                        if translator!.isComplete || translated.failure != nil { await self.slot?.release() }
+                        if translator!.isComplete || translated.failure != nil { self.releaseSlot() }
                         if output.readableBytes > 0 { try await writer.write(output) }
                         if let failure = translated.failure {
                             self.logger.warning("translated stream failed", metadata: ["reason": "\(failure.message)"])
@@ -103,7 +99,7 @@ struct SSEPump {
                     outcome.answerBytes += batch.readableBytes
                     // A client may send its next request as soon as it reads `[DONE]` (the SDKs
                     // stop there): its place must be free before that event leaves.
-                    if StreamEndMarker.isIn(batch, format: self.format) { await self.slot?.release() }
+                    if StreamEndMarker.isIn(batch, format: self.format) { self.releaseSlot() }
                     try await writer.write(batch)
                 }
             }
@@ -112,13 +108,12 @@ struct SSEPump {
         } catch {
             // The client left (or the write failed): the stream ends here, counted as 499.
             self.outcome.metrics.streamEnded()
-            await outcome.finish(status: 499)
+            outcome.finish(status: 499)
             throw error
         }
         self.outcome.metrics.streamEnded()
-        await outcome.finish(status: failure?.error.status ?? 200)
-        // Before the last bytes go out, for the same reason as at `[DONE]`.
-        await self.slot?.release()
+        // Before the last bytes go out (it frees the slot), for the same reason as at `[DONE]`.
+        outcome.finish(status: failure?.error.status ?? 200)
         await self.onStreamEnd?(failure == nil)
         if let failure, !failure.isSent {
             self.logger.warning("stream ended by upstream failure", metadata: ["status": "\(failure.error.status)"])

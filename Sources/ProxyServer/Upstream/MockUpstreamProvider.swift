@@ -1,10 +1,10 @@
 import AsyncAlgorithms
-import AsyncHTTPClient
 import FoundationEssentials
 import Logging
 import NIOCore
 import NIOHTTP1
 import ProxyEngine
+import UpstreamTransport
 
 /// The `mock` provider kind: answers in-process with generated text, so the gateway runs with no
 /// key and no network (the root `config.toml` uses it).
@@ -25,7 +25,7 @@ struct MockUpstreamProvider: UpstreamProvider {
 
     var accounts: [AccountConfig] { [] }
 
-    func send(_ call: UpstreamCall, logger: Logger) async throws -> HTTPClientResponse {
+    func send(_ call: UpstreamCall, logger: Logger) async throws -> UpstreamResponse {
         if self.settings.latencyMilliseconds > 0 {
             try await Task.sleep(for: .milliseconds(self.settings.latencyMilliseconds))
         }
@@ -51,28 +51,20 @@ struct MockUpstreamProvider: UpstreamProvider {
                 delay: .milliseconds(Int64(self.settings.chunkDelayMilliseconds)),
                 includeUsage: summary.includeUsage
             )
-            return HTTPClientResponse(
-                status: .ok,
-                headers: ["content-type": "text/event-stream"],
-                body: .stream(events)
-            )
+            return UpstreamResponse(status: .ok, headers: ["content-type": "text/event-stream"], body: .stream(events))
         }
-        return HTTPClientResponse(
-            status: .ok,
-            headers: ["content-type": "application/json"],
-            body: .bytes(completion.completionBody())
-        )
+        return UpstreamResponse(status: .ok, headers: ["content-type": "application/json"], body: .bytes(completion.completionBody()))
     }
 
     /// A `MockAnswer` with reasoning or a tool call, or in the Anthropic format: generated at
     /// once (these answers are for compatibility, not load).
-    private func response(_ answer: MockAnswer, format: APIFormat, stream: Bool, includeUsage: Bool) -> HTTPClientResponse {
+    private func response(_ answer: MockAnswer, format: APIFormat, stream: Bool, includeUsage: Bool) -> UpstreamResponse {
         guard stream else {
             let body = format == .anthropic ? answer.anthropicMessage() : answer.openAICompletion()
-            return HTTPClientResponse(status: .ok, headers: ["content-type": "application/json"], body: .bytes(body))
+            return UpstreamResponse(status: .ok, headers: ["content-type": "application/json"], body: .bytes(body))
         }
         let events = answer.streamEvents(format, includeUsage: includeUsage)
-        return HTTPClientResponse(status: .ok, headers: ["content-type": "text/event-stream"], body: .stream(events.async))
+        return UpstreamResponse(status: .ok, headers: ["content-type": "text/event-stream"], body: .stream(events.async))
     }
 }
 

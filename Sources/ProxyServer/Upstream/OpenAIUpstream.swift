@@ -1,43 +1,36 @@
-import AsyncHTTPClient
-import Foundation
 import Logging
 import NIOCore
 import NIOHTTP1
 import ProxyEngine
+import UpstreamTransport
 
 /// An OpenAI-compatible provider (OpenAI, DeepSeek, GLM, Ollama, vLLM, Gemini's OpenAI endpoint).
 final class OpenAIUpstream: UpstreamProvider {
     let name: String
-    /// The API root, e.g. `https://api.deepseek.com/v1`, without a trailing slash.
-    let apiRoot: String
     let accounts: [AccountConfig]
-    let http: UpstreamHTTPClient
+    /// The API root's host; its path (`/v1`) prefixes every call.
+    let host: UpstreamHost
     let wireFormat: APIFormat? = .openAI
 
-    init(config: ProviderConfig, http: UpstreamHTTPClient) {
+    init(config: ProviderConfig, host: UpstreamHost) {
         self.name = config.name
-        self.apiRoot = APIRoot.of(baseURL: config.baseURL)
         self.accounts = config.accounts
-        self.http = http
+        self.host = host
     }
 
     var secrets: [String] { self.accounts.map(\.apiKey).filter { !$0.isEmpty } }
 
     func probe(_ account: AccountConfig, deadline: NIODeadline, logger: Logger) async -> Bool {
-        var request = HTTPClientRequest(url: self.apiRoot + "/models")
-        request.headers.add(name: "authorization", value: "Bearer \(account.apiKey)")
-        let response = try? await self.http.client.execute(request, deadline: deadline, logger: logger)
-        return response.map { (200..<300).contains(Int($0.status.code)) } ?? false
+        let headers = HTTPHeaders([("authorization", "Bearer \(account.apiKey)")])
+        return await self.host.succeeds(path: self.host.endpoint.basePath + "/models", headers: headers, deadline: deadline)
     }
 
-    func send(_ call: UpstreamCall, logger: Logger) async throws -> HTTPClientResponse {
+    func send(_ call: UpstreamCall, logger: Logger) async throws -> UpstreamResponse {
         guard let account = call.account ?? self.accounts.first else { throw GatewayError.noHealthyAccount("The provider has no account.") }
-        var request = HTTPClientRequest(url: self.apiRoot + call.path)
-        request.method = .POST
-        request.headers = call.headers
-        request.headers.replaceOrAdd(name: "authorization", value: "Bearer \(account.apiKey)")
-        request.headers.replaceOrAdd(name: "content-type", value: "application/json")
-        request.body = .bytes(call.body)
-        return try await self.http.client.execute(request, deadline: call.deadline, logger: logger)
+        var headers = call.headers
+        headers.replaceOrAdd(name: "authorization", value: "Bearer \(account.apiKey)")
+        headers.replaceOrAdd(name: "content-type", value: "application/json")
+        return try await self.host.execute(
+            path: self.host.endpoint.basePath + call.path, headers: headers, body: call.body, on: call.eventLoop)
     }
 }

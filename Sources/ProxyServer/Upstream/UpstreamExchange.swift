@@ -1,9 +1,9 @@
-import AsyncHTTPClient
 import Foundation
 import Logging
 import NIOCore
 import NIOHTTP1
 import ProxyEngine
+import UpstreamTransport
 
 /// One request's exchange with a provider: an account from the pool, the call, and, when the
 /// account fails (connection refused or dropped, 5xx, 429, 401/403), another attempt on another
@@ -35,10 +35,61 @@ struct UpstreamExchange {
     let logger: Logger
     /// Whether the answers judge the account's health. Not for side calls such as
     /// `count_tokens`: a burst of them must not put a shared account in cooldown for everyone.
-    var judgesAccount = true
+    let judgesAccount: Bool
 
     static let backoffBase = 0.05
     static let backoffCap = 2.0
+
+    /// The call `plan` makes.
+    let call: UpstreamCall
+    /// The provider's `timeout_seconds`, named in a 504.
+    let timeoutSeconds: Double
+
+    init(
+        provider: ProviderRuntime, call: UpstreamCall, stream: Bool, session: String?, metrics: GatewayMetrics, logger: Logger,
+        judgesAccount: Bool = true
+    ) {
+        self.provider = provider.upstream
+        self.pool = provider.pool
+        self.metrics = metrics
+        self.maxRetries = provider.config.maxRetries
+        self.firstByteTimeout = provider.config.firstByteTimeoutSeconds
+        self.timeoutSeconds = provider.config.timeoutSeconds
+        self.stream = stream
+        self.session = session
+        self.logger = logger
+        self.judgesAccount = judgesAccount
+        self.call = call
+    }
+
+    init(plan: CompletionPlan, metrics: GatewayMetrics, logger: Logger) {
+        self.init(
+            provider: plan.provider, call: plan.call, stream: plan.summary.stream,
+            session: plan.session, metrics: metrics, logger: logger)
+    }
+
+    /// Waits `queueWait` seconds (the provider's pacing), tells `onAttempt` that the upstream is
+    /// about to be asked, and runs the exchange: all within the call's deadline and while its
+    /// client stays. Transport failures come out as the `GatewayError` a client sees.
+    func run(after queueWait: Double, client: ClientConnection?, onAttempt: () -> Void) async throws -> Result {
+        do {
+            if queueWait > 0 {
+                try await withRequestScope(deadline: self.call.deadline, client: client) {
+                    try await Task.sleep(for: .nanoseconds(Int64(queueWait * 1e9)))
+                }
+            }
+            onAttempt()
+            // One scope for the whole exchange with the upstream, retries included (a stream's
+            // body is read later, in the pump's own scope).
+            return try await withRequestScope(deadline: self.call.deadline, client: client) { try await self.run(self.call) }
+        } catch is CancellationError {
+            throw CancellationError()
+        } catch is ClientHungUp {
+            throw ClientHungUp()
+        } catch {
+            throw UpstreamFailure.classify(error, timeoutSeconds: self.timeoutSeconds, logger: self.logger)
+        }
+    }
 
     func run(_ call: UpstreamCall) async throws -> Result {
         var call = call
@@ -59,7 +110,7 @@ struct UpstreamExchange {
                 call.account = self.provider.accounts[index]
             }
             let sent = ContinuousClock.now
-            let response: HTTPClientResponse
+            let response: UpstreamResponse
             do {
                 response = try await self.send(call)
             } catch let error where Self.isAccountFailure(error) {
@@ -110,13 +161,13 @@ struct UpstreamExchange {
 
     /// One attempt. With a first-byte timeout it races a timer; the loser is cancelled, which
     /// aborts the upstream request. Without one, no task is added.
-    private func send(_ call: UpstreamCall) async throws -> HTTPClientResponse {
-        let send = { @Sendable [provider, metrics, logger] () async throws -> HTTPClientResponse in
-            try await provider.sendRetryingStaleConnection(call, logger: logger) { metrics.upstreamRetried(provider: provider.name) }
+    private func send(_ call: UpstreamCall) async throws -> UpstreamResponse {
+        let send = { @Sendable [provider, logger] () async throws -> UpstreamResponse in
+            try await provider.send(call, logger: logger)
         }
         guard self.firstByteTimeout > 0 else { return try await send() }
         let timeout = self.firstByteTimeout
-        return try await withThrowingTaskGroup(of: HTTPClientResponse?.self) { group in
+        return try await withThrowingTaskGroup(of: UpstreamResponse?.self) { group in
             group.addTask { try await send() }
             group.addTask {
                 try await Task.sleep(for: .nanoseconds(Int64(timeout * 1e9)))
@@ -136,7 +187,7 @@ struct UpstreamExchange {
     }
 
     /// What an answer's status says about the account that gave it.
-    static func outcome(status: Int, response: HTTPClientResponse, latency: Duration, logger: Logger) -> AccountPool.Outcome {
+    static func outcome(status: Int, response: UpstreamResponse, latency: Duration, logger: Logger) -> AccountPool.Outcome {
         switch status {
         case 429:
             let headers = response.headers.map { (name: $0.name, value: $0.value) }

@@ -3,7 +3,7 @@ import Hummingbird
 import NIOHTTP1
 import ProxyEngine
 
-/// Header conversion across the gateway (Hummingbird's `HTTPFields` ↔ AsyncHTTPClient's
+/// Header conversion across the gateway (Hummingbird's `HTTPFields` ↔ NIOHTTP1's
 /// `HTTPHeaders`), applying `HeaderPolicy`'s allowlists both ways.
 enum UpstreamHeaders {
     static func forwarded(from fields: HTTPFields, extra: [ModelGlob] = []) -> HTTPHeaders {

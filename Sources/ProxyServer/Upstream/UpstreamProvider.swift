@@ -1,8 +1,8 @@
-import AsyncHTTPClient
 import Logging
 import NIOCore
 import NIOHTTP1
 import ProxyEngine
+import UpstreamTransport
 
 /// One request the gateway sends to a provider.
 struct UpstreamCall: Sendable {
@@ -14,6 +14,8 @@ struct UpstreamCall: Sendable {
     var deadline: NIODeadline
     /// The account to send it with (providers that have accounts).
     var account: AccountConfig?
+    /// The client connection's event loop: the upstream connection is taken from the same one.
+    var eventLoop: (any EventLoop)?
 }
 
 /// Something that answers `UpstreamCall`s: a real provider over HTTP or the in-process mock.
@@ -24,28 +26,22 @@ protocol UpstreamProvider: Sendable {
     var wireFormat: APIFormat? { get }
     /// The provider's accounts, in configuration order (the pool selects among them).
     var accounts: [AccountConfig] { get }
-    func send(_ call: UpstreamCall, logger: Logger) async throws -> HTTPClientResponse
+    func send(_ call: UpstreamCall, logger: Logger) async throws -> UpstreamResponse
     /// Strings that must never reach a client or a log line (the provider's keys).
     var secrets: [String] { get }
     /// A cheap authenticated call (`GET /models`) with `account`: whether the account works.
     func probe(_ account: AccountConfig, deadline: NIODeadline, logger: Logger) async -> Bool
 }
 
-extension UpstreamProvider {
-    /// Sends `call`, once more at once if a pooled keep-alive connection turned out to have been
-    /// closed by the upstream before any byte of the answer came back: a race every HTTP/1.1
-    /// client meets, not a failure of the upstream.
-    func sendRetryingStaleConnection(
-        _ call: UpstreamCall,
-        logger: Logger,
-        onRetry: () -> Void
-    ) async throws -> HTTPClientResponse {
-        do {
-            return try await self.send(call, logger: logger)
-        } catch let error as HTTPClientError where error == .remoteConnectionClosed {
-            logger.debug("upstream closed a pooled connection; sending again")
-            onRetry()
-            return try await self.send(call, logger: logger)
+extension UpstreamHost {
+    /// `GET path` with `headers` within `deadline`: whether it answered 2xx. Its body is drained
+    /// so that the connection goes back to the pool.
+    func succeeds(path: String, headers: HTTPHeaders, deadline: NIODeadline) async -> Bool {
+        let operation = { @Sendable () async throws -> Bool in
+            let response = try await self.execute(.GET, path: path, headers: headers)
+            _ = try await response.body.collect(upTo: 1024 * 1024)
+            return (200..<300).contains(Int(response.status.code))
         }
+        return (try? await withRequestScope(deadline: deadline, client: nil, operation)) ?? false
     }
 }

@@ -1,4 +1,3 @@
-import AsyncHTTPClient
 import FoundationEssentials
 import HTTPTypes
 import Hummingbird
@@ -6,20 +5,21 @@ import Logging
 import NIOCore
 import NIOHTTP1
 import ProxyEngine
+import UpstreamTransport
 
 /// What the upstream answered, read as far as the route needs before it answers the client.
 enum UpstreamAnswer: Sendable {
     /// A whole body: every non-streaming answer, and every upstream error.
-    case whole(HTTPClientResponse, ByteBuffer)
+    case whole(UpstreamResponse, ByteBuffer)
     /// A successful streamed answer whose body has not been read yet.
-    case stream(HTTPClientResponse)
+    case stream(UpstreamResponse)
 
     /// Larger upstream bodies are refused rather than held in memory.
     static let maximumBodyBytes = 64 * 1024 * 1024
     static let maximumErrorBodyBytes = 1024 * 1024
 
     /// Reads `response` as a client asking for `stream` needs it.
-    static func read(_ response: HTTPClientResponse, stream: Bool) async throws -> UpstreamAnswer {
+    static func read(_ response: UpstreamResponse, stream: Bool) async throws -> UpstreamAnswer {
         let isError = response.status.code >= 400
         if stream && !isError { return .stream(response) }
         let body = try await response.body.collect(upTo: isError ? Self.maximumErrorBodyBytes : Self.maximumBodyBytes)
@@ -44,7 +44,7 @@ struct UpstreamRelay {
     /// An upstream 4xx/5xx, relayed with its status and its body with any key scrubbed (and
     /// re-written in the caller's format if the upstream speaks another). A body that is not
     /// JSON (an HTML error page) is wrapped in the caller's error format.
-    func errorResponse(_ response: HTTPClientResponse, body: ByteBuffer) -> Response {
+    func errorResponse(_ response: UpstreamResponse, body: ByteBuffer) -> Response {
         let status = HTTPResponse.Status(code: Int(response.status.code))
         self.logger.info("upstream error relayed", metadata: ["status": "\(status.code)"])
         guard Self.looksLikeJSONObject(body), let body = self.bridge.clientErrorBody(body, status: Int(status.code)) else {
@@ -61,7 +61,7 @@ struct UpstreamRelay {
     }
 
     /// A whole (non-streaming) answer, passed through unparsed when no translation is needed.
-    func completeResponse(_ response: HTTPClientResponse, body: ByteBuffer) throws(GatewayError) -> Response {
+    func completeResponse(_ response: UpstreamResponse, body: ByteBuffer) throws(GatewayError) -> Response {
         guard Self.looksLikeJSONObject(body) else {
             throw GatewayError.upstreamFailed("The upstream answered with a body that is not a JSON object.")
         }
@@ -74,9 +74,8 @@ struct UpstreamRelay {
 
     /// A streamed answer: the head goes out now, events follow as the upstream sends them.
     func streamingResponse(
-        _ response: HTTPClientResponse,
+        _ response: UpstreamResponse,
         outcome: RequestOutcome,
-        slot: ConcurrencySlot?,
         transform: SSEPump.Transform,
         onStreamEnd: (@Sendable (_ succeeded: Bool) async -> Void)? = nil
     ) throws(GatewayError) -> Response {
@@ -99,7 +98,6 @@ struct UpstreamRelay {
             format: self.format,
             logger: self.logger,
             outcome: outcome,
-            slot: slot,
             transform: transform,
             scrubber: self.scrubber,
             onStreamEnd: onStreamEnd
@@ -107,7 +105,7 @@ struct UpstreamRelay {
         return Response(status: .ok, headers: headers, body: pump.responseBody())
     }
 
-    private func relayHeaders(of response: HTTPClientResponse, into fields: inout HTTPFields) {
+    private func relayHeaders(of response: UpstreamResponse, into fields: inout HTTPFields) {
         UpstreamHeaders.relayed(
             from: response.headers, status: Int(response.status.code), exposesRateLimits: self.exposesRateLimits, into: &fields)
     }

@@ -1,0 +1,53 @@
+import Synchronization
+
+/// What one admitted request holds: its concurrency slot, its place in the per-minute windows
+/// and its count in the monthly quota. It ends once, by `finish(usage:)` when the request was
+/// served (tokens counted, slot freed) or by `refund()` when it never reached a provider
+/// (everything given back).
+public final class AdmissionTicket: Sendable {
+    struct MinuteWindow: Sendable {
+        let limiter: MinuteLimiter
+        let user: String
+        let countsRequests: Bool
+        let countsTokens: Bool
+    }
+
+    struct QuotaCount: Sendable {
+        let manager: QuotaManager
+        let subject: String
+    }
+
+    private let slot: ConcurrencySlot
+    private let minute: MinuteWindow?
+    private let quota: QuotaCount?
+    private let isFinished = Atomic<Bool>(false)
+
+    init(slot: ConcurrencySlot, minute: MinuteWindow?, quota: QuotaCount?) {
+        self.slot = slot
+        self.minute = minute
+        self.quota = quota
+    }
+
+    /// Frees the concurrency slot before the request ends: a stream's last event is about to
+    /// leave, and its client may send the next request as soon as it reads it.
+    public func releaseSlot() {
+        self.slot.release()
+    }
+
+    /// The request was served: its reported (or estimated) tokens count, its slot is free.
+    public func finish(usage: TokenUsage?) {
+        guard !self.isFinished.exchange(true, ordering: .acquiringAndReleasing) else { return }
+        self.slot.release()
+        guard let total = usage?.total, total > 0 else { return }
+        if let quota = self.quota { quota.manager.record(tokens: total, subject: quota.subject) }
+        if let minute = self.minute, minute.countsTokens { minute.limiter.record(tokens: total, user: minute.user) }
+    }
+
+    /// The request never reached a provider: it costs its caller nothing.
+    public func refund() {
+        guard !self.isFinished.exchange(true, ordering: .acquiringAndReleasing) else { return }
+        self.slot.release()
+        if let quota = self.quota { quota.manager.refund(subject: quota.subject) }
+        if let minute = self.minute, minute.countsRequests { minute.limiter.refund(user: minute.user) }
+    }
+}

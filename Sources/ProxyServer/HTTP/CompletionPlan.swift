@@ -1,0 +1,73 @@
+import FoundationEssentials
+import HTTPTypes
+import NIOCore
+import NIOHTTP1
+import ProxyEngine
+
+/// What a completion request becomes upstream, decided before any limit counts it: the format
+/// bridge, the body as the provider takes it, and the call.
+struct CompletionPlan {
+    let bridge: FormatBridge
+    let route: ModelRouter<ProviderRuntime>.Route
+    let summary: CompletionRequestSummary
+    let call: UpstreamCall
+    /// Keeps a conversation on one account: the client's `x-session-id`, else Anthropic's
+    /// `metadata.user_id`.
+    let session: String?
+    /// The gateway asked for a stream's usage the client did not ask for: it comes out again.
+    let injectsUsage: Bool
+
+    var provider: ProviderRuntime { self.route.provider }
+
+    init(
+        caller: APIFormat,
+        route: ModelRouter<ProviderRuntime>.Route,
+        summary: CompletionRequestSummary,
+        body: ByteBuffer,
+        headers: HTTPFields,
+        eventLoop: any EventLoop
+    ) throws(GatewayError) {
+        let provider = route.provider
+        let bridge = FormatBridge(caller: caller, upstream: provider.upstream.wireFormat ?? caller)
+        var upstreamBody = try bridge.upstreamBody(body, upstreamModel: route.upstreamModel, isAliased: route.isAliased)
+        // Usage of a stream is only reported if asked for: ask, and strip the answer back to what
+        // the client asked for (see InjectedUsageStripper).
+        var injectsUsage = bridge.isPassThrough && caller == .openAI && summary.stream && !summary.hasStreamOptions
+        if injectsUsage {
+            if let withUsage = JSONModelRewriter.addingIncludeUsage(to: upstreamBody) {
+                upstreamBody = withUsage
+            } else {
+                injectsUsage = false
+            }
+        }
+        var forwarded = UpstreamHeaders.forwarded(from: headers, extra: provider.forwardedHeaders)
+        if bridge.upstream == .openAI {
+            // An Anthropic client's version and beta flags mean nothing to an OpenAI upstream.
+            forwarded.remove(name: "anthropic-version")
+            forwarded.remove(name: "anthropic-beta")
+        }
+        self.bridge = bridge
+        self.route = route
+        self.summary = summary
+        self.injectsUsage = injectsUsage
+        self.session = headers[.xSessionID] ?? summary.sessionKey
+        self.call = UpstreamCall(
+            path: bridge.upstreamPath,
+            body: upstreamBody,
+            headers: forwarded,
+            deadline: .now() + .nanoseconds(Int64(provider.config.timeoutSeconds * 1e9)),
+            eventLoop: eventLoop
+        )
+    }
+
+    /// What happens to a stream's events between the upstream and the client.
+    func streamTransform() -> SSEPump.Transform {
+        let created = Int(Date().timeIntervalSince1970)
+        if let translator = self.bridge.streamTranslator(
+            model: self.route.upstreamModel, created: created, includeUsage: self.summary.includeUsage)
+        {
+            return .translate(translator)
+        }
+        return .passThrough(stripsInjectedUsage: self.injectsUsage)
+    }
+}

@@ -1,0 +1,56 @@
+import Hummingbird
+import Logging
+import NIOHTTP1
+import ProxyEngine
+import UpstreamTransport
+
+extension UpstreamRelay {
+    init(plan: CompletionPlan, client: ClientConnection?, logger: Logger) {
+        self.init(
+            deadline: plan.call.deadline,
+            client: client,
+            timeoutSeconds: plan.provider.config.timeoutSeconds,
+            scrubber: plan.provider.scrubber,
+            bridge: plan.bridge,
+            exposesRateLimits: plan.provider.config.exposeRateLimitHeaders,
+            logger: logger
+        )
+    }
+
+    /// The client's answer to a completion exchange. A whole answer finishes `outcome` here; a
+    /// stream hands it to its pump, which finishes it when the stream ends.
+    func response(to result: UpstreamExchange.Result, plan: CompletionPlan, outcome: inout RequestOutcome) throws(GatewayError)
+        -> Response
+    {
+        outcome.timeToFirstByte = result.timeToFirstByte
+        outcome.account = result.account
+        switch result.answer {
+        case .stream(let upstream):
+            return try self.streamingResponse(
+                upstream, outcome: outcome, transform: plan.streamTransform(),
+                onStreamEnd: Self.accountReport(provider: plan.provider, account: result.accountIndex, metrics: outcome.metrics))
+        case .whole(let upstream, let body) where upstream.status.code >= 400:
+            let response = self.errorResponse(upstream, body: body)
+            outcome.finish(status: response.status.code)
+            return response
+        case .whole(let upstream, let body):
+            let response = try self.completeResponse(upstream, body: body)
+            outcome.usage = TokenUsage.lastReported(in: body)
+            outcome.answerBytes = response.body.contentLength ?? body.readableBytes
+            outcome.finish(status: response.status.code)
+            return response
+        }
+    }
+
+    /// Tells the account pool how a stream its account served ended.
+    private static func accountReport(provider: ProviderRuntime, account: Int?, metrics: GatewayMetrics)
+        -> (@Sendable (_ succeeded: Bool) async -> Void)?
+    {
+        guard let pool = provider.pool, let account else { return nil }
+        let name = provider.name
+        return { succeeded in
+            let healthy = await pool.report(account, succeeded ? .success(latencySeconds: 0) : .failed, endsAttempt: false)
+            metrics.setAccountHealthy(provider: name, account: pool.names[account], healthy: healthy)
+        }
+    }
+}

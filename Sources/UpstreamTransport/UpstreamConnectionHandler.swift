@@ -1,0 +1,239 @@
+import NIOCore
+import NIOHTTP1
+
+/// The last handler of an upstream connection's pipeline: sends one request at a time and
+/// hands its answer to the caller, the head through a promise and the body through a
+/// back-pressured `NIOThrowingAsyncSequenceProducer`.
+///
+/// Back-pressure: while the body's buffer is above its high watermark the handler holds the
+/// channel's `read()`, so the kernel's socket buffer fills and TCP slows the upstream; the
+/// consumer's demand lets the read through again. Nothing here buffers without bound.
+final class UpstreamConnectionHandler: ChannelDuplexHandler {
+    typealias InboundIn = HTTPClientResponsePart
+    typealias OutboundIn = HTTPClientRequestPart
+    typealias OutboundOut = HTTPClientRequestPart
+
+    /// What the connection does with itself when an answer is done or it closes.
+    struct Lifecycle {
+        /// Called on the event loop when an answer ended and the connection may be reused.
+        var onIdle: () -> Void
+        /// Called on the event loop once, when the connection closes.
+        var onClose: () -> Void
+    }
+
+    private enum State {
+        case idle
+        case awaitingHead(EventLoopPromise<UpstreamResponse>, headWritten: Bool)
+        case streaming(UpstreamBody.Producer.Source, keepAlive: Bool)
+        case closed
+    }
+
+    private var state = State.idle
+    private var context: ChannelHandlerContext?
+    private let lifecycle: Lifecycle
+    /// Numbers each request, so a late signal from an earlier body's consumer is ignored.
+    private var request: UInt64 = 0
+    private var requestWritten = false
+    /// The consumer's buffer is full: `read()` waits for its demand.
+    private var readsPaused = false
+    private var readPending = false
+    /// Why the connection failed, when it did before a request could hear of it (a refused TLS
+    /// handshake happens as soon as the connection opens).
+    private var failure: (any Error)?
+
+    static let lowWatermark = 2
+    static let highWatermark = 16
+
+    init(lifecycle: Lifecycle) {
+        self.lifecycle = lifecycle
+    }
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        self.context = context
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        self.context = nil
+    }
+
+    // MARK: Sending
+
+    func send(head: HTTPRequestHead, body: ByteBuffer, promise: EventLoopPromise<UpstreamResponse>) {
+        guard case .idle = self.state, let context, context.channel.isActive else {
+            // Closed while it sat in the pool (nothing was written), or failed as it opened.
+            promise.fail(
+                self.request > 0 ? UpstreamTransportError.staleConnection : self.failure ?? UpstreamTransportError.connectionClosed)
+            return
+        }
+        self.request &+= 1
+        self.requestWritten = false
+        self.readsPaused = false
+        self.state = .awaitingHead(promise, headWritten: false)
+        let headWritten = context.eventLoop.makePromise(of: Void.self)
+        let request = self.request
+        headWritten.futureResult.assumeIsolated().whenComplete { result in
+            self.headWriteCompleted(result, request: request)
+        }
+        context.write(self.wrapOutboundOut(.head(head)), promise: headWritten)
+        if body.readableBytes > 0 {
+            context.write(self.wrapOutboundOut(.body(.byteBuffer(body))), promise: nil)
+        }
+        let ended = context.eventLoop.makePromise(of: Void.self)
+        ended.futureResult.assumeIsolated().whenSuccess {
+            guard self.request == request else { return }
+            self.requestWritten = true
+            self.releaseIfDone()
+        }
+        context.writeAndFlush(self.wrapOutboundOut(.end(nil)), promise: ended)
+    }
+
+    private func headWriteCompleted(_ result: Result<Void, any Error>, request: UInt64) {
+        guard request == self.request, case .awaitingHead(let promise, _) = self.state else { return }
+        switch result {
+        case .success:
+            self.state = .awaitingHead(promise, headWritten: true)
+        case .failure(let error):
+            // Not one byte of the request left: on a reused connection, one the upstream had
+            // closed; on a new one, the connection's own failure (a refused TLS handshake).
+            self.state = .closed
+            promise.fail(self.isReused ? UpstreamTransportError.staleConnection : error)
+            self.context?.close(promise: nil)
+        }
+    }
+
+    // MARK: Receiving
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        switch self.unwrapInboundIn(data) {
+        case .head(let head):
+            guard case .awaitingHead(let promise, _) = self.state else { return self.unexpected(context) }
+            let demand = BodyDemand(handler: NIOLoopBound(self, eventLoop: context.eventLoop), request: self.request)
+            let body = UpstreamBody.Producer.makeSequence(
+                backPressureStrategy: .init(lowWatermark: Self.lowWatermark, highWatermark: Self.highWatermark),
+                finishOnDeinit: false,
+                delegate: demand
+            )
+            self.state = .streaming(body.source, keepAlive: head.isKeepAlive)
+            promise.succeed(UpstreamResponse(status: head.status, headers: head.headers, body: UpstreamBody(connection: body.sequence)))
+        case .body(let bytes):
+            guard case .streaming(let source, _) = self.state else { return self.unexpected(context) }
+            switch source.yield(bytes) {
+            case .produceMore: break
+            case .stopProducing: self.readsPaused = true
+            case .dropped: context.close(promise: nil)
+            }
+        case .end:
+            guard case .streaming(let source, let keepAlive) = self.state else { return self.unexpected(context) }
+            guard keepAlive else {
+                self.state = .closed
+                source.finish()
+                context.close(promise: nil)
+                return
+            }
+            self.state = .idle
+            self.readsPaused = false
+            // Back in the pool before the reader hears of the end: its next request finds it.
+            self.releaseIfDone()
+            source.finish()
+        }
+    }
+
+    /// Back to the pool once the answer has ended and the whole request has left.
+    private func releaseIfDone() {
+        guard case .idle = self.state, self.requestWritten else { return }
+        self.requestWritten = false
+        self.lifecycle.onIdle()
+        // A read held back while the consumer was slow must not stay held on an idle connection:
+        // the upstream's close has to be seen.
+        if self.readPending, let context {
+            self.readPending = false
+            context.read()
+        }
+    }
+
+    /// Bytes that answer no request: the connection cannot be trusted any more.
+    private func unexpected(_ context: ChannelHandlerContext) {
+        self.fail(UpstreamTransportError.connectionClosed)
+        context.close(promise: nil)
+    }
+
+    func read(context: ChannelHandlerContext) {
+        if self.readsPaused {
+            self.readPending = true
+        } else {
+            context.read()
+        }
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        self.fail(nil)
+        self.state = .closed
+        self.lifecycle.onClose()
+        context.fireChannelInactive()
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        if self.failure == nil { self.failure = error }
+        if case .streaming = self.state, let error = error as? HTTPParserError, error == .invalidEOFState {
+            // The decoder's word for a connection that closed before the promised body ended.
+            self.fail(UpstreamTransportError.closedMidBody)
+        } else {
+            self.fail(error)
+        }
+        context.close(promise: nil)
+    }
+
+    /// Ends the request in flight, if any, with `error` (or the closed connection's own).
+    private func fail(_ error: (any Error)?) {
+        switch self.state {
+        case .awaitingHead(let promise, let headWritten):
+            let fallback = headWritten || !self.isReused ? UpstreamTransportError.connectionClosed : .staleConnection
+            promise.fail(error ?? self.failure ?? fallback)
+        case .streaming(let source, _):
+            source.finish(error ?? UpstreamTransportError.closedMidBody)
+        case .idle, .closed:
+            break
+        }
+        self.state = .closed
+    }
+
+    /// Whether the request in flight is not the connection's first (it came from the pool).
+    private var isReused: Bool { self.request > 1 }
+
+    // MARK: The consumer's signals (on the event loop)
+
+    fileprivate func demanded(request: UInt64) {
+        guard request == self.request, self.readsPaused else { return }
+        self.readsPaused = false
+        if self.readPending, let context {
+            self.readPending = false
+            context.read()
+        }
+    }
+
+    /// The consumer stopped reading: an answer not read to its end cannot leave the connection
+    /// reusable, so it closes (and that aborts the upstream's work).
+    fileprivate func consumerLeft(request: UInt64) {
+        guard request == self.request, case .streaming = self.state else { return }
+        self.state = .closed
+        self.context?.close(promise: nil)
+    }
+}
+
+/// The body consumer's demand, carried to the connection's event loop.
+struct BodyDemand: NIOAsyncSequenceProducerDelegate {
+    let handler: NIOLoopBound<UpstreamConnectionHandler>
+    let request: UInt64
+
+    func produceMore() {
+        let handler = self.handler
+        let request = self.request
+        handler.eventLoop.execute { handler.value.demanded(request: request) }
+    }
+
+    func didTerminate() {
+        let handler = self.handler
+        let request = self.request
+        handler.eventLoop.execute { handler.value.consumerLeft(request: request) }
+    }
+}
