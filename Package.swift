@@ -34,6 +34,8 @@ let package = Package(
         .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
         .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift", from: "0.2.0"),
+        // Micro-benchmarks only (Benchmarks/HotPath): malloc and instruction counts per operation.
+        .package(url: "https://github.com/ordo-one/benchmark", from: "1.38.1", traits: ["MallocInterposer"]),
     ],
     targets: [
         // The domain: routing, SSE framing, limits, quotas, errors. No sockets, no networking package.
@@ -143,6 +145,22 @@ let package = Package(
             ],
             path: "Benchmarks/ProxyFloor",
             swiftSettings: swiftSettings
+        ),
+        // The request path's pieces under package-benchmark: allocations and instructions per
+        // operation, checked against Thresholds/ by scripts/micro-bench.sh.
+        .executableTarget(
+            name: "HotPath",
+            dependencies: [
+                "ProxyEngine",
+                "UpstreamTransport",
+                .product(name: "Benchmark", package: "benchmark"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
+            path: "Benchmarks/HotPath",
+            swiftSettings: swiftSettings,
+            plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
         ),
         .testTarget(
             name: "UpstreamTransportTests",

@@ -1,22 +1,19 @@
 #!/usr/bin/env bash
-# Throughput of the gateway against a plain nginx reverse proxy on the same mock upstream, same
-# machine, same run, measured by wrk (non-streaming requests, keep-alive connections). A third arm,
-# proxy-floor, is the bare Hummingbird + AsyncHTTPClient pass-through the gateway is built on: the
-# gateway cannot be faster than it, so gateway/floor is the share of the stack's speed the
-# gateway's own work (auth, limits, quotas, metrics, logs) leaves.
+# Throughput and added latency of the gateway beside plain reverse proxies on the same mock
+# upstream, same machine, same run, measured by wrk (non-streaming requests, keep-alive
+# connections). Arms: direct to the mock; nginx; Caddy (Go's net/http reverse proxy, the floor of
+# the Go gateways); proxy-floor, a bare Hummingbird + AsyncHTTPClient pass-through; and the
+# gateway with session-token auth, the per-credential limit and a monthly quota on.
 #
 #   scripts/bench-nginx.sh [CONNECTIONS] [SECONDS]
 #
-# Installs nginx and wrk from Debian's packages when they are missing.
+# Installs nginx, Caddy and wrk from Debian's packages when they are missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 connections=${1:-32}
 seconds=${2:-10}
 
-if ! command -v nginx >/dev/null || ! command -v wrk >/dev/null; then
-  apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx-light wrk >/dev/null
-fi
+scripts/bench-tools.sh
 swift build -c release --product proxy-server >/dev/null 2>&1
 swift build -c release --product proxy-mock >/dev/null 2>&1
 swift build -c release --product proxy-floor >/dev/null 2>&1
@@ -51,9 +48,9 @@ username = "bench"
 password = "bench-password"
 tier = "bench"
 [quota.tiers.bench]
-monthly_requests = 0
+monthly_requests = 1000000000
 [limits]
-per_token_concurrency = 0
+per_token_concurrency = 1024
 [storage]
 url = "sqlite::memory:"
 [[providers]]
@@ -73,7 +70,7 @@ token=$(curl -s --noproxy '*' "http://127.0.0.1:$gateway_port/auth/login" -d '{"
 
 nginx_port=$((20000 + RANDOM % 10000))
 cat >"$work/nginx.conf" <<NGINX
-worker_processes auto;
+worker_processes 1;
 daemon off;
 pid $work/nginx.pid;
 error_log $work/nginx-error.log warn;
@@ -97,7 +94,22 @@ NGINX
 nginx -c "$work/nginx.conf" & pids+=($!)
 floor_port=$((nginx_port + 1))
 "$bin/proxy-floor" "http://127.0.0.1:$mock_port" "$floor_port" >"$work/floor.log" 2>&1 & pids+=($!)
-for port in "$nginx_port" "$floor_port"; do
+caddy_port=$((nginx_port + 2))
+cat >"$work/Caddyfile" <<CADDY
+{
+  admin off
+  auto_https off
+  persist_config off
+}
+http://127.0.0.1:$caddy_port {
+  reverse_proxy 127.0.0.1:$mock_port {
+    flush_interval -1
+  }
+}
+CADDY
+HOME="$work" XDG_DATA_HOME="$work" XDG_CONFIG_HOME="$work" caddy run --config "$work/Caddyfile" --adapter caddyfile \
+  >"$work/caddy.log" 2>&1 & pids+=($!)
+for port in "$nginx_port" "$floor_port" "$caddy_port"; do
   for _ in $(seq 100); do (echo >/dev/tcp/127.0.0.1/$port) 2>/dev/null && break; sleep 0.05; done
 done
 
@@ -112,21 +124,24 @@ run() { # NAME PORT CONNECTIONS
   local rps
   rps=$(wrk -t"$(( $3 < 2 ? 1 : 2 ))" -c"$3" -d"${seconds}s" --latency -s "$work/post.lua" "http://127.0.0.1:$2/v1/chat/completions" \
     | tee "$work/$1-$3.txt" | awk '/Requests\/sec/ {print $2}')
-  local p50 non2xx
+  local p50 p99 non2xx
   p50=$(awk '/ 50%/ {print $2}' "$work/$1-$3.txt")
+  p99=$(awk '/ 99%/ {print $2}' "$work/$1-$3.txt")
   non2xx=$(awk '/Non-2xx/ {print $NF}' "$work/$1-$3.txt")
   [ -z "$non2xx" ] || echo "warning: $1 answered $non2xx non-2xx responses" >&2
-  printf "%-8s c=%-4s %10s req/s   p50 %s\n" "$1" "$3" "$rps" "$p50" >&2
+  printf "%-8s c=%-4s %10s req/s   p50 %-8s p99 %s\n" "$1" "$3" "$rps" "$p50" "$p99" >&2
   echo "$rps"
 }
 
 echo "wrk, ${seconds}s per run, non-streaming POST /v1/chat/completions" >&2
 for c in 1 "$connections"; do
   run warmup "$gateway_port" "$c" >/dev/null
+  run warmup "$caddy_port" "$c" >/dev/null
   direct=$(run direct "$mock_port" "$c")
   nginx=$(run nginx "$nginx_port" "$c")
+  caddy=$(run caddy "$caddy_port" "$c")
   floor=$(run floor "$floor_port" "$c")
   gateway=$(run gateway "$gateway_port" "$c")
-  awk -v g="$gateway" -v n="$nginx" -v d="$direct" -v f="$floor" -v c="$c" \
-    'BEGIN { printf "c=%s: gateway/nginx %.2f, gateway/floor %.2f, floor/nginx %.2f, gateway/direct %.2f, nginx/direct %.2f\n", c, g/n, g/f, f/n, g/d, n/d }'
+  awk -v g="$gateway" -v n="$nginx" -v k="$caddy" -v d="$direct" -v f="$floor" -v c="$c" \
+    'BEGIN { printf "c=%s: gateway/caddy %.2f, gateway/nginx %.2f, gateway/floor %.2f, caddy/nginx %.2f, gateway/direct %.2f\n", c, g/k, g/n, g/f, k/n, g/d }'
 done

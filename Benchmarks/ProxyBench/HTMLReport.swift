@@ -23,7 +23,7 @@ enum HTMLReport {
             <h1>proxy-bench report</h1><p><code>\(escape(command))</code></p>
             """
         for report in reports {
-            let arms = [report.direct, report.proxy] + [report.floor].compactMap { $0 }
+            let arms = report.arms
             html += "<h2>\(escape(report.scenario))</h2>"
             html += "<p>\(report.shape.users) users × \(report.shape.concurrencyPerUser) concurrent, \(report.shape.chunks) chunks "
             html +=

@@ -57,6 +57,12 @@ struct ProxyBenchCommand: AsyncParsableCommand {
             "Also measure proxy-floor, the bare Hummingbird + AsyncHTTPClient pass-through the gateway is built on, as a third arm (and a second long-streams run): the speed and memory of the stack without the gateway's own work."
     )
     var floor = false
+    @Flag(
+        name: .customLong("reverse-proxies"),
+        help:
+            "Also measure nginx and Caddy (Go's net/http reverse proxy) in front of the same mock, each as an arm of the same run (see scripts/bench-tools.sh)."
+    )
+    var reverseProxies = false
     @Flag(help: "Print the results as JSON.") var json = false
     @Option(help: "Also write a self-contained HTML report here: latency histograms, the gateway's RSS over time, the figures.")
     var report: String?
@@ -72,6 +78,9 @@ struct ProxyBenchCommand: AsyncParsableCommand {
         guard (self.gatewayURL == nil) == (self.mockURL == nil) else { throw ValidationError("--gateway-url and --mock-url go together") }
         guard self.gatewayURL == nil || self.apiKey != nil else { throw ValidationError("--gateway-url needs --api-key") }
         guard !self.floor || self.gatewayURL == nil else { throw ValidationError("--floor starts its own servers: drop --gateway-url") }
+        guard !self.reverseProxies || self.gatewayURL == nil else {
+            throw ValidationError("--reverse-proxies starts its own servers: drop --gateway-url")
+        }
         if let soak = self.soak {
             guard soak.isFinite, soak > 0, soak <= 24 * 60 else { throw ValidationError("--soak must be between 0 and 1440 minutes") }
         }
@@ -165,6 +174,9 @@ struct ProxyBenchCommand: AsyncParsableCommand {
                 if let floorURL = servers.floorURL {
                     _ = await runner.run(arm: "warmup", baseURL: floorURL, shape: warm, credential: credential)
                 }
+                for proxy in servers.reverseProxies {
+                    _ = await runner.run(arm: "warmup", baseURL: proxy.url, shape: warm, credential: credential)
+                }
             }
             let direct = await runner.run(arm: "direct", baseURL: servers.mockURL, shape: shape, credential: credential)
             let cpuBefore = servers.gateway?.cpuSeconds
@@ -174,12 +186,17 @@ struct ProxyBenchCommand: AsyncParsableCommand {
             if let floorURL = servers.floorURL {
                 floor = await runner.run(arm: "floor", baseURL: floorURL, shape: shape, credential: credential)
             }
+            var others: [ArmResult] = []
+            for reverseProxy in servers.reverseProxies {
+                others.append(await runner.run(arm: reverseProxy.kind.rawValue, baseURL: reverseProxy.url, shape: shape, credential: credential))
+            }
             let report = ScenarioReport(
                 scenario: mix.rawValue,
                 shape: shape,
                 direct: direct,
                 proxy: proxy,
                 floor: floor,
+                reverseProxies: others,
                 gatewayPeakRSSBytes: servers.gateway?.peakResidentBytes,
                 gatewayCPUSeconds: cpuSeconds
             )
@@ -193,7 +210,7 @@ struct ProxyBenchCommand: AsyncParsableCommand {
             try html.write(toFile: path, atomically: true, encoding: .utf8)
             if !self.json { print("report written to \(path)") }
         }
-        let failures = reports.reduce(0) { $0 + $1.direct.failures + $1.proxy.failures + ($1.floor?.failures ?? 0) }
+        let failures = reports.reduce(0) { $0 + $1.arms.reduce(0) { $0 + $1.failures } }
         if failures > 0 && !self.allowFailures {
             FileHandle.standardError.write(Data("proxy-bench: \(failures) failed requests or broken streams\n".utf8))
             throw ExitCode(1)
@@ -226,10 +243,12 @@ struct ProxyBenchCommand: AsyncParsableCommand {
         var gateway: ManagedProcess?
         var mock: ManagedProcess?
         var floor: ManagedProcess?
+        var reverseProxies: [ReverseProxy] = []
 
         var floorURL: String? { self.floor.map { "http://127.0.0.1:\($0.port)" } }
 
         func stop() {
+            for proxy in self.reverseProxies { proxy.stop() }
             self.floor?.stop()
             self.gateway?.stop()
             self.mock?.stop()
@@ -272,12 +291,17 @@ struct ProxyBenchCommand: AsyncParsableCommand {
                 executable: directory.appendingPathComponent("proxy-floor"),
                 arguments: ["http://127.0.0.1:\(mock.port)", "0"]
             ) : nil
+        var reverseProxies: [ReverseProxy] = []
+        if self.reverseProxies {
+            for kind in ReverseProxy.Kind.allCases { reverseProxies.append(try await ReverseProxy(kind, upstreamPort: mock.port)) }
+        }
         return Targets(
             gatewayURL: "http://127.0.0.1:\(gateway.port)",
             mockURL: "http://127.0.0.1:\(mock.port)",
             gateway: gateway,
             mock: mock,
-            floor: floor
+            floor: floor,
+            reverseProxies: reverseProxies
         )
     }
 

@@ -9,8 +9,13 @@ struct ScenarioReport: Sendable {
     var proxy: ArmResult
     /// proxy-floor under the same load (--floor): the stack without the gateway's own work.
     var floor: ArmResult?
+    /// nginx and Caddy under the same load (--reverse-proxies).
+    var reverseProxies: [ArmResult] = []
     var gatewayPeakRSSBytes: Int?
     var gatewayCPUSeconds: Double?
+
+    /// Every arm measured, direct first.
+    var arms: [ArmResult] { [self.direct, self.proxy] + [self.floor].compactMap { $0 } + self.reverseProxies }
 
     var throughputRatio: Double { self.direct.throughput > 0 ? self.proxy.throughput / self.direct.throughput : 0 }
     var floorThroughputRatio: Double? {
@@ -30,7 +35,7 @@ struct ScenarioReport: Sendable {
             "== \(self.scenario): \(self.shape.users) users x \(self.shape.concurrencyPerUser) concurrent, \(self.shape.requests.map { "\($0) requests" } ?? "\(self.shape.duration) s"), \(self.shape.chunks) chunks, \(self.shape.chunkDelayMilliseconds) ms apart"
         )
         lines.append(Self.pad(["arm", "requests", "req/s", "p50 us", "p90 us", "p99 us", "max us", "failures"]))
-        for arm in [self.direct, self.proxy] + [self.floor].compactMap({ $0 }) {
+        for arm in self.arms {
             lines.append(
                 Self.pad([
                     arm.name, "\(arm.requests)", String(format: "%.0f", arm.throughput),
@@ -47,6 +52,17 @@ struct ScenarioReport: Sendable {
             let floorAdded = Int64(floor.latency.valueAtPercentile(50)) - Int64(self.direct.latency.valueAtPercentile(50))
             lines.append(String(format: "throughput ratio proxy/floor: %.3f; the floor adds p50 %lld us", ratio, floorAdded))
         }
+        for other in self.reverseProxies where other.throughput > 0 {
+            let otherAdded = Int64(other.latency.valueAtPercentile(50)) - Int64(self.direct.latency.valueAtPercentile(50))
+            var line = String(
+                format: "throughput ratio proxy/%@: %.3f; %@ adds p50 %lld us", other.name, self.proxy.throughput / other.throughput,
+                other.name, otherAdded)
+            if other.timeToFirstByte.totalCount > 0 {
+                let ttfb = Int64(other.timeToFirstByte.valueAtPercentile(50)) - Int64(self.direct.timeToFirstByte.valueAtPercentile(50))
+                line += ", time to first byte +\(ttfb) us p50"
+            }
+            lines.append(line)
+        }
         if self.proxy.timeToFirstByte.totalCount > 0 {
             lines.append(
                 "time to first byte: direct p50 \(self.direct.timeToFirstByte.valueAtPercentile(50)) us, proxy p50 \(self.proxy.timeToFirstByte.valueAtPercentile(50)) us; overhead p50 \(self.added(50, \.timeToFirstByte)) us, p99 \(self.added(99, \.timeToFirstByte)) us"
@@ -58,7 +74,7 @@ struct ScenarioReport: Sendable {
                 )
             )
         }
-        for arm in [self.direct, self.proxy] + [self.floor].compactMap({ $0 }) where arm.failures > 0 {
+        for arm in self.arms where arm.failures > 0 {
             lines.append(
                 "\(arm.name) failures: statuses \(arm.statuses.filter { $0.key != 200 }), broken \(arm.brokenStreams), transport \(arm.transportErrors)"
             )
@@ -93,6 +109,7 @@ struct ScenarioReport: Sendable {
             json["floor"] = arm(floor)
             json["throughput_ratio_proxy_floor"] = self.floorThroughputRatio
         }
+        for other in self.reverseProxies { json[other.name] = arm(other) }
         if let rss = self.gatewayPeakRSSBytes { json["gateway_peak_rss_bytes"] = rss }
         if let cpu = self.gatewayCPUSeconds { json["gateway_cpu_seconds"] = cpu }
         return json

@@ -46,38 +46,43 @@ public final class MinuteLimiter: Sendable {
 }
 
 extension MinuteLimiter.Windows {
+    /// Entries are kept in time order, so the expired ones are a prefix; each list is changed in
+    /// place (taking it out of the dictionary and back would copy it on every request).
     fileprivate mutating func admit(user: String, tier: QuotaTier, now: Double) throws(GatewayError) {
         let window = MinuteLimiter.window
         if tier.tokensPerMinute > 0 {
-            var recent = self.tokens[user] ?? []
-            recent.removeAll { now - $0.at >= window }
-            self.tokens[user] = recent
-            var used = recent.reduce(0) { $0 + $1.count }
-            if used >= tier.tokensPerMinute {
-                // Wait until enough old usage leaves the window to go under the limit again.
-                var wait = window
-                for entry in recent {
-                    used -= entry.count
-                    if used < tier.tokensPerMinute {
-                        wait = window - (now - entry.at)
-                        break
-                    }
-                }
+            let wait = Self.tokensWait(in: &self.tokens[user, default: []], limit: tier.tokensPerMinute, now: now, window: window)
+            if let wait {
                 throw .rateLimited(
                     "The tokens-per-minute limit of your tier is reached.", retryAfterSeconds: max(1, Int(wait.rounded(.up))))
             }
         }
         if tier.requestsPerMinute > 0 {
-            var recent = self.requests[user] ?? []
-            recent.removeAll { now - $0 >= window }
-            if recent.count >= tier.requestsPerMinute, let oldest = recent.first {
-                self.requests[user] = recent
-                let wait = window - (now - oldest)
+            let refusedFor: Double? = {
+                let expired = self.requests[user, default: []].prefix { now - $0 >= window }.count
+                self.requests[user]!.removeFirst(expired)
+                guard self.requests[user]!.count >= tier.requestsPerMinute, let oldest = self.requests[user]!.first else {
+                    self.requests[user]!.append(now)
+                    return nil
+                }
+                return window - (now - oldest)
+            }()
+            if let wait = refusedFor {
                 throw .rateLimited(
                     "The requests-per-minute limit of your tier is reached.", retryAfterSeconds: max(1, Int(wait.rounded(.up))))
             }
-            recent.append(now)
-            self.requests[user] = recent
         }
+    }
+
+    /// How long until enough old usage leaves the window to go under `limit`; nil when under it.
+    private static func tokensWait(in recent: inout [(at: Double, count: Int)], limit: Int, now: Double, window: Double) -> Double? {
+        recent.removeFirst(recent.prefix { now - $0.at >= window }.count)
+        var used = recent.reduce(0) { $0 + $1.count }
+        guard used >= limit else { return nil }
+        for entry in recent {
+            used -= entry.count
+            if used < limit { return window - (now - entry.at) }
+        }
+        return window
     }
 }

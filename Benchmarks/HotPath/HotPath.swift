@@ -1,0 +1,127 @@
+import Benchmark
+import NIOCore
+import NIOHTTP1
+import NIOPosix
+import ProxyEngine
+import Synchronization
+import UpstreamTransport
+
+// The request path's pieces, measured by what stays stable on a shared machine: allocations
+// (malloc calls) and CPU instructions per operation. `.ci/run` checks them against the
+// thresholds in Thresholds/ (scripts/micro-bench.sh), so an allocation regression fails CI.
+let benchmarks: @Sendable () -> Void = {
+    // Allocations are exact and repeatable: a few percent of slack absorbs the runtime's own
+    // occasional growth of a buffer, not one more allocation per operation. Instructions need
+    // perf events, which some machines (containers) do not allow: then only mallocs are kept.
+    let stable = BenchmarkThresholds(relative: [.p50: 5, .p90: 5], absolute: [.p50: 1, .p90: 2])
+    Benchmark.defaultConfiguration = .init(
+        metrics: [.mallocCountTotal, .instructions],
+        scalingFactor: .kilo,
+        maxDuration: .seconds(2),
+        maxIterations: 100,
+        thresholds: [.mallocCountTotal: stable, .instructions: BenchmarkThresholds(relative: [.p50: 10, .p90: 15])]
+    )
+
+    Benchmark("Summarise a request") { benchmark in
+        for _ in benchmark.scaledIterations {
+            blackHole(try? CompletionRequestSummary(body: Samples.requestBody))
+        }
+    }
+
+    Benchmark("Frame one SSE event") { benchmark in
+        var framer = SSEFramer()
+        for _ in benchmark.scaledIterations {
+            try? framer.append(Samples.openAIEvent)
+            blackHole(framer.nextEvents())
+        }
+    }
+
+    Benchmark("Translate one event OpenAI to Anthropic") { benchmark in
+        var translator = OpenAIToAnthropicStream(model: "claude-bench")
+        _ = translator.translate(batch: Samples.openAIEvent)
+        for _ in benchmark.scaledIterations {
+            blackHole(translator.translate(batch: Samples.openAIEvent))
+        }
+    }
+
+    Benchmark("Translate one event Anthropic to OpenAI") { benchmark in
+        var translator = AnthropicToOpenAIStream(model: "gpt-bench", created: 0, includeUsage: false)
+        _ = translator.translate(batch: Samples.anthropicStart)
+        for _ in benchmark.scaledIterations {
+            blackHole(translator.translate(batch: Samples.anthropicDelta))
+        }
+    }
+
+    Benchmark("One admission (slot, per-minute window, quota)") { benchmark in
+        let admission = Samples.admission()
+        let caller = Samples.caller
+        for _ in benchmark.scaledIterations {
+            let ticket = try? admission.admit(caller)
+            ticket?.finish(usage: TokenUsage(promptTokens: 10, completionTokens: 20))
+        }
+    }
+
+    // One whole request and answer over a pooled keep-alive connection, through the transport
+    // and an in-process upstream on the same event loop group (whose own allocations count too).
+    Benchmark(
+        "Transport round trip (in-process upstream)",
+        configuration: .init(
+            metrics: [.mallocCountTotal, .instructions], scalingFactor: .one, maxDuration: .seconds(2), maxIterations: 2_000,
+            thresholds: [.mallocCountTotal: stable])
+    ) {
+        benchmark,
+        context in
+        let (host, upstream) = context
+        for _ in benchmark.scaledIterations {
+            let response = try await host.execute(path: "/v1/chat/completions", headers: Samples.headers, body: Samples.requestBody)
+            blackHole(try await response.body.collect(upTo: 1 << 20))
+        }
+        _ = upstream
+    } setup: {
+        let upstream = try await CannedUpstream.start(answer: Samples.completion)
+        let transport = UpstreamTransport()
+        let host = try transport.host(UpstreamEndpoint(host: "127.0.0.1", port: upstream.port, usesTLS: false))
+        // Warm: the connection is open before the first measured request.
+        _ = try await host.execute(path: "/", headers: Samples.headers, body: Samples.requestBody).body.collect(upTo: 1 << 20)
+        return (host, upstream)
+    }
+}
+
+enum Samples {
+    static let requestBody = ByteBuffer(
+        string: #"{"model":"gpt-bench","messages":[{"role":"system","content":"You are brief."},{"role":"user","content":"Benchmark prompt: say something useful about load balancing."}],"stream":true,"temperature":0.2}"#
+    )
+    static let openAIEvent = ByteBuffer(
+        string:
+            "data: {\"id\":\"chatcmpl-1\",\"object\":\"chat.completion.chunk\",\"created\":1,\"model\":\"gpt-bench\",\"choices\":[{\"index\":0,\"delta\":{\"content\":\"token \"},\"finish_reason\":null}]}\n\n"
+    )
+    static let anthropicStart = ByteBuffer(
+        string:
+            "event: message_start\ndata: {\"type\":\"message_start\",\"message\":{\"id\":\"msg_1\",\"type\":\"message\",\"role\":\"assistant\",\"model\":\"claude-bench\",\"content\":[],\"usage\":{\"input_tokens\":10,\"output_tokens\":1}}}\n\nevent: content_block_start\ndata: {\"type\":\"content_block_start\",\"index\":0,\"content_block\":{\"type\":\"text\",\"text\":\"\"}}\n\n"
+    )
+    static let anthropicDelta = ByteBuffer(
+        string:
+            "event: content_block_delta\ndata: {\"type\":\"content_block_delta\",\"index\":0,\"delta\":{\"type\":\"text_delta\",\"text\":\"token \"}}\n\n"
+    )
+    static let completion = ByteBuffer(
+        string:
+            #"{"id":"chatcmpl-1","object":"chat.completion","created":1,"model":"gpt-bench","choices":[{"index":0,"message":{"role":"assistant","content":"Hello from the bench."},"finish_reason":"stop"}],"usage":{"prompt_tokens":10,"completion_tokens":5,"total_tokens":15}}"#
+    )
+    static let headers = HTTPHeaders([("content-type", "application/json"), ("authorization", "Bearer sk-bench")])
+
+    static let caller = Admission.Caller(
+        credential: "key-bench", user: "bench", tier: QuotaTier(requestsPerMinute: 600, tokensPerMinute: 100_000),
+        quotaSubject: "user:bench", quotaLimits: .init(monthlyRequests: 1_000_000_000, monthlyTokens: 0))
+
+    /// Each admission a minute after the last: the caller's windows stay short, as for a user
+    /// well under their limits (a frozen clock would grow them without end).
+    static func admission() -> Admission {
+        let ticks = Atomic<Int>(0)
+        let now: @Sendable () -> Double = { 1_795_000_000 + 61 * Double(ticks.add(1, ordering: .relaxed).newValue) }
+        return Admission(
+            tokenLimiter: TokenLimiter(limit: 8),
+            minuteLimiter: MinuteLimiter(now: now),
+            quota: QuotaManager(calendar: QuotaCalendar(timeZone: "UTC")!, flushEveryRequests: 1 << 30, now: now)
+        )
+    }
+}
