@@ -7,6 +7,8 @@
 #
 #   scripts/bench-nginx.sh [CONNECTIONS] [SECONDS]
 #
+# With BEFORE_BIN set to another build's proxy-server, that build runs as one more arm on the
+# same configuration ("before"), for before/after figures from one run.
 # Installs nginx, Caddy and wrk from Debian's packages when they are missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -65,6 +67,11 @@ TOML
 "$bin/proxy-server" serve --config "$work/gateway.toml" --port 0 >"$work/gateway.log" 2>&1 & pids+=($!)
 gateway_port=$(wait_port "$work/gateway.log")
 
+if [ -n "${BEFORE_BIN:-}" ]; then
+  "$BEFORE_BIN" serve --config "$work/gateway.toml" --port 0 >"$work/before.log" 2>&1 & pids+=($!)
+  before_port=$(wait_port "$work/before.log")
+fi
+
 token=$(curl -s --noproxy '*' "http://127.0.0.1:$gateway_port/auth/login" -d '{"username":"bench","password":"bench-password"}' \
   | sed 's/.*"token":"\([^"]*\)".*/\1/')
 
@@ -99,7 +106,6 @@ cat >"$work/Caddyfile" <<CADDY
 {
   admin off
   auto_https off
-  persist_config off
 }
 http://127.0.0.1:$caddy_port {
   reverse_proxy 127.0.0.1:$mock_port {
@@ -142,6 +148,11 @@ for c in 1 "$connections"; do
   caddy=$(run caddy "$caddy_port" "$c")
   floor=$(run floor "$floor_port" "$c")
   gateway=$(run gateway "$gateway_port" "$c")
+  if [ -n "${BEFORE_BIN:-}" ]; then
+    # Same jwt_secret: the session token works on both.
+    before=$(run before "$before_port" "$c")
+    awk -v g="$gateway" -v b="$before" -v c="$c" 'BEGIN { printf "c=%s: gateway/before %.2f\n", c, g/b }'
+  fi
   awk -v g="$gateway" -v n="$nginx" -v k="$caddy" -v d="$direct" -v f="$floor" -v c="$c" \
     'BEGIN { printf "c=%s: gateway/caddy %.2f, gateway/nginx %.2f, gateway/floor %.2f, caddy/nginx %.2f, gateway/direct %.2f\n", c, g/k, g/n, g/f, k/n, g/d }'
 done

@@ -31,7 +31,7 @@ private final class CannedAnswer: ChannelInboundHandler {
         self.answer = answer
         self.head = HTTPResponseHead(
             version: .http1_1, status: .ok,
-            headers: [("content-type", "application/json"), ("content-length", String(answer.readableBytes))])
+            headers: HTTPHeaders([("content-type", "application/json"), ("content-length", String(answer.readableBytes))]))
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {

@@ -1,3 +1,4 @@
+import AsyncHTTPClient
 import Benchmark
 import NIOCore
 import NIOHTTP1
@@ -6,6 +7,8 @@ import ProxyEngine
 import Synchronization
 import UpstreamTransport
 
+// Names without spaces: the threshold files are named after them.
+//
 // The request path's pieces, measured by what stays stable on a shared machine: allocations
 // (malloc calls) and CPU instructions per operation. `.ci/run` checks them against the
 // thresholds in Thresholds/ (scripts/micro-bench.sh), so an allocation regression fails CI.
@@ -22,13 +25,13 @@ let benchmarks: @Sendable () -> Void = {
         thresholds: [.mallocCountTotal: stable, .instructions: BenchmarkThresholds(relative: [.p50: 10, .p90: 15])]
     )
 
-    Benchmark("Summarise a request") { benchmark in
+    Benchmark("SummariseRequest") { benchmark in
         for _ in benchmark.scaledIterations {
             blackHole(try? CompletionRequestSummary(body: Samples.requestBody))
         }
     }
 
-    Benchmark("Frame one SSE event") { benchmark in
+    Benchmark("FrameSSEEvent") { benchmark in
         var framer = SSEFramer()
         for _ in benchmark.scaledIterations {
             try? framer.append(Samples.openAIEvent)
@@ -36,7 +39,7 @@ let benchmarks: @Sendable () -> Void = {
         }
     }
 
-    Benchmark("Translate one event OpenAI to Anthropic") { benchmark in
+    Benchmark("TranslateEventOpenAIToAnthropic") { benchmark in
         var translator = OpenAIToAnthropicStream(model: "claude-bench")
         _ = translator.translate(batch: Samples.openAIEvent)
         for _ in benchmark.scaledIterations {
@@ -44,7 +47,7 @@ let benchmarks: @Sendable () -> Void = {
         }
     }
 
-    Benchmark("Translate one event Anthropic to OpenAI") { benchmark in
+    Benchmark("TranslateEventAnthropicToOpenAI") { benchmark in
         var translator = AnthropicToOpenAIStream(model: "gpt-bench", created: 0, includeUsage: false)
         _ = translator.translate(batch: Samples.anthropicStart)
         for _ in benchmark.scaledIterations {
@@ -52,7 +55,8 @@ let benchmarks: @Sendable () -> Void = {
         }
     }
 
-    Benchmark("One admission (slot, per-minute window, quota)") { benchmark in
+    // A slot, a per-minute window and a monthly quota, admitted and finished.
+    Benchmark("Admission") { benchmark in
         let admission = Samples.admission()
         let caller = Samples.caller
         for _ in benchmark.scaledIterations {
@@ -64,13 +68,11 @@ let benchmarks: @Sendable () -> Void = {
     // One whole request and answer over a pooled keep-alive connection, through the transport
     // and an in-process upstream on the same event loop group (whose own allocations count too).
     Benchmark(
-        "Transport round trip (in-process upstream)",
+        "TransportRoundTrip",
         configuration: .init(
             metrics: [.mallocCountTotal, .instructions], scalingFactor: .one, maxDuration: .seconds(2), maxIterations: 2_000,
             thresholds: [.mallocCountTotal: stable])
-    ) {
-        benchmark,
-        context in
+    ) { (benchmark: Benchmark, context: (host: UpstreamHost, upstream: CannedUpstream)) in
         let (host, upstream) = context
         for _ in benchmark.scaledIterations {
             let response = try await host.execute(path: "/v1/chat/completions", headers: Samples.headers, body: Samples.requestBody)
@@ -84,6 +86,38 @@ let benchmarks: @Sendable () -> Void = {
         // Warm: the connection is open before the first measured request.
         _ = try await host.execute(path: "/", headers: Samples.headers, body: Samples.requestBody).body.collect(upTo: 1 << 20)
         return (host, upstream)
+    }
+
+    _ = Samples.asyncHTTPClientRoundTrip()
+}
+
+extension Samples {
+    /// The same round trip through AsyncHTTPClient, the transport the gateway used before its
+    /// own: the comparison of the two, in allocations, on the same upstream.
+    static func asyncHTTPClientRoundTrip() -> Benchmark? {
+        Benchmark(
+            "AsyncHTTPClientRoundTrip",
+            configuration: .init(
+                metrics: [.mallocCountTotal, .instructions], scalingFactor: .one, maxDuration: .seconds(2), maxIterations: 2_000,
+                thresholds: [.mallocCountTotal: BenchmarkThresholds(relative: [.p50: 5, .p90: 5], absolute: [.p50: 1, .p90: 2])])
+        ) { (benchmark: Benchmark, context: (client: HTTPClient, url: String, upstream: CannedUpstream)) in
+            for _ in benchmark.scaledIterations {
+                var request = HTTPClientRequest(url: context.url)
+                request.method = .POST
+                request.headers = Samples.headers
+                request.body = .bytes(Samples.requestBody)
+                let response = try await context.client.execute(request, timeout: .seconds(10))
+                blackHole(try await response.body.collect(upTo: 1 << 20))
+            }
+        } setup: {
+            let upstream = try await CannedUpstream.start(answer: Samples.completion)
+            var configuration = HTTPClient.Configuration()
+            configuration.tracing.tracer = nil
+            let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+            let url = "http://127.0.0.1:\(upstream.port)/v1/chat/completions"
+            _ = try await client.execute(HTTPClientRequest(url: url), timeout: .seconds(10)).body.collect(upTo: 1 << 20)
+            return (client, url, upstream)
+        }
     }
 }
 

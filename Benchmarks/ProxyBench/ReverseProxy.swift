@@ -46,11 +46,15 @@ final class ReverseProxy: @unchecked Sendable {
         try await self.waitUntilListening()
     }
 
+    /// SIGINT (nginx's fast shutdown, Caddy's stop: neither waits for SIGTERM here when started
+    /// by Foundation's `Process`), then SIGKILL if it is still there after 3 s.
     func stop() {
+        defer { try? FileManager.default.removeItem(at: self.directory) }
         guard self.process.isRunning else { return }
-        self.process.terminate()
+        self.process.interrupt()
+        for _ in 0..<60 where self.process.isRunning { usleep(50_000) }
+        if self.process.isRunning { kill(self.process.processIdentifier, SIGKILL) }
         self.process.waitUntilExit()
-        try? FileManager.default.removeItem(at: self.directory)
     }
 
     private func waitUntilListening() async throws {
@@ -102,7 +106,6 @@ final class ReverseProxy: @unchecked Sendable {
         {
           admin off
           auto_https off
-          persist_config off
         }
         http://127.0.0.1:\(port) {
           reverse_proxy 127.0.0.1:\(upstreamPort) {

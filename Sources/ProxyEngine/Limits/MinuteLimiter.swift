@@ -47,7 +47,7 @@ public final class MinuteLimiter: Sendable {
 
 extension MinuteLimiter.Windows {
     /// Entries are kept in time order, so the expired ones are a prefix; each list is changed in
-    /// place (taking it out of the dictionary and back would copy it on every request).
+    /// place, never copied.
     fileprivate mutating func admit(user: String, tier: QuotaTier, now: Double) throws(GatewayError) {
         let window = MinuteLimiter.window
         if tier.tokensPerMinute > 0 {
@@ -58,19 +58,16 @@ extension MinuteLimiter.Windows {
             }
         }
         if tier.requestsPerMinute > 0 {
-            let refusedFor: Double? = {
-                let expired = self.requests[user, default: []].prefix { now - $0 >= window }.count
-                self.requests[user]!.removeFirst(expired)
-                guard self.requests[user]!.count >= tier.requestsPerMinute, let oldest = self.requests[user]!.first else {
-                    self.requests[user]!.append(now)
-                    return nil
-                }
-                return window - (now - oldest)
-            }()
-            if let wait = refusedFor {
+            // Taken out and put back: a list the dictionary still held would be copied.
+            var recent = self.requests.removeValue(forKey: user) ?? []
+            recent.removeFirst(recent.prefix { now - $0 >= window }.count)
+            defer { self.requests[user] = recent }
+            if recent.count >= tier.requestsPerMinute, let oldest = recent.first {
+                let wait = window - (now - oldest)
                 throw .rateLimited(
                     "The requests-per-minute limit of your tier is reached.", retryAfterSeconds: max(1, Int(wait.rounded(.up))))
             }
+            recent.append(now)
         }
     }
 
