@@ -123,7 +123,8 @@ extension Samples {
 
 enum Samples {
     static let requestBody = ByteBuffer(
-        string: #"{"model":"gpt-bench","messages":[{"role":"system","content":"You are brief."},{"role":"user","content":"Benchmark prompt: say something useful about load balancing."}],"stream":true,"temperature":0.2}"#
+        string:
+            #"{"model":"gpt-bench","messages":[{"role":"system","content":"You are brief."},{"role":"user","content":"Benchmark prompt: say something useful about load balancing."}],"stream":true,"temperature":0.2}"#
     )
     static let openAIEvent = ByteBuffer(
         string:

@@ -188,7 +188,8 @@ struct ProxyBenchCommand: AsyncParsableCommand {
             }
             var others: [ArmResult] = []
             for reverseProxy in servers.reverseProxies {
-                others.append(await runner.run(arm: reverseProxy.kind.rawValue, baseURL: reverseProxy.url, shape: shape, credential: credential))
+                others.append(
+                    await runner.run(arm: reverseProxy.kind.rawValue, baseURL: reverseProxy.url, shape: shape, credential: credential))
             }
             let report = ScenarioReport(
                 scenario: mix.rawValue,

@@ -37,7 +37,9 @@ final class ReverseProxy: @unchecked Sendable {
             try Self.caddyfile(port: self.port, upstreamPort: upstreamPort).write(to: config, atomically: true, encoding: .utf8)
             process.executableURL = try Self.find("caddy")
             process.arguments = ["run", "--config", config.path, "--adapter", "caddyfile"]
-            process.environment = ["HOME": self.directory.path, "XDG_DATA_HOME": self.directory.path, "XDG_CONFIG_HOME": self.directory.path]
+            process.environment = [
+                "HOME": self.directory.path, "XDG_DATA_HOME": self.directory.path, "XDG_CONFIG_HOME": self.directory.path,
+            ]
         }
         process.standardOutput = FileHandle.nullDevice
         process.standardError = FileHandle.nullDevice

@@ -11,15 +11,23 @@ public struct UpstreamBody: AsyncSequence, Sendable {
     >
 
     enum Storage: Sendable {
-        case connection(Producer)
+        case connection(Producer, BodyDemand)
         case bytes(ByteBuffer)
         case generated(any AsyncSequence<ByteBuffer, any Error> & Sendable)
     }
 
     let storage: Storage
 
-    init(connection producer: Producer) {
-        self.storage = .connection(producer)
+    init(connection producer: Producer, demand: BodyDemand) {
+        self.storage = .connection(producer, demand)
+    }
+
+    /// Stops the body where it is: its connection closes (aborting the upstream's work) and a
+    /// read in progress ends with `UpstreamTransportError.closedMidBody`. Safe from any thread,
+    /// at any time; nothing happens to a body already read to its end. A body made in memory
+    /// or by a sequence has nothing to close.
+    public func cancel() {
+        if case .connection(_, let demand) = self.storage { demand.didTerminate() }
     }
 
     /// A body already in memory.
@@ -36,7 +44,7 @@ public struct UpstreamBody: AsyncSequence, Sendable {
 
     public func makeAsyncIterator() -> AsyncIterator {
         switch self.storage {
-        case .connection(let producer): AsyncIterator(.connection(producer.makeAsyncIterator()))
+        case .connection(let producer, _): AsyncIterator(.connection(producer.makeAsyncIterator()))
         case .bytes(let bytes): AsyncIterator(.bytes(bytes))
         case .generated(let sequence): AsyncIterator(.generated(sequence.makeAsyncIterator()))
         }

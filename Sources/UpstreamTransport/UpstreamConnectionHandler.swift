@@ -114,7 +114,8 @@ final class UpstreamConnectionHandler: ChannelDuplexHandler {
                 delegate: demand
             )
             self.state = .streaming(body.source, keepAlive: head.isKeepAlive)
-            promise.succeed(UpstreamResponse(status: head.status, headers: head.headers, body: UpstreamBody(connection: body.sequence)))
+            promise.succeed(
+                UpstreamResponse(status: head.status, headers: head.headers, body: UpstreamBody(connection: body.sequence, demand: demand)))
         case .body(let bytes):
             guard case .streaming(let source, _) = self.state else { return self.unexpected(context) }
             switch source.yield(bytes) {
@@ -214,7 +215,9 @@ final class UpstreamConnectionHandler: ChannelDuplexHandler {
     /// The consumer stopped reading: an answer not read to its end cannot leave the connection
     /// reusable, so it closes (and that aborts the upstream's work).
     fileprivate func consumerLeft(request: UInt64) {
-        guard request == self.request, case .streaming = self.state else { return }
+        guard request == self.request, case .streaming(let source, _) = self.state else { return }
+        // A reader still waiting (the body was cut, not dropped) hears of it as a closed body.
+        source.finish(UpstreamTransportError.closedMidBody)
         self.state = .closed
         self.context?.close(promise: nil)
     }

@@ -106,6 +106,28 @@ struct UpstreamTransportTests {
         try await server.stop()
     }
 
+    @Test func cuttingABodyMidReadEndsTheReadAndClosesTheConnection() async throws {
+        let server = try await TestUpstreamServer.start { _ in .hold }
+        let transport = UpstreamTransport()
+        let host = try self.host(transport, port: server.port)
+        let response = try await host.execute(path: "/", headers: [:])
+        let body = response.body
+        let reader = Task {
+            var iterator = body.makeAsyncIterator()
+            _ = try await iterator.next()
+            // The upstream sends nothing more: this waits until the body is cut.
+            _ = try await iterator.next()
+        }
+        // The cut comes from elsewhere (a deadline, a client gone), while the reader waits.
+        var closes = server.events.closes.makeAsyncIterator()
+        body.cancel()
+        _ = await closes.next()
+        await #expect(throws: UpstreamTransportError.closedMidBody) { try await reader.value }
+        await host.waitForOpenConnections(atMost: 0)
+        transport.shutdown()
+        try await server.stop()
+    }
+
     @Test func droppingAnUnreadBodyClosesTheConnection() async throws {
         let server = try await TestUpstreamServer.start { _ in .hold }
         let transport = UpstreamTransport()

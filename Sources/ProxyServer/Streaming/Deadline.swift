@@ -53,7 +53,7 @@ func withRequestScope<Value: Sendable>(
 
 /// How a request scope ended: its operation finished, or it was cut short. Decided once, by
 /// whichever comes first.
-private final class ScopeEnding: Sendable {
+final class ScopeEnding: Sendable {
     enum Reason { case finished, deadline, clientHungUp }
     private let state = Mutex<Reason?>(nil)
 

@@ -54,55 +54,11 @@ struct SSEPump {
         var outcome = self.outcome
         var failure: Failure?
         self.outcome.metrics.streamStarted()
+        let upstream = self.upstream
+        let watch = RequestWatch(deadline: self.deadline, client: self.client) { upstream.cancel() }
+        defer { watch.end() }
         do {
-            failure = try await withRequestScope(deadline: self.deadline, client: self.client) { () async throws -> Failure? in
-                var events = SSEEventBatches(self.upstream).makeAsyncIterator()
-                var stripper: InjectedUsageStripper?
-                var translator: (any StreamTranslator)?
-                switch self.transform {
-                case .passThrough(let stripsInjectedUsage): stripper = stripsInjectedUsage ? InjectedUsageStripper() : nil
-                case .translate(let streamTranslator): translator = streamTranslator
-                }
-                while true {
-                    let batch: ByteBuffer?
-                    do {
-                        batch = try await events.next()
-                    } catch is CancellationError {
-                        throw CancellationError()
-                    } catch {
-                        return Failure(error: UpstreamFailure.classify(error, timeoutSeconds: self.timeoutSeconds, logger: self.logger))
-                    }
-                    if translator != nil {
-                        let translated = batch.map { translator!.translate(batch: $0) } ?? translator!.finish()
-                        outcome.usage = translator!.usage ?? outcome.usage
-                        var output = translated.output
-                        if translated.failure != nil { output = self.scrubber.scrub(output) }
-                        outcome.answerBytes += output.readableBytes
-                        // See `[DONE]` below: the translated stream's last events are going out.
-                        if translator!.isComplete || translated.failure != nil { self.releaseSlot() }
-                        if output.readableBytes > 0 { try await writer.write(output) }
-                        if let failure = translated.failure {
-                            self.logger.warning("translated stream failed", metadata: ["reason": "\(failure.message)"])
-                            return Failure(error: failure, isSent: true)
-                        }
-                        if translator!.isComplete || batch == nil { return nil }
-                        continue
-                    }
-                    guard var batch else { return nil }
-                    if stripper != nil {
-                        batch = stripper!.strip(batch)
-                        outcome.usage = stripper!.usage ?? outcome.usage
-                        if batch.readableBytes == 0 { continue }
-                    } else if let usage = TokenUsage.lastReported(in: batch) {
-                        outcome.usage = self.format == .anthropic ? usage.merged(into: outcome.usage) : usage
-                    }
-                    outcome.answerBytes += batch.readableBytes
-                    // A client may send its next request as soon as it reads `[DONE]` (the SDKs
-                    // stop there): its place must be free before that event leaves.
-                    if StreamEndMarker.isIn(batch, format: self.format) { self.releaseSlot() }
-                    try await writer.write(batch)
-                }
-            }
+            failure = try await self.relayEvents(to: &writer, outcome: &outcome, watch: watch)
         } catch is DeadlineExceeded {
             failure = Failure(error: .upstreamTimeout(seconds: self.timeoutSeconds))
         } catch {
@@ -120,5 +76,60 @@ struct SSEPump {
             try await writer.write(self.format.streamErrorEvent(failure.error))
         }
         try await writer.finish(nil)
+    }
+
+    /// Reads the upstream's events and writes them on, transformed, until the stream ends: nil
+    /// when it ended well, else how it failed.
+    private func relayEvents(
+        to writer: inout any ResponseBodyWriter, outcome: inout RequestOutcome, watch: RequestWatch
+    ) async throws -> Failure? {
+        var events = SSEEventBatches(self.upstream).makeAsyncIterator()
+        var stripper: InjectedUsageStripper?
+        var translator: (any StreamTranslator)?
+        switch self.transform {
+        case .passThrough(let stripsInjectedUsage): stripper = stripsInjectedUsage ? InjectedUsageStripper() : nil
+        case .translate(let streamTranslator): translator = streamTranslator
+        }
+        while true {
+            let batch: ByteBuffer?
+            do {
+                batch = try await events.next()
+            } catch is CancellationError {
+                throw CancellationError()
+            } catch {
+                // Cut by the watch: the deadline or the client, not the upstream.
+                if let cut = watch.cutError { throw cut }
+                return Failure(error: UpstreamFailure.classify(error, timeoutSeconds: self.timeoutSeconds, logger: self.logger))
+            }
+            if translator != nil {
+                let translated = batch.map { translator!.translate(batch: $0) } ?? translator!.finish()
+                outcome.usage = translator!.usage ?? outcome.usage
+                var output = translated.output
+                if translated.failure != nil { output = self.scrubber.scrub(output) }
+                outcome.answerBytes += output.readableBytes
+                // See `[DONE]` below: the translated stream's last events are going out.
+                if translator!.isComplete || translated.failure != nil { self.releaseSlot() }
+                if output.readableBytes > 0 { try await writer.write(output) }
+                if let failure = translated.failure {
+                    self.logger.warning("translated stream failed", metadata: ["reason": "\(failure.message)"])
+                    return Failure(error: failure, isSent: true)
+                }
+                if translator!.isComplete || batch == nil { return nil }
+                continue
+            }
+            guard var batch else { return nil }
+            if stripper != nil {
+                batch = stripper!.strip(batch)
+                outcome.usage = stripper!.usage ?? outcome.usage
+                if batch.readableBytes == 0 { continue }
+            } else if let usage = TokenUsage.lastReported(in: batch) {
+                outcome.usage = self.format == .anthropic ? usage.merged(into: outcome.usage) : usage
+            }
+            outcome.answerBytes += batch.readableBytes
+            // A client may send its next request as soon as it reads `[DONE]` (the SDKs
+            // stop there): its place must be free before that event leaves.
+            if StreamEndMarker.isIn(batch, format: self.format) { self.releaseSlot() }
+            try await writer.write(batch)
+        }
     }
 }
