@@ -67,10 +67,16 @@ final class UpstreamConnection: Sendable {
         } else {
             self.channel.eventLoop.execute { handler.value.send(head: head, body: body, promise: promise) }
         }
-        return try await withTaskCancellationHandler {
-            try await promise.futureResult.get()
-        } onCancel: { [channel] in
-            channel.close(promise: nil)
+        do {
+            return try await withTaskCancellationHandler {
+                try await promise.futureResult.get()
+            } onCancel: { [channel] in
+                channel.close(promise: nil)
+            }
+        } catch where Task.isCancelled {
+            // The connection failed because the caller closed it: say so, so that a cancelled
+            // call is never taken for an upstream that failed.
+            throw CancellationError()
         }
     }
 

@@ -62,7 +62,12 @@ import Testing
 
     @Test func noHealthyAccountIs503InTheCallersFormat() async throws {
         let behaviour = MockUpstreamBehaviour(faultsByKey: Dictionary(uniqueKeysWithValues: Self.keys.map { ($0, .error401Echo) }))
-        try await LiveHarness.run(behaviour: behaviour, configure: Self.threeAccounts) { harness in
+        // Every account must be judged by its 401, not by a first-byte timeout on a busy machine.
+        let configure: @Sendable (inout GatewayConfig) -> Void = { config in
+            Self.threeAccounts(&config)
+            config.providers[0].firstByteTimeoutSeconds = 30
+        }
+        try await LiveHarness.run(behaviour: behaviour, configure: configure) { harness in
             let first = try await harness.send(harness.chatRequest(LiveHarness.body()))
             #expect(first.status == 401, "every account refused: the last answer is relayed")
             #expect(!Self.keys.contains { first.body.contains($0) })

@@ -117,7 +117,12 @@ struct UpstreamExchange {
                 // An OAuth account that cannot get a token stays out until an operator acts.
                 await self.report(index, error is OAuthRefreshFailed ? .refused : .failed)
                 self.logger.warning(
-                    "upstream attempt failed", metadata: ["account": "\(call.account?.name ?? "-")", "attempt": "\(attempt + 1)"])
+                    "upstream attempt failed",
+                    metadata: [
+                        "account": "\(call.account?.name ?? "-")", "attempt": "\(attempt + 1)",
+                        // The type only: an error's text can quote a URL or a header.
+                        "error": "\(error is UpstreamTransportError ? "\(error)" : String(reflecting: type(of: error)))",
+                    ])
                 lastError = error
                 if self.pool == nil { throw Self.clientFacing(error, attempts: attempt + 1) }
                 continue
