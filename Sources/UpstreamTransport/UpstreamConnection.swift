@@ -73,7 +73,7 @@ final class UpstreamConnection: Sendable {
             } onCancel: { [channel] in
                 channel.close(promise: nil)
             }
-        } catch where Task.isCancelled {
+        } catch  where Task.isCancelled {
             // The connection failed because the caller closed it: say so, so that a cancelled
             // call is never taken for an upstream that failed.
             throw CancellationError()

@@ -141,9 +141,35 @@ func parsedEvents(_ bytes: [ByteBuffer]) -> [SSEEvent] {
             continuation.finish()
         }
         var iterator = SSEEventBatches(chunks).makeAsyncIterator()
-        #expect(try await iterator.next() == ByteBuffer(string: "data: one\n\n"))
+        #expect(try await iterator.next()?.bytes == ByteBuffer(string: "data: one\n\n"))
         await #expect(throws: SSEEventBatches<AsyncThrowingStream<ByteBuffer, any Error>>.Truncated.self) {
             _ = try await iterator.next()
         }
+    }
+
+    /// The framer finds each event's end once; a batch hands them out without another scan.
+    @Test(arguments: [1, 3, 31, 32, 33, 100])
+    func aBatchKnowsWhereEachOfItsEventsEnds(events count: Int) throws {
+        let events = (0..<count).map { "data: {\"n\":\($0)}\r\n\r\n" }
+        var framer = SSEFramer()
+        #expect(framer.nextBatch() == nil)
+        try framer.append(ByteBuffer(string: events.joined()))
+        let next = framer.nextBatch()
+        let batch = try #require(next)
+        #expect(batch.count == count)
+        #expect(batch.events.map { String(buffer: $0) } == events)
+        #expect(framer.nextBatch() == nil)
+    }
+
+    @Test func aCRLFSplitBetweenItsCRAndLFEndsTheEventAtTheCR() throws {
+        var framer = SSEFramer()
+        try framer.append(ByteBuffer(string: "data: a\r\r"))
+        let first = framer.nextBatch()
+        #expect(first?.events.map { String(buffer: $0) } == ["data: a\r\r"])
+        try framer.append(ByteBuffer(string: "\ndata: b\n\n"))
+        let next = framer.nextBatch()
+        let batch = try #require(next)
+        #expect(batch.events.map { String(buffer: $0) } == ["\n", "data: b\n\n"])
+        #expect(framer.unfinishedBytes == 0)
     }
 }

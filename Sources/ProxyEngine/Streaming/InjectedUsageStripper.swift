@@ -15,10 +15,13 @@ public struct InjectedUsageStripper: Sendable {
     /// The batch of whole events as the client should see it: each event is scanned in place
     /// and copied once, less the bytes the gateway's request added.
     public mutating func strip(_ batch: ByteBuffer) -> ByteBuffer {
-        var framer = SSEFramer()
-        try? framer.append(batch)
-        var output = ByteBufferAllocator().buffer(capacity: batch.readableBytes)
-        while let event = framer.nextEvent() {
+        self.strip(SSEBatch(framing: batch))
+    }
+
+    /// The same for a batch `SSEEventBatches` framed already.
+    public mutating func strip(_ batch: SSEBatch) -> ByteBuffer {
+        var output = ByteBufferAllocator().buffer(capacity: batch.bytes.readableBytes)
+        for event in batch.events {
             let isUsageChunk = event.withUnsafeReadableBytes { ByteSearch.firstRange(of: Self.emptyChoices, in: $0) != nil }
             if isUsageChunk, let usage = TokenUsage.lastReported(in: event) {
                 self.usage = usage

@@ -2,12 +2,12 @@ import NIOCore
 
 /// An upstream body, as an async sequence of whole SSE events.
 ///
-/// Each element is every complete event that had arrived when it was asked for, as one slice of
-/// the bytes received (see `SSEFramer`). It runs in the consumer's task, so no task, hop or
+/// Each element is every complete event that had arrived when it was asked for: one slice of the
+/// bytes received and where each event ends (see `SSEFramer`, `SSEBatch`), framed once here. It runs in the consumer's task, so no task, hop or
 /// buffer is added between the upstream and the client, and cancelling the consumer cancels the
 /// upstream read.
 public struct SSEEventBatches<Base: AsyncSequence>: AsyncSequence where Base.Element == ByteBuffer {
-    public typealias Element = ByteBuffer
+    public typealias Element = SSEBatch
 
     /// The upstream ended in the middle of an event.
     public struct Truncated: Error, Sendable {
@@ -31,9 +31,9 @@ public struct SSEEventBatches<Base: AsyncSequence>: AsyncSequence where Base.Ele
         var framer: SSEFramer
         var finished = false
 
-        public mutating func next() async throws -> ByteBuffer? {
+        public mutating func next() async throws -> SSEBatch? {
             while !self.finished {
-                if let events = self.framer.nextEvents() { return events }
+                if let batch = self.framer.nextBatch() { return batch }
                 guard let chunk = try await self.base.next() else {
                     self.finished = true
                     if self.framer.unfinishedBytes > 0 {

@@ -15,7 +15,10 @@ public struct SSEFramer: Sendable {
     /// Offset, from `pending.readerIndex`, of the first byte not yet scanned.
     private var scanned = 0
     /// Offset just past the last complete event found but not yet handed out.
-    private var completeEnd = 0
+    private var completeEnd: Int { self.ends.last ?? 0 }
+    /// Where each complete event not yet handed out ends (offsets from `pending.readerIndex`):
+    /// found once, by `scan`, and handed out with the events.
+    private var ends = SSEEventEnds()
     private var atLineStart = true
     private var lastWasCR = false
     public let maximumEventBytes: Int
@@ -39,46 +42,45 @@ public struct SSEFramer: Sendable {
         }
     }
 
-    /// All complete events received so far, as one slice, or nil when there is none yet.
-    /// Writing them as one buffer saves a write per event when a chunk carries several.
-    public mutating func nextEvents() -> ByteBuffer? {
-        guard self.completeEnd > 0 else { return nil }
-        let events = self.pending.readSlice(length: self.completeEnd)
-        self.scanned -= self.completeEnd
-        self.completeEnd = 0
+    /// All complete events received so far, with where each ends, or nil when there is none
+    /// yet. Writing them as one buffer saves a write per event when a chunk carries several.
+    public mutating func nextBatch() -> SSEBatch? {
+        let completeEnd = self.completeEnd
+        guard completeEnd > 0 else { return nil }
+        let events = self.pending.readSlice(length: completeEnd)!
+        let batch = SSEBatch(bytes: events, ends: self.ends)
+        self.scanned -= completeEnd
+        self.ends.removeAll()
         if self.pending.readableBytes == 0 {
             self.pending = ByteBuffer()
         }
-        return events
+        return batch
+    }
+
+    /// All complete events received so far, as one slice, or nil when there is none yet.
+    public mutating func nextEvents() -> ByteBuffer? {
+        self.nextBatch()?.bytes
     }
 
     /// The next complete event alone, or nil when there is none yet.
     public mutating func nextEvent() -> ByteBuffer? {
-        guard self.completeEnd > 0 else { return nil }
-        let complete = self.pending.getSlice(at: self.pending.readerIndex, length: self.completeEnd)!
-        let length = SSEFramer.firstEventLength(in: complete)
+        guard self.ends.count > 0 else { return nil }
+        let length = self.ends[0]
         let event = self.pending.readSlice(length: length)
         self.scanned -= length
-        self.completeEnd -= length
+        self.ends.removeFirst()
         return event
     }
 
     /// Bytes of an event the stream ended in the middle of: no blank line closed it.
     public var unfinishedBytes: Int { self.pending.readableBytes - self.completeEnd }
 
-    /// Length of the first event in a buffer of whole events.
-    static func firstEventLength(in events: ByteBuffer) -> Int {
-        var framer = SSEFramer()
-        framer.pending = events
-        framer.scan(stopAtFirst: true)
-        return framer.completeEnd == 0 ? events.readableBytes : framer.completeEnd
-    }
-
-    private mutating func scan(stopAtFirst: Bool = false) {
+    private mutating func scan() {
         let start = self.scanned
         var atLineStart = self.atLineStart
         var lastWasCR = self.lastWasCR
-        var completeEnd = self.completeEnd
+        var ends = self.ends
+        self.ends = SSEEventEnds()
         let total = self.pending.readableBytes
         self.pending.withUnsafeReadableBytes { bytes in
             var index = start
@@ -89,24 +91,17 @@ public struct SSEFramer: Sendable {
                     if lastWasCR {
                         // The LF of a CRLF: the line already ended at the CR.
                         lastWasCR = false
-                        if completeEnd == index - 1 { completeEnd = index }
+                        // (An event handed out at its CR leaves this LF as one of its own.)
+                        if (ends.last ?? 0) == index - 1 {
+                            if ends.count == 0 { ends.append(index) } else { ends.setLast(index) }
+                        }
                         continue
                     }
-                    if atLineStart {
-                        completeEnd = index
-                        if stopAtFirst { break }
-                    }
+                    if atLineStart { ends.append(index) }
                     atLineStart = true
                 } else if byte == UInt8(ascii: "\r") {
                     lastWasCR = true
-                    if atLineStart {
-                        completeEnd = index
-                        if stopAtFirst {
-                            // Take the LF of a closing CRLF with the event when it is there.
-                            if index < total && bytes[index] == UInt8(ascii: "\n") { completeEnd = index + 1 }
-                            break
-                        }
-                    }
+                    if atLineStart { ends.append(index) }
                     atLineStart = true
                 } else {
                     lastWasCR = false
@@ -117,6 +112,6 @@ public struct SSEFramer: Sendable {
         }
         self.atLineStart = atLineStart
         self.lastWasCR = lastWasCR
-        self.completeEnd = completeEnd
+        self.ends = ends
     }
 }

@@ -47,13 +47,16 @@ public struct TranslatedBatch: Sendable {
 }
 
 extension StreamTranslator {
-    /// Translates a batch of whole events as `SSEEventBatches` yields them.
+    /// Translates a buffer of whole events (framing it first).
     public mutating func translate(batch: ByteBuffer) -> TranslatedBatch {
-        var framer = SSEFramer()
-        try? framer.append(batch)
-        var output = ByteBufferAllocator().buffer(capacity: batch.readableBytes + 128)
-        while !self.isComplete, let raw = framer.nextEvent() {
-            let event = SSEEvent(parsing: raw)
+        self.translate(SSEBatch(framing: batch))
+    }
+
+    /// Translates a batch of whole events as `SSEEventBatches` yields them, already framed.
+    public mutating func translate(_ batch: SSEBatch) -> TranslatedBatch {
+        var output = ByteBufferAllocator().buffer(capacity: batch.bytes.readableBytes + 128)
+        for index in 0..<batch.count where !self.isComplete {
+            let event = SSEEvent(parsing: batch[index])
             guard event.hasData else { continue }
             do {
                 try self.translate(event, into: &output)

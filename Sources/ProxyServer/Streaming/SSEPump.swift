@@ -91,7 +91,7 @@ struct SSEPump {
         case .translate(let streamTranslator): translator = streamTranslator
         }
         while true {
-            let batch: ByteBuffer?
+            let batch: SSEBatch?
             do {
                 batch = try await events.next()
             } catch is CancellationError {
@@ -102,7 +102,7 @@ struct SSEPump {
                 return Failure(error: UpstreamFailure.classify(error, timeoutSeconds: self.timeoutSeconds, logger: self.logger))
             }
             if translator != nil {
-                let translated = batch.map { translator!.translate(batch: $0) } ?? translator!.finish()
+                let translated = batch.map { translator!.translate($0) } ?? translator!.finish()
                 outcome.usage = translator!.usage ?? outcome.usage
                 var output = translated.output
                 if translated.failure != nil { output = self.scrubber.scrub(output) }
@@ -117,19 +117,21 @@ struct SSEPump {
                 if translator!.isComplete || batch == nil { return nil }
                 continue
             }
-            guard var batch else { return nil }
+            guard let batch else { return nil }
+            // Passed on as received: one slice of the upstream's bytes, written at once.
+            var output = batch.bytes
             if stripper != nil {
-                batch = stripper!.strip(batch)
+                output = stripper!.strip(batch)
                 outcome.usage = stripper!.usage ?? outcome.usage
-                if batch.readableBytes == 0 { continue }
-            } else if let usage = TokenUsage.lastReported(in: batch) {
+                if output.readableBytes == 0 { continue }
+            } else if let usage = TokenUsage.lastReported(in: output) {
                 outcome.usage = self.format == .anthropic ? usage.merged(into: outcome.usage) : usage
             }
-            outcome.answerBytes += batch.readableBytes
+            outcome.answerBytes += output.readableBytes
             // A client may send its next request as soon as it reads `[DONE]` (the SDKs
             // stop there): its place must be free before that event leaves.
-            if StreamEndMarker.isIn(batch, format: self.format) { self.releaseSlot() }
-            try await writer.write(batch)
+            if StreamEndMarker.isIn(output, format: self.format) { self.releaseSlot() }
+            try await writer.write(output)
         }
     }
 }
