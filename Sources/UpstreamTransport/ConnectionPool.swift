@@ -154,5 +154,4 @@ final class ConnectionPool: Sendable {
 
     /// Connections open, in use or idle (tests read it).
     var openConnections: Int { self.state.withLock { $0.open } }
-    var idleConnections: Int { self.state.withLock { $0.idleCount } }
 }

@@ -43,8 +43,6 @@ struct ConnectionPoolState {
         self.maximumConnections = maximumConnections
     }
 
-    var idleCount: Int { self.idle.values.reduce(0) { $0 + $1.count } }
-
     /// `loop` is the caller's event loop; `nil` for a caller on none, who takes any idle one.
     mutating func lease(on loop: ObjectIdentifier?) -> Step {
         guard !self.isShutDown else { return .refuse }

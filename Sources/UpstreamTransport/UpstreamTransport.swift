@@ -106,7 +106,6 @@ public struct UpstreamHost: Sendable {
 
     /// Open connections to this host (tests read it).
     public var openConnections: Int { self.pool.openConnections }
-    public var idleConnections: Int { self.pool.idleConnections }
 
     /// Returns once at most `count` connections are open: the upstream's closes have been seen.
     public func waitForOpenConnections(atMost count: Int) async {
