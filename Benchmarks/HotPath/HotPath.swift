@@ -60,7 +60,7 @@ let benchmarks: @Sendable () -> Void = {
         let admission = Samples.admission()
         let caller = Samples.caller
         for _ in benchmark.scaledIterations {
-            let ticket = try? admission.admit(caller)
+            let ticket = try? await admission.admit(caller)
             ticket?.finish(usage: TokenUsage(promptTokens: 10, completionTokens: 20))
         }
     }

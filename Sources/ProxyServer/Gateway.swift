@@ -22,7 +22,7 @@ struct Gateway: Sendable {
     let upstreamClients: UpstreamClients
     let clientConnections: ClientConnections
     let metrics: GatewayMetrics
-    let store: StateStore
+    let store: any StateStore
     let authenticator: Authenticator
     let tokenLimiter: TokenLimiter
     let loginLimiter: LoginLimiter
@@ -41,17 +41,18 @@ struct Gateway: Sendable {
         carryingOver previous: Gateway? = nil,
         eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
         now: @escaping @Sendable () -> Double = { Date().timeIntervalSince1970 },
-        masterKey: String? = ProcessInfo.processInfo.environment[SecretBox.environmentVariable]
-    ) throws(ConfigError) {
+        masterKey: String? = ProcessInfo.processInfo.environment[SecretBox.environmentVariable],
+        logger: Logger = Logger(label: "proxy-server")
+    ) async throws(ConfigError) {
         self.now = previous?.now ?? now
         let now = self.now
         if let store = previous?.store {
             self.store = store
         } else {
-            self.store = try StateStore(url: config.storage.url)
+            self.store = try await StateStores.open(url: config.storage.url, logger: logger)
         }
         // Accounts added by the CLI live in the store, beside those of the file.
-        let config = try self.store.mergingAccounts(into: config, masterKey: masterKey)
+        let config = try await self.store.mergingAccounts(into: config, masterKey: masterKey)
         self.config = config
         let secretBox = masterKey.flatMap(SecretBox.init(masterKey:))
         self.authenticator = Authenticator(config: config.auth, keys: previous?.authenticator.keys ?? KeyDirectory(store: self.store))
@@ -76,16 +77,20 @@ struct Gateway: Sendable {
             }
             self.quotaCalendar = calendar
             let period = calendar.period(at: now())
-            let stored: [String: QuotaManager.Usage]
-            do {
-                stored = try self.store.quotaCounts(period: period.key)
-            } catch {
-                throw ConfigError(key: "storage.url", "cannot read the quota counts: \(error)")
+            // A shared store's counts are learnt subject by subject, as leases are taken.
+            var stored: [String: QuotaManager.Usage] = [:]
+            if self.store.sharedLimits == nil {
+                do {
+                    stored = try await self.store.quotaCounts(period: period.key)
+                } catch {
+                    throw ConfigError(key: "storage.url", "cannot read the quota counts: \(error)")
+                }
             }
             self.quota = QuotaManager(
                 calendar: calendar,
                 flushEveryRequests: config.quota.flushEveryRequests,
                 loaded: (period.key, stored),
+                shared: self.store.sharedLimits,
                 now: now
             )
             self.usageLog = UsageLog()
@@ -150,7 +155,7 @@ struct Gateway: Sendable {
 
     /// The keeper of an `anthropic` provider's OAuth tokens; rotated tokens are saved sealed.
     private static func oauthManager(
-        for provider: ProviderConfig, accounts: [AccountConfig], store: StateStore, secretBox: SecretBox?,
+        for provider: ProviderConfig, accounts: [AccountConfig], store: any StateStore, secretBox: SecretBox?,
         now: @escaping @Sendable () -> Double
     ) -> OAuthManager {
         // A cold path (a refresh an hour): AsyncHTTPClient's shared client serves it.
@@ -164,7 +169,7 @@ struct Gateway: Sendable {
             // at start-up).
             guard let secretBox else { return }
             do {
-                try store.saveOAuthTokens(provider: providerName, account: account, tokens, box: secretBox)
+                try await store.saveOAuthTokens(provider: providerName, account: account, tokens, box: secretBox)
             } catch {
                 Logger(label: "proxy-server").error(
                     "saving a rotated OAuth refresh token failed; it will not survive a restart",
@@ -188,7 +193,7 @@ struct Gateway: Sendable {
 
     /// Every limit a request passes, in one call.
     var admission: Admission {
-        Admission(tokenLimiter: self.tokenLimiter, minuteLimiter: self.minuteLimiter, quota: self.quota)
+        Admission(tokenLimiter: self.tokenLimiter, minuteLimiter: self.minuteLimiter, quota: self.quota, shared: self.store.sharedLimits)
     }
 
     /// The provider that serves `model` to `principal`: 404 for a model no provider claims, 403

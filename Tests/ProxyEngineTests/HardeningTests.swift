@@ -89,12 +89,12 @@ import Testing
     @Test func aRefundTakesBackOneAdmission() async throws {
         let quota = QuotaManager(calendar: QuotaCalendar(timeZone: "UTC")!, flushEveryRequests: 100, now: { 1_700_000_000 })
         let limits = QuotaManager.Limits(monthlyRequests: 2, monthlyTokens: 0)
-        try quota.admit(subject: "s", limits: limits)
-        try quota.admit(subject: "s", limits: limits)
-        #expect(throws: GatewayError.self) { try quota.admit(subject: "s", limits: limits) }
-        quota.refund(subject: "s")
-        try quota.admit(subject: "s", limits: limits)
-        quota.refund(subject: "nobody")
+        try await quota.admit(subject: "s", limits: limits)
+        try await quota.admit(subject: "s", limits: limits)
+        await #expect(throws: GatewayError.self) { try await quota.admit(subject: "s", limits: limits) }
+        quota.refund(subject: "s", .counted)
+        try await quota.admit(subject: "s", limits: limits)
+        quota.refund(subject: "nobody", .counted)
         #expect(quota.usage(of: "nobody").usage.requests == 0)
     }
 

@@ -14,7 +14,7 @@ import Testing
             for _ in 0..<100 {
                 group.addTask {
                     do {
-                        try quota.admit(subject: "user:alice", limits: limits)
+                        try await quota.admit(subject: "user:alice", limits: limits)
                         return 200
                     } catch {
                         return (error as? GatewayError)?.status ?? 0
@@ -31,24 +31,24 @@ import Testing
     @Test func aTokenQuotaStopsOnceReportedUsageCrossesIt() async throws {
         let quota = QuotaManager(calendar: Self.utc, flushEveryRequests: 1000, now: { Self.endOfNovember - 3600 })
         let limits = QuotaManager.Limits(monthlyRequests: 0, monthlyTokens: 100)
-        try quota.admit(subject: "s", limits: limits)
+        try await quota.admit(subject: "s", limits: limits)
         quota.record(tokens: 60, subject: "s")
-        try quota.admit(subject: "s", limits: limits)
+        try await quota.admit(subject: "s", limits: limits)
         quota.record(tokens: 50, subject: "s")
-        #expect(throws: GatewayError.self) { try quota.admit(subject: "s", limits: limits) }
+        await #expect(throws: GatewayError.self) { try await quota.admit(subject: "s", limits: limits) }
     }
 
     @Test func countsResetOnTheFirstAndTheOldMonthsTotalsAreKept() async throws {
         let clock = ManualClock(at: Self.endOfNovember)
         let quota = QuotaManager(calendar: Self.utc, flushEveryRequests: 1000, now: { clock.now })
         let limits = QuotaManager.Limits(monthlyRequests: 3, monthlyTokens: 0)
-        for _ in 0..<3 { try quota.admit(subject: "s", limits: limits) }
-        #expect(throws: GatewayError.self) { try quota.admit(subject: "s", limits: limits) }
+        for _ in 0..<3 { try await quota.admit(subject: "s", limits: limits) }
+        await #expect(throws: GatewayError.self) { try await quota.admit(subject: "s", limits: limits) }
         #expect(quota.usage(of: "s").period.key == "2026-11")
         clock.advance(61)
         #expect(quota.usage(of: "s").usage.requests == 0)
         #expect(quota.usage(of: "s").period.key == "2026-12")
-        try quota.admit(subject: "s", limits: limits)
+        try await quota.admit(subject: "s", limits: limits)
         let batches = quota.takeDirty()
         #expect(
             batches == [
@@ -70,7 +70,7 @@ import Testing
         let quota = QuotaManager(calendar: Self.utc, flushEveryRequests: 3, now: { Self.endOfNovember - 3600 })
         let limits = QuotaManager.Limits(monthlyRequests: 100, monthlyTokens: 0)
         var requests = quota.flushRequests.makeAsyncIterator()
-        for _ in 0..<3 { try quota.admit(subject: "s", limits: limits) }
+        for _ in 0..<3 { try await quota.admit(subject: "s", limits: limits) }
         await requests.next()
         #expect(quota.takeDirty().first?.usage["s"]?.requests == 3)
         #expect(quota.takeDirty().isEmpty)
@@ -84,8 +84,8 @@ import Testing
             loaded: ("2026-11", ["s": .init(requests: 5, tokens: 0)]),
             now: { now }
         )
-        #expect(throws: GatewayError.self) {
-            try quota.admit(subject: "s", limits: .init(monthlyRequests: 5, monthlyTokens: 0))
+        await #expect(throws: GatewayError.self) {
+            try await quota.admit(subject: "s", limits: .init(monthlyRequests: 5, monthlyTokens: 0))
         }
     }
 }

@@ -78,7 +78,7 @@ struct LiveHarness: Sendable {
             var config = Self.config(mockPort: mockPort)
             configure(&config)
             try config.validate()
-            let live = LiveGateway(try Gateway(config: config))
+            let live = LiveGateway(try await Gateway(config: config))
             let (gatewayPorts, gatewayPortSink) = AsyncStream<Int>.makeStream()
             let app = GatewayApplication.build(live: live, host: "127.0.0.1", port: 0, logger: logger, accessLog: false) {
                 gatewayPortSink.yield($0.localAddress?.port ?? 0)

@@ -16,6 +16,7 @@ public struct GatewayError: Error, Sendable, Equatable, CustomStringConvertible 
         case rateLimited
         case upstreamFailed
         case noHealthyAccount
+        case storeUnavailable
         case upstreamTimeout
         case notImplemented
         case internalError
@@ -57,6 +58,11 @@ public struct GatewayError: Error, Sendable, Equatable, CustomStringConvertible 
     public static func noHealthyAccount(_ message: String) -> GatewayError {
         .init(.noHealthyAccount, message, retryAfterSeconds: 1)
     }
+    /// The state store is away and the request needs it (a change to keys, which every instance
+    /// must see).
+    public static func storeUnavailable(_ message: String) -> GatewayError {
+        .init(.storeUnavailable, message, retryAfterSeconds: 5)
+    }
     public static func upstreamTimeout(seconds: Double) -> GatewayError {
         .init(.upstreamTimeout, "The upstream did not complete within \(formatSeconds(seconds)) s.")
     }
@@ -78,7 +84,7 @@ public struct GatewayError: Error, Sendable, Equatable, CustomStringConvertible 
         case .payloadTooLarge: 413
         case .rateLimited: 429
         case .upstreamFailed: 502
-        case .noHealthyAccount: 503
+        case .noHealthyAccount, .storeUnavailable: 503
         case .upstreamTimeout: 504
         case .notImplemented: 501
         case .internalError: 500
@@ -94,7 +100,7 @@ public struct GatewayError: Error, Sendable, Equatable, CustomStringConvertible 
         case .quotaExhausted: "insufficient_quota"
         case .rateLimited: "rate_limit_error"
         case .queueTimeout, .upstreamTimeout: "timeout_error"
-        case .upstreamFailed, .noHealthyAccount, .notImplemented, .internalError: "server_error"
+        case .upstreamFailed, .noHealthyAccount, .storeUnavailable, .notImplemented, .internalError: "server_error"
         }
     }
 
@@ -112,6 +118,7 @@ public struct GatewayError: Error, Sendable, Equatable, CustomStringConvertible 
         case .rateLimited: "rate_limit_exceeded"
         case .upstreamFailed: "upstream_error"
         case .noHealthyAccount: "no_healthy_account"
+        case .storeUnavailable: "store_unavailable"
         case .upstreamTimeout: "upstream_timeout"
         case .notImplemented: "not_implemented"
         case .internalError: "internal_error"
@@ -129,7 +136,7 @@ public struct GatewayError: Error, Sendable, Equatable, CustomStringConvertible 
         case .payloadTooLarge: "request_too_large"
         case .rateLimited: "rate_limit_error"
         case .queueTimeout, .upstreamTimeout: "timeout_error"
-        case .noHealthyAccount: "overloaded_error"
+        case .noHealthyAccount, .storeUnavailable: "overloaded_error"
         case .upstreamFailed, .notImplemented, .internalError: "api_error"
         }
     }

@@ -1,6 +1,8 @@
-/// Every limit a request passes before it may reach a provider, consulted in one synchronous
-/// call: the credential's concurrency slot, the tier's per-minute windows and the monthly
-/// quota. Each owner keeps its state behind its own `Mutex`, so admission costs no actor hop.
+/// Every limit a request passes before it may reach a provider, consulted in one call: the
+/// credential's concurrency slot, the tier's per-minute windows and the monthly quota. Each
+/// owner keeps its state behind its own `Mutex`, so admission costs no actor hop; with a store
+/// other instances share (`SharedLimits`), a limit that is configured also costs one round trip
+/// to it, and a quota lease another now and then.
 ///
 /// Checked in that order, and undone in reverse when a later one refuses: a refused request
 /// holds nothing and is charged nothing.
@@ -8,11 +10,13 @@ public struct Admission: Sendable {
     public let tokenLimiter: TokenLimiter
     public let minuteLimiter: MinuteLimiter
     public let quota: QuotaManager
+    public let shared: (any SharedLimits)?
 
-    public init(tokenLimiter: TokenLimiter, minuteLimiter: MinuteLimiter, quota: QuotaManager) {
+    public init(tokenLimiter: TokenLimiter, minuteLimiter: MinuteLimiter, quota: QuotaManager, shared: (any SharedLimits)? = nil) {
         self.tokenLimiter = tokenLimiter
         self.minuteLimiter = minuteLimiter
         self.quota = quota
+        self.shared = shared
     }
 
     /// Who asks, as the limits count them.
@@ -35,7 +39,10 @@ public struct Admission: Sendable {
     }
 
     /// Admits one request of `caller`, or throws the refusal (429 or 402).
-    public func admit(_ caller: Caller) throws(GatewayError) -> AdmissionTicket {
+    ///
+    /// This instance's own limits come first: what they refuse, the shared ones would too (an
+    /// instance's count is part of the shared count), so a refusal costs no round trip.
+    public func admit(_ caller: Caller) async throws(GatewayError) -> AdmissionTicket {
         guard let slot = self.tokenLimiter.acquire(caller.credential) else { throw self.tokenLimiter.refusal }
         let tier = caller.tier
         let hasMinuteLimit = tier.requestsPerMinute > 0 || tier.tokensPerMinute > 0
@@ -45,21 +52,60 @@ public struct Admission: Sendable {
             slot.release()
             throw error
         }
-        let isQuotaLimited = !caller.quotaLimits.isUnlimited
+        let minute =
+            hasMinuteLimit
+            ? AdmissionTicket.MinuteWindow(
+                limiter: self.minuteLimiter, user: caller.user, countsRequests: tier.requestsPerMinute > 0,
+                countsTokens: tier.tokensPerMinute > 0) : nil
+        let sharedLease: SharedLease?
         do {
-            if isQuotaLimited { try self.quota.admit(subject: caller.quotaSubject, limits: caller.quotaLimits) }
+            sharedLease = try await self.admitShared(caller)
         } catch {
-            if tier.requestsPerMinute > 0 { self.minuteLimiter.refund(user: caller.user) }
+            minute?.refund()
             slot.release()
             throw error
         }
-        return AdmissionTicket(
-            slot: slot,
-            minute: hasMinuteLimit
+        let isQuotaLimited = !caller.quotaLimits.isUnlimited
+        let quota: AdmissionTicket.QuotaCount?
+        do {
+            quota =
+                isQuotaLimited
                 ? .init(
-                    limiter: self.minuteLimiter, user: caller.user, countsRequests: tier.requestsPerMinute > 0,
-                    countsTokens: tier.tokensPerMinute > 0) : nil,
-            quota: isQuotaLimited ? .init(manager: self.quota, subject: caller.quotaSubject) : nil
-        )
+                    manager: self.quota, subject: caller.quotaSubject,
+                    admitted: try await self.quota.admit(subject: caller.quotaSubject, limits: caller.quotaLimits)) : nil
+        } catch {
+            sharedLease?.release(refundingMinute: true)
+            minute?.refund()
+            slot.release()
+            throw error
+        }
+        return AdmissionTicket(slot: slot, minute: minute, quota: quota, shared: sharedLease)
+    }
+
+    /// The shared slot and minute windows, when the caller has such a limit and the store
+    /// answers; while it is away, this instance's own limits stand alone.
+    private func admitShared(_ caller: Caller) async throws(GatewayError) -> SharedLease? {
+        guard let shared = self.shared else { return nil }
+        let request = SharedAdmissionRequest(
+            credential: caller.credential, concurrencyLimit: self.tokenLimiter.limit, user: caller.user,
+            requestsPerMinute: caller.tier.requestsPerMinute, tokensPerMinute: caller.tier.tokensPerMinute)
+        guard request.hasLimit, shared.isAvailable else { return nil }
+        let decision: SharedAdmissionDecision
+        do {
+            decision = try await shared.admit(request)
+        } catch {
+            return nil
+        }
+        switch decision {
+        case .admitted(let id):
+            return SharedLease(id: id, limits: shared, user: caller.user, countsTokens: caller.tier.tokensPerMinute > 0)
+        case .concurrencyFull:
+            throw .rateLimited(
+                "This credential already has \(request.concurrencyLimit) request(s) in flight.", retryAfterSeconds: 1)
+        case .requestsPerMinute(let wait):
+            throw .rateLimited("The requests-per-minute limit of your tier is reached.", retryAfterSeconds: max(1, wait))
+        case .tokensPerMinute(let wait):
+            throw .rateLimited("The tokens-per-minute limit of your tier is reached.", retryAfterSeconds: max(1, wait))
+        }
     }
 }

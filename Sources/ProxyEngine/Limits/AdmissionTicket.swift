@@ -10,44 +10,55 @@ public final class AdmissionTicket: Sendable {
         let user: String
         let countsRequests: Bool
         let countsTokens: Bool
+
+        func refund() {
+            if self.countsRequests { self.limiter.refund(user: self.user) }
+        }
     }
 
     struct QuotaCount: Sendable {
         let manager: QuotaManager
         let subject: String
+        let admitted: QuotaManager.Admitted
     }
 
     private let slot: ConcurrencySlot
     private let minute: MinuteWindow?
     private let quota: QuotaCount?
+    private let shared: SharedLease?
     private let isFinished = Atomic<Bool>(false)
 
-    init(slot: ConcurrencySlot, minute: MinuteWindow?, quota: QuotaCount?) {
+    init(slot: ConcurrencySlot, minute: MinuteWindow?, quota: QuotaCount?, shared: SharedLease? = nil) {
         self.slot = slot
         self.minute = minute
         self.quota = quota
+        self.shared = shared
     }
 
     /// Frees the concurrency slot before the request ends: a stream's last event is about to
     /// leave, and its client may send the next request as soon as it reads it.
     public func releaseSlot() {
         self.slot.release()
+        self.shared?.release()
     }
 
     /// The request was served: its reported (or estimated) tokens count, its slot is free.
     public func finish(usage: TokenUsage?) {
         guard !self.isFinished.exchange(true, ordering: .acquiringAndReleasing) else { return }
         self.slot.release()
+        self.shared?.release()
         guard let total = usage?.total, total > 0 else { return }
         if let quota = self.quota { quota.manager.record(tokens: total, subject: quota.subject) }
         if let minute = self.minute, minute.countsTokens { minute.limiter.record(tokens: total, user: minute.user) }
+        self.shared?.record(tokens: total)
     }
 
     /// The request never reached a provider: it costs its caller nothing.
     public func refund() {
         guard !self.isFinished.exchange(true, ordering: .acquiringAndReleasing) else { return }
         self.slot.release()
-        if let quota = self.quota { quota.manager.refund(subject: quota.subject) }
-        if let minute = self.minute, minute.countsRequests { minute.limiter.refund(user: minute.user) }
+        self.shared?.release(refundingMinute: true)
+        if let quota = self.quota { quota.manager.refund(subject: quota.subject, quota.admitted) }
+        self.minute?.refund()
     }
 }

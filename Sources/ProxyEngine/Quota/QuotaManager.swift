@@ -37,6 +37,8 @@ public final class QuotaManager: Sendable {
     }
 
     private let ledger: Mutex<Ledger>
+    /// The store other instances share; nil when this process is the only one.
+    public let shared: (any SharedLimits)?
     private let flushWanted: AsyncStream<Void>.Continuation
     /// Yields each time `flushEveryRequests` admissions have gone unflushed.
     public let flushRequests: AsyncStream<Void>
@@ -45,10 +47,13 @@ public final class QuotaManager: Sendable {
         calendar: QuotaCalendar,
         flushEveryRequests: Int,
         loaded: (period: String, usage: [String: Usage])? = nil,
+        shared: (any SharedLimits)? = nil,
         now: @escaping @Sendable () -> Double
     ) {
+        self.shared = shared
         var ledger = Ledger(
             calendar: calendar, now: now, flushEveryRequests: max(1, flushEveryRequests), period: calendar.period(at: now()))
+        ledger.isShared = shared != nil
         if let loaded, loaded.period == ledger.period.key {
             ledger.usage = loaded.usage
         }
@@ -56,17 +61,61 @@ public final class QuotaManager: Sendable {
         (self.flushRequests, self.flushWanted) = AsyncStream.makeStream(bufferingPolicy: .bufferingNewest(1))
     }
 
+    /// How an admitted request was counted, so that a refund undoes exactly that.
+    public enum Admitted: Sendable, Equatable {
+        case unlimited
+        /// Counted in this instance's ledger, the only one (a store no other instance shares).
+        case counted
+        /// A unit of a lease this instance holds on the shared count.
+        case leased
+        /// Counted here without a lease: a token-only quota, or the shared store was away. The
+        /// count is added to the store when it answers again.
+        case unleased
+    }
+
     /// Counts one request of `subject`, or throws 402 if its quota for this month is spent.
-    public func admit(subject: String, limits: Limits) throws(GatewayError) {
-        guard !limits.isUnlimited else { return }
-        let flushDue = try self.ledger.withLock { (ledger) throws(GatewayError) in try ledger.admit(subject: subject, limits: limits) }
-        if flushDue { self.flushWanted.yield() }
+    ///
+    /// With a shared store, a request takes a unit of this instance's lease on the subject's
+    /// month; only when the lease is spent does it wait for the store (see `SharedLimits`).
+    @discardableResult
+    public func admit(subject: String, limits: Limits) async throws(GatewayError) -> Admitted {
+        guard !limits.isUnlimited else { return .unlimited }
+        guard let shared = self.shared else {
+            let flushDue = try self.ledger.withLock { (ledger) throws(GatewayError) in try ledger.admit(subject: subject, limits: limits) }
+            if flushDue { self.flushWanted.yield() }
+            return .counted
+        }
+        let local = try self.ledger.withLock { (ledger) throws(GatewayError) in try ledger.admitFromLease(subject: subject, limits: limits) }
+        let period: String
+        switch local {
+        case .admitted(let admitted): return admitted
+        case .needsLease(let leasePeriod): period = leasePeriod
+        }
+        guard shared.isAvailable else {
+            return try self.ledger.withLock { (ledger) throws(GatewayError) in try ledger.admitWithoutStore(subject: subject, limits: limits) }
+        }
+        let lease: QuotaLease
+        do {
+            lease = try await shared.leaseQuota(subject: subject, period: period, limit: limits.monthlyRequests)
+        } catch {
+            return try self.ledger.withLock { (ledger) throws(GatewayError) in try ledger.admitWithoutStore(subject: subject, limits: limits) }
+        }
+        do {
+            return try self.ledger.withLock { (ledger) throws(GatewayError) in
+                try ledger.admit(subject: subject, limits: limits, lease: lease, period: period)
+            }
+        } catch {
+            // Another instance may hold units it will not use: ask for them back, so that the
+            // next request finds them.
+            shared.quotaExhausted(subject: subject)
+            throw error
+        }
     }
 
     /// Takes back the request `admit` counted, when the gateway refused it before any upstream
     /// attempt (a full queue, no account in rotation, a client that left while queued).
-    public func refund(subject: String) {
-        self.ledger.withLock { $0.refund(subject: subject) }
+    public func refund(subject: String, _ admitted: Admitted) {
+        self.ledger.withLock { $0.refund(subject: subject, admitted) }
     }
 
     /// Adds tokens an answer of `subject` used.
@@ -75,8 +124,45 @@ public final class QuotaManager: Sendable {
         self.ledger.withLock { $0.record(tokens: tokens, subject: subject) }
     }
 
+    /// `subject`'s month as this instance knows it. With a shared store: as the store last
+    /// answered, plus what this instance has not written yet, less its unused lease units.
     public func usage(of subject: String) -> (usage: Usage, period: QuotaPeriod) {
         self.ledger.withLock { $0.usage(of: subject) }
+    }
+
+    /// With a shared store: writes this instance's unwritten counts and expired or reclaimed lease
+    /// units (all of them when `returningAllLeases`, at shutdown), and learns the store's counts of
+    /// those subjects and of `subjects`. A failed write keeps everything for the next call.
+    public func synchronize(returningAllLeases: Bool = false, subjects: [String] = []) async throws {
+        guard let shared = self.shared else { return }
+        var reports = self.ledger.withLock { ledger in
+            var reports = ledger.finishedReports
+            ledger.finishedReports.removeAll()
+            if let report = ledger.takeReport(returningAll: returningAllLeases, forcing: subjects) { reports.append(report) }
+            return reports
+        }
+        while !reports.isEmpty {
+            let report = reports[0]
+            do {
+                let counts = try await shared.report(report)
+                self.ledger.withLock { $0.learn(counts, period: report.period) }
+                reports.removeFirst()
+            } catch {
+                self.ledger.withLock { $0.restore(reports) }
+                throw error
+            }
+        }
+    }
+
+    /// Another instance found `subject`'s month spent: this one gives back its unused units at
+    /// the next `synchronize`, which it asks for now.
+    public func reclaim(subject: String) {
+        let hasUnits = self.ledger.withLock { ledger in
+            guard ledger.leases[subject]?.unused ?? 0 > 0 else { return false }
+            ledger.leases[subject]?.reclaimWanted = true
+            return true
+        }
+        if hasUnits { self.flushWanted.yield() }
     }
 
     /// Every count changed since the last call, by month, to be written; they count as written
@@ -92,7 +178,7 @@ public final class QuotaManager: Sendable {
 
 /// The month's counts and what is still to be written: the state `QuotaManager` locks.
 extension QuotaManager {
-    fileprivate struct Ledger {
+    struct Ledger {
         let calendar: QuotaCalendar
         let now: @Sendable () -> Double
         let flushEveryRequests: Int
@@ -102,6 +188,12 @@ extension QuotaManager {
         /// Unwritten counts of months that ended, kept until the flusher has them.
         var finished: [Batch] = []
         var admittedSinceFlush = 0
+        /// With a shared store, each subject's lease and unwritten counts (`usage` and `dirty`
+        /// stay empty: the store holds the counts).
+        var isShared = false
+        var leases: [String: Lease] = [:]
+        /// Unwritten shared counts of months that ended.
+        var finishedReports: [QuotaReport] = []
 
         init(calendar: QuotaCalendar, now: @escaping @Sendable () -> Double, flushEveryRequests: Int, period: QuotaPeriod) {
             self.calendar = calendar
@@ -128,18 +220,26 @@ extension QuotaManager {
             return self.markDirty(subject, admission: true)
         }
 
-        /// Takes back the request `admit` counted, when the gateway refused it before any upstream
-        /// attempt (a full queue, no account in rotation, a client that left while queued).
-        mutating func refund(subject: String) {
+        mutating func refund(subject: String, _ admitted: Admitted) {
             self.rollIfNeeded()
-            guard let current = self.usage[subject], current.requests > 0 else { return }
-            self.usage[subject]!.requests -= 1
-            _ = self.markDirty(subject, admission: false)
+            switch admitted {
+            case .unlimited: return
+            case .counted:
+                guard let current = self.usage[subject], current.requests > 0 else { return }
+                self.usage[subject]!.requests -= 1
+                _ = self.markDirty(subject, admission: false)
+            case .leased: self.leases[subject]?.unused += 1
+            case .unleased: self.leases[subject]?.takeBackUnleased()
+            }
         }
 
         /// Adds tokens an answer of `subject` used.
         mutating func record(tokens: Int, subject: String) {
             self.rollIfNeeded()
+            if self.isShared {
+                self.leases[subject, default: Lease()].addTokens(tokens)
+                return
+            }
             let (sum, overflowed) = self.usage[subject, default: Usage()].tokens.addingReportingOverflow(tokens)
             self.usage[subject, default: Usage()].tokens = overflowed ? Int.max : sum
             _ = self.markDirty(subject, admission: false)
@@ -147,6 +247,7 @@ extension QuotaManager {
 
         mutating func usage(of subject: String) -> (usage: Usage, period: QuotaPeriod) {
             self.rollIfNeeded()
+            if self.isShared { return (self.leases[subject]?.seenHere ?? Usage(), self.period) }
             return (self.usage[subject] ?? Usage(), self.period)
         }
 
@@ -164,6 +265,16 @@ extension QuotaManager {
             return batches
         }
 
+        mutating func restore(_ reports: [QuotaReport]) {
+            for report in reports {
+                guard report.period == self.period.key else {
+                    self.finishedReports.append(report)
+                    continue
+                }
+                for (subject, entry) in report.entries { self.leases[subject, default: Lease()].restore(entry) }
+            }
+        }
+
         mutating func restore(_ batches: [Batch]) {
             for batch in batches {
                 if batch.period == self.period.key {
@@ -174,7 +285,7 @@ extension QuotaManager {
             }
         }
 
-        private var resetDescription: String {
+        var resetDescription: String {
             let date = self.period.key.split(separator: "-").map(String.init)
             return "the 1st of the month after \(date.joined(separator: "-"))"
         }
@@ -191,7 +302,7 @@ extension QuotaManager {
 
         /// A new month starts every count at zero; the old month's unwritten counts wait in
         /// `finished` for the flusher, so its totals stay exact in the store.
-        private mutating func rollIfNeeded() {
+        mutating func rollIfNeeded() {
             let now = self.now()
             guard now >= self.period.resetsAt || now < self.period.startsAt else { return }
             if !self.dirty.isEmpty {
@@ -199,6 +310,8 @@ extension QuotaManager {
                 for subject in self.dirty { old[subject] = self.usage[subject] ?? Usage() }
                 self.finished.append(Batch(period: self.period.key, usage: old))
             }
+            if let report = self.takeReport(returningAll: true, forcing: []) { self.finishedReports.append(report) }
+            self.leases.removeAll()
             self.period = self.calendar.period(at: now)
             self.usage.removeAll()
             self.dirty.removeAll()

@@ -14,8 +14,8 @@ struct AccountsCommand: AsyncParsableCommand {
     )
 
     /// The config, its store and the secret box of `PROXY_MASTER_KEY` (nil when unset).
-    static func open(_ options: ConfigOption) throws -> (GatewayConfig, StateStore, SecretBox?) {
-        let (config, store) = try KeysCommand.open(options)
+    static func open(_ options: ConfigOption) async throws -> (GatewayConfig, any StateStore, SecretBox?) {
+        let (config, store) = try await KeysCommand.open(options)
         return (config, store, ProcessInfo.processInfo.environment[SecretBox.environmentVariable].flatMap(SecretBox.init(masterKey:)))
     }
 
@@ -43,13 +43,13 @@ struct AccountsCommand: AsyncParsableCommand {
         @OptionGroup var options: ConfigOption
 
         func run() async throws {
-            let (config, store, _) = try AccountsCommand.open(self.options)
+            let (config, store, _) = try await AccountsCommand.open(self.options)
             for provider in config.providers {
                 for account in provider.accounts {
                     print("\(provider.name)/\(account.name)  \(account.kind.rawValue)  weight=\(account.weight)  source=config")
                 }
             }
-            for account in try store.storedAccounts() {
+            for account in try await store.storedAccounts() {
                 let state = account.pkceState != nil ? "  awaiting oauth callback" : ""
                 print("\(account.provider)/\(account.name)  \(account.kind.rawValue)  weight=\(account.weight)  source=store\(state)")
             }
@@ -69,12 +69,12 @@ struct AccountsCommand: AsyncParsableCommand {
         }
 
         func run() async throws {
-            let (config, store, maybeBox) = try AccountsCommand.open(self.options)
+            let (config, store, maybeBox) = try await AccountsCommand.open(self.options)
             let box = try AccountsCommand.requireBox(maybeBox)
             _ = try AccountsCommand.requireProvider(self.provider, in: config)
             let key = (readLine(strippingNewline: true) ?? "").trimmingCharacters(in: .whitespaces)
             guard !key.isEmpty else { throw AccountsCommand.fail("no key on stdin") }
-            try store.save(
+            try await store.save(
                 StoredAccount(provider: self.provider, name: self.name, kind: .apiKey, weight: self.weight, sealedAPIKey: box.seal(key)))
             print("added \(self.provider)/\(self.name) (the key is stored encrypted; restart the gateway to use it)")
         }
@@ -93,11 +93,11 @@ struct AccountsCommand: AsyncParsableCommand {
         }
 
         func run() async throws {
-            let (config, store, _) = try AccountsCommand.open(self.options)
+            let (config, store, _) = try await AccountsCommand.open(self.options)
             guard try AccountsCommand.requireProvider(self.provider, in: config).kind == .anthropic else {
                 throw AccountsCommand.fail("OAuth accounts are for 'anthropic' providers")
             }
-            try store.save(StoredAccount(provider: self.provider, name: self.name, kind: .oauth, weight: self.weight))
+            try await store.save(StoredAccount(provider: self.provider, name: self.name, kind: .oauth, weight: self.weight))
             print("added \(self.provider)/\(self.name); now run: proxy-server oauth start --account \(self.name)")
         }
     }
@@ -109,8 +109,8 @@ struct AccountsCommand: AsyncParsableCommand {
         @Option(help: "The account's name.") var name: String
 
         func run() async throws {
-            let (_, store, _) = try AccountsCommand.open(self.options)
-            guard try store.removeAccount(provider: self.provider, name: self.name) else {
+            let (_, store, _) = try await AccountsCommand.open(self.options)
+            guard try await store.removeAccount(provider: self.provider, name: self.name) else {
                 throw AccountsCommand.fail("no stored account \(self.provider)/\(self.name) (accounts of the config file are edited there)")
             }
             print("removed \(self.provider)/\(self.name)")

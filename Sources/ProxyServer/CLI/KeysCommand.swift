@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Logging
 import ProxyConfig
 import ProxyEngine
 
@@ -11,10 +12,12 @@ struct KeysCommand: AsyncParsableCommand {
     )
 
     /// The configuration and its state store, or exit 1 naming the problem.
-    static func open(_ options: ConfigOption) throws -> (GatewayConfig, StateStore) {
+    static func open(_ options: ConfigOption) async throws -> (GatewayConfig, any StateStore) {
         let (config, _) = try ConfigLoader.loadForCommand(options.config)
+        var logger = Logger(label: "proxy-server")
+        logger.logLevel = .warning
         do {
-            return (config, try StateStore(url: config.storage.url))
+            return (config, try await StateStores.open(url: config.storage.url, logger: logger))
         } catch {
             FileHandle.standardError.write(Data("error: \(error)\n".utf8))
             throw ExitCode(1)
@@ -30,7 +33,7 @@ struct KeysCommand: AsyncParsableCommand {
         @Option(name: .customLong("expires-at"), help: "Unix time after which the key stops working.") var expiresAt: Int?
 
         func run() async throws {
-            let (config, store) = try KeysCommand.open(self.options)
+            let (config, store) = try await KeysCommand.open(self.options)
             guard config.auth.users.contains(where: { $0.username == self.user }) else {
                 FileHandle.standardError.write(Data("error: '\(self.user)' is not a user in [[auth.users]]\n".utf8))
                 throw ExitCode(1)
@@ -49,7 +52,7 @@ struct KeysCommand: AsyncParsableCommand {
         @OptionGroup var options: ConfigOption
 
         func run() async throws {
-            let (_, store) = try KeysCommand.open(self.options)
+            let (_, store) = try await KeysCommand.open(self.options)
             for key in try await store.keys() {
                 let models = key.models.isEmpty ? "all models" : key.models.joined(separator: ",")
                 print(
@@ -74,7 +77,7 @@ struct KeysCommand: AsyncParsableCommand {
     }
 
     static func setDisabled(_ options: ConfigOption, _ id: String, _ disabled: Bool) async throws {
-        let (_, store) = try KeysCommand.open(options)
+        let (_, store) = try await KeysCommand.open(options)
         guard try await store.setDisabled(id: id, disabled) != nil else {
             FileHandle.standardError.write(Data("error: no live key has the id '\(id)'\n".utf8))
             throw ExitCode(1)
@@ -88,7 +91,7 @@ struct KeysCommand: AsyncParsableCommand {
         @Argument(help: "The key's id (key_...).") var id: String
 
         func run() async throws {
-            let (_, store) = try KeysCommand.open(self.options)
+            let (_, store) = try await KeysCommand.open(self.options)
             guard try await store.revoke(id: self.id, at: Int(Date().timeIntervalSince1970)) != nil else {
                 FileHandle.standardError.write(Data("error: no live key has the id '\(self.id)'\n".utf8))
                 throw ExitCode(1)

@@ -12,9 +12,9 @@ struct OAuthCommand: AsyncParsableCommand {
 
     /// The provider an account belongs to: named, or the one whose accounts (in the file or the
     /// store) include it, or the only `anthropic` provider.
-    static func provider(for account: String, named: String?, config: GatewayConfig, store: StateStore) throws -> ProviderConfig {
+    static func provider(for account: String, named: String?, config: GatewayConfig, store: any StateStore) async throws -> ProviderConfig {
         if let named { return try AccountsCommand.requireProvider(named, in: config) }
-        let stored = try store.storedAccounts().first { $0.name == account }?.provider
+        let stored = try await store.storedAccounts().first { $0.name == account }?.provider
         let candidates = config.providers.filter { provider in
             provider.kind == .anthropic && (stored == provider.name || provider.accounts.contains { $0.name == account })
         }
@@ -32,17 +32,17 @@ struct OAuthCommand: AsyncParsableCommand {
         @Option(help: "Its provider (default: found from the account).") var provider: String?
 
         func run() async throws {
-            let (config, store, maybeBox) = try AccountsCommand.open(self.options)
+            let (config, store, maybeBox) = try await AccountsCommand.open(self.options)
             let box = try AccountsCommand.requireBox(maybeBox)
-            let provider = try OAuthCommand.provider(for: self.account, named: self.provider, config: config, store: store)
+            let provider = try await OAuthCommand.provider(for: self.account, named: self.provider, config: config, store: store)
             let pkce = PKCE()
             var stored =
-                try store.storedAccounts().first { $0.provider == provider.name && $0.name == self.account }
+                try await store.storedAccounts().first { $0.provider == provider.name && $0.name == self.account }
                 ?? StoredAccount(provider: provider.name, name: self.account, kind: .oauth, weight: 1)
             stored.kind = .oauth
             stored.sealedPKCEVerifier = box.seal(pkce.verifier)
             stored.pkceState = pkce.state
-            try store.save(stored)
+            try await store.save(stored)
             print(
                 "Open this URL, sign in, and run `proxy-server oauth callback --account \(self.account) --code CODE` with the code shown:")
             print(pkce.authorizeURL(provider.oauth ?? OAuthSettings()))
@@ -57,10 +57,10 @@ struct OAuthCommand: AsyncParsableCommand {
         @Option(help: "Its provider (default: found from the account).") var provider: String?
 
         func run() async throws {
-            let (config, store, maybeBox) = try AccountsCommand.open(self.options)
+            let (config, store, maybeBox) = try await AccountsCommand.open(self.options)
             let box = try AccountsCommand.requireBox(maybeBox)
-            let provider = try OAuthCommand.provider(for: self.account, named: self.provider, config: config, store: store)
-            guard var stored = try store.storedAccounts().first(where: { $0.provider == provider.name && $0.name == self.account }),
+            let provider = try await OAuthCommand.provider(for: self.account, named: self.provider, config: config, store: store)
+            guard var stored = try await store.storedAccounts().first(where: { $0.provider == provider.name && $0.name == self.account }),
                 let sealedVerifier = stored.sealedPKCEVerifier, let state = stored.pkceState
             else {
                 throw AccountsCommand.fail("no authorization in progress for \(self.account); run `proxy-server oauth start` first")
@@ -78,7 +78,7 @@ struct OAuthCommand: AsyncParsableCommand {
             stored.expiresAt = tokens.expiresAt
             stored.sealedPKCEVerifier = nil
             stored.pkceState = nil
-            try store.save(stored)
+            try await store.save(stored)
             print("authorized \(provider.name)/\(self.account); restart the gateway to use it")
         }
     }

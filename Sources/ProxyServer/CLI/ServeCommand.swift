@@ -45,7 +45,7 @@ struct ServeCommand: AsyncParsableCommand {
         }
         let gateway: Gateway
         do {
-            gateway = try Gateway(config: config)
+            gateway = try await Gateway(config: config, logger: logger)
         } catch {
             FileHandle.standardError.write(Data("error: \(error)\n".utf8))
             throw ExitCode(1)

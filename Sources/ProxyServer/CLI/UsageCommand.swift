@@ -19,8 +19,8 @@ struct UsageCommand: AsyncParsableCommand {
     @Flag(help: "Print JSON, as the admin API does.") var json = false
 
     func run() async throws {
-        let (_, store) = try KeysCommand.open(self.options)
-        let filter = StateStore.UsageFilter(
+        let (_, store) = try await KeysCommand.open(self.options)
+        let filter = UsageFilter(
             user: self.user, keyID: self.key, model: self.model, since: self.since, until: self.until, limit: self.limit)
         let (records, totals) = try await store.usage(filter)
         if self.json {

@@ -38,7 +38,7 @@ struct ConfigReloader: Service {
             for key in Self.keysNeedingRestart(from: current.config, to: config) {
                 self.logger.warning("a changed key takes effect only after a restart", metadata: ["file": "\(self.path)", "key": "\(key)"])
             }
-            let next = try Gateway(config: config, carryingOver: current)
+            let next = try await Gateway(config: config, carryingOver: current)
             await next.adoptAccountState(from: current)
             self.live.replace(with: next)
         } catch {

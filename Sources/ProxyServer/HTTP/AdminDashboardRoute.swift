@@ -37,6 +37,7 @@ struct AdminDashboardRoute: Sendable {
     func users(_ request: Request, context: GatewayRequestContext) async throws -> Response {
         var json = JSONWriter()
         json.append(#"{"object":"list","data":["#)
+        try? await self.gateway.quota.synchronize(subjects: self.gateway.config.auth.users.map { "user:" + $0.username })
         for (index, user) in self.gateway.config.auth.users.enumerated() {
             let tier = self.gateway.config.quota.tiers[user.tier] ?? QuotaTier()
             let (used, period) = self.gateway.quota.usage(of: "user:" + user.username)
@@ -77,7 +78,7 @@ struct AdminDashboardRoute: Sendable {
                 (bucketSeconds, since) = (86_400, (monthStart / 86_400).rounded(.down) * 86_400)
             default: throw GatewayError.badRequest("'bucket' must be 'hour' or 'day'.")
             }
-            var filter = StateStore.UsageFilter()
+            var filter = UsageFilter()
             filter.user = query["user"].map(String.init).flatMap { $0.isEmpty ? nil : $0 }
             filter.keyID = query["key"].map(String.init).flatMap { $0.isEmpty ? nil : $0 }
             filter.model = query["model"].map(String.init).flatMap { $0.isEmpty ? nil : $0 }
@@ -123,7 +124,7 @@ struct AdminDashboardRoute: Sendable {
     }
 
     /// `{"start":...,"requests":...,"tokens":...,"errors":...}` (`start` only for a series bucket).
-    private static func append(_ bucket: StateStore.UsageBucket, to json: inout JSONWriter, withStart: Bool) {
+    private static func append(_ bucket: UsageBucket, to json: inout JSONWriter, withStart: Bool) {
         if withStart {
             json.append(#"{"start":"#)
             json.appendInt(bucket.start)

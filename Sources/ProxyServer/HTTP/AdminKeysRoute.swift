@@ -102,6 +102,15 @@ struct AdminKeysRoute: Sendable {
             return try await body()
         } catch let error as GatewayError {
             return .error(error, format: .openAI)
+        } catch is CancellationError {
+            throw CancellationError()
+        } catch {
+            // The store did not answer: a change to keys must reach every instance, so none is
+            // made (the error itself stays in the log, never in the answer).
+            Logger(label: "proxy-server").warning("a key change failed: the state store did not answer")
+            return .error(
+                .storeUnavailable("The state store is unreachable; keys cannot be created or changed until it returns."),
+                format: .openAI)
         }
     }
 

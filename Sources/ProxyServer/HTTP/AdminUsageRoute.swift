@@ -13,7 +13,7 @@ struct AdminUsageRoute: Sendable {
     func handle(_ request: Request, context: GatewayRequestContext) async throws -> Response {
         do {
             let query = request.uri.queryParameters
-            var filter = StateStore.UsageFilter()
+            var filter = UsageFilter()
             filter.user = query["user"].map(String.init)
             filter.keyID = query["key"].map(String.init)
             filter.model = query["model"].map(String.init)
@@ -47,7 +47,7 @@ struct AdminUsageRoute: Sendable {
 
 /// The usage report's JSON, shared by `/admin/usage` and `proxy-server usage --json`.
 enum UsageReport {
-    static func json(records: [UsageRecord], totals: StateStore.UsageTotals) -> ByteBuffer {
+    static func json(records: [UsageRecord], totals: UsageTotals) -> ByteBuffer {
         var json = JSONWriter(capacity: 128 + records.count * 256)
         json.append(#"{"totals":{"requests":"#)
         json.appendInt(totals.requests)

@@ -37,7 +37,7 @@ struct CompletionRoute: Sendable {
                 caller: self.format, route: route, summary: summary, body: body, headers: request.headers,
                 eventLoop: context.channel.eventLoop)
             // Every check of the request itself comes before any limit counts it.
-            outcome.ticket = try self.gateway.admission.admit(principal.admissionCaller(tiers: self.gateway.config.quota.tiers))
+            outcome.ticket = try await self.gateway.admission.admit(principal.admissionCaller(tiers: self.gateway.config.quota.tiers))
             outcome.describe(principal: principal, plan: plan, requestBytes: body.readableBytes)
             var logger = context.logger
             logger.handler.metadata.merge(["model": .string(outcome.model), "provider": .string(route.provider.name)]) { $1 }

@@ -78,12 +78,17 @@ enum GatewayApplication {
             }
             let ready = !gateway.providers.isEmpty && accountAvailable
             let storeReachable = await gateway.store.isReachable()
+            if ready && !storeReachable && gateway.store.servesWhileAway {
+                // Still serving known callers: a load balancer must not drop every instance at once.
+                return Response.json(#"{"status":"degraded","store":false}"#)
+            }
             return ready && storeReachable
                 ? Response.json(#"{"status":"ready"}"#)
                 : Response.json(#"{"status":"not_ready","store":\#(storeReachable)}"#, status: .serviceUnavailable)
         }
+        // The store first: the service group stops it last, after the flusher's final write.
         let services: [any Service] =
-            [gateway.upstreamClients]
+            [StateStoreService(live: live, logger: logger), gateway.upstreamClients]
             + [
                 QuotaFlusher(
                     quota: gateway.quota,

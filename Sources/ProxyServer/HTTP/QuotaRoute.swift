@@ -12,6 +12,9 @@ struct QuotaRoute: Sendable {
         do {
             let principal = try await self.gateway.authenticator.authenticate(request.headers, now: self.gateway.now())
             let (subject, limits) = principal.quotaSubject(tiers: self.gateway.config.quota.tiers)
+            // With a shared store, the other instances' counts too (as this one knows them, if
+            // the store is away).
+            try? await self.gateway.quota.synchronize(subjects: [subject])
             let (used, period) = self.gateway.quota.usage(of: subject)
             var json = JSONWriter()
             json.append(#"{"user":"#)

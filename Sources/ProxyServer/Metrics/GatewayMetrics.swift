@@ -37,6 +37,7 @@ final class GatewayMetrics: Sendable {
         self.activeStreams.set(0)
         for result in ["success", "failure"] { self.handles.counter("proxy_config_reloads_total", [("result", result)]).increment(by: 0) }
         for (provider, accounts) in providers { self.register(provider: provider, accounts: accounts) }
+        self.setStoreUp(true)
     }
 
     /// Series that exist from the start (a provider's retries, its accounts' health), so that
@@ -83,6 +84,11 @@ final class GatewayMetrics: Sendable {
 
     func setAccountHealthy(provider: String, account: String, healthy: Bool) {
         self.handles.gauge("proxy_account_healthy", [("provider", provider), ("account", account)]).record(healthy ? 1 : 0)
+    }
+
+    /// `proxy_store_up`: 1 while the state store answers.
+    func setStoreUp(_ up: Bool) {
+        self.handles.gauge("proxy_store_up", []).record(up ? 1 : 0)
     }
 
     func streamStarted() { self.activeStreams.increment() }

@@ -11,7 +11,7 @@ import ServiceLifecycle
 struct QuotaFlusher: Service {
     let quota: QuotaManager
     let usageLog: UsageLog
-    let store: StateStore
+    let store: any StateStore
     let interval: Duration
     let logger: Logger
 
@@ -29,7 +29,7 @@ struct QuotaFlusher: Service {
     /// does not inherit the cancellation, bounded by `finalFlushTimeout` instead.
     func finalFlush() async {
         let flusher = self
-        let write = Task { await flusher.flush() }
+        let write = Task { await flusher.flush(returningLeases: true) }
         let deadline = Task {
             try await Task.sleep(for: Self.finalFlushTimeout)
             write.cancel()
@@ -40,13 +40,22 @@ struct QuotaFlusher: Service {
 
     static let finalFlushTimeout = Duration.seconds(10)
 
-    func flush() async {
+    /// `returningLeases`: at shutdown, unused quota units go back to a shared store, so that
+    /// the other instances can use them.
+    func flush(returningLeases: Bool = false) async {
+        if self.quota.shared != nil {
+            do {
+                try await self.quota.synchronize(returningAllLeases: returningLeases)
+            } catch {
+                self.logger.debug("writing shared quota counts failed; kept for the next flush")
+            }
+        }
         let batches = self.quota.takeDirty()
         if !batches.isEmpty {
             do {
                 try await self.store.save(batches, at: Int(Date().timeIntervalSince1970))
             } catch {
-                self.logger.error("writing quota counts failed; kept for the next flush", metadata: ["error": "\(error)"])
+                self.failed("writing quota counts failed; kept for the next flush", error)
                 self.quota.restore(batches)
             }
         }
@@ -55,9 +64,19 @@ struct QuotaFlusher: Service {
             do {
                 try await self.store.save(records)
             } catch {
-                self.logger.error("writing usage records failed; kept for the next flush", metadata: ["error": "\(error)"])
+                self.failed("writing usage records failed; kept for the next flush", error)
                 self.usageLog.restore(records)
             }
+        }
+    }
+
+    /// An outage of a shared store was logged once by `StateStoreService`; each flush that
+    /// fails during it is not worth another line.
+    private func failed(_ message: Logger.Message, _ error: any Error) {
+        if self.store.sharedLimits?.isAvailable == false {
+            self.logger.debug(message)
+        } else {
+            self.logger.error(message, metadata: ["error": "\(error)"])
         }
     }
 }

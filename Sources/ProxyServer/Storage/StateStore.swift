@@ -1,265 +1,102 @@
-import Foundation
-import GRDB
+import Logging
 import ProxyEngine
 
-/// The gateway's durable state (virtual keys, for now) in SQLite through GRDB, created and
-/// migrated when it opens. Every call runs on GRDB's own queue, never on an event loop.
-final class StateStore: Sendable {
-    let database: DatabaseQueue
+/// The gateway's durable state: virtual keys, upstream accounts, quota counts and usage
+/// records. Two implementations: `SQLiteStateStore`, embedded, for one process; and
+/// `PostgresStateStore`, which several instances share (and which also carries the limits they
+/// share, `sharedLimits`). Nothing outside `Storage/` knows which one it has.
+protocol StateStore: Sendable {
+    /// The limits instances decide together; nil for a store only one process uses.
+    var sharedLimits: (any SharedLimits)? { get }
 
-    /// Opens `storage.url`: `sqlite:PATH` (the folder is created) or `sqlite::memory:`.
-    init(url: String) throws(ConfigError) {
-        guard url.hasPrefix("sqlite:") else {
-            throw ConfigError(key: "storage.url", "only sqlite: URLs are supported so far (postgres:// is planned)")
-        }
-        let path = String(url.dropFirst("sqlite:".count))
-        do {
-            if path == ":memory:" {
-                self.database = try DatabaseQueue()
-            } else {
-                let folder = URL(fileURLWithPath: path).deletingLastPathComponent()
-                try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-                var configuration = Configuration()
-                configuration.busyMode = .timeout(5)
-                self.database = try DatabaseQueue(path: path, configuration: configuration)
-            }
-            try Self.migrator.migrate(self.database)
-        } catch {
-            throw ConfigError(key: "storage.url", "cannot open the state store at '\(path)': \(error)")
-        }
-    }
+    /// Whether the store answers (for `/ready` and `proxy_store_up`).
+    func isReachable() async -> Bool
 
-    private static var migrator: DatabaseMigrator {
-        var migrator = DatabaseMigrator()
-        migrator.registerMigration("v1-virtual-keys") { db in
-            try db.create(table: "virtual_keys") { table in
-                table.primaryKey("id", .text)
-                table.column("name", .text).notNull()
-                table.column("user", .text).notNull()
-                table.column("hash", .text).notNull().unique()
-                table.column("prefix", .text).notNull()
-                table.column("created_at", .integer).notNull()
-                table.column("expires_at", .integer)
-                table.column("models", .text).notNull()
-                table.column("monthly_requests", .integer)
-                table.column("monthly_tokens", .integer)
-                table.column("disabled", .boolean).notNull().defaults(to: false)
-                table.column("revoked_at", .integer)
-            }
-        }
-        migrator.registerMigration("v2-quota-counts") { db in
-            try db.create(table: "quota_counts") { table in
-                table.column("subject", .text).notNull()
-                table.column("period", .text).notNull()
-                table.column("requests", .integer).notNull()
-                table.column("tokens", .integer).notNull()
-                table.column("updated_at", .integer).notNull()
-                table.primaryKey(["subject", "period"])
-            }
-        }
-        migrator.registerMigration("v3-usage-records") { db in
-            try db.create(table: "usage_records") { table in
-                table.autoIncrementedPrimaryKey("id")
-                table.column("at", .double).notNull().indexed()
-                table.column("user", .text).notNull()
-                table.column("key_id", .text)
-                table.column("model", .text).notNull()
-                table.column("provider", .text).notNull()
-                table.column("account", .text).notNull()
-                table.column("prompt_tokens", .integer).notNull()
-                table.column("completion_tokens", .integer).notNull()
-                table.column("estimated", .boolean).notNull()
-                table.column("status", .integer).notNull()
-                table.column("latency_ms", .double).notNull()
-                table.column("ttfb_ms", .double)
-            }
-            try db.create(index: "usage_records_user_at", on: "usage_records", columns: ["user", "at"])
-        }
-        migrator.registerMigration("v4-upstream-accounts") { db in
-            // Secrets are sealed with `SecretBox`; nothing here is usable without the master key.
-            try db.create(table: "upstream_accounts") { table in
-                table.column("provider", .text).notNull()
-                table.column("name", .text).notNull()
-                table.column("kind", .text).notNull()
-                table.column("weight", .double).notNull()
-                table.column("api_key", .text)
-                table.column("access_token", .text)
-                table.column("refresh_token", .text)
-                table.column("expires_at", .double)
-                table.column("pkce_verifier", .text)
-                table.column("pkce_state", .text)
-                table.primaryKey(["provider", "name"])
-            }
-        }
-        return migrator
-    }
+    /// Whether a gateway whose store does not answer still serves and says so (`/ready` answers
+    /// "degraded" with 200): true for a store several instances share, so that a database
+    /// failover does not take every instance out of a load balancer at once.
+    var servesWhileAway: Bool { get }
 
-    func save(_ records: [UsageRecord]) async throws {
-        try await self.database.write { db in
-            let statement = try db.makeStatement(
-                sql: """
-                    INSERT INTO usage_records (at, user, key_id, model, provider, account, prompt_tokens, completion_tokens, estimated, status, latency_ms, ttfb_ms)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                    """
-            )
-            for record in records {
-                try statement.execute(arguments: [
-                    record.at, record.user, record.keyID, record.model, record.provider, record.account,
-                    record.promptTokens, record.completionTokens, record.estimated, record.status,
-                    record.latencyMilliseconds, record.timeToFirstByteMilliseconds,
-                ])
-            }
-        }
-    }
+    /// What the store does in the background (listening for other instances' changes, renewing
+    /// leases, queued writes) until the task is cancelled; returns at once when it has nothing.
+    func runBackground(onEvent: @escaping @Sendable (StoreEvent) -> Void) async
 
-    struct UsageFilter: Sendable {
-        var user: String?
-        var keyID: String?
-        var model: String?
-        var since: Double?
-        var until: Double?
-        var limit = 100
-    }
+    /// Closes the connections, after the last write.
+    func close() async
 
-    struct UsageTotals: Sendable, Equatable {
-        var requests = 0
-        var promptTokens = 0
-        var completionTokens = 0
-        var estimatedRequests = 0
-    }
-
-    /// The newest records matching `filter` (at most `limit`), and totals over all that match.
-    func usage(_ filter: UsageFilter) async throws -> (records: [UsageRecord], totals: UsageTotals) {
-        try await self.database.read { db in
-            var conditions: [String] = []
-            var arguments: [(any DatabaseValueConvertible)?] = []
-            if let user = filter.user { conditions.append("user = ?"); arguments.append(user) }
-            if let key = filter.keyID { conditions.append("key_id = ?"); arguments.append(key) }
-            if let model = filter.model { conditions.append("model = ?"); arguments.append(model) }
-            if let since = filter.since { conditions.append("at >= ?"); arguments.append(since) }
-            if let until = filter.until { conditions.append("at < ?"); arguments.append(until) }
-            let whereClause = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
-            let rows = try Row.fetchAll(
-                db, sql: "SELECT * FROM usage_records \(whereClause) ORDER BY at DESC, id DESC LIMIT ?",
-                arguments: StatementArguments(arguments + [filter.limit])
-            )
-            let records = rows.map { row in
-                UsageRecord(
-                    at: row["at"], user: row["user"], keyID: row["key_id"], model: row["model"], provider: row["provider"],
-                    account: row["account"], promptTokens: row["prompt_tokens"], completionTokens: row["completion_tokens"],
-                    estimated: row["estimated"], status: row["status"], latencyMilliseconds: row["latency_ms"],
-                    timeToFirstByteMilliseconds: row["ttfb_ms"]
-                )
-            }
-            let total = try Row.fetchOne(
-                db,
-                sql: """
-                    SELECT COUNT(*) AS requests, COALESCE(SUM(prompt_tokens), 0) AS prompt, COALESCE(SUM(completion_tokens), 0) AS completion,
-                    COALESCE(SUM(estimated), 0) AS estimated FROM usage_records \(whereClause)
-                    """,
-                arguments: StatementArguments(arguments)
-            )
-            let totals = UsageTotals(
-                requests: total?["requests"] ?? 0, promptTokens: total?["prompt"] ?? 0,
-                completionTokens: total?["completion"] ?? 0, estimatedRequests: total?["estimated"] ?? 0
-            )
-            return (records, totals)
-        }
-    }
-
-    /// Writes quota counts (absolute values, so a batch written twice changes nothing).
-    func save(_ batches: [QuotaManager.Batch], at now: Int) async throws {
-        try await self.database.write { db in
-            for batch in batches {
-                for (subject, usage) in batch.usage {
-                    try db.execute(
-                        sql: """
-                            INSERT INTO quota_counts (subject, period, requests, tokens, updated_at) VALUES (?, ?, ?, ?, ?)
-                            ON CONFLICT(subject, period) DO UPDATE SET requests = excluded.requests, tokens = excluded.tokens, updated_at = excluded.updated_at
-                            """,
-                        arguments: [subject, batch.period, usage.requests, usage.tokens, now]
-                    )
-                }
-            }
-        }
-    }
-
-    /// The stored counts of one month (read once, at start-up).
-    func quotaCounts(period: String) throws -> [String: QuotaManager.Usage] {
-        try self.database.read { db in
-            var counts: [String: QuotaManager.Usage] = [:]
-            for row in try Row.fetchAll(db, sql: "SELECT subject, requests, tokens FROM quota_counts WHERE period = ?", arguments: [period])
-            {
-                counts[row["subject"]] = QuotaManager.Usage(requests: row["requests"], tokens: row["tokens"])
-            }
-            return counts
-        }
-    }
-
-    /// Whether the store answers (for `/ready`).
-    func isReachable() async -> Bool {
-        (try? await self.database.read { db in try Int.fetchOne(db, sql: "SELECT 1") }) == 1
-    }
-
-    func insert(_ key: VirtualKey) async throws {
-        try await self.database.write { db in
-            try db.execute(
-                sql: """
-                    INSERT INTO virtual_keys (id, name, user, hash, prefix, created_at, expires_at, models, monthly_requests, monthly_tokens, disabled)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                    """,
-                arguments: [
-                    key.id, key.name, key.user, key.hash, key.prefix, key.createdAt, key.expiresAt,
-                    key.models.joined(separator: "\n"), key.monthlyRequests, key.monthlyTokens, key.disabled,
-                ]
-            )
-        }
-    }
-
+    // Virtual keys.
+    func insert(_ key: VirtualKey) async throws
     /// The live (unrevoked) key with this hash.
-    func key(hash: String) async throws -> VirtualKey? {
-        try await self.database.read { db in
-            try Row.fetchOne(db, sql: "SELECT * FROM virtual_keys WHERE hash = ? AND revoked_at IS NULL", arguments: [hash])
-                .map(Self.key(from:))
-        }
-    }
-
+    func key(hash: String) async throws -> VirtualKey?
     /// Every live key, oldest first.
-    func keys() async throws -> [VirtualKey] {
-        try await self.database.read { db in
-            try Row.fetchAll(db, sql: "SELECT * FROM virtual_keys WHERE revoked_at IS NULL ORDER BY created_at, id")
-                .map(Self.key(from:))
-        }
-    }
-
-    /// Revokes a key; false when there is no live key with this id.
-    func revoke(id: String, at now: Int) async throws -> VirtualKey? {
-        try await self.database.write { db in
-            guard let row = try Row.fetchOne(db, sql: "SELECT * FROM virtual_keys WHERE id = ? AND revoked_at IS NULL", arguments: [id])
-            else {
-                return nil
-            }
-            try db.execute(sql: "UPDATE virtual_keys SET revoked_at = ? WHERE id = ?", arguments: [now, id])
-            return Self.key(from: row)
-        }
-    }
-
+    func keys() async throws -> [VirtualKey]
+    /// Revokes a key; nil when there is no live key with this id.
+    func revoke(id: String, at now: Int) async throws -> VirtualKey?
     /// Disables or re-enables a live key; nil when there is no live key with this id.
-    func setDisabled(id: String, _ disabled: Bool) async throws -> VirtualKey? {
-        try await self.database.write { db in
-            try db.execute(sql: "UPDATE virtual_keys SET disabled = ? WHERE id = ? AND revoked_at IS NULL", arguments: [disabled, id])
-            return try Row.fetchOne(db, sql: "SELECT * FROM virtual_keys WHERE id = ? AND revoked_at IS NULL", arguments: [id])
-                .map(Self.key(from:))
-        }
-    }
+    func setDisabled(id: String, _ disabled: Bool) async throws -> VirtualKey?
 
-    private static func key(from row: Row) -> VirtualKey {
-        let models: String = row["models"]
-        return VirtualKey(
-            id: row["id"], name: row["name"], user: row["user"], hash: row["hash"], prefix: row["prefix"],
-            createdAt: row["created_at"], expiresAt: row["expires_at"],
-            models: models.isEmpty ? [] : models.split(separator: "\n").map(String.init),
-            monthlyRequests: row["monthly_requests"], monthlyTokens: row["monthly_tokens"], disabled: row["disabled"]
-        )
+    // Usage records.
+    func save(_ records: [UsageRecord]) async throws
+    /// The newest records matching `filter` (at most `limit`), and totals over all that match.
+    func usage(_ filter: UsageFilter) async throws -> (records: [UsageRecord], totals: UsageTotals)
+    /// Requests, tokens and errors (status ≥ 400) per `bucketSeconds` from `since` on, for the
+    /// records matching `filter` (its `since`, `until` and `limit` are ignored); empty buckets
+    /// are left out.
+    func usageSeries(bucketSeconds: Int, since: Double, filter: UsageFilter) async throws -> [UsageBucket]
+    /// Requests, tokens and errors since `since`, over every record.
+    func usageSummary(since: Double) async throws -> UsageBucket
+    /// When each key last served a request (unix seconds), from the usage records.
+    func keysLastUsed() async throws -> [String: Double]
+
+    // Quota counts of a process that decides its quotas alone (absolute values, so a batch
+    // written twice changes nothing). A shared store counts through `sharedLimits` instead.
+    func save(_ batches: [QuotaManager.Batch], at now: Int) async throws
+    /// The stored counts of one month (read once, at start-up).
+    func quotaCounts(period: String) async throws -> [String: QuotaManager.Usage]
+
+    // Upstream accounts added by the CLI.
+    func storedAccounts() async throws -> [StoredAccount]
+    func save(_ account: StoredAccount) async throws
+    /// Whether an account was there to remove.
+    func removeAccount(provider: String, name: String) async throws -> Bool
+    /// Keeps a refreshed OAuth account's tokens (sealed) for the next start.
+    func saveOAuthTokens(provider: String, account: String, _ tokens: OAuthTokens, box: SecretBox) async throws
+}
+
+struct UsageFilter: Sendable {
+    var user: String?
+    var keyID: String?
+    var model: String?
+    var since: Double?
+    var until: Double?
+    var limit = 100
+}
+
+struct UsageTotals: Sendable, Equatable {
+    var requests = 0
+    var promptTokens = 0
+    var completionTokens = 0
+    var estimatedRequests = 0
+}
+
+struct UsageBucket: Sendable, Equatable {
+    /// Unix seconds where the bucket starts.
+    var start: Int
+    var requests: Int
+    var tokens: Int
+    var errors: Int
+}
+
+/// Opens `storage.url`.
+enum StateStores {
+    /// `sqlite:PATH`, `sqlite::memory:` or `postgres://USER:PASS@HOST:PORT/DB?sslmode=...`.
+    /// A PostgreSQL store is connected and migrated before this returns, and runs until
+    /// `close()` (the server makes it a service: see `StateStoreService`).
+    static func open(url: String, logger: Logger) async throws(ConfigError) -> any StateStore {
+        if url.hasPrefix("sqlite:") { return try SQLiteStateStore(url: url) }
+        if url.hasPrefix("postgres://") || url.hasPrefix("postgresql://") {
+            return try await PostgresStateStore.open(url: url, logger: logger)
+        }
+        throw ConfigError(key: "storage.url", "must start with sqlite: or postgres:// (got '\(url.prefix(12))…')")
     }
 }

@@ -3,15 +3,7 @@ import GRDB
 import ProxyEngine
 
 /// The aggregates the dashboard draws, computed by SQLite over the usage records.
-extension StateStore {
-    struct UsageBucket: Sendable, Equatable {
-        /// Unix seconds where the bucket starts.
-        var start: Int
-        var requests: Int
-        var tokens: Int
-        var errors: Int
-    }
-
+extension SQLiteStateStore {
     /// Requests, tokens and errors (status ≥ 400) per `bucketSeconds` from `since` on, for the
     /// records matching `filter` (its `since`, `until` and `limit` are ignored); empty buckets
     /// are left out.

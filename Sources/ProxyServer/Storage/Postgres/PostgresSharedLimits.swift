@@ -1,0 +1,173 @@
+import Foundation
+import Logging
+import PostgresNIO
+import ProxyEngine
+import Synchronization
+
+/// The limits instances decide together, in PostgreSQL (see `SharedLimits`).
+///
+/// A request with a per-credential or per-minute limit costs one call of `proxy_admit`; one
+/// without costs nothing here. What follows a request (freeing its slot, its tokens) is queued
+/// and written by `runWrites`, never awaited on the request path. The slots of this instance are
+/// renewed every `renewInterval`, so those of an instance that died expire within `slotLifetime`.
+final class PostgresSharedLimits: SharedLimits {
+    static let slotLifetime = 15.0
+    static let renewInterval = Duration.seconds(5)
+
+    private let client: PostgresClient
+    private let availability: PostgresAvailability
+    private let logger: Logger
+    /// Who holds a slot, in the slot table (for a look at it; renewal goes by slot).
+    let instance = UUID().uuidString
+    /// The slots this instance holds: renewed until released.
+    private let heldSlots = Mutex<Set<String>>([])
+    private let writes: AsyncStream<Write>
+    private let queue: AsyncStream<Write>.Continuation
+
+    enum Write: Sendable {
+        case release(SharedLeaseID, refundingMinute: Bool)
+        case tokens(user: String, tokens: Int)
+        case notify(StoreEvent)
+    }
+
+    init(client: PostgresClient, availability: PostgresAvailability, logger: Logger) {
+        self.client = client
+        self.availability = availability
+        self.logger = logger
+        // Bounded: a store that stays away must not grow memory; what is dropped is a slot row
+        // that expires by itself, or tokens of a minute window that has passed.
+        (self.writes, self.queue) = AsyncStream.makeStream(bufferingPolicy: .bufferingNewest(100_000))
+    }
+
+    var isAvailable: Bool { self.availability.isUp }
+
+    @discardableResult
+    private func run<Result: Sendable>(_ body: (PostgresClient) async throws -> Result) async throws -> Result {
+        do {
+            let result = try await body(self.client)
+            self.availability.succeeded()
+            return result
+        } catch {
+            self.availability.failed(error)
+            throw error
+        }
+    }
+
+    func admit(_ request: SharedAdmissionRequest) async throws -> SharedAdmissionDecision {
+        let id = UUID().uuidString
+        let (code, wait) = try await self.run { client in
+            var result = (0, 0)
+            for try await row in try await client.query(
+                """
+                SELECT code, wait FROM proxy_admit(\(id), \(request.credential), \(self.instance), \(request.concurrencyLimit),
+                \(request.user), \(request.requestsPerMinute), \(request.tokensPerMinute), \(Self.slotLifetime))
+                """, logger: self.logger
+            ).decode((Int, Int).self) {
+                result = row
+            }
+            return result
+        }
+        switch code {
+        case 1: return .concurrencyFull
+        case 2: return .requestsPerMinute(retryAfterSeconds: wait)
+        case 3: return .tokensPerMinute(retryAfterSeconds: wait)
+        default:
+            if request.concurrencyLimit > 0 { self.heldSlots.withLock { _ = $0.insert(id) } }
+            return .admitted(SharedLeaseID(id))
+        }
+    }
+
+    func release(_ lease: SharedLeaseID, refundingMinute: Bool) {
+        let held = self.heldSlots.withLock { $0.remove(lease.value) != nil }
+        guard held || refundingMinute else { return }
+        self.queue.yield(.release(lease, refundingMinute: refundingMinute))
+    }
+
+    func recordMinuteTokens(user: String, tokens: Int) {
+        self.queue.yield(.tokens(user: user, tokens: tokens))
+    }
+
+    func quotaExhausted(subject: String) {
+        self.queue.yield(.notify(.quotaExhausted(subject: subject)))
+    }
+
+    func leaseQuota(subject: String, period: String, limit: Int) async throws -> QuotaLease {
+        let now = Int(Date().timeIntervalSince1970)
+        return try await self.run { client in
+            var lease = QuotaLease(granted: 0, counts: .init())
+            for try await (granted, requests, tokens) in try await client.query(
+                "SELECT granted, requests, tokens FROM proxy_lease_quota(\(subject), \(period), \(limit), \(now))", logger: self.logger
+            ).decode((Int, Int, Int).self) {
+                lease = QuotaLease(granted: granted, counts: .init(requests: requests, tokens: tokens))
+            }
+            return lease
+        }
+    }
+
+    func report(_ report: QuotaReport) async throws -> [String: QuotaManager.Usage] {
+        let subjects = Array(report.entries.keys)
+        let requests = subjects.map { report.entries[$0]!.requests - report.entries[$0]!.returnedUnits }
+        let tokens = subjects.map { report.entries[$0]!.tokens }
+        let now = Int(Date().timeIntervalSince1970)
+        return try await self.run { client in
+            var counts: [String: QuotaManager.Usage] = [:]
+            for try await (subject, requests, tokens) in try await client.query(
+                """
+                INSERT INTO quota_counts AS q (subject, period, requests, tokens, updated_at)
+                SELECT s, \(report.period), r, t, \(now) FROM unnest(\(subjects), \(requests), \(tokens)) AS u(s, r, t)
+                ON CONFLICT (subject, period) DO UPDATE SET requests = GREATEST(q.requests + excluded.requests, 0),
+                    tokens = q.tokens + excluded.tokens, updated_at = excluded.updated_at
+                RETURNING subject, requests, tokens
+                """, logger: self.logger
+            ).decode((String, Int, Int).self) {
+                counts[subject] = .init(requests: requests, tokens: tokens)
+            }
+            return counts
+        }
+    }
+
+    /// Keeps this instance's slots alive until the task is cancelled.
+    func runRenewals() async {
+        while !Task.isCancelled {
+            try? await Task.sleep(for: Self.renewInterval)
+            let held = self.heldSlots.withLock { Array($0) }
+            guard !held.isEmpty else { continue }
+            do {
+                try await self.run { client in
+                    try await client.query(
+                        "UPDATE slot_leases SET expires_at = clock_timestamp() + make_interval(secs => \(Self.slotLifetime)) WHERE id = ANY(\(held))",
+                        logger: self.logger)
+                }
+            } catch {
+                self.logger.debug("renewing slot leases failed", metadata: ["error": "\(PostgresAvailability.describe(error))"])
+            }
+        }
+    }
+
+    /// Sends the queued writes in order until the task is cancelled. A write that fails is
+    /// dropped: each one's loss is bounded (a slot expires, a minute passes).
+    func runWrites() async {
+        for await write in self.writes {
+            do {
+                try await self.run { client in
+                    switch write {
+                    case .release(let lease, let refundingMinute):
+                        try await client.query("DELETE FROM slot_leases WHERE id = \(lease.value)", logger: self.logger)
+                        if refundingMinute {
+                            try await client.query("DELETE FROM minute_requests WHERE id = \(lease.value)", logger: self.logger)
+                        }
+                    case .tokens(let user, let tokens):
+                        try await client.query(
+                            #"INSERT INTO minute_tokens ("user", at, tokens) VALUES (\#(user), clock_timestamp(), \#(tokens))"#,
+                            logger: self.logger)
+                    case .notify(let event):
+                        try await client.query(
+                            "SELECT pg_notify(\(PostgresStateStore.eventsChannel), \(event.payload))", logger: self.logger)
+                    }
+                }
+            } catch {
+                self.logger.debug("a shared-limit write failed", metadata: ["error": "\(PostgresAvailability.describe(error))"])
+            }
+        }
+    }
+}
