@@ -27,7 +27,7 @@ public protocol SharedLimits: Sendable {
     /// Writes what this instance counted that the store has not (tokens, requests admitted
     /// while the store was away) and gives back unused lease units; answers every reported
     /// subject's counts as the store now holds them.
-    func report(_ report: QuotaReport) async throws -> [String: QuotaManager.Usage]
+    func report(_ report: QuotaReport) async throws -> [String: SharedQuotaCounts]
 
     /// Asks the other instances to give back their unused units of `subject` (this one found
     /// none left to lease). Queued, not awaited.
@@ -67,15 +67,27 @@ public struct SharedLeaseID: Sendable, Hashable {
     public init(_ value: String) { self.value = value }
 }
 
+/// One subject's month as the shared store holds it.
+public struct SharedQuotaCounts: Sendable, Equatable {
+    /// Every unit any instance has leased: what admission is bounded by.
+    public var reserved: Int
+    /// Requests the instances have reported as admitted, and tokens as used: what callers see.
+    public var used: QuotaManager.Usage
+
+    public init(reserved: Int, used: QuotaManager.Usage) {
+        self.reserved = reserved
+        self.used = used
+    }
+}
+
 /// Requests of one subject's month reserved for this instance.
 public struct QuotaLease: Sendable, Equatable {
     /// How many units this instance may admit (0: none left).
     public var granted: Int
-    /// The subject's month as the store holds it after the grant: requests counts every unit
-    /// reserved by any instance.
-    public var counts: QuotaManager.Usage
+    /// The subject's month as the store holds it after the grant.
+    public var counts: SharedQuotaCounts
 
-    public init(granted: Int, counts: QuotaManager.Usage) {
+    public init(granted: Int, counts: SharedQuotaCounts) {
         self.granted = granted
         self.counts = counts
     }
@@ -84,14 +96,18 @@ public struct QuotaLease: Sendable, Equatable {
 /// What one instance writes to the shared quota counts.
 public struct QuotaReport: Sendable, Equatable {
     public struct Entry: Sendable, Equatable {
-        /// Requests admitted without a lease (while the store was away), to add.
+        /// Requests admitted from a lease since the last report, to add to those used.
+        public var consumed = 0
+        /// Requests admitted without a lease (while the store was away), to add to both the
+        /// reserved and the used counts.
         public var requests = 0
         /// Tokens reported by upstreams, to add.
         public var tokens = 0
         /// Unused lease units given back, to subtract.
         public var returnedUnits = 0
 
-        public init(requests: Int = 0, tokens: Int = 0, returnedUnits: Int = 0) {
+        public init(consumed: Int = 0, requests: Int = 0, tokens: Int = 0, returnedUnits: Int = 0) {
+            self.consumed = consumed
             self.requests = requests
             self.tokens = tokens
             self.returnedUnits = returnedUnits

@@ -1,10 +1,12 @@
 /// The shared-store half of the ledger: each subject's lease on its month, and what this
 /// instance counted that the store has not been told.
 ///
-/// The store's count of a subject's month is every unit any instance has leased (see
-/// `SharedLimits.leaseQuota`), so the instances together can never admit more than the limit
-/// while the store answers. A unit leased and not used stays counted until it is given back:
-/// when its lease expires, when another instance is refused (`reclaim`), and at shutdown.
+/// The store keeps two counts of a subject's month: `reserved`, every unit any instance has
+/// leased (see `SharedLimits.leaseQuota`), which admission is bounded by, so the instances
+/// together can never admit more than the limit while the store answers; and `used`, what the
+/// instances report they admitted, which callers are shown. A unit leased and not used stays
+/// reserved until it is given back: when its lease expires, when another instance is refused
+/// (`reclaim`), and at shutdown.
 extension QuotaManager {
     /// A lease unit not used within this long goes back to the store.
     public static let leaseLifetime = 30.0
@@ -16,9 +18,11 @@ extension QuotaManager {
 
     struct Lease {
         /// The subject's month as the store last answered.
-        var stored = Usage()
+        var stored = SharedQuotaCounts(reserved: 0, used: Usage())
         var unused = 0
         var grantedAt = 0.0
+        /// Units of the lease admitted since the last report.
+        var consumedUnwritten = 0
         /// Admitted without a lease (a token-only quota, or the store was away): to add.
         var unwrittenRequests = 0
         var unwrittenTokens = 0
@@ -26,12 +30,22 @@ extension QuotaManager {
         var admittedWhileAway = 0
         var reclaimWanted = false
 
-        /// What this instance shows: the store's counts, less the units it holds unused, plus
-        /// what it has not written.
+        /// What this instance shows: the store's counts (as every instance last reported
+        /// them) plus what this one has not written yet.
         var seenHere: Usage {
             Usage(
-                requests: max(0, self.stored.requests - self.unused + self.unwrittenRequests),
-                tokens: self.stored.tokens + self.unwrittenTokens)
+                requests: self.stored.used.requests + self.consumedUnwritten + self.unwrittenRequests,
+                tokens: self.stored.used.tokens + self.unwrittenTokens)
+        }
+
+        mutating func takeUnit() {
+            self.unused -= 1
+            self.consumedUnwritten += 1
+        }
+
+        mutating func giveBackUnit() {
+            self.unused += 1
+            if self.consumedUnwritten > 0 { self.consumedUnwritten -= 1 }
         }
 
         mutating func addTokens(_ tokens: Int) {
@@ -45,6 +59,7 @@ extension QuotaManager {
         }
 
         mutating func restore(_ entry: QuotaReport.Entry) {
+            self.consumedUnwritten += entry.consumed
             self.unwrittenRequests += entry.requests
             self.addTokens(entry.tokens)
             self.unused += entry.returnedUnits
@@ -72,7 +87,7 @@ extension QuotaManager.Ledger {
             return .admitted(.unleased)
         }
         guard lease.unused > 0 else { return .needsLease(period: self.period.key) }
-        lease.unused -= 1
+        lease.takeUnit()
         return .admitted(.leased)
     }
 
@@ -92,7 +107,7 @@ extension QuotaManager.Ledger {
             lease.grantedAt = self.now()
         }
         guard lease.unused > 0 else { throw self.requestQuotaSpent(limits) }
-        lease.unused -= 1
+        lease.takeUnit()
         return .leased
     }
 
@@ -102,10 +117,10 @@ extension QuotaManager.Ledger {
         var lease = self.leases[subject] ?? QuotaManager.Lease()
         defer { self.leases[subject] = lease }
         if lease.unused > 0 {
-            lease.unused -= 1
+            lease.takeUnit()
             return .leased
         }
-        let known = lease.seenHere.requests
+        let known = max(lease.stored.reserved + lease.unwrittenRequests, lease.seenHere.requests)
         guard known < limits.monthlyRequests, lease.admittedWhileAway < QuotaManager.offlineAllowance(limit: limits.monthlyRequests)
         else { throw self.requestQuotaSpent(limits) }
         lease.admittedWhileAway += 1
@@ -121,9 +136,13 @@ extension QuotaManager.Ledger {
         for (subject, var lease) in self.leases {
             let expired = now - lease.grantedAt >= QuotaManager.leaseLifetime
             let returned = (returningAll || expired || lease.reclaimWanted) ? lease.unused : 0
-            guard lease.unwrittenRequests > 0 || lease.unwrittenTokens > 0 || returned > 0 else { continue }
+            guard lease.consumedUnwritten > 0 || lease.unwrittenRequests > 0 || lease.unwrittenTokens > 0 || returned > 0 else {
+                continue
+            }
             entries[subject] = QuotaReport.Entry(
-                requests: lease.unwrittenRequests, tokens: lease.unwrittenTokens, returnedUnits: returned)
+                consumed: lease.consumedUnwritten, requests: lease.unwrittenRequests, tokens: lease.unwrittenTokens,
+                returnedUnits: returned)
+            lease.consumedUnwritten = 0
             lease.unwrittenRequests = 0
             lease.unwrittenTokens = 0
             lease.unused -= returned
@@ -135,7 +154,7 @@ extension QuotaManager.Ledger {
     }
 
     /// The store's counts after a report.
-    mutating func learn(_ counts: [String: Usage], period: String) {
+    mutating func learn(_ counts: [String: SharedQuotaCounts], period: String) {
         guard period == self.period.key else { return }
         for (subject, usage) in counts {
             self.leases[subject, default: QuotaManager.Lease()].stored = usage

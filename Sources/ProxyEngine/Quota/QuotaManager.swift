@@ -228,7 +228,7 @@ extension QuotaManager {
                 guard let current = self.usage[subject], current.requests > 0 else { return }
                 self.usage[subject]!.requests -= 1
                 _ = self.markDirty(subject, admission: false)
-            case .leased: self.leases[subject]?.unused += 1
+            case .leased: self.leases[subject]?.giveBackUnit()
             case .unleased: self.leases[subject]?.takeBackUnleased()
             }
         }

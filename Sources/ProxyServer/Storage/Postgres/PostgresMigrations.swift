@@ -20,8 +20,8 @@ enum PostgresMigrations {
                 """,
                 """
                 CREATE TABLE quota_counts (
-                    subject TEXT NOT NULL, period TEXT NOT NULL, requests BIGINT NOT NULL, tokens BIGINT NOT NULL,
-                    updated_at BIGINT NOT NULL, PRIMARY KEY (subject, period))
+                    subject TEXT NOT NULL, period TEXT NOT NULL, requests BIGINT NOT NULL, used BIGINT NOT NULL DEFAULT 0,
+                    tokens BIGINT NOT NULL, updated_at BIGINT NOT NULL, PRIMARY KEY (subject, period))
                 """,
                 """
                 CREATE TABLE usage_records (
@@ -89,18 +89,20 @@ enum PostgresMigrations {
                     END IF;
                 END $$
                 """,
+                // quota_counts.requests: units reserved by leases (what admission is bounded by);
+                // used: requests the instances reported as admitted (what callers are shown).
                 // A block of a subject's remaining requests for one instance: a sixteenth of what
                 // remains, at least 1 (while any remains) and at most 256. The row is locked while
                 // it is read and raised, so the grants of every instance add up to the limit at most.
                 """
                 CREATE FUNCTION proxy_lease_quota(p_subject TEXT, p_period TEXT, p_limit BIGINT, p_now BIGINT,
-                    OUT granted BIGINT, OUT requests BIGINT, OUT tokens BIGINT)
+                    OUT granted BIGINT, OUT requests BIGINT, OUT used BIGINT, OUT tokens BIGINT)
                 LANGUAGE plpgsql AS $$
                 DECLARE remaining BIGINT;
                 BEGIN
                     INSERT INTO quota_counts (subject, period, requests, tokens, updated_at)
                     VALUES (p_subject, p_period, 0, 0, p_now) ON CONFLICT DO NOTHING;
-                    SELECT q.requests, q.tokens INTO requests, tokens FROM quota_counts q
+                    SELECT q.requests, q.used, q.tokens INTO requests, used, tokens FROM quota_counts q
                     WHERE q.subject = p_subject AND q.period = p_period FOR UPDATE;
                     remaining := GREATEST(p_limit - requests, 0);
                     granted := LEAST(remaining, GREATEST(1, LEAST(remaining / 16, 256)));

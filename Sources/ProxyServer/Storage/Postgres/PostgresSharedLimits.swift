@@ -42,15 +42,9 @@ final class PostgresSharedLimits: SharedLimits {
     var isAvailable: Bool { self.availability.isUp }
 
     @discardableResult
-    private func run<Result: Sendable>(_ body: (PostgresClient) async throws -> Result) async throws -> Result {
-        do {
-            let result = try await body(self.client)
-            self.availability.succeeded()
-            return result
-        } catch {
-            self.availability.failed(error)
-            throw error
-        }
+    private func run<Result: Sendable>(_ body: @escaping @Sendable (PostgresClient) async throws -> Result) async throws -> Result {
+        let client = self.client
+        return try await self.availability.call { try await body(client) }
     }
 
     func admit(_ request: SharedAdmissionRequest) async throws -> SharedAdmissionDecision {
@@ -94,33 +88,36 @@ final class PostgresSharedLimits: SharedLimits {
     func leaseQuota(subject: String, period: String, limit: Int) async throws -> QuotaLease {
         let now = Int(Date().timeIntervalSince1970)
         return try await self.run { client in
-            var lease = QuotaLease(granted: 0, counts: .init())
-            for try await (granted, requests, tokens) in try await client.query(
-                "SELECT granted, requests, tokens FROM proxy_lease_quota(\(subject), \(period), \(limit), \(now))", logger: self.logger
-            ).decode((Int, Int, Int).self) {
-                lease = QuotaLease(granted: granted, counts: .init(requests: requests, tokens: tokens))
+            var lease = QuotaLease(granted: 0, counts: .init(reserved: 0, used: .init()))
+            for try await (granted, reserved, used, tokens) in try await client.query(
+                "SELECT granted, requests, used, tokens FROM proxy_lease_quota(\(subject), \(period), \(limit), \(now))",
+                logger: self.logger
+            ).decode((Int, Int, Int, Int).self) {
+                lease = QuotaLease(granted: granted, counts: .init(reserved: reserved, used: .init(requests: used, tokens: tokens)))
             }
             return lease
         }
     }
 
-    func report(_ report: QuotaReport) async throws -> [String: QuotaManager.Usage] {
+    func report(_ report: QuotaReport) async throws -> [String: SharedQuotaCounts] {
         let subjects = Array(report.entries.keys)
-        let requests = subjects.map { report.entries[$0]!.requests - report.entries[$0]!.returnedUnits }
-        let tokens = subjects.map { report.entries[$0]!.tokens }
+        let entries = subjects.map { report.entries[$0]! }
+        let reserved = entries.map { $0.requests - $0.returnedUnits }
+        let used = entries.map { $0.consumed + $0.requests }
+        let tokens = entries.map(\.tokens)
         let now = Int(Date().timeIntervalSince1970)
         return try await self.run { client in
-            var counts: [String: QuotaManager.Usage] = [:]
-            for try await (subject, requests, tokens) in try await client.query(
+            var counts: [String: SharedQuotaCounts] = [:]
+            for try await (subject, reserved, used, tokens) in try await client.query(
                 """
-                INSERT INTO quota_counts AS q (subject, period, requests, tokens, updated_at)
-                SELECT s, \(report.period), r, t, \(now) FROM unnest(\(subjects), \(requests), \(tokens)) AS u(s, r, t)
+                INSERT INTO quota_counts AS q (subject, period, requests, used, tokens, updated_at)
+                SELECT s, \(report.period), r, u, t, \(now) FROM unnest(\(subjects), \(reserved), \(used), \(tokens)) AS d(s, r, u, t)
                 ON CONFLICT (subject, period) DO UPDATE SET requests = GREATEST(q.requests + excluded.requests, 0),
-                    tokens = q.tokens + excluded.tokens, updated_at = excluded.updated_at
-                RETURNING subject, requests, tokens
+                    used = q.used + excluded.used, tokens = q.tokens + excluded.tokens, updated_at = excluded.updated_at
+                RETURNING subject, requests, used, tokens
                 """, logger: self.logger
-            ).decode((String, Int, Int).self) {
-                counts[subject] = .init(requests: requests, tokens: tokens)
+            ).decode((String, Int, Int, Int).self) {
+                counts[subject] = SharedQuotaCounts(reserved: reserved, used: .init(requests: used, tokens: tokens))
             }
             return counts
         }

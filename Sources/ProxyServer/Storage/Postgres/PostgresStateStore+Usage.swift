@@ -128,9 +128,10 @@ extension PostgresStateStore {
             try await self.run { client in
                 try await client.query(
                     """
-                    INSERT INTO quota_counts (subject, period, requests, tokens, updated_at)
-                    SELECT s, \(batch.period), r, t, \(now) FROM unnest(\(subjects), \(requests), \(tokens)) AS u(s, r, t)
-                    ON CONFLICT (subject, period) DO UPDATE SET requests = excluded.requests, tokens = excluded.tokens, updated_at = excluded.updated_at
+                    INSERT INTO quota_counts (subject, period, requests, used, tokens, updated_at)
+                    SELECT s, \(batch.period), r, r, t, \(now) FROM unnest(\(subjects), \(requests), \(tokens)) AS u(s, r, t)
+                    ON CONFLICT (subject, period) DO UPDATE SET requests = excluded.requests, used = excluded.used, tokens = excluded.tokens,
+                        updated_at = excluded.updated_at
                     """, logger: self.logger)
             }
         }
@@ -140,7 +141,7 @@ extension PostgresStateStore {
         try await self.run { client in
             var counts: [String: QuotaManager.Usage] = [:]
             for try await (subject, requests, tokens) in try await client.query(
-                "SELECT subject, requests, tokens FROM quota_counts WHERE period = \(period)", logger: self.logger
+                "SELECT subject, used, tokens FROM quota_counts WHERE period = \(period)", logger: self.logger
             ).decode((String, Int, Int).self) {
                 counts[subject] = QuotaManager.Usage(requests: requests, tokens: tokens)
             }

@@ -58,20 +58,15 @@ final class PostgresStateStore: StateStore {
 
     /// Runs `body` on the pool, keeping `availability` up to date.
     @discardableResult
-    func run<Result: Sendable>(_ body: (PostgresClient) async throws -> Result) async throws -> Result {
-        do {
-            let result = try await body(self.client)
-            self.availability.succeeded()
-            return result
-        } catch {
-            self.availability.failed(error)
-            throw error
-        }
+    func run<Result: Sendable>(_ body: @escaping @Sendable (PostgresClient) async throws -> Result) async throws -> Result {
+        let client = self.client
+        return try await self.availability.call { try await body(client) }
     }
 
     func isReachable() async -> Bool {
-        let answered = try? await self.run { client in
-            try await client.query("SELECT 1", logger: self.logger).decode(Int.self).reduce(0, +)
+        let (client, logger) = (self.client, self.logger)
+        let answered = try? await self.availability.call(deadline: .seconds(2), probing: true) {
+            try await client.query("SELECT 1", logger: logger).decode(Int.self).reduce(0, +)
         }
         return answered == 1
     }
