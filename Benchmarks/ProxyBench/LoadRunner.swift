@@ -55,6 +55,14 @@ struct LoadRunner {
     var progress: BenchProgress?
 
     func run(arm name: String, baseURL: String, shape: LoadShape, credential: @escaping @Sendable (Int) -> String?) async -> ArmResult {
+        await self.run(arm: name, baseURLs: [baseURL], shape: shape, credential: credential)
+    }
+
+    /// Spreads the requests over `baseURLs` in turn (several gateway instances behind the bench's
+    /// own round-robin).
+    func run(arm name: String, baseURLs: [String], shape: LoadShape, credential: @escaping @Sendable (Int) -> String?) async
+        -> ArmResult
+    {
         let started = ContinuousClock.now
         let deadline = started + .milliseconds(Int64(shape.duration * 1000))
         let budget = RequestBudget(total: shape.requests)
@@ -72,6 +80,7 @@ struct LoadRunner {
                             case .streaming: true
                             case .mixed: (worker + sequence) % 2 == 0
                             }
+                        let baseURL = baseURLs[(worker + sequence) % baseURLs.count]
                         sequence += 1
                         await self.one(baseURL: baseURL, stream: stream, shape: shape, credential: credential(user), into: &local)
                     }

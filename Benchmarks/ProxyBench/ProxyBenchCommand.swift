@@ -63,6 +63,13 @@ struct ProxyBenchCommand: AsyncParsableCommand {
             "Also measure nginx and Caddy (Go's net/http reverse proxy) in front of the same mock, each as an arm of the same run (see scripts/bench-tools.sh)."
     )
     var reverseProxies = false
+    @Option(
+        help:
+            "sqlite (default) or postgres: with postgres, the gateway arm runs on SQLite with quotas on, beside two arms on the PostgreSQL of --postgres-url: one instance, and two instances behind the bench's own round-robin (see scripts/bench-postgres.sh)."
+    )
+    var store: String = "sqlite"
+    @Option(name: .customLong("postgres-url"), help: "The PostgreSQL the postgres arms share (a scratch database: the bench writes to it).")
+    var postgresURL: String?
     @Flag(help: "Print the results as JSON.") var json = false
     @Option(help: "Also write a self-contained HTML report here: latency histograms, the gateway's RSS over time, the figures.")
     var report: String?
@@ -80,6 +87,10 @@ struct ProxyBenchCommand: AsyncParsableCommand {
         guard !self.floor || self.gatewayURL == nil else { throw ValidationError("--floor starts its own servers: drop --gateway-url") }
         guard !self.reverseProxies || self.gatewayURL == nil else {
             throw ValidationError("--reverse-proxies starts its own servers: drop --gateway-url")
+        }
+        guard ["sqlite", "postgres"].contains(self.store) else { throw ValidationError("--store must be sqlite or postgres") }
+        guard self.store == "sqlite" || (self.postgresURL != nil && self.gatewayURL == nil) else {
+            throw ValidationError("--store postgres needs --postgres-url and starts its own gateways (drop --gateway-url)")
         }
         if let soak = self.soak {
             guard soak.isFinite, soak > 0, soak <= 24 * 60 else { throw ValidationError("--soak must be between 0 and 1440 minutes") }
@@ -177,6 +188,9 @@ struct ProxyBenchCommand: AsyncParsableCommand {
                 for proxy in servers.reverseProxies {
                     _ = await runner.run(arm: "warmup", baseURL: proxy.url, shape: warm, credential: credential)
                 }
+                for arm in servers.storeArms {
+                    _ = await runner.run(arm: "warmup", baseURLs: arm.urls, shape: warm, credential: credential)
+                }
             }
             let direct = await runner.run(arm: "direct", baseURL: servers.mockURL, shape: shape, credential: credential)
             let cpuBefore = servers.gateway?.cpuSeconds
@@ -190,6 +204,9 @@ struct ProxyBenchCommand: AsyncParsableCommand {
             for reverseProxy in servers.reverseProxies {
                 others.append(
                     await runner.run(arm: reverseProxy.kind.rawValue, baseURL: reverseProxy.url, shape: shape, credential: credential))
+            }
+            for arm in servers.storeArms {
+                others.append(await runner.run(arm: arm.name, baseURLs: arm.urls, shape: shape, credential: credential))
             }
             let report = ScenarioReport(
                 scenario: mix.rawValue,
@@ -245,11 +262,15 @@ struct ProxyBenchCommand: AsyncParsableCommand {
         var mock: ManagedProcess?
         var floor: ManagedProcess?
         var reverseProxies: [ReverseProxy] = []
+        /// Gateways on another store (--store postgres), each arm spread over its instances.
+        var storeArms: [(name: String, urls: [String])] = []
+        var storeGateways: [ManagedProcess] = []
 
         var floorURL: String? { self.floor.map { "http://127.0.0.1:\($0.port)" } }
 
         func stop() {
             for proxy in self.reverseProxies { proxy.stop() }
+            for gateway in self.storeGateways { gateway.stop() }
             self.floor?.stop()
             self.gateway?.stop()
             self.mock?.stop()
@@ -274,7 +295,7 @@ struct ProxyBenchCommand: AsyncParsableCommand {
             users: self.users,
             // The long streams all run on the first user's credential.
             perUserConcurrency: max(self.concurrencyPerUser, self.longStreams ?? 0),
-            quotas: self.quotas,
+            quotas: self.quotas || self.store == "postgres",
             accounts: self.accounts,
             // A soak's hundreds of thousands of usage records would grow an in-memory store.
             storageURL: self.soak == nil ? "sqlite::memory:" : "sqlite:" + config.path + ".sqlite"
@@ -296,7 +317,7 @@ struct ProxyBenchCommand: AsyncParsableCommand {
         if self.reverseProxies {
             for kind in ReverseProxy.Kind.allCases { reverseProxies.append(try await ReverseProxy(kind, upstreamPort: mock.port)) }
         }
-        return Targets(
+        var targets = Targets(
             gatewayURL: "http://127.0.0.1:\(gateway.port)",
             mockURL: "http://127.0.0.1:\(mock.port)",
             gateway: gateway,
@@ -304,6 +325,22 @@ struct ProxyBenchCommand: AsyncParsableCommand {
             floor: floor,
             reverseProxies: reverseProxies
         )
+        if self.store == "postgres", let postgresURL = self.postgresURL {
+            let sharedConfig = FileManager.default.temporaryDirectory.appendingPathComponent("proxy-bench-\(getpid())-postgres.toml")
+            try Self.gatewayConfig(
+                mockPort: mock.port, users: self.users, perUserConcurrency: self.concurrencyPerUser, quotas: true,
+                accounts: self.accounts, storageURL: postgresURL
+            ).write(to: sharedConfig, atomically: true, encoding: .utf8)
+            for _ in 0..<2 {
+                targets.storeGateways.append(
+                    try await ManagedProcess(
+                        name: "proxy-server", executable: directory.appendingPathComponent("proxy-server"),
+                        arguments: ["serve", "--config", sharedConfig.path, "--port", "0"]))
+            }
+            let urls = targets.storeGateways.map { "http://127.0.0.1:\($0.port)" }
+            targets.storeArms = [("postgres", [urls[0]]), ("postgres-x2", urls)]
+        }
+        return targets
     }
 
     /// The gateway's configuration for a run: one OpenAI-kind provider, the mock, and one user

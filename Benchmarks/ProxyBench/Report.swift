@@ -9,7 +9,8 @@ struct ScenarioReport: Sendable {
     var proxy: ArmResult
     /// proxy-floor under the same load (--floor): the stack without the gateway's own work.
     var floor: ArmResult?
-    /// nginx and Caddy under the same load (--reverse-proxies).
+    /// nginx and Caddy under the same load (--reverse-proxies), and the gateway on PostgreSQL
+    /// (--store postgres).
     var reverseProxies: [ArmResult] = []
     var gatewayPeakRSSBytes: Int?
     var gatewayCPUSeconds: Double?
@@ -52,7 +53,14 @@ struct ScenarioReport: Sendable {
             let floorAdded = Int64(floor.latency.valueAtPercentile(50)) - Int64(self.direct.latency.valueAtPercentile(50))
             lines.append(String(format: "throughput ratio proxy/floor: %.3f; the floor adds p50 %lld us", ratio, floorAdded))
         }
-        for other in self.reverseProxies where other.throughput > 0 {
+        for other in self.reverseProxies where other.name.hasPrefix("postgres") && self.proxy.throughput > 0 {
+            lines.append(
+                String(
+                    format: "%@: %.1f%% of the SQLite gateway's throughput (costs %.1f%%), adds p50 %lld us over it", other.name,
+                    other.throughput / self.proxy.throughput * 100, (1 - other.throughput / self.proxy.throughput) * 100,
+                    Int64(other.latency.valueAtPercentile(50)) - Int64(self.proxy.latency.valueAtPercentile(50))))
+        }
+        for other in self.reverseProxies where other.throughput > 0 && !other.name.hasPrefix("postgres") {
             let otherAdded = Int64(other.latency.valueAtPercentile(50)) - Int64(self.direct.latency.valueAtPercentile(50))
             var line = String(
                 format: "throughput ratio proxy/%@: %.3f; %@ adds p50 %lld us", other.name, self.proxy.throughput / other.throughput,
