@@ -7,6 +7,10 @@ swift test
 # Every fuzz seed and every crash ever found, replayed through its target (a plain build).
 "$(swift build --show-bin-path)/proxy-fuzz" Fuzz/corpus
 scripts/compat.sh
+# Several instances on one real PostgreSQL (issue #15): scripts/postgres.sh starts a scratch
+# cluster as the postgres user on a free loopback port (installing Debian's postgresql first
+# when its binaries are missing) and removes it afterwards.
+scripts/cluster.sh
 # The admin dashboard in a real headless Chromium (installs chromium, chromium-driver, selenium).
 scripts/browser.sh
 # A few seconds of load through the gateway, beside the floor, nginx and Caddy (installed by
