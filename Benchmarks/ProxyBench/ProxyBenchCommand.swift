@@ -68,6 +68,10 @@ struct ProxyBenchCommand: AsyncParsableCommand {
             "sqlite (default) or postgres: with postgres, the gateway arm runs on SQLite with quotas on, beside two arms on the PostgreSQL of --postgres-url: one instance, and two instances behind the bench's own round-robin (see scripts/bench-postgres.sh)."
     )
     var store: String = "sqlite"
+    @Option(
+        name: .customLong("per-token-concurrency"),
+        help: "The gateways' limits.per_token_concurrency (default: --concurrency-per-user; 0 = no per-credential limit).")
+    var perTokenConcurrency: Int?
     @Option(name: .customLong("postgres-url"), help: "The PostgreSQL the postgres arms share (a scratch database: the bench writes to it).")
     var postgresURL: String?
     @Flag(help: "Print the results as JSON.") var json = false
@@ -294,7 +298,7 @@ struct ProxyBenchCommand: AsyncParsableCommand {
             mockPort: mock.port,
             users: self.users,
             // The long streams all run on the first user's credential.
-            perUserConcurrency: max(self.concurrencyPerUser, self.longStreams ?? 0),
+            perUserConcurrency: self.perTokenConcurrency ?? max(self.concurrencyPerUser, self.longStreams ?? 0),
             quotas: self.quotas || self.store == "postgres",
             accounts: self.accounts,
             // A soak's hundreds of thousands of usage records would grow an in-memory store.
@@ -328,7 +332,7 @@ struct ProxyBenchCommand: AsyncParsableCommand {
         if self.store == "postgres", let postgresURL = self.postgresURL {
             let sharedConfig = FileManager.default.temporaryDirectory.appendingPathComponent("proxy-bench-\(getpid())-postgres.toml")
             try Self.gatewayConfig(
-                mockPort: mock.port, users: self.users, perUserConcurrency: self.concurrencyPerUser, quotas: true,
+                mockPort: mock.port, users: self.users, perUserConcurrency: self.perTokenConcurrency ?? self.concurrencyPerUser, quotas: true,
                 accounts: self.accounts, storageURL: postgresURL
             ).write(to: sharedConfig, atomically: true, encoding: .utf8)
             for _ in 0..<2 {

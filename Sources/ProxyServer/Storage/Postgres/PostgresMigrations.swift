@@ -48,20 +48,24 @@ enum PostgresMigrations {
                 #"CREATE INDEX minute_requests_user_at ON minute_requests ("user", at)"#,
                 #"CREATE TABLE minute_tokens ("user" TEXT NOT NULL, at TIMESTAMPTZ NOT NULL, tokens BIGINT NOT NULL)"#,
                 #"CREATE INDEX minute_tokens_user_at ON minute_tokens ("user", at)"#,
-                // A slot and the minute windows in one round trip. code: 0 admitted, 1 no free slot,
+                // A slot and the minute windows in one round trip; p_released: the credential's slots
+                // this instance has freed and not yet deleted (its deletes are queued), deleted here
+                // first, so that a client's next request never meets its own last one's slot.
+                // code: 0 admitted, 1 no free slot,
                 // 2 requests per minute, 3 tokens per minute; wait: seconds until a retry can pass.
                 // Each limit's rows are counted under an advisory lock of their own, so that two
                 // instances cannot both take the last place.
                 """
                 CREATE FUNCTION proxy_admit(p_id TEXT, p_credential TEXT, p_instance TEXT, p_slots BIGINT, p_user TEXT,
-                    p_rpm BIGINT, p_tpm BIGINT, p_ttl DOUBLE PRECISION, OUT code BIGINT, OUT wait BIGINT)
+                    p_rpm BIGINT, p_tpm BIGINT, p_ttl DOUBLE PRECISION, p_released TEXT[], OUT code BIGINT, OUT wait BIGINT)
                 LANGUAGE plpgsql AS $$
                 DECLARE n BIGINT; used BIGINT; oldest TIMESTAMPTZ;
                 BEGIN
                     code := 0; wait := 0;
                     IF p_slots > 0 THEN
                         PERFORM pg_advisory_xact_lock(hashtextextended('slot:' || p_credential, 0));
-                        DELETE FROM slot_leases WHERE credential = p_credential AND expires_at < clock_timestamp();
+                        DELETE FROM slot_leases WHERE credential = p_credential
+                            AND (expires_at < clock_timestamp() OR id = ANY(p_released));
                         SELECT count(*) INTO n FROM slot_leases WHERE credential = p_credential;
                         IF n >= p_slots THEN code := 1; wait := 1; RETURN; END IF;
                     END IF;

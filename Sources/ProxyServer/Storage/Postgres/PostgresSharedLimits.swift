@@ -19,13 +19,30 @@ final class PostgresSharedLimits: SharedLimits {
     private let logger: Logger
     /// Who holds a slot, in the slot table (for a look at it; renewal goes by slot).
     let instance = UUID().uuidString
-    /// The slots this instance holds: renewed until released.
-    private let heldSlots = Mutex<Set<String>>([])
+    /// The slots this instance holds (renewed until released), and those it has released whose
+    /// delete is still queued, by credential.
+    private let slots = Mutex(Slots())
+
+    private struct Slots {
+        var held: [String: String] = [:]
+        var released: [String: Set<String>] = [:]
+
+        mutating func release(_ id: String) -> Bool {
+            guard let credential = self.held.removeValue(forKey: id) else { return false }
+            self.released[credential, default: []].insert(id)
+            return true
+        }
+
+        mutating func deleted(_ id: String, credential: String) {
+            self.released[credential]?.remove(id)
+            if self.released[credential]?.isEmpty == true { self.released[credential] = nil }
+        }
+    }
     private let writes: AsyncStream<Write>
     private let queue: AsyncStream<Write>.Continuation
 
     enum Write: Sendable {
-        case release(SharedLeaseID, refundingMinute: Bool)
+        case release(SharedLeaseID, credential: String?, refundingMinute: Bool)
         case tokens(user: String, tokens: Int)
         case notify(StoreEvent)
     }
@@ -49,12 +66,13 @@ final class PostgresSharedLimits: SharedLimits {
 
     func admit(_ request: SharedAdmissionRequest) async throws -> SharedAdmissionDecision {
         let id = UUID().uuidString
+        let released = Array(self.slots.withLock { $0.released[request.credential] ?? [] })
         let (code, wait) = try await self.run { client in
             var result = (0, 0)
             for try await row in try await client.query(
                 """
                 SELECT code, wait FROM proxy_admit(\(id), \(request.credential), \(self.instance), \(request.concurrencyLimit),
-                \(request.user), \(request.requestsPerMinute), \(request.tokensPerMinute), \(Self.slotLifetime))
+                \(request.user), \(request.requestsPerMinute), \(request.tokensPerMinute), \(Self.slotLifetime), \(released))
                 """, logger: self.logger
             ).decode((Int, Int).self) {
                 result = row
@@ -66,15 +84,18 @@ final class PostgresSharedLimits: SharedLimits {
         case 2: return .requestsPerMinute(retryAfterSeconds: wait)
         case 3: return .tokensPerMinute(retryAfterSeconds: wait)
         default:
-            if request.concurrencyLimit > 0 { self.heldSlots.withLock { _ = $0.insert(id) } }
+            if request.concurrencyLimit > 0 { self.slots.withLock { $0.held[id] = request.credential } }
             return .admitted(SharedLeaseID(id))
         }
     }
 
     func release(_ lease: SharedLeaseID, refundingMinute: Bool) {
-        let held = self.heldSlots.withLock { $0.remove(lease.value) != nil }
-        guard held || refundingMinute else { return }
-        self.queue.yield(.release(lease, refundingMinute: refundingMinute))
+        let credential = self.slots.withLock { slots in
+            let credential = slots.held[lease.value]
+            return slots.release(lease.value) ? credential : nil
+        }
+        guard credential != nil || refundingMinute else { return }
+        self.queue.yield(.release(lease, credential: credential, refundingMinute: refundingMinute))
     }
 
     func recordMinuteTokens(user: String, tokens: Int) {
@@ -127,7 +148,7 @@ final class PostgresSharedLimits: SharedLimits {
     func runRenewals() async {
         while !Task.isCancelled {
             try? await Task.sleep(for: Self.renewInterval)
-            let held = self.heldSlots.withLock { Array($0) }
+            let held = self.slots.withLock { Array($0.held.keys) }
             guard !held.isEmpty else { continue }
             do {
                 try await self.run { client in
@@ -148,8 +169,11 @@ final class PostgresSharedLimits: SharedLimits {
             do {
                 try await self.run { client in
                     switch write {
-                    case .release(let lease, let refundingMinute):
-                        try await client.query("DELETE FROM slot_leases WHERE id = \(lease.value)", logger: self.logger)
+                    case .release(let lease, let credential, let refundingMinute):
+                        if let credential {
+                            defer { self.slots.withLock { $0.deleted(lease.value, credential: credential) } }
+                            try await client.query("DELETE FROM slot_leases WHERE id = \(lease.value)", logger: self.logger)
+                        }
                         if refundingMinute {
                             try await client.query("DELETE FROM minute_requests WHERE id = \(lease.value)", logger: self.logger)
                         }
