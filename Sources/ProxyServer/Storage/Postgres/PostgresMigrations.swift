@@ -39,14 +39,16 @@ enum PostgresMigrations {
                     pkce_state TEXT, PRIMARY KEY (provider, name))
                 """,
                 // One row per request in flight with a per-credential limit, renewed while it runs.
+                // The slot and minute tables are UNLOGGED: rows that live seconds need no WAL, and
+                // after a database crash they would have expired anyway.
                 """
-                CREATE TABLE slot_leases (
+                CREATE UNLOGGED TABLE slot_leases (
                     id TEXT PRIMARY KEY, credential TEXT NOT NULL, instance TEXT NOT NULL, expires_at TIMESTAMPTZ NOT NULL)
                 """,
                 "CREATE INDEX slot_leases_credential ON slot_leases (credential)",
-                #"CREATE TABLE minute_requests (id TEXT PRIMARY KEY, "user" TEXT NOT NULL, at TIMESTAMPTZ NOT NULL)"#,
+                #"CREATE UNLOGGED TABLE minute_requests (id TEXT PRIMARY KEY, "user" TEXT NOT NULL, at TIMESTAMPTZ NOT NULL)"#,
                 #"CREATE INDEX minute_requests_user_at ON minute_requests ("user", at)"#,
-                #"CREATE TABLE minute_tokens ("user" TEXT NOT NULL, at TIMESTAMPTZ NOT NULL, tokens BIGINT NOT NULL)"#,
+                #"CREATE UNLOGGED TABLE minute_tokens ("user" TEXT NOT NULL, at TIMESTAMPTZ NOT NULL, tokens BIGINT NOT NULL)"#,
                 #"CREATE INDEX minute_tokens_user_at ON minute_tokens ("user", at)"#,
                 // A slot and the minute windows in one round trip; p_released: the credential's slots
                 // this instance has freed and not yet deleted (its deletes are queued), deleted here

@@ -38,22 +38,36 @@ final class PostgresSharedLimits: SharedLimits {
             if self.released[credential]?.isEmpty == true { self.released[credential] = nil }
         }
     }
-    private let writes: AsyncStream<Write>
-    private let queue: AsyncStream<Write>.Continuation
+    /// Writes that follow requests, sent in batches by `runWrites`: under load, one statement
+    /// carries every slot freed since the last.
+    private let pending = Mutex(PendingWrites())
+    private let writesWanted: AsyncStream<Void>
+    private let wantWrites: AsyncStream<Void>.Continuation
 
-    enum Write: Sendable {
-        case release(SharedLeaseID, credential: String?, refundingMinute: Bool)
-        case tokens(user: String, tokens: Int)
-        case notify(StoreEvent)
+    private struct PendingWrites {
+        var releases: [(id: String, credential: String)] = []
+        var minuteRefunds: [String] = []
+        var tokens: [(user: String, tokens: Int)] = []
+        var events: [StoreEvent] = []
+
+        var isEmpty: Bool { self.releases.isEmpty && self.minuteRefunds.isEmpty && self.tokens.isEmpty && self.events.isEmpty }
+
+        /// Bounded: a store that stays away must not grow memory; what is dropped is a slot row
+        /// that expires by itself, or tokens of a minute window that has passed.
+        mutating func trim() {
+            let limit = 100_000
+            if self.releases.count > limit { self.releases.removeFirst(self.releases.count - limit) }
+            if self.minuteRefunds.count > limit { self.minuteRefunds.removeFirst(self.minuteRefunds.count - limit) }
+            if self.tokens.count > limit { self.tokens.removeFirst(self.tokens.count - limit) }
+            if self.events.count > 1_000 { self.events.removeFirst(self.events.count - 1_000) }
+        }
     }
 
     init(client: PostgresClient, availability: PostgresAvailability, logger: Logger) {
         self.client = client
         self.availability = availability
         self.logger = logger
-        // Bounded: a store that stays away must not grow memory; what is dropped is a slot row
-        // that expires by itself, or tokens of a minute window that has passed.
-        (self.writes, self.queue) = AsyncStream.makeStream(bufferingPolicy: .bufferingNewest(100_000))
+        (self.writesWanted, self.wantWrites) = AsyncStream.makeStream(bufferingPolicy: .bufferingNewest(1))
     }
 
     var isAvailable: Bool { self.availability.isUp }
@@ -95,15 +109,26 @@ final class PostgresSharedLimits: SharedLimits {
             return slots.release(lease.value) ? credential : nil
         }
         guard credential != nil || refundingMinute else { return }
-        self.queue.yield(.release(lease, credential: credential, refundingMinute: refundingMinute))
+        self.enqueue { pending in
+            if let credential { pending.releases.append((lease.value, credential)) }
+            if refundingMinute { pending.minuteRefunds.append(lease.value) }
+        }
     }
 
     func recordMinuteTokens(user: String, tokens: Int) {
-        self.queue.yield(.tokens(user: user, tokens: tokens))
+        self.enqueue { $0.tokens.append((user, tokens)) }
     }
 
     func quotaExhausted(subject: String) {
-        self.queue.yield(.notify(.quotaExhausted(subject: subject)))
+        self.enqueue { $0.events.append(.quotaExhausted(subject: subject)) }
+    }
+
+    private func enqueue(_ change: (inout PendingWrites) -> Void) {
+        self.pending.withLock { pending in
+            change(&pending)
+            pending.trim()
+        }
+        self.wantWrites.yield()
     }
 
     func leaseQuota(subject: String, period: String, limit: Int) async throws -> QuotaLease {
@@ -162,32 +187,47 @@ final class PostgresSharedLimits: SharedLimits {
         }
     }
 
-    /// Sends the queued writes in order until the task is cancelled. A write that fails is
-    /// dropped: each one's loss is bounded (a slot expires, a minute passes).
+    /// Sends the queued writes, a batch at a time, until the task is cancelled. A batch that
+    /// fails is dropped: each write's loss is bounded (a slot expires, a minute passes).
     func runWrites() async {
-        for await write in self.writes {
+        for await _ in self.writesWanted {
+            let batch = self.pending.withLock { pending in
+                defer { pending = PendingWrites() }
+                return pending
+            }
+            guard !batch.isEmpty else { continue }
             do {
-                try await self.run { client in
-                    switch write {
-                    case .release(let lease, let credential, let refundingMinute):
-                        if let credential {
-                            defer { self.slots.withLock { $0.deleted(lease.value, credential: credential) } }
-                            try await client.query("DELETE FROM slot_leases WHERE id = \(lease.value)", logger: self.logger)
-                        }
-                        if refundingMinute {
-                            try await client.query("DELETE FROM minute_requests WHERE id = \(lease.value)", logger: self.logger)
-                        }
-                    case .tokens(let user, let tokens):
-                        try await client.query(
-                            #"INSERT INTO minute_tokens ("user", at, tokens) VALUES (\#(user), clock_timestamp(), \#(tokens))"#,
-                            logger: self.logger)
-                    case .notify(let event):
-                        try await client.query(
-                            "SELECT pg_notify(\(PostgresStateStore.eventsChannel), \(event.payload))", logger: self.logger)
-                    }
-                }
+                try await self.write(batch)
             } catch {
-                self.logger.debug("a shared-limit write failed", metadata: ["error": "\(PostgresAvailability.describe(error))"])
+                self.logger.debug("shared-limit writes failed", metadata: ["error": "\(PostgresAvailability.describe(error))"])
+            }
+            self.slots.withLock { slots in
+                for release in batch.releases { slots.deleted(release.id, credential: release.credential) }
+            }
+        }
+    }
+
+    private func write(_ batch: PendingWrites) async throws {
+        let released = batch.releases.map(\.id)
+        let refunds = batch.minuteRefunds
+        let users = batch.tokens.map(\.user)
+        let tokens = batch.tokens.map(\.tokens)
+        let events = batch.events.map(\.payload)
+        let logger = self.logger
+        try await self.run { client in
+            if !released.isEmpty {
+                try await client.query("DELETE FROM slot_leases WHERE id = ANY(\(released))", logger: logger)
+            }
+            if !refunds.isEmpty {
+                try await client.query("DELETE FROM minute_requests WHERE id = ANY(\(refunds))", logger: logger)
+            }
+            if !users.isEmpty {
+                try await client.query(
+                    #"INSERT INTO minute_tokens ("user", at, tokens) SELECT u, clock_timestamp(), t FROM unnest(\#(users), \#(tokens)) AS d(u, t)"#,
+                    logger: logger)
+            }
+            for payload in events {
+                try await client.query("SELECT pg_notify(\(PostgresStateStore.eventsChannel), \(payload))", logger: logger)
             }
         }
     }
