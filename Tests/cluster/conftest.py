@@ -18,6 +18,8 @@ ROOT = Path(__file__).resolve().parents[2]
 BIN_DIR = Path(os.environ.get("PROXY_BIN_DIR", ROOT / ".build" / "debug"))
 ADMIN_KEY = "cluster-admin-key-0123456789"
 os.environ["NO_PROXY"] = os.environ["no_proxy"] = "127.0.0.1,localhost"
+# Accounts added by the CLI are sealed with it; every instance opens them.
+os.environ["PROXY_MASTER_KEY"] = "cluster-master-key-0123456789"
 
 
 class Postgres:

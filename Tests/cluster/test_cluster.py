@@ -2,6 +2,7 @@
 usage, and keep serving while the database is away."""
 
 import concurrent.futures
+import json
 import os
 import re
 import signal
@@ -183,5 +184,17 @@ def test_the_command_line_works_against_postgres(cluster, postgres, tmp_path):
     assert "from-cli" in cli("keys", "list")
     cli("accounts", "add-api-key", "--provider", "mock", "--name", "pooled", stdin="sk-upstream-0123456789\n")
     assert "mock/pooled" in cli("accounts", "list")
+
+    def pooled_on_a():
+        status, body = a.call("GET", "/admin/accounts", admin=True)
+        assert status == 200
+        return "pooled" in json.dumps(body)
+
+    # The running instance reloads when the store announces the change.
+    shown, _ = eventually(pooled_on_a, 5.0)
+    assert shown, "A did not pick up the account added to the shared store"
+    assert "sk-upstream-0123456789" not in a.log.read_text()
     cli("accounts", "remove", "--provider", "mock", "--name", "pooled")
     assert "mock/pooled" not in cli("accounts", "list")
+    gone, _ = eventually(lambda: not pooled_on_a(), 5.0)
+    assert gone, "A still lists the account removed from the shared store"

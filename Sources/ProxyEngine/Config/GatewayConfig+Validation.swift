@@ -20,6 +20,7 @@ extension GatewayConfig {
                 self.auth.adminKey.utf8.count >= Self.shortestAdminKey, "auth.admin_key",
                 "must be at least \(Self.shortestAdminKey) characters (or empty, which turns /admin off)")
         }
+        try Self.checkStorageURL(self.storage.url)
         try Self.check(self.limits.perTokenConcurrency >= 0, "limits.per_token_concurrency", "must not be negative (0 = unlimited)")
         try Self.check(self.quota.flushEveryRequests > 0, "quota.flush_every_requests", "must be greater than 0")
         try Self.checkSeconds(self.quota.flushIntervalSeconds, "quota.flush_interval_seconds")
@@ -130,5 +131,22 @@ extension GatewayConfig {
 
     private static func isHTTPURL(_ value: String) -> Bool {
         (value.hasPrefix("http://") || value.hasPrefix("https://")) && value.count > "https://".count - 1
+    }
+
+    /// The scheme and, for PostgreSQL, the `sslmode`: what can be told without connecting (the
+    /// rest is checked when the store opens, with the same key in the message).
+    static func checkStorageURL(_ url: String) throws(ConfigError) {
+        let isSQLite = url.hasPrefix("sqlite:") && url.count > "sqlite:".count
+        let isPostgres = url.hasPrefix("postgres://") || url.hasPrefix("postgresql://")
+        try Self.check(
+            isSQLite || isPostgres, "storage.url",
+            "must be sqlite:PATH, sqlite::memory: or postgres://USER:PASS@HOST:PORT/DB (got '\(url.prefix(12))…')")
+        guard isPostgres, let query = url.split(separator: "?", maxSplits: 1).dropFirst().first else { return }
+        for item in query.split(separator: "&") where item.hasPrefix("sslmode=") {
+            let mode = item.dropFirst("sslmode=".count)
+            try Self.check(
+                ["disable", "prefer", "require", "verify-full"].contains(mode), "storage.url",
+                "sslmode must be disable, prefer, require or verify-full (got '\(mode)')")
+        }
     }
 }

@@ -86,9 +86,13 @@ enum GatewayApplication {
                 ? Response.json(#"{"status":"ready"}"#)
                 : Response.json(#"{"status":"not_ready","store":\#(storeReachable)}"#, status: .serviceUnavailable)
         }
+        var storeService = StateStoreService(live: live, logger: logger)
+        if let reloader {
+            storeService.reload = { _ = await reloader.reload() }
+        }
         // The store first: the service group stops it last, after the flusher's final write.
         let services: [any Service] =
-            [StateStoreService(live: live, logger: logger), gateway.upstreamClients]
+            [storeService, gateway.upstreamClients]
             + [
                 QuotaFlusher(
                     quota: gateway.quota,

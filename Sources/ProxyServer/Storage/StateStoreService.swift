@@ -9,18 +9,31 @@ import ServiceLifecycle
 struct StateStoreService: Service {
     let live: LiveGateway
     let logger: Logger
+    /// Reads the configuration again (SIGHUP's reload), for accounts another instance changed.
+    var reload: (@Sendable () async -> Void)?
     var probeInterval = Duration.seconds(1)
 
     func run() async throws {
         let gateway = self.live.current
         let store = gateway.store
-        let live = self.live
+        let (events, sink) = AsyncStream<StoreEvent>.makeStream(bufferingPolicy: .bufferingNewest(10_000))
         await withTaskGroup(of: Void.self) { group in
-            group.addTask { await store.runBackground { event in live.current.handle(event) } }
+            group.addTask { await store.runBackground { sink.yield($0) } }
+            group.addTask { await self.handle(events) }
             await cancelWhenGracefulShutdown { await self.watch(store, metrics: gateway.metrics) }
             group.cancelAll()
         }
         await store.close()
+    }
+
+    private func handle(_ events: AsyncStream<StoreEvent>) async {
+        for await event in events {
+            if event == .accountsChanged {
+                await self.reload?()
+            } else {
+                self.live.current.handle(event)
+            }
+        }
     }
 
     /// Probes the store every `probeInterval` until the task is cancelled.
@@ -51,6 +64,7 @@ extension Gateway {
         case .keyChanged(let hash): self.authenticator.keys.invalidate(hash: hash, now: self.now())
         case .allKeysStale: self.authenticator.keys.invalidateAll(now: self.now())
         case .quotaExhausted(let subject): self.quota.reclaim(subject: subject)
+        case .accountsChanged: break
         }
     }
 }

@@ -34,10 +34,11 @@ extension PostgresStateStore {
                     pkce_verifier = excluded.pkce_verifier, pkce_state = excluded.pkce_state
                 """, logger: self.logger)
         }
+        try? await self.notify(.accountsChanged)
     }
 
     func removeAccount(provider: String, name: String) async throws -> Bool {
-        try await self.run { client in
+        let removed = try await self.run { client in
             var removed = false
             for try await _ in try await client.query(
                 "DELETE FROM upstream_accounts WHERE provider = \(provider) AND name = \(name) RETURNING name", logger: self.logger
@@ -46,6 +47,8 @@ extension PostgresStateStore {
             }
             return removed
         }
+        if removed { try? await self.notify(.accountsChanged) }
+        return removed
     }
 
     func saveOAuthTokens(provider: String, account: String, _ tokens: OAuthTokens, box: SecretBox) async throws {

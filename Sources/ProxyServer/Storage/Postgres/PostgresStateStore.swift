@@ -119,18 +119,23 @@ enum StoreEvent: Sendable, Equatable {
     case allKeysStale
     /// An instance found a subject's month spent: the others give back their unused units.
     case quotaExhausted(subject: String)
+    /// An upstream account was added to or removed from the store: every instance reloads.
+    case accountsChanged
 
     var payload: String {
         switch self {
         case .keyChanged(let hash): "key:\(hash)"
         case .allKeysStale: "keys"
         case .quotaExhausted(let subject): "quota:\(subject)"
+        case .accountsChanged: "accounts"
         }
     }
 
     init?(payload: String) {
         if payload == "keys" {
             self = .allKeysStale
+        } else if payload == "accounts" {
+            self = .accountsChanged
         } else if payload.hasPrefix("key:") {
             self = .keyChanged(hash: String(payload.dropFirst(4)))
         } else if payload.hasPrefix("quota:") {
