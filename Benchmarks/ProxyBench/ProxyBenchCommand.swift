@@ -332,7 +332,8 @@ struct ProxyBenchCommand: AsyncParsableCommand {
         if self.store == "postgres", let postgresURL = self.postgresURL {
             let sharedConfig = FileManager.default.temporaryDirectory.appendingPathComponent("proxy-bench-\(getpid())-postgres.toml")
             try Self.gatewayConfig(
-                mockPort: mock.port, users: self.users, perUserConcurrency: self.perTokenConcurrency ?? self.concurrencyPerUser, quotas: true,
+                mockPort: mock.port, users: self.users, perUserConcurrency: self.perTokenConcurrency ?? self.concurrencyPerUser,
+                quotas: true,
                 accounts: self.accounts, storageURL: postgresURL
             ).write(to: sharedConfig, atomically: true, encoding: .utf8)
             for _ in 0..<2 {

@@ -85,20 +85,25 @@ public final class QuotaManager: Sendable {
             if flushDue { self.flushWanted.yield() }
             return .counted
         }
-        let local = try self.ledger.withLock { (ledger) throws(GatewayError) in try ledger.admitFromLease(subject: subject, limits: limits) }
+        let local = try self.ledger.withLock { (ledger) throws(GatewayError) in try ledger.admitFromLease(subject: subject, limits: limits)
+        }
         let period: String
         switch local {
         case .admitted(let admitted): return admitted
         case .needsLease(let leasePeriod): period = leasePeriod
         }
         guard shared.isAvailable else {
-            return try self.ledger.withLock { (ledger) throws(GatewayError) in try ledger.admitWithoutStore(subject: subject, limits: limits) }
+            return try self.ledger.withLock { (ledger) throws(GatewayError) in
+                try ledger.admitWithoutStore(subject: subject, limits: limits)
+            }
         }
         let lease: QuotaLease
         do {
             lease = try await shared.leaseQuota(subject: subject, period: period, limit: limits.monthlyRequests)
         } catch {
-            return try self.ledger.withLock { (ledger) throws(GatewayError) in try ledger.admitWithoutStore(subject: subject, limits: limits) }
+            return try self.ledger.withLock { (ledger) throws(GatewayError) in
+                try ledger.admitWithoutStore(subject: subject, limits: limits)
+            }
         }
         do {
             return try self.ledger.withLock { (ledger) throws(GatewayError) in

@@ -76,7 +76,9 @@ struct AccountsCommand: AsyncParsableCommand {
             guard !key.isEmpty else { throw AccountsCommand.fail("no key on stdin") }
             try await store.save(
                 StoredAccount(provider: self.provider, name: self.name, kind: .apiKey, weight: self.weight, sealedAPIKey: box.seal(key)))
-            print("added \(self.provider)/\(self.name) (the key is stored encrypted; gateways on a PostgreSQL store reload at once, on SQLite restart or send SIGHUP)")
+            print(
+                "added \(self.provider)/\(self.name) (the key is stored encrypted; gateways on a PostgreSQL store reload at once, on SQLite restart or send SIGHUP)"
+            )
         }
     }
 

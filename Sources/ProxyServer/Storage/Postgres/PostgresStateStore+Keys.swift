@@ -57,7 +57,8 @@ extension PostgresStateStore {
         try await self.run { client in
             var keys: [VirtualKey] = []
             let rows = try await client.query(query, logger: self.logger)
-            for try await (id, name, user, hash, prefix, createdAt, expiresAt, models, monthlyRequests, monthlyTokens, disabled) in rows
+            for try await (id, name, user, hash, prefix, createdAt, expiresAt, models, monthlyRequests, monthlyTokens, disabled)
+                in rows
                 .decode((String, String, String, String, String, Int, Int?, String, Int?, Int?, Bool).self)
             {
                 keys.append(
