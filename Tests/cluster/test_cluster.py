@@ -7,6 +7,7 @@ import os
 import re
 import signal
 import subprocess
+import urllib.error
 import urllib.request
 
 from conftest import ADMIN_KEY, BIN_DIR, config, eventually, launch
@@ -198,3 +199,31 @@ def test_the_command_line_works_against_postgres(cluster, postgres, tmp_path):
     assert "mock/pooled" not in cli("accounts", "list")
     gone, _ = eventually(lambda: not pooled_on_a(), 5.0)
     assert gone, "A still lists the account removed from the shared store"
+
+
+def test_fifty_simultaneous_requests_on_one_credential_over_two_instances_admit_exactly_the_limit(cluster):
+    a, b = cluster("a", per_token_concurrency=5), cluster("b", per_token_concurrency=5)
+    key, _ = a.create_key()
+
+    def attempt(index: int):
+        instance = a if index % 2 else b
+        body = b'{"model":"slow-1","stream":true,"messages":[{"role":"user","content":"hi"}]}'
+        request = urllib.request.Request(
+            instance.url + "/v1/chat/completions",
+            data=body,
+            headers={"content-type": "application/json", "authorization": f"Bearer {key}"},
+        )
+        try:
+            response = urllib.request.urlopen(request, timeout=60)
+        except urllib.error.HTTPError as error:
+            return error.code, None
+        response.readline()
+        return response.status, response
+
+    with concurrent.futures.ThreadPoolExecutor(max_workers=50) as pool:
+        results = list(pool.map(attempt, range(50)))
+    statuses = sorted(status for status, _ in results)
+    for _, response in results:
+        if response:
+            response.close()
+    assert statuses == [200] * 5 + [429] * 45, statuses

@@ -64,7 +64,7 @@ extension Gateway {
         case .keyChanged(let hash): self.authenticator.keys.invalidate(hash: hash, now: self.now())
         case .allKeysStale: self.authenticator.keys.invalidateAll(now: self.now())
         case .quotaExhausted(let subject): self.quota.reclaim(subject: subject)
-        case .accountsChanged: break
+        case .accountsChanged, .slotsWanted: break
         }
     }
 }

@@ -38,37 +38,41 @@ enum PostgresMigrations {
                     api_key TEXT, access_token TEXT, refresh_token TEXT, expires_at DOUBLE PRECISION, pkce_verifier TEXT,
                     pkce_state TEXT, PRIMARY KEY (provider, name))
                 """,
-                // One row per request in flight with a per-credential limit, renewed while it runs.
-                // The slot and minute tables are UNLOGGED: rows that live seconds need no WAL, and
-                // after a database crash they would have expired anyway.
+                // Each instance's share of each credential's concurrency limit (see `SlotGrants`),
+                // renewed while the instance lives. The slot and minute tables are UNLOGGED: rows
+                // that live seconds need no WAL, and after a database crash they would have expired.
                 """
-                CREATE UNLOGGED TABLE slot_leases (
-                    id TEXT PRIMARY KEY, credential TEXT NOT NULL, instance TEXT NOT NULL, expires_at TIMESTAMPTZ NOT NULL)
+                CREATE UNLOGGED TABLE slot_grants (
+                    credential TEXT NOT NULL, instance TEXT NOT NULL, granted BIGINT NOT NULL,
+                    expires_at TIMESTAMPTZ NOT NULL, PRIMARY KEY (credential, instance))
                 """,
-                "CREATE INDEX slot_leases_credential ON slot_leases (credential)",
                 #"CREATE UNLOGGED TABLE minute_requests (id TEXT PRIMARY KEY, "user" TEXT NOT NULL, at TIMESTAMPTZ NOT NULL)"#,
                 #"CREATE INDEX minute_requests_user_at ON minute_requests ("user", at)"#,
                 #"CREATE UNLOGGED TABLE minute_tokens ("user" TEXT NOT NULL, at TIMESTAMPTZ NOT NULL, tokens BIGINT NOT NULL)"#,
                 #"CREATE INDEX minute_tokens_user_at ON minute_tokens ("user", at)"#,
-                // A slot and the minute windows in one round trip; p_released: the credential's slots
-                // this instance has freed and not yet deleted (its deletes are queued), deleted here
-                // first, so that a client's next request never meets its own last one's slot.
-                // code: 0 admitted, 1 no free slot,
-                // 2 requests per minute, 3 tokens per minute; wait: seconds until a retry can pass.
-                // Each limit's rows are counted under an advisory lock of their own, so that two
-                // instances cannot both take the last place.
+                // One more slot for an instance (p_grow) and the minute windows, in one round trip.
+                // p_returned: slots the instance gave back and has not written yet, applied first.
+                // Under an advisory lock per credential (and per user), so that two instances
+                // cannot both take the last place. code: 0 admitted, 1 no free slot, 2 requests per
+                // minute, 3 tokens per minute; wait: seconds until a retry can pass.
                 """
-                CREATE FUNCTION proxy_admit(p_id TEXT, p_credential TEXT, p_instance TEXT, p_slots BIGINT, p_user TEXT,
-                    p_rpm BIGINT, p_tpm BIGINT, p_ttl DOUBLE PRECISION, p_released TEXT[], OUT code BIGINT, OUT wait BIGINT)
+                CREATE FUNCTION proxy_admit(p_id TEXT, p_credential TEXT, p_instance TEXT, p_slots BIGINT, p_grow BOOLEAN,
+                    p_returned BIGINT, p_user TEXT, p_rpm BIGINT, p_tpm BIGINT, p_ttl DOUBLE PRECISION,
+                    OUT code BIGINT, OUT wait BIGINT)
                 LANGUAGE plpgsql AS $$
                 DECLARE n BIGINT; used BIGINT; oldest TIMESTAMPTZ;
                 BEGIN
                     code := 0; wait := 0;
-                    IF p_slots > 0 THEN
+                    IF p_grow OR p_returned > 0 THEN
                         PERFORM pg_advisory_xact_lock(hashtextextended('slot:' || p_credential, 0));
-                        DELETE FROM slot_leases WHERE credential = p_credential
-                            AND (expires_at < clock_timestamp() OR id = ANY(p_released));
-                        SELECT count(*) INTO n FROM slot_leases WHERE credential = p_credential;
+                    END IF;
+                    IF p_returned > 0 THEN
+                        UPDATE slot_grants SET granted = GREATEST(granted - p_returned, 0)
+                        WHERE credential = p_credential AND instance = p_instance;
+                    END IF;
+                    IF p_grow THEN
+                        DELETE FROM slot_grants WHERE credential = p_credential AND expires_at < clock_timestamp();
+                        SELECT COALESCE(sum(granted), 0) INTO n FROM slot_grants WHERE credential = p_credential;
                         IF n >= p_slots THEN code := 1; wait := 1; RETURN; END IF;
                     END IF;
                     IF p_rpm > 0 OR p_tpm > 0 THEN
@@ -89,9 +93,10 @@ enum PostgresMigrations {
                         END IF;
                         INSERT INTO minute_requests (id, "user", at) VALUES (p_id, p_user, clock_timestamp());
                     END IF;
-                    IF p_slots > 0 THEN
-                        INSERT INTO slot_leases (id, credential, instance, expires_at)
-                        VALUES (p_id, p_credential, p_instance, clock_timestamp() + make_interval(secs => p_ttl));
+                    IF p_grow THEN
+                        INSERT INTO slot_grants AS g (credential, instance, granted, expires_at)
+                        VALUES (p_credential, p_instance, 1, clock_timestamp() + make_interval(secs => p_ttl))
+                        ON CONFLICT (credential, instance) DO UPDATE SET granted = g.granted + 1, expires_at = excluded.expires_at;
                     END IF;
                 END $$
                 """,

@@ -6,57 +6,42 @@ import Synchronization
 
 /// The limits instances decide together, in PostgreSQL (see `SharedLimits`).
 ///
-/// A request with a per-credential or per-minute limit costs one call of `proxy_admit`; one
-/// without costs nothing here. What follows a request (freeing its slot, its tokens) is queued
-/// and written by `runWrites`, never awaited on the request path. The slots of this instance are
-/// renewed every `renewInterval`, so those of an instance that died expire within `slotLifetime`.
+/// Per-credential concurrency: each instance holds a share of the credential's limit
+/// (`SlotGrants`), granted one slot at a time by `proxy_admit`; a request that finds a free slot
+/// of this instance's share pays no round trip, one that does not pays one. Per-minute limits cost
+/// one call per request. What follows a request (slots given back, tokens, refunds) is queued and
+/// written in batches by `runWrites`, never awaited on the request path. This instance's grants
+/// are renewed every `renewInterval`, so those of an instance that died expire within
+/// `slotLifetime`.
 final class PostgresSharedLimits: SharedLimits {
     static let slotLifetime = 15.0
     static let renewInterval = Duration.seconds(5)
+    /// How long a request refused for want of a slot waits, in turn, for another instance to
+    /// give back the free slots it holds (it was asked to at the first refusal).
+    static let slotRetries: [Duration] = [.milliseconds(20), .milliseconds(60)]
 
     private let client: PostgresClient
     private let availability: PostgresAvailability
     private let logger: Logger
-    /// Who holds a slot, in the slot table (for a look at it; renewal goes by slot).
+    /// This instance, in the grants table.
     let instance = UUID().uuidString
-    /// The slots this instance holds (renewed until released), and those it has released whose
-    /// delete is still queued, by credential.
-    private let slots = Mutex(Slots())
-
-    private struct Slots {
-        var held: [String: String] = [:]
-        var released: [String: Set<String>] = [:]
-
-        mutating func release(_ id: String) -> Bool {
-            guard let credential = self.held.removeValue(forKey: id) else { return false }
-            self.released[credential, default: []].insert(id)
-            return true
-        }
-
-        mutating func deleted(_ id: String, credential: String) {
-            self.released[credential]?.remove(id)
-            if self.released[credential]?.isEmpty == true { self.released[credential] = nil }
-        }
-    }
-    /// Writes that follow requests, sent in batches by `runWrites`: under load, one statement
-    /// carries every slot freed since the last.
+    private let slots = Mutex(SlotGrants())
+    /// Writes that follow requests, sent in batches by `runWrites`.
     private let pending = Mutex(PendingWrites())
     private let writesWanted: AsyncStream<Void>
     private let wantWrites: AsyncStream<Void>.Continuation
 
     private struct PendingWrites {
-        var releases: [(id: String, credential: String)] = []
         var minuteRefunds: [String] = []
         var tokens: [(user: String, tokens: Int)] = []
         var events: [StoreEvent] = []
 
-        var isEmpty: Bool { self.releases.isEmpty && self.minuteRefunds.isEmpty && self.tokens.isEmpty && self.events.isEmpty }
+        var isEmpty: Bool { self.minuteRefunds.isEmpty && self.tokens.isEmpty && self.events.isEmpty }
 
-        /// Bounded: a store that stays away must not grow memory; what is dropped is a slot row
-        /// that expires by itself, or tokens of a minute window that has passed.
+        /// Bounded: a store that stays away must not grow memory; what is dropped is a refund or
+        /// tokens of a minute window that has passed.
         mutating func trim() {
             let limit = 100_000
-            if self.releases.count > limit { self.releases.removeFirst(self.releases.count - limit) }
             if self.minuteRefunds.count > limit { self.minuteRefunds.removeFirst(self.minuteRefunds.count - limit) }
             if self.tokens.count > limit { self.tokens.removeFirst(self.tokens.count - limit) }
             if self.events.count > 1_000 { self.events.removeFirst(self.events.count - 1_000) }
@@ -80,39 +65,61 @@ final class PostgresSharedLimits: SharedLimits {
 
     func admit(_ request: SharedAdmissionRequest) async throws -> SharedAdmissionDecision {
         let id = UUID().uuidString
-        let released = Array(self.slots.withLock { $0.released[request.credential] ?? [] })
-        let (code, wait) = try await self.run { client in
-            var result = (0, 0)
-            for try await row in try await client.query(
-                """
-                SELECT code, wait FROM proxy_admit(\(id), \(request.credential), \(self.instance), \(request.concurrencyLimit),
-                \(request.user), \(request.requestsPerMinute), \(request.tokensPerMinute), \(Self.slotLifetime), \(released))
-                """, logger: self.logger
-            ).decode((Int, Int).self) {
-                result = row
+        let credential = request.credential
+        let hasSlotLimit = request.concurrencyLimit > 0
+        let grow = hasSlotLimit && !self.slots.withLock { $0.useGranted(credential, lease: id) }
+        guard grow || request.requestsPerMinute > 0 || request.tokensPerMinute > 0 else { return .admitted(SharedLeaseID(id)) }
+        var retries = Self.slotRetries[...]
+        while true {
+            let returned = grow ? self.slots.withLock { $0.takeReturns(of: credential) } : 0
+            let code: Int
+            let wait: Int
+            do {
+                (code, wait) = try await self.run { client in
+                    var result = (0, 0)
+                    for try await row in try await client.query(
+                        """
+                        SELECT code, wait FROM proxy_admit(\(id), \(credential), \(self.instance), \(request.concurrencyLimit), \(grow),
+                        \(returned), \(request.user), \(request.requestsPerMinute), \(request.tokensPerMinute), \(Self.slotLifetime))
+                        """, logger: self.logger
+                    ).decode((Int, Int).self) {
+                        result = row
+                    }
+                    return result
+                }
+            } catch {
+                self.slots.withLock { slots in
+                    if returned > 0 { slots.restoreReturns([credential: returned]) }
+                    if !grow { slots.release(lease: id) }
+                }
+                throw error
             }
-            return result
-        }
-        switch code {
-        case 1: return .concurrencyFull
-        case 2: return .requestsPerMinute(retryAfterSeconds: wait)
-        case 3: return .tokensPerMinute(retryAfterSeconds: wait)
-        default:
-            if request.concurrencyLimit > 0 { self.slots.withLock { $0.held[id] = request.credential } }
-            return .admitted(SharedLeaseID(id))
+            switch code {
+            case 0:
+                if grow { self.slots.withLock { $0.granted(credential, lease: id) } }
+                return .admitted(SharedLeaseID(id))
+            case 1:
+                // Another instance may hold free slots of this credential: ask for them, and
+                // try again a moment later before refusing.
+                guard let delay = retries.popFirst() else { return .concurrencyFull }
+                if retries.count == Self.slotRetries.count - 1 { self.enqueue { $0.events.append(.slotsWanted(credential: credential)) } }
+                try await Task.sleep(for: delay)
+            default:
+                if !grow { self.slots.withLock { _ = $0.release(lease: id) } }
+                return code == 2 ? .requestsPerMinute(retryAfterSeconds: wait) : .tokensPerMinute(retryAfterSeconds: wait)
+            }
         }
     }
 
     func release(_ lease: SharedLeaseID, refundingMinute: Bool) {
-        let credential = self.slots.withLock { slots in
-            let credential = slots.held[lease.value]
-            return slots.release(lease.value) ? credential : nil
-        }
-        guard credential != nil || refundingMinute else { return }
-        self.enqueue { pending in
-            if let credential { pending.releases.append((lease.value, credential)) }
-            if refundingMinute { pending.minuteRefunds.append(lease.value) }
-        }
+        self.slots.withLock { _ = $0.release(lease: lease.value) }
+        if refundingMinute { self.enqueue { $0.minuteRefunds.append(lease.value) } }
+    }
+
+    /// Another instance was refused a slot of `credential`: the free ones held here go back.
+    func giveBackSlots(of credential: String) {
+        let given = self.slots.withLock { $0.giveBackSurplus(of: credential) }
+        if given > 0 { self.wantWrites.yield() }
     }
 
     func recordMinuteTokens(user: String, tokens: Int) {
@@ -169,54 +176,69 @@ final class PostgresSharedLimits: SharedLimits {
         }
     }
 
-    /// Keeps this instance's slots alive until the task is cancelled.
+    /// Keeps this instance's grants alive, and gives back those of credentials idle here, until
+    /// the task is cancelled.
     func runRenewals() async {
         while !Task.isCancelled {
             try? await Task.sleep(for: Self.renewInterval)
-            let held = self.slots.withLock { Array($0.held.keys) }
-            guard !held.isEmpty else { continue }
+            self.slots.withLock { $0.giveBackIdle() }
+            self.wantWrites.yield()
+            let (instance, lifetime, logger) = (self.instance, Self.slotLifetime, self.logger)
             do {
                 try await self.run { client in
                     try await client.query(
-                        "UPDATE slot_leases SET expires_at = clock_timestamp() + make_interval(secs => \(Self.slotLifetime)) WHERE id = ANY(\(held))",
-                        logger: self.logger)
+                        "UPDATE slot_grants SET expires_at = clock_timestamp() + make_interval(secs => \(lifetime)) WHERE instance = \(instance)",
+                        logger: logger)
                 }
             } catch {
-                self.logger.debug("renewing slot leases failed", metadata: ["error": "\(PostgresAvailability.describe(error))"])
+                self.logger.debug("renewing slot grants failed", metadata: ["error": "\(PostgresAvailability.describe(error))"])
             }
         }
     }
 
+    /// Gives back every grant of this instance (at shutdown).
+    func giveBackAll() async {
+        let (instance, logger) = (self.instance, self.logger)
+        _ = try? await self.run { client in
+            try await client.query("DELETE FROM slot_grants WHERE instance = \(instance)", logger: logger)
+        }
+    }
+
     /// Sends the queued writes, a batch at a time, until the task is cancelled. A batch that
-    /// fails is dropped: each write's loss is bounded (a slot expires, a minute passes).
+    /// fails is dropped, except the slots given back, which go with the next: each other write's
+    /// loss is bounded (a minute passes).
     func runWrites() async {
         for await _ in self.writesWanted {
             let batch = self.pending.withLock { pending in
                 defer { pending = PendingWrites() }
                 return pending
             }
-            guard !batch.isEmpty else { continue }
+            let returns = self.slots.withLock { $0.takeReturns() }
+            guard !batch.isEmpty || !returns.isEmpty else { continue }
             do {
-                try await self.write(batch)
+                try await self.write(batch, returns: returns)
             } catch {
+                self.slots.withLock { $0.restoreReturns(returns) }
                 self.logger.debug("shared-limit writes failed", metadata: ["error": "\(PostgresAvailability.describe(error))"])
-            }
-            self.slots.withLock { slots in
-                for release in batch.releases { slots.deleted(release.id, credential: release.credential) }
             }
         }
     }
 
-    private func write(_ batch: PendingWrites) async throws {
-        let released = batch.releases.map(\.id)
+    private func write(_ batch: PendingWrites, returns: [String: Int]) async throws {
+        let credentials = Array(returns.keys)
+        let counts = credentials.map { returns[$0]! }
         let refunds = batch.minuteRefunds
         let users = batch.tokens.map(\.user)
         let tokens = batch.tokens.map(\.tokens)
         let events = batch.events.map(\.payload)
-        let logger = self.logger
+        let (instance, logger) = (self.instance, self.logger)
         try await self.run { client in
-            if !released.isEmpty {
-                try await client.query("DELETE FROM slot_leases WHERE id = ANY(\(released))", logger: logger)
+            if !credentials.isEmpty {
+                try await client.query(
+                    """
+                    UPDATE slot_grants AS g SET granted = GREATEST(g.granted - d.n, 0)
+                    FROM unnest(\(credentials), \(counts)) AS d(c, n) WHERE g.credential = d.c AND g.instance = \(instance)
+                    """, logger: logger)
             }
             if !refunds.isEmpty {
                 try await client.query("DELETE FROM minute_requests WHERE id = ANY(\(refunds))", logger: logger)

@@ -52,6 +52,7 @@ final class PostgresStateStore: StateStore {
     }
 
     func close() async {
+        await self.limits.giveBackAll()
         self.clientTask.cancel()
         await self.clientTask.value
     }
@@ -90,7 +91,11 @@ final class PostgresStateStore: StateStore {
                         // Changes made while this instance was not listening are unknown.
                         onEvent(.allKeysStale)
                         for try await notification in notifications {
-                            if let event = StoreEvent(payload: notification.payload) { onEvent(event) }
+                            switch StoreEvent(payload: notification.payload) {
+                            case .slotsWanted(let credential): self.limits.giveBackSlots(of: credential)
+                            case .some(let event): onEvent(event)
+                            case nil: break
+                            }
                         }
                     }
                 }
@@ -121,6 +126,8 @@ enum StoreEvent: Sendable, Equatable {
     case quotaExhausted(subject: String)
     /// An upstream account was added to or removed from the store: every instance reloads.
     case accountsChanged
+    /// An instance was refused a slot of this credential: the others give back their free ones.
+    case slotsWanted(credential: String)
 
     var payload: String {
         switch self {
@@ -128,6 +135,7 @@ enum StoreEvent: Sendable, Equatable {
         case .allKeysStale: "keys"
         case .quotaExhausted(let subject): "quota:\(subject)"
         case .accountsChanged: "accounts"
+        case .slotsWanted(let credential): "slots:\(credential)"
         }
     }
 
@@ -138,6 +146,8 @@ enum StoreEvent: Sendable, Equatable {
             self = .accountsChanged
         } else if payload.hasPrefix("key:") {
             self = .keyChanged(hash: String(payload.dropFirst(4)))
+        } else if payload.hasPrefix("slots:") {
+            self = .slotsWanted(credential: String(payload.dropFirst(6)))
         } else if payload.hasPrefix("quota:") {
             self = .quotaExhausted(subject: String(payload.dropFirst(6)))
         } else {
