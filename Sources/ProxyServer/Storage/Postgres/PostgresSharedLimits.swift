@@ -18,7 +18,7 @@ final class PostgresSharedLimits: SharedLimits {
     static let renewInterval = Duration.seconds(5)
     /// How long a request refused for want of a slot waits, in turn, for another instance to
     /// give back the free slots it holds (it was asked to at the first refusal).
-    static let slotRetries: [Duration] = [.milliseconds(20), .milliseconds(60)]
+    static let slotRetries: [Duration] = [.milliseconds(20), .milliseconds(60), .milliseconds(120)]
 
     private let client: PostgresClient
     private let availability: PostgresAvailability
