@@ -129,8 +129,8 @@ public final class QuotaManager: Sendable {
         self.ledger.withLock { $0.record(tokens: tokens, subject: subject) }
     }
 
-    /// `subject`'s month as this instance knows it. With a shared store: as the store last
-    /// answered, plus what this instance has not written yet, less its unused lease units.
+    /// `subject`'s month as this instance knows it. With a shared store: the used counts as the
+    /// store last answered (every instance's reports), plus what this instance has not written yet.
     public func usage(of subject: String) -> (usage: Usage, period: QuotaPeriod) {
         self.ledger.withLock { $0.usage(of: subject) }
     }
