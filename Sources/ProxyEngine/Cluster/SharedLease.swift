@@ -1,7 +1,8 @@
 import Synchronization
 
-/// An admitted request's row in the shared slot and minute tables, given back once: when the
-/// request ends, or, if a path forgets, when the last reference goes away.
+/// An admitted request's place in the shared limits (a slot of its instance's share, a row of
+/// the minute window), given back once: when the request ends, or, if a path forgets, when the
+/// last reference goes away.
 public final class SharedLease: Sendable {
     let id: SharedLeaseID
     private let limits: any SharedLimits

@@ -10,12 +10,12 @@ public protocol SharedLimits: Sendable {
     /// at once instead of waiting for a connect timeout.
     var isAvailable: Bool { get }
 
-    /// Takes a slot and a place in the minute windows in one round trip, when `request` has a
-    /// limit of either kind.
+    /// Takes a slot and a place in the minute windows, when `request` has a limit of either kind:
+    /// a free slot of this instance's share costs no round trip, anything else one.
     func admit(_ request: SharedAdmissionRequest) async throws -> SharedAdmissionDecision
 
-    /// Gives a slot back (and, for a request that never reached a provider, its place in the
-    /// request window). Off the request path: the call is queued, not awaited.
+    /// Frees a slot (and, for a request that never reached a provider, its place in the request
+    /// window). Never waits for the store: what must be written is queued.
     func release(_ lease: SharedLeaseID, refundingMinute: Bool)
 
     /// Adds tokens an answer used to the user's shared token window. Queued, not awaited.
