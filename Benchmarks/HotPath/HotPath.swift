@@ -17,6 +17,11 @@ let benchmarks: @Sendable () -> Void = {
     // occasional growth of a buffer, not one more allocation per operation. Instructions need
     // perf events, which some machines (containers) do not allow: then only mallocs are kept.
     let stable = BenchmarkThresholds(relative: [.p50: 5, .p90: 5], absolute: [.p50: 1, .p90: 2])
+    // A round trip crosses threads (the caller's task, the event loops): whether a read brings
+    // the head and the body together, or a continuation resumes on the same thread, moves its
+    // count by a few allocations from run to run (seen 62 to 67 on the same build). The slack
+    // stays below what one more allocation per chunk or per header would cost.
+    let acrossThreads = BenchmarkThresholds(relative: [.p50: 12, .p90: 12], absolute: [.p50: 8, .p90: 8])
     Benchmark.defaultConfiguration = .init(
         metrics: [.mallocCountTotal, .instructions],
         scalingFactor: .kilo,
@@ -55,8 +60,15 @@ let benchmarks: @Sendable () -> Void = {
         }
     }
 
-    // A slot, a per-minute window and a monthly quota, admitted and finished.
-    Benchmark("Admission") { benchmark in
+    // A slot, a per-minute window and a monthly quota, admitted and finished. Counted per
+    // thousand admissions: the async runner's own occasional allocation (seen +3 per thousand)
+    // is not the admission's.
+    Benchmark(
+        "Admission",
+        configuration: .init(
+            metrics: [.mallocCountTotal, .instructions], scalingFactor: .kilo, maxDuration: .seconds(2), maxIterations: 100,
+            thresholds: [.mallocCountTotal: BenchmarkThresholds(relative: [.p50: 5, .p90: 5], absolute: [.p50: 10, .p90: 10])])
+    ) { benchmark in
         let admission = Samples.admission()
         let caller = Samples.caller
         for _ in benchmark.scaledIterations {
@@ -71,7 +83,7 @@ let benchmarks: @Sendable () -> Void = {
         "TransportRoundTrip",
         configuration: .init(
             metrics: [.mallocCountTotal, .instructions], scalingFactor: .one, maxDuration: .seconds(2), maxIterations: 2_000,
-            thresholds: [.mallocCountTotal: stable])
+            thresholds: [.mallocCountTotal: acrossThreads])
     ) { (benchmark: Benchmark, context: (host: UpstreamHost, upstream: CannedUpstream)) in
         let (host, upstream) = context
         for _ in benchmark.scaledIterations {
@@ -88,18 +100,18 @@ let benchmarks: @Sendable () -> Void = {
         return (host, upstream)
     }
 
-    _ = Samples.asyncHTTPClientRoundTrip()
+    _ = Samples.asyncHTTPClientRoundTrip(thresholds: acrossThreads)
 }
 
 extension Samples {
     /// The same round trip through AsyncHTTPClient, the transport the gateway used before its
     /// own: the comparison of the two, in allocations, on the same upstream.
-    static func asyncHTTPClientRoundTrip() -> Benchmark? {
+    static func asyncHTTPClientRoundTrip(thresholds: BenchmarkThresholds) -> Benchmark? {
         Benchmark(
             "AsyncHTTPClientRoundTrip",
             configuration: .init(
                 metrics: [.mallocCountTotal, .instructions], scalingFactor: .one, maxDuration: .seconds(2), maxIterations: 2_000,
-                thresholds: [.mallocCountTotal: BenchmarkThresholds(relative: [.p50: 5, .p90: 5], absolute: [.p50: 1, .p90: 2])])
+                thresholds: [.mallocCountTotal: thresholds])
         ) { (benchmark: Benchmark, context: (client: HTTPClient, url: String, upstream: CannedUpstream)) in
             for _ in benchmark.scaledIterations {
                 var request = HTTPClientRequest(url: context.url)
