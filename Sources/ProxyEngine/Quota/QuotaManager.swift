@@ -92,15 +92,9 @@ public final class QuotaManager: Sendable {
         case .admitted(let admitted): return admitted
         case .needsLease(let leasePeriod): period = leasePeriod
         }
-        guard shared.isAvailable else {
-            return try self.ledger.withLock { (ledger) throws(GatewayError) in
-                try ledger.admitWithoutStore(subject: subject, limits: limits)
-            }
-        }
-        let lease: QuotaLease
-        do {
-            lease = try await shared.leaseQuota(subject: subject, period: period, limit: limits.monthlyRequests)
-        } catch {
+        // The store away (known, or failing now): the last known count and a bounded allowance.
+        guard shared.isAvailable, let lease = try? await shared.leaseQuota(subject: subject, period: period, limit: limits.monthlyRequests)
+        else {
             return try self.ledger.withLock { (ledger) throws(GatewayError) in
                 try ledger.admitWithoutStore(subject: subject, limits: limits)
             }
