@@ -13,6 +13,8 @@ public struct MockUpstreamBehaviour: Sendable {
         case stallStream = "stall-stream"
         /// Answer 401 quoting the key it was sent, as real providers do ("Incorrect API key...").
         case error401Echo = "401-echo"
+        /// Answer 200, whole or streamed, quoting the key it was sent (see `MockKeyEcho`).
+        case echoKey = "echo-key"
         /// Answer 200 with a body that is neither JSON nor an event stream.
         case malformed
     }

@@ -194,6 +194,21 @@ public struct MockUpstreamServer: Sendable {
         case .malformed:
             return Response(
                 status: .ok, headers: [.contentType: "text/html"], body: .init(byteBuffer: ByteBuffer(string: "<html>oops</html>")))
+        case .echoKey:
+            let echo = MockKeyEcho(key: Self.key(request.headers) ?? "", format: format)
+            guard summary.stream else {
+                return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: echo.wholeAnswer()))
+            }
+            return Response(
+                status: .ok, headers: [.contentType: "text/event-stream"],
+                body: ResponseBody { writer in
+                    for (index, write) in echo.streamWrites().enumerated() {
+                        // Apart in time, so that the gateway most likely reads the two halves apart.
+                        if index > 0 { try await Task.sleep(for: .milliseconds(20)) }
+                        try await writer.write(write)
+                    }
+                    try await writer.finish(nil)
+                })
         case .reset where !summary.stream:
             throw MockReset()
         case .reset, .stallStream, nil:

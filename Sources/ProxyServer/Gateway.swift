@@ -4,6 +4,7 @@ import HTTPTypes
 import Hummingbird
 import Logging
 import NIOCore
+import NIOHTTP1
 import NIOPosix
 import ProxyEngine
 import ServiceLifecycle
@@ -128,7 +129,8 @@ struct Gateway: Sendable {
             providers.append(
                 ProviderRuntime(
                     config: provider, upstream: upstream, pool: pool,
-                    pacer: Self.pacer(for: provider, previous: previous?.providers.first { $0.name == provider.name }, now: now)))
+                    pacer: Self.pacer(for: provider, previous: previous?.providers.first { $0.name == provider.name }, now: now),
+                    oauth: oauthManagers[provider.name]))
         }
         self.router = ModelRouter(providers: providers.map { ($0.config, $0) })
         self.providers = providers
@@ -164,7 +166,17 @@ struct Gateway: Sendable {
             ($0.name, OAuthTokens(accessToken: $0.accessToken, refreshToken: $0.refreshToken, expiresAt: Double($0.expiresAt)))
         }
         let providerName = provider.name
-        return OAuthManager(endpoint: endpoint, seeds: Dictionary(seeds, uniquingKeysWith: { $1 }), now: now) { account, tokens in
+        let storedTokens: @Sendable (String) async -> OAuthTokens? = { account in
+            guard let secretBox,
+                let stored = try? await store.storedAccounts().first(where: { $0.provider == providerName && $0.name == account }),
+                let access = stored.sealedAccessToken.flatMap({ try? secretBox.open($0) }),
+                let refresh = stored.sealedRefreshToken.flatMap({ try? secretBox.open($0) })
+            else { return nil }
+            return OAuthTokens(accessToken: access, refreshToken: refresh, expiresAt: stored.expiresAt ?? 0)
+        }
+        return OAuthManager(
+            endpoint: endpoint, seeds: Dictionary(seeds, uniquingKeysWith: { $1 }), now: now, storedTokens: storedTokens
+        ) { account, tokens in
             // Without a master key the refreshed tokens live in memory only (`serve` warns of it
             // at start-up).
             guard let secretBox else { return }
@@ -212,8 +224,13 @@ struct Gateway: Sendable {
         }
         do {
             return try await request.collectBody(upTo: limit)
+        } catch is NIOTooManyBytesError {
+            throw GatewayError.payloadTooLarge(limit: limit)
         } catch let error as HTTPError where error.status == .contentTooLarge {
             throw GatewayError.payloadTooLarge(limit: limit)
+        } catch let error as HTTPParserError {
+            // `ClientTimeoutHandler` closes the connection once this answer is out.
+            throw GatewayError.badRequest("The request is not valid HTTP/1.1 (\(error)).")
         }
     }
 }

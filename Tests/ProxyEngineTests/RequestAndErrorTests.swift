@@ -123,6 +123,79 @@ import Testing
         let scrubbed = scrubber.scrub("Incorrect API key provided: sk-live-123456789-long. Also sk-live-123456789 and short.")
         #expect(scrubbed == "Incorrect API key provided: [redacted]. Also [redacted] and short.")
     }
+
+    @Test func aBufferWithNoKeyIsReturnedUncopied() {
+        let scrubber = SecretScrubber(secrets: ["sk-live-123456789"])
+        let buffer = ByteBuffer(string: String(repeating: "sk-live-12345678 is close but not it. ", count: 100))
+        let scrubbed = scrubber.scrub(buffer)
+        #expect(scrubbed == buffer)
+        #expect(scrubbed.withUnsafeReadableBytes { $0.baseAddress } == buffer.withUnsafeReadableBytes { $0.baseAddress })
+    }
+
+    @Test func manyKeysAtEveryPlaceAreFound() {
+        let keys = (0..<60).map { "sk-proj-\($0)-" + String(repeating: "x", count: $0 % 7) + "abcdefgh" }
+        let scrubber = SecretScrubber(secrets: keys)
+        for (index, key) in keys.enumerated() {
+            let text = String(repeating: "a", count: index) + key + "|" + key + key
+            #expect(scrubber.scrub(text) == String(repeating: "a", count: index) + "[redacted]|[redacted][redacted]")
+        }
+        #expect(scrubber.scrub(keys[5]) == "[redacted]")
+    }
+
+    @Test func keysAddedLaterAreScrubbedAndAChainedScrubberToo() {
+        let tokens = SecretScrubber(secrets: [])
+        let provider = SecretScrubber(secrets: ["sk-static-0123456789"], also: tokens)
+        #expect(provider.scrub("t oauth-rotated-0123456789") == "t oauth-rotated-0123456789")
+        tokens.add(["oauth-rotated-0123456789", "tiny"])
+        #expect(provider.scrub("t oauth-rotated-0123456789 sk-static-0123456789 tiny") == "t [redacted] [redacted] tiny")
+    }
+
+    /// Events are whole when scrubbed: a key the upstream's reads split in two is caught.
+    @Test func aKeySplitBetweenTwoReadsIsCaughtInTheWholeEvent() async throws {
+        let key = "sk-split-secret-0123456789"
+        let event = "data: {\"content\":\"\(key)\"}\n\n"
+        let cut = event.utf8.count / 2
+        let reads = [ByteBuffer(bytes: Array(event.utf8)[..<cut]), ByteBuffer(bytes: Array(event.utf8)[cut...])]
+        let scrubber = SecretScrubber(secrets: [key])
+        var output = ""
+        let upstream = AsyncStream<ByteBuffer> { continuation in
+            for read in reads { continuation.yield(read) }
+            continuation.finish()
+        }
+        for try await batch in SSEEventBatches(upstream) { output += String(buffer: scrubber.scrub(batch.bytes)) }
+        #expect(output == "data: {\"content\":\"[redacted]\"}\n\n")
+    }
+}
+
+/// Issue #22, findings 1 and 2: what a body's size can cost is linear. The times are measured
+/// in `proxy-bench --hostile-bodies`; these check that the linear paths still answer right.
+@Suite struct LinearTimeInputTests {
+    @Test func aRepeatedKeyFarApartInAManyKeyBodyIsFound() {
+        var body = #"{"model":"m","messages":[{"role":"user","content":"x"}],"k0":1"#
+        for index in 1..<5_000 { body += #","k\#(index)":1"# }
+        #expect((try? CompletionRequestSummary(body: ByteBuffer(string: body + "}"))) != nil)
+        let repeated = body + #","k2500":2}"#
+        #expect(throws: GatewayError.self) { try CompletionRequestSummary(body: ByteBuffer(string: repeated)) }
+        let escaped = body + #","k\u0032500":2}"#
+        #expect(throws: GatewayError.self) { try CompletionRequestSummary(body: ByteBuffer(string: escaped)) }
+    }
+
+    @Test func aLargeObjectKeepsItsMembersInOrderAndFindsEach() throws {
+        var text = "{"
+        for index in 0..<2_000 { text += (index > 0 ? "," : "") + #""m\#(index)":\#(index)"# }
+        let value = try #require(JSONValue(parsing: text + "}"))
+        var object = try #require(value.objectValue)
+        #expect(object.members.count == 2_000)
+        #expect(object["m1999"] == .int(1999))
+        #expect(object["m0"] == .int(0))
+        object["m5"] = nil
+        #expect(object["m5"] == nil)
+        #expect(object["m6"] == .int(6))
+        #expect(object.members.count == 1_999)
+        object["new"] = .bool(true)
+        #expect(object.members.last?.key == "new")
+        #expect(object["new"] == .bool(true))
+    }
 }
 
 /// Decodes JSON into Foundation-free dictionaries for assertions.

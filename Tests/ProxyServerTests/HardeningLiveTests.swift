@@ -367,13 +367,35 @@ final class RawConnection: ChannelInboundHandler, Sendable {
         return connection
     }
 
+    /// Returns once the bytes are written; a cancelled caller closes the connection, which ends
+    /// the wait (a test's time limit cancels it).
     func send(_ text: String) async throws {
-        try await self.channel.writeAndFlush(ByteBuffer(string: text)).get()
+        try await self.send(ByteBuffer(string: text))
     }
 
-    /// Returns when the server closes the connection (the test's time limit fails it otherwise).
+    func send(_ bytes: ByteBuffer) async throws {
+        let channel = self.channel
+        try await withTaskCancellationHandler {
+            try await channel.writeAndFlush(bytes).get()
+        } onCancel: {
+            channel.close(promise: nil)
+        }
+    }
+
+    /// Returns when the server closes the connection; a cancelled caller (the test's time limit)
+    /// closes it itself, so the wait always ends.
     func closed() async throws {
-        try await self.channel.closeFuture.get()
+        let channel = self.channel
+        try await withTaskCancellationHandler {
+            try await channel.closeFuture.get()
+        } onCancel: {
+            channel.close(promise: nil)
+        }
+    }
+
+    /// Returns once the server has sent `text`; polls, and ends with the caller's cancellation.
+    func received(containing text: String) async throws {
+        while !self.received.contains(text) { try await Task.sleep(for: .milliseconds(5)) }
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {

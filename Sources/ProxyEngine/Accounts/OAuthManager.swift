@@ -35,27 +35,36 @@ public actor OAuthManager {
     private let refreshMarginSeconds: Double
     private let now: @Sendable () -> Double
     private let onRefreshed: @Sendable (_ account: String, OAuthTokens) async -> Void
+    /// The tokens another instance sharing the store last saved for an account, if any.
+    private let storedTokens: @Sendable (_ account: String) async -> OAuthTokens?
     private var tokens: [String: OAuthTokens] = [:]
     private var refreshing: [String: Task<OAuthTokens, any Error>] = [:]
     public private(set) var refreshCount = 0
+    /// Every token this manager has held, so that no answer or log line quotes one; a provider's
+    /// scrubber scrubs these too, and keeps doing so across reloads (the manager is kept).
+    public nonisolated let secrets = SecretScrubber(secrets: [])
 
     public init(
         endpoint: any OAuthTokenEndpoint,
         seeds: [String: OAuthTokens] = [:],
         refreshMarginSeconds: Double = 300,
         now: @escaping @Sendable () -> Double,
+        storedTokens: @escaping @Sendable (_ account: String) async -> OAuthTokens? = { _ in nil },
         onRefreshed: @escaping @Sendable (_ account: String, OAuthTokens) async -> Void = { _, _ in }
     ) {
+        self.storedTokens = storedTokens
         self.endpoint = endpoint
         self.refreshMarginSeconds = refreshMarginSeconds
         self.now = now
         self.onRefreshed = onRefreshed
         self.tokens = seeds
+        for tokens in seeds.values { self.secrets.add([tokens.accessToken, tokens.refreshToken]) }
     }
 
     /// Sets an account's tokens (from configuration or the store).
     public func seed(_ account: String, _ tokens: OAuthTokens) {
         self.tokens[account] = tokens
+        self.secrets.add([tokens.accessToken, tokens.refreshToken])
     }
 
     public func tokens(of account: String) -> OAuthTokens? { self.tokens[account] }
@@ -86,13 +95,29 @@ public actor OAuthManager {
                 throw OAuthRefreshFailed(account: account, reason: "no refresh token; run `proxy-server oauth start`")
             }
             let endpoint = self.endpoint
-            task = Task { try await endpoint.refresh(refreshToken: refreshToken) }
+            let storedTokens = self.storedTokens
+            let margin = self.refreshMarginSeconds
+            let now = self.now
+            task = Task {
+                do {
+                    return try await endpoint.refresh(refreshToken: refreshToken)
+                } catch {
+                    // Another instance on the same store may have used this refresh token first,
+                    // and a provider that rotates them revokes the old one: take theirs.
+                    guard let stored = await storedTokens(account), !stored.refreshToken.isEmpty,
+                        stored.refreshToken != refreshToken
+                    else { throw error }
+                    if !stored.accessToken.isEmpty && stored.expiresAt - margin > now() { return stored }
+                    return try await endpoint.refresh(refreshToken: stored.refreshToken)
+                }
+            }
             self.refreshing[account] = task
             self.refreshCount += 1
             do {
                 var fresh = try await task.value
                 // A token endpoint may keep the refresh token and not send it again.
                 if fresh.refreshToken.isEmpty { fresh.refreshToken = refreshToken }
+                self.secrets.add([fresh.accessToken, fresh.refreshToken])
                 self.tokens[account] = fresh
                 self.refreshing[account] = nil
                 await self.onRefreshed(account, fresh)

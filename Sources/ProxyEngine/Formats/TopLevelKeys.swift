@@ -11,6 +11,13 @@ struct TopLevelKeys {
     private let body: UnsafeRawBufferPointer
     /// Keys seen so far: where a plain key is in the body, or an escaped key's decoded bytes.
     private var seen: [Key] = []
+    /// Past a few keys, each key's hash leads to the last earlier key with the same hash, and
+    /// `earlierWithSameHash` to the one before: a body of a million keys is checked in linear
+    /// time (`Hasher` is seeded per process, so a client cannot choose colliding keys).
+    private var lastWithHash: [Int: Int] = [:]
+    private var earlierWithSameHash: [Int] = []
+
+    private static let linearSearchLimit = 16
 
     private enum Key {
         case plain(Range<Int>)
@@ -41,13 +48,46 @@ struct TopLevelKeys {
             if let guarded = Self.guardedName(folding: name), escaped || !name.elementsEqual(guarded.utf8) {
                 return .badRequest("'\(guarded)' must be spelled exactly so, once, with no escapes; the body has a variant of it.")
             }
-            for other in self.seen where self.withBytes(of: other, { $0.elementsEqual(name) }) {
+            if self.isSeen(name) {
                 return .badRequest("The request body has the key '\(Self.printable(name))' more than once.")
             }
             return nil
         }
-        if problem == nil { self.seen.append(key) }
+        if problem == nil { self.remember(key) }
         return problem
+    }
+
+    private func isSeen(_ name: UnsafeRawBufferPointer) -> Bool {
+        guard self.seen.count > Self.linearSearchLimit else {
+            return self.seen.contains { self.withBytes(of: $0, { $0.elementsEqual(name) }) }
+        }
+        var candidate = self.lastWithHash[Self.hash(name)]
+        while let index = candidate {
+            if self.withBytes(of: self.seen[index], { $0.elementsEqual(name) }) { return true }
+            candidate = self.earlierWithSameHash[index] < 0 ? nil : self.earlierWithSameHash[index]
+        }
+        return false
+    }
+
+    private mutating func remember(_ key: Key) {
+        self.seen.append(key)
+        if self.seen.count == Self.linearSearchLimit + 1 {
+            for index in self.seen.indices { self.indexKey(at: index) }
+        } else if self.seen.count > Self.linearSearchLimit + 1 {
+            self.indexKey(at: self.seen.count - 1)
+        }
+    }
+
+    private mutating func indexKey(at index: Int) {
+        let hash = self.withBytes(of: self.seen[index], Self.hash)
+        self.earlierWithSameHash.append(self.lastWithHash[hash] ?? -1)
+        self.lastWithHash[hash] = index
+    }
+
+    private static func hash(_ name: UnsafeRawBufferPointer) -> Int {
+        var hasher = Hasher()
+        hasher.combine(bytes: name)
+        return hasher.finalize()
     }
 
     private func withBytes<Result>(of key: Key, _ body: (UnsafeRawBufferPointer) -> Result) -> Result {

@@ -1,4 +1,6 @@
+import HTTPTypes
 import NIOCore
+import NIOHTTP1
 import NIOHTTPTypes
 
 /// Cuts off clients that are too slow (`server.client_timeout_seconds`): a request's head must
@@ -6,7 +8,7 @@ import NIOHTTPTypes
 /// head, and a keep-alive connection left idle that long is closed.
 ///
 /// Without it one byte a minute holds a connection, and the body buffer behind it, for ever.
-/// Nothing is timed while the gateway answers: a ten-minute stream is the upstream's business,
+/// When it times is `ClientTimeoutState`'s to say. Nothing is timed while the gateway answers: a ten-minute stream is the upstream's business,
 /// bounded by the provider's `timeout_seconds`.
 final class ClientTimeoutHandler: ChannelDuplexHandler, RemovableChannelHandler {
     typealias InboundIn = HTTPRequestPart
@@ -18,8 +20,7 @@ final class ClientTimeoutHandler: ChannelDuplexHandler, RemovableChannelHandler 
     /// Called when a request was cut off half-read (not for an idle connection closed).
     private let onRequestTimedOut: @Sendable () -> Void
     private var timer: Scheduled<Void>?
-    private var isReadingRequest = false
-    private var answersInProgress = 0
+    private var state = ClientTimeoutState()
 
     init(timeout: TimeAmount, onRequestTimedOut: @escaping @Sendable () -> Void) {
         self.timeout = timeout
@@ -46,26 +47,53 @@ final class ClientTimeoutHandler: ChannelDuplexHandler, RemovableChannelHandler 
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         switch self.unwrapInboundIn(data) {
-        case .head:
-            // The head came in time; now the body has the same time.
-            self.isReadingRequest = true
-            self.arm(context)
-        case .body:
-            break
+        case .head(let head):
+            let closes = head.headerFields[.connection]?.lowercased().contains("close") ?? false
+            self.perform(self.state.requestHeadReceived(closes: closes), context)
+        case .body(let bytes):
+            switch self.state.requestBodyReceived(bytes: bytes.readableBytes) {
+            case true?: break
+            case false?: return
+            case nil:
+                context.close(promise: nil)
+                return
+            }
         case .end:
-            self.isReadingRequest = false
-            self.answersInProgress += 1
-            self.disarm()
+            self.perform(self.state.requestEndReceived(), context)
         }
         context.fireChannelRead(data)
     }
 
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        if error is HTTPParserError { self.state.requestUnreadable() }
+        context.fireErrorCaught(error)
+    }
+
+    func channelReadComplete(context: ChannelHandlerContext) {
+        // Nobody downstream asks for the dropped body's bytes: ask for them here.
+        if self.state.dropsBody { context.read() }
+        context.fireChannelReadComplete()
+    }
+
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
         if case .end = self.unwrapOutboundIn(data) {
-            self.answersInProgress = max(0, self.answersInProgress - 1)
-            if self.answersInProgress == 0 && !self.isReadingRequest { self.arm(context) }
+            self.perform(self.state.responseEndWritten(), context)
+            if self.state.dropsBody { context.read() }
         }
         context.write(data, promise: promise)
+    }
+
+    private func perform(_ action: ClientTimeoutState.Action, _ context: ChannelHandlerContext) {
+        switch action {
+        case .arm: self.arm(context)
+        case .disarm: self.disarm()
+        case .keep: break
+        case .close:
+            self.disarm()
+            // After the answer's bytes, which are already queued ahead of the close.
+            context.channel.flush()
+            context.close(promise: nil)
+        }
     }
 
     private func arm(_ context: ChannelHandlerContext) {
@@ -74,8 +102,13 @@ final class ClientTimeoutHandler: ChannelDuplexHandler, RemovableChannelHandler 
         self.timer = context.eventLoop.scheduleTask(in: self.timeout) {
             let (handler, context) = loopBound.value
             handler.timer = nil
-            if handler.isReadingRequest { handler.onRequestTimedOut() }
-            context.close(promise: nil)
+            switch handler.state.timerFired() {
+            case .close(let cutRequest):
+                if cutRequest { handler.onRequestTimedOut() }
+                context.close(promise: nil)
+            case .ignore:
+                break
+            }
         }
     }
 

@@ -21,7 +21,8 @@ struct SSEPump {
     let outcome: RequestOutcome
     /// What happens to the events between the upstream and the client.
     let transform: Transform
-    /// Applied to the error events of a translated stream, which quote the upstream.
+    /// Applied to every event written and every upstream message logged. Events are whole when
+    /// scrubbed (`SSEEventBatches`), so a key split between two reads is caught.
     let scrubber: SecretScrubber
     /// Tells the account pool how the stream its account served ended (not called when the
     /// client left: that says nothing of the account).
@@ -104,14 +105,13 @@ struct SSEPump {
             if translator != nil {
                 let translated = batch.map { translator!.translate($0) } ?? translator!.finish()
                 outcome.usage = translator!.usage ?? outcome.usage
-                var output = translated.output
-                if translated.failure != nil { output = self.scrubber.scrub(output) }
+                let output = self.scrubber.scrub(translated.output)
                 outcome.answerBytes += output.readableBytes
                 // See `[DONE]` below: the translated stream's last events are going out.
                 if translator!.isComplete || translated.failure != nil { self.releaseSlot() }
                 if output.readableBytes > 0 { try await writer.write(output) }
                 if let failure = translated.failure {
-                    self.logger.warning("translated stream failed", metadata: ["reason": "\(failure.message)"])
+                    self.logger.warning("translated stream failed", metadata: ["reason": "\(self.scrubber.scrub(failure.message))"])
                     return Failure(error: failure, isSent: true)
                 }
                 if translator!.isComplete || batch == nil { return nil }
@@ -127,6 +127,7 @@ struct SSEPump {
             } else if let usage = TokenUsage.lastReported(in: output) {
                 outcome.usage = self.format == .anthropic ? usage.merged(into: outcome.usage) : usage
             }
+            output = self.scrubber.scrub(output)
             outcome.answerBytes += output.readableBytes
             // A client may send its next request as soon as it reads `[DONE]` (the SDKs
             // stop there): its place must be free before that event leaves.

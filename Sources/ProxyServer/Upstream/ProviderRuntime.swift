@@ -16,12 +16,12 @@ struct ProviderRuntime: Sendable {
 
     var name: String { self.config.name }
 
-    init(config: ProviderConfig, upstream: any UpstreamProvider, pool: AccountPool?, pacer: UpstreamPacer) {
+    init(config: ProviderConfig, upstream: any UpstreamProvider, pool: AccountPool?, pacer: UpstreamPacer, oauth: OAuthManager? = nil) {
         self.config = config
         self.upstream = upstream
         self.pool = pool
         self.pacer = pacer
-        self.scrubber = SecretScrubber(secrets: upstream.secrets)
+        self.scrubber = SecretScrubber(secrets: upstream.secrets, also: oauth?.secrets)
         self.forwardedHeaders = config.forwardHeaders.map { ModelGlob($0.lowercased()) }
     }
 }

@@ -65,7 +65,7 @@ struct UpstreamRelay {
         guard Self.looksLikeJSONObject(body) else {
             throw GatewayError.upstreamFailed("The upstream answered with a body that is not a JSON object.")
         }
-        let body = try self.bridge.clientBody(body, created: Int(Date().timeIntervalSince1970))
+        let body = self.scrubber.scrub(try self.bridge.clientBody(body, created: Int(Date().timeIntervalSince1970)))
         var headers: HTTPFields = [:]
         self.relayHeaders(of: response, into: &headers)
         headers[.contentType] = "application/json"
