@@ -167,10 +167,13 @@ let package = Package(
             swiftSettings: swiftSettings,
             plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
         ),
+        // What every test target's waits share: deadlines that observe cancellation.
+        .target(name: "TestSupport", path: "Tests/TestSupport", swiftSettings: swiftSettings),
         .testTarget(
             name: "UpstreamTransportTests",
             dependencies: [
                 "UpstreamTransport",
+                "TestSupport",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -180,7 +183,7 @@ let package = Package(
         ),
         .testTarget(
             name: "ProxyEngineTests",
-            dependencies: ["ProxyEngine"],
+            dependencies: ["ProxyEngine", "TestSupport"],
             swiftSettings: swiftSettings
         ),
         // libFuzzer targets for what parses hostile bytes. A plain build replays the corpora in
@@ -195,6 +198,7 @@ let package = Package(
             name: "ProxyServerTests",
             dependencies: [
                 "ProxyServer",
+                "TestSupport",
                 "ProxyConfig",
                 "MockUpstream",
                 "CMalloc",

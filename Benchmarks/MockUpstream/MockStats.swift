@@ -24,7 +24,8 @@ public final class MockStats: Sendable {
 
     private struct State {
         var snapshot = Snapshot()
-        var waiters: [(predicate: @Sendable (Snapshot) -> Bool, continuation: CheckedContinuation<Void, Never>)] = []
+        var nextID = 0
+        var waiters: [Int: (predicate: @Sendable (Snapshot) -> Bool, continuation: CheckedContinuation<Void, any Error>)] = [:]
     }
 
     private let state = Mutex(State())
@@ -34,29 +35,37 @@ public final class MockStats: Sendable {
     public var snapshot: Snapshot { self.state.withLock { $0.snapshot } }
 
     func update(_ change: (inout Snapshot) -> Void) {
-        let ready = self.state.withLock { state -> [CheckedContinuation<Void, Never>] in
+        let ready = self.state.withLock { state -> [CheckedContinuation<Void, any Error>] in
             change(&state.snapshot)
-            var ready: [CheckedContinuation<Void, Never>] = []
             let snapshot = state.snapshot
-            state.waiters.removeAll { waiter in
-                guard waiter.predicate(snapshot) else { return false }
-                ready.append(waiter.continuation)
-                return true
-            }
-            return ready
+            let met = state.waiters.filter { $0.value.predicate(snapshot) }
+            for id in met.keys { state.waiters[id] = nil }
+            return met.values.map(\.continuation)
         }
         for continuation in ready { continuation.resume() }
     }
 
-    /// Returns once `predicate` holds for the stats (at once if it already does).
-    public func wait(until predicate: @escaping @Sendable (Snapshot) -> Bool) async {
-        await withCheckedContinuation { continuation in
-            let satisfied = self.state.withLock { state -> Bool in
-                if predicate(state.snapshot) { return true }
-                state.waiters.append((predicate, continuation))
-                return false
+    /// Returns once `predicate` holds for the stats (at once if it already does); throws
+    /// `CancellationError` when the caller is cancelled first (a test's time limit), so a wait
+    /// for something that never happens fails its test instead of hanging the run.
+    public func wait(until predicate: @escaping @Sendable (Snapshot) -> Bool) async throws {
+        let id = self.state.withLock { state -> Int in
+            state.nextID += 1
+            return state.nextID
+        }
+        try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
+                let outcome = self.state.withLock { state -> Result<Void, any Error>? in
+                    if predicate(state.snapshot) { return .success(()) }
+                    if Task.isCancelled { return .failure(CancellationError()) }
+                    state.waiters[id] = (predicate, continuation)
+                    return nil
+                }
+                if let outcome { continuation.resume(with: outcome) }
             }
-            if satisfied { continuation.resume() }
+        } onCancel: {
+            let waiter = self.state.withLock { $0.waiters.removeValue(forKey: id) }
+            waiter?.continuation.resume(throwing: CancellationError())
         }
     }
 }

@@ -1,10 +1,11 @@
 import FoundationEssentials
 import Synchronization
+import TestSupport
 import Testing
 
 @testable import ProxyEngine
 
-@Suite struct JWTTests {
+@Suite(.timeLimit(.minutes(1))) struct JWTTests {
     let signer = JWTSigner(secret: "test-secret-0123456789")
     let claims = SessionClaims(sub: "alice", tier: "pro", iat: 1_000, exp: 4_600, jti: "j1")
 
@@ -61,7 +62,7 @@ import Testing
     }
 }
 
-@Suite struct PasswordHashTests {
+@Suite(.timeLimit(.minutes(1))) struct PasswordHashTests {
     @Test func aHashVerifiesItsPasswordOnly() throws {
         let hash = try PasswordHash.make(password: "correct horse")
         #expect(hash.hasPrefix("scrypt$15$8$1$"))
@@ -76,7 +77,7 @@ import Testing
     }
 }
 
-@Suite struct VirtualKeyTests {
+@Suite(.timeLimit(.minutes(1))) struct VirtualKeyTests {
     @Test func keysAre256BitsAndStoredOnlyAsAHash() {
         let (plaintext, record) = VirtualKey.generate(name: "ci", user: "alice", now: 100, models: ["gpt-*"])
         #expect(plaintext.hasPrefix("sk-"))
@@ -97,7 +98,7 @@ final class ManualClock: Sendable {
     func advance(_ by: Double) { self.seconds.withLock { $0 += by } }
 }
 
-@Suite struct LoginLimiterTests {
+@Suite(.timeLimit(.minutes(1))) struct LoginLimiterTests {
     @Test func theSameUserWithinTheWindowGetsTheSameToken() async {
         let clock = ManualClock()
         let limiter = LoginLimiter(cacheSeconds: 60, now: { clock.now })
@@ -174,7 +175,7 @@ final class ManualClock: Sendable {
     }
 }
 
-@Suite struct BoundedMapTests {
+@Suite(.timeLimit(.minutes(1))) struct BoundedMapTests {
     @Test func entriesExpireAndTheLeastRecentlyTouchedGoFirst() {
         var map = BoundedMap<Int>(capacity: 8, maximumAge: 100)
         for index in 0..<8 { map.set("k\(index)", index, now: Double(index)) }
@@ -203,7 +204,7 @@ final class ManualClock: Sendable {
 
 }
 
-@Suite struct TokenLimiterTests {
+@Suite(.timeLimit(.minutes(1))) struct TokenLimiterTests {
     @Test func fiftySimultaneousAcquiresAdmitExactlyTheLimit() async {
         for limit in [1, 3] {
             let limiter = TokenLimiter(limit: limit)
@@ -231,13 +232,13 @@ final class ManualClock: Sendable {
         #expect(slots.count == 50)
     }
 
-    @Test func aForgottenSlotIsReleasedWhenDropped() async {
+    @Test func aForgottenSlotIsReleasedWhenDropped() async throws {
         let limiter = TokenLimiter(limit: 1)
         var slot = limiter.acquire("cred")
         #expect(slot != nil)
         slot = nil
         // The deinit safety net releases through a task; wait for the place to come back.
-        while limiter.count("cred") != 0 { await Task.yield() }
+        try await eventually("the dropped slot is released") { limiter.count("cred") == 0 }
         #expect(limiter.acquire("cred") != nil)
     }
 }

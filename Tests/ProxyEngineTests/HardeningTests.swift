@@ -3,7 +3,7 @@ import Testing
 
 @testable import ProxyEngine
 
-@Suite struct RequestKeyHardeningTests {
+@Suite(.timeLimit(.minutes(1))) struct RequestKeyHardeningTests {
     @Test(arguments: [
         #"{"model":"a","mod\u0065l":"b","messages":[1]}"#,
         #"{"model":"a","model":"b","messages":[1]}"#,
@@ -30,7 +30,7 @@ import Testing
     }
 }
 
-@Suite struct StreamEndMarkerTests {
+@Suite(.timeLimit(.minutes(1))) struct StreamEndMarkerTests {
     @Test(arguments: [
         ("data: [DONE]\n\n", true),
         ("data:[DONE]\n\n", true),

@@ -3,7 +3,7 @@ import Testing
 
 @testable import ProxyEngine
 
-@Suite struct JSONScannerTests {
+@Suite(.timeLimit(.minutes(1))) struct JSONScannerTests {
     static func scans(_ text: String) -> Bool {
         var bytes = Array(text.utf8)
         return bytes.withUnsafeMutableBytes { buffer in

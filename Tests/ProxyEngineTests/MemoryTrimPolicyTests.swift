@@ -2,7 +2,7 @@ import Testing
 
 @testable import ProxyEngine
 
-@Suite struct MemoryTrimPolicyTests {
+@Suite(.timeLimit(.minutes(1))) struct MemoryTrimPolicyTests {
     static let mb = 1 << 20
 
     /// One reading, in MB.

@@ -1,10 +1,11 @@
 import NIOCore
 import Synchronization
+import TestSupport
 import Testing
 
 @testable import ProxyEngine
 
-@Suite struct PKCETests {
+@Suite(.timeLimit(.minutes(1))) struct PKCETests {
     /// RFC 7636, Appendix B.
     @Test func theChallengeIsTheRFCsS256() {
         let pkce = PKCE(verifier: "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk", state: "s")
@@ -58,7 +59,7 @@ final class GatedTokenEndpoint: OAuthTokenEndpoint {
     }
 }
 
-@Suite struct OAuthManagerTests {
+@Suite(.timeLimit(.minutes(1))) struct OAuthManagerTests {
     static let expired = OAuthTokens(accessToken: "old", refreshToken: "refresh-1", expiresAt: 50)
 
     @Test func aHundredRequestsOnAnExpiredTokenMakeOneRefresh() async throws {
@@ -66,8 +67,8 @@ final class GatedTokenEndpoint: OAuthTokenEndpoint {
         let manager = OAuthManager(endpoint: endpoint, seeds: ["cc-1": Self.expired], now: { 100 })
         let tokens = try await withThrowingTaskGroup(of: String.self, returning: [String].self) { group in
             for _ in 0..<100 { group.addTask { try await manager.accessToken(for: "cc-1") } }
-            // The refresh is in flight: callers now wait on it; any later find the fresh token.
-            while await manager.refreshCount == 0 { await Task.yield() }
+            // Every caller is waiting on the one refresh in flight before it may end.
+            try await eventually("all 100 callers wait on the refresh") { await manager.refreshWaiters == 100 }
             endpoint.open()
             return try await group.reduce(into: []) { $0.append($1) }
         }
@@ -96,7 +97,7 @@ final class GatedTokenEndpoint: OAuthTokenEndpoint {
             endpoint: endpoint, seeds: ["a": OAuthTokens(accessToken: "revoked", refreshToken: "r", expiresAt: 1e12)], now: { 100 })
         let tokens = try await withThrowingTaskGroup(of: String.self, returning: [String].self) { group in
             for _ in 0..<50 { group.addTask { try await manager.tokenRejected("revoked", for: "a") } }
-            while await manager.refreshCount == 0 { await Task.yield() }
+            try await eventually("all 50 callers wait on the refresh") { await manager.refreshWaiters == 50 }
             endpoint.open()
             return try await group.reduce(into: []) { $0.append($1) }
         }
@@ -120,7 +121,7 @@ final class GatedTokenEndpoint: OAuthTokenEndpoint {
                     }
                 }
             }
-            while await manager.refreshCount == 0 { await Task.yield() }
+            try? await eventually("all 10 callers wait on the refresh") { await manager.refreshWaiters == 10 }
             endpoint.open()
             return await group.reduce(0) { $0 + ($1 ? 1 : 0) }
         }

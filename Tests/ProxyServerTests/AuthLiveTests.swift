@@ -4,6 +4,7 @@ import MockUpstream
 import NIOCore
 import NIOHTTP1
 import ProxyEngine
+import TestSupport
 import Testing
 
 @testable import ProxyServer
@@ -62,7 +63,7 @@ extension LiveHarness {
             #expect(statuses.filter { $0.0 == 200 }.count == 1)
             #expect(statuses.filter { $0.0 == 429 }.count == 49)
             #expect(statuses.filter { $0.0 == 429 }.allSatisfy { $0.1 == "1" })
-            while harness.gateway.tokenLimiter.count("jwt:test-session") != 0 { await Task.yield() }
+            try await eventually("the session's slot is free") { harness.gateway.tokenLimiter.count("jwt:test-session") == 0 }
             let next = try await harness.send(harness.chatRequest(LiveHarness.body()))
             #expect(next.status == 200)
         }
@@ -93,12 +94,12 @@ extension LiveHarness {
                 let response = try await harness.client.execute(request, timeout: .seconds(60))
                 for try await _ in response.body {}
             }
-            await harness.mock.stats.wait { $0.active == 1 }
+            try await harness.mock.stats.wait { $0.active == 1 }
             let whileHeld = try await harness.send(harness.chatRequest(LiveHarness.body()))
             #expect(whileHeld.status == 429)
             reader.cancel()
             _ = await reader.result
-            while harness.gateway.tokenLimiter.count("jwt:test-session") != 0 { await Task.yield() }
+            try await eventually("the session's slot is free") { harness.gateway.tokenLimiter.count("jwt:test-session") == 0 }
             let afterwards = try await harness.send(harness.chatRequest(LiveHarness.body()))
             #expect(afterwards.status == 200)
         }
@@ -120,7 +121,7 @@ extension LiveHarness {
             for fault in ["500", "malformed", "reset"] {
                 _ = try await harness.send(
                     harness.chatRequest(LiveHarness.body(stream: fault == "reset"), headers: [("x-mock-fault", fault)]))
-                while harness.gateway.tokenLimiter.count("jwt:test-session") != 0 { await Task.yield() }
+                try await eventually("the session's slot is free") { harness.gateway.tokenLimiter.count("jwt:test-session") == 0 }
             }
             #expect(try await harness.send(harness.chatRequest(LiveHarness.body())).status == 200)
         }

@@ -108,11 +108,11 @@ import Testing
                 let response = try await harness.client.execute(request, timeout: .seconds(30))
                 for try await _ in response.body {}
             }
-            await harness.mock.stats.wait { $0.active == 1 }
+            try await harness.mock.stats.wait { $0.active == 1 }
             reader.cancel()
             _ = await reader.result
             // The upstream stream is still held at its gate: only the gateway cancelling it ends it.
-            await harness.mock.stats.wait { $0.streamsCancelled == 1 }
+            try await harness.mock.stats.wait { $0.streamsCancelled == 1 }
             #expect(harness.mock.stats.snapshot.streamsCompleted == 0)
         }
     }
@@ -123,7 +123,7 @@ import Testing
             #expect(response.status == 504)
             let error = try #require(try JSONTestObject.parse(response.body)?["error"] as? [String: Any])
             #expect(error["code"] as? String == "upstream_timeout")
-            await harness.mock.stats.wait { $0.requests == 1 }
+            try await harness.mock.stats.wait { $0.requests == 1 }
         }
     }
 
@@ -135,7 +135,7 @@ import Testing
             let transcript = try OpenAIStreamTranscript(response.body)
             #expect(transcript.errors == ["upstream_timeout"])
             #expect(!transcript.sawDone)
-            await harness.mock.stats.wait { $0.streamsCancelled == 1 }
+            try await harness.mock.stats.wait { $0.streamsCancelled == 1 }
         }
     }
 

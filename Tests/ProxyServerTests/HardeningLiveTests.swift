@@ -7,6 +7,7 @@ import NIOHTTP1
 import NIOPosix
 import ProxyEngine
 import Synchronization
+import TestSupport
 import Testing
 
 @testable import ProxyServer
@@ -61,7 +62,7 @@ import Testing
             #expect(whileOpen.status == 429, "the stream is still open: its slot must still be held")
             harness.mock.gates.open("second-event")
             while try await events.next() != nil {}
-            while harness.gateway.tokenLimiter.count("jwt:test-session") != 0 { await Task.yield() }
+            try await eventually("the session's slot is free") { harness.gateway.tokenLimiter.count("jwt:test-session") == 0 }
             #expect(try await harness.send(harness.chatRequest(LiveHarness.body())).status == 200)
         }
     }
@@ -242,7 +243,7 @@ import Testing
             reader.cancel()
             _ = await reader.result
             // The slot is released once the stream's outcome is recorded.
-            while harness.gateway.tokenLimiter.count("jwt:test-session") != 0 { await Task.yield() }
+            try await eventually("the session's slot is free") { harness.gateway.tokenLimiter.count("jwt:test-session") == 0 }
             let tokens = harness.gateway.quota.usage(of: "user:tester").usage.tokens
             #expect(tokens > 0, "a stream the client left is not free")
         }
@@ -281,7 +282,7 @@ import Testing
                 let response = try await harness.client.execute(request, timeout: .seconds(30))
                 for try await _ in response.body {}
             }
-            await harness.mock.stats.wait { $0.active == 1 }
+            try await harness.mock.stats.wait { $0.active == 1 }
             let body = #"{"model":"gpt-4o-mini","messages":[{"role":"user","content":"hi"}]}"#
             let counted = try await harness.send(harness.chatRequest(body, path: "/v1/messages/count_tokens"))
             #expect(counted.status == 429)
@@ -309,7 +310,7 @@ import Testing
                 let response = try await harness.client.execute(request, timeout: .seconds(60))
                 for try await _ in response.body {}
             }
-            await harness.mock.stats.wait { $0.active == 1 }
+            try await harness.mock.stats.wait { $0.active == 1 }
             try await withThrowingTaskGroup(of: Void.self) { group in
                 for _ in 0..<50 {
                     group.addTask {

@@ -6,7 +6,7 @@ import Testing
 
 @testable import ProxyServer
 
-@Suite struct TextLogLineTests {
+@Suite(.timeLimit(.minutes(1))) struct TextLogLineTests {
     func event(_ message: Logger.Message) -> LogEvent {
         LogEvent(level: .info, message: message, metadata: nil, source: "test", file: "f", function: "g", line: 1)
     }

@@ -74,7 +74,7 @@ struct PrometheusSamples {
         try await LiveHarness.run(configure: { $0.providers[0].timeoutSeconds = 600 }) { harness in
             let request = harness.chatRequest(LiveHarness.body(stream: true), headers: [("x-mock-hold", "metrics")])
             let response = try await harness.client.execute(request, timeout: .seconds(30))
-            await harness.mock.stats.wait { $0.active == 1 }
+            try await harness.mock.stats.wait { $0.active == 1 }
             #expect(try await self.scrape(harness).sum("proxy_active_streams") == 1)
             harness.mock.gates.open("metrics")
             _ = try await response.body.collect(upTo: 1 << 20)

@@ -5,6 +5,7 @@ import MockUpstream
 import NIOCore
 import NIOHTTP1
 import ProxyEngine
+import TestSupport
 import Testing
 
 @testable import ProxyServer
@@ -88,7 +89,7 @@ import Testing
         try await LiveHarness.run(configure: { $0.providers[0].timeoutSeconds = 600 }) { (harness) async throws in
             let request = harness.chatRequest(LiveHarness.body(stream: true), headers: [("x-mock-hold", "reload")])
             let response = try await harness.client.execute(request, timeout: .seconds(30))
-            await harness.mock.stats.wait { $0.active == 1 }
+            try await harness.mock.stats.wait { $0.active == 1 }
             // The new file even drops the stream's provider's model pattern.
             let text = Self.file(mockPort: harness.mockPort).replacingOccurrences(
                 of: #"models = ["gpt-*"]"#, with: #"models = ["other-*"]"#)
@@ -135,12 +136,12 @@ import Testing
                 let response = try await harness.client.execute(request, timeout: .seconds(30))
                 for try await _ in response.body {}
             }
-            await harness.mock.stats.wait { $0.active == 1 }
+            try await harness.mock.stats.wait { $0.active == 1 }
             #expect(await reloader.reload())
             #expect(try await harness.send(harness.chatRequest(LiveHarness.body())).status == 429, "the held slot carried over")
             held.cancel()
             _ = await held.result
-            while harness.gateway.tokenLimiter.count("jwt:test-session") != 0 { await Task.yield() }
+            try await eventually("the session's slot is free") { harness.gateway.tokenLimiter.count("jwt:test-session") == 0 }
             let cooled = try await harness.send(
                 harness.chatRequest(LiveHarness.body(), headers: [("x-mock-fault", "429"), ("x-mock-retry-after", "300")]))
             #expect(cooled.status == 429)

@@ -13,7 +13,7 @@ import Testing
             let request = harness.chatRequest(LiveHarness.body(stream: true), headers: [("x-mock-hold", "drain")])
             let response = try await harness.client.execute(request, timeout: .seconds(60))
             #expect(response.status == .ok)
-            await harness.mock.stats.wait { $0.active == 1 }
+            try await harness.mock.stats.wait { $0.active == 1 }
             await harness.shutDownGateway()
             harness.mock.gates.open("drain")
             let body = try await response.body.collect(upTo: 1024 * 1024)

@@ -88,16 +88,19 @@ struct UpstreamTransportTests {
         let server = try await TestUpstreamServer.start { _ in .hold }
         let transport = UpstreamTransport()
         let host = try self.host(transport, port: server.port)
+        let (firstChunk, firstChunkSeen) = AsyncStream<Void>.makeStream()
         let reader = Task {
             let response = try await host.execute(path: "/", headers: [:])
             var iterator = response.body.makeAsyncIterator()
             _ = try await iterator.next()
+            firstChunkSeen.yield()
             // The upstream sends nothing more: this waits until cancelled.
             _ = try await iterator.next()
         }
         var closes = server.events.closes.makeAsyncIterator()
-        // Let the first chunk arrive: the connection is then open and streaming.
-        while server.events.accepted.load(ordering: .relaxed) == 0 { await Task.yield() }
+        // Once the first chunk has arrived, the connection is open and streaming.
+        var signals = firstChunk.makeAsyncIterator()
+        _ = await signals.next()
         reader.cancel()
         _ = await closes.next()
         #expect(server.events.closed.load(ordering: .relaxed) == 1)

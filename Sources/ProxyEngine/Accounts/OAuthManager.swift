@@ -40,6 +40,8 @@ public actor OAuthManager {
     private var tokens: [String: OAuthTokens] = [:]
     private var refreshing: [String: Task<OAuthTokens, any Error>] = [:]
     public private(set) var refreshCount = 0
+    /// Callers waiting for a refresh in flight now, the one that started it included.
+    public private(set) var refreshWaiters = 0
     /// Every token this manager has held, so that no answer or log line quotes one; a provider's
     /// scrubber scrubs these too, and keeps doing so across reloads (the manager is kept).
     public nonisolated let secrets = SecretScrubber(secrets: [])
@@ -113,6 +115,8 @@ public actor OAuthManager {
             }
             self.refreshing[account] = task
             self.refreshCount += 1
+            self.refreshWaiters += 1
+            defer { self.refreshWaiters -= 1 }
             do {
                 var fresh = try await task.value
                 // A token endpoint may keep the refresh token and not send it again.
@@ -127,6 +131,8 @@ public actor OAuthManager {
                 throw OAuthRefreshFailed(account: account, reason: "the token endpoint refused the refresh")
             }
         }
+        self.refreshWaiters += 1
+        defer { self.refreshWaiters -= 1 }
         do {
             return try await task.value
         } catch {

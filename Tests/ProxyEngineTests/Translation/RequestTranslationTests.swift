@@ -10,7 +10,7 @@ func json(_ text: String) -> JSONValue {
 
 /// Fixtures written from the public API references (Anthropic Messages, OpenAI Chat
 /// Completions): each case is a request in one format and the request it must become.
-@Suite struct AnthropicToOpenAIRequestTests {
+@Suite(.timeLimit(.minutes(1))) struct AnthropicToOpenAIRequestTests {
     static let cases: [(name: String, messages: String, chat: String)] = [
         (
             "system string, sampling, stops, metadata",
@@ -74,7 +74,7 @@ func json(_ text: String) -> JSONValue {
     }
 }
 
-@Suite struct OpenAIToAnthropicRequestTests {
+@Suite(.timeLimit(.minutes(1))) struct OpenAIToAnthropicRequestTests {
     static let cases: [(name: String, chat: String, messages: String)] = [
         (
             "system and developer, defaults for max_tokens, temperature clamped, stop string, user",
