@@ -10,7 +10,8 @@ import Testing
 @Suite(.timeLimit(.minutes(1))) struct PacingLiveTests {
     @Test func aPacedProviderQueuesThenRefusesInTheCallersFormat() async throws {
         try await LiveHarness.run(configure: { config in
-            config.providers[0].requestsPerSecond = 1
+            // One request per 4 s: the four arrive within one interval however loaded the machine.
+            config.providers[0].requestsPerSecond = 0.25
             config.providers[0].queueCapacity = 1
             config.providers[0].queueTimeoutSeconds = 30
         }) { harness in
