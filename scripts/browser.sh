@@ -1,17 +1,15 @@
 #!/usr/bin/env bash
 # The dashboard in a real headless Chromium (Selenium), against a live gateway and proxy-mock.
-# Installs what is missing: Debian's chromium and chromium-driver, PyPI's selenium (into .venv).
+# Installs what is missing: Debian's chromium and chromium-driver, and .venv (scripts/venv.sh,
+# selenium among its pinned requirements).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source scripts/apt.sh
+source scripts/venv.sh
 if ! command -v chromium >/dev/null 2>&1 || ! command -v chromedriver >/dev/null 2>&1; then
-  export DEBIAN_FRONTEND=noninteractive
-  apt-get update -qq
-  apt-get install -y -qq chromium chromium-driver >/dev/null
+  apt_install chromium chromium-driver
 fi
-if [ ! -x .venv/bin/python ]; then
-  python3 -m venv .venv
-fi
-.venv/bin/python -m pip install --quiet --disable-pip-version-check -r Tests/compat/requirements.txt "selenium>=4.15"
+ensure_venv
 swift build --product proxy-server
 swift build --product proxy-mock
-PROXY_BIN_DIR="$(swift build --show-bin-path)" .venv/bin/python -m pytest -q Tests/compat/test_dashboard.py "$@"
+PROXY_BIN_DIR="$(swift build --show-bin-path)" "$VENV_PYTHON" -m pytest -q Tests/compat/test_dashboard.py "$@"

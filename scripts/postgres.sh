@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # A scratch PostgreSQL cluster for the tests: a temporary folder, a free loopback port, run as
 # the `postgres` user (the server refuses to run as root). Installs Debian's postgresql package
-# when its server binaries are missing.
+# when its server binaries are missing (scripts/apt.sh: the package's own cluster on port 5432 is
+# not started).
 #
 #   scripts/postgres.sh up              creates and starts a cluster; prints KEY=VALUE lines
 #                                       (PGDATA, PGPORT, PROXY_PG_URL) and writes them to $PGDATA.env
@@ -9,6 +10,7 @@
 #   scripts/postgres.sh resume PGDATA   starts it again on the same port
 #   scripts/postgres.sh down PGDATA     stops it and removes the folder
 set -euo pipefail
+source "$(dirname "$0")/apt.sh"
 
 PASSWORD="proxy-test-password"
 
@@ -23,7 +25,7 @@ find_bin() {
 BIN="$(find_bin || true)"
 if [ -z "$BIN" ]; then
   echo "postgres.sh: installing Debian's postgresql package" >&2
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null
+  apt_install postgresql
   BIN="$(find_bin)"
 fi
 

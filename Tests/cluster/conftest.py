@@ -2,11 +2,9 @@
 
 import json
 import os
-import re
 import signal
 import subprocess
-import threading
-import time
+import sys
 import urllib.error
 import urllib.request
 from dataclasses import dataclass
@@ -15,6 +13,10 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
+# The compat suite's harness, shared (appended: this folder's conftest stays `conftest`).
+sys.path.append(str(ROOT / "Tests" / "compat"))
+from harness import start_server  # noqa: E402
+
 BIN_DIR = Path(os.environ.get("PROXY_BIN_DIR", ROOT / ".build" / "debug"))
 ADMIN_KEY = "cluster-admin-key-0123456789"
 os.environ["NO_PROXY"] = os.environ["no_proxy"] = "127.0.0.1,localhost"
@@ -94,7 +96,8 @@ models = ["mock-*"]
 chunks = 6
 chunk_delay_ms = 10
 
-# A stream of about 2 s, and one of about 30 s (held while an instance is killed).
+# A stream of about 2 s, and one of about 120 s: held while an instance is killed, it outlasts
+# the wait for the slot to expire, so only the expiry can free the slot in time.
 [[providers]]
 name = "medium"
 kind = "mock"
@@ -110,7 +113,7 @@ kind = "mock"
 models = ["slow-*"]
 
 [providers.mock]
-chunks = 300
+chunks = 1200
 chunk_delay_ms = 100
 """
 
@@ -165,29 +168,8 @@ def launch(directory: Path, name: str, text: str) -> Instance:
     path = directory / f"{name}.toml"
     path.write_text(text)
     log = directory / f"{name}.log"
-    out = open(log, "w+")
-    process = subprocess.Popen(
-        [str(BIN_DIR / "proxy-server"), "serve", "--config", str(path), "--port", "0"], stdout=subprocess.PIPE, stderr=out, text=True
-    )
-    for line in process.stdout:
-        out.write(line)
-        match = re.match(r"listening on [^:]+:(\d+)", line)
-        if match:
-            # The rest of its output goes on to the log (an undrained pipe would block it).
-            threading.Thread(target=lambda: [out.write(rest) or out.flush() for rest in process.stdout], daemon=True).start()
-            return Instance(f"http://127.0.0.1:{match.group(1)}", process, log)
-    raise RuntimeError(f"proxy-server exited before listening; see {log}")
-
-
-def eventually(check, seconds: float, interval: float = 0.05):
-    """Polls `check` until it returns a truthy value or `seconds` pass; returns its last value and the time it took."""
-    start = time.monotonic()
-    while True:
-        value = check()
-        elapsed = time.monotonic() - start
-        if value or elapsed > seconds:
-            return value, elapsed
-        time.sleep(interval)
+    process, port = start_server([str(BIN_DIR / "proxy-server"), "serve", "--config", str(path), "--port", "0"], log)
+    return Instance(f"http://127.0.0.1:{port}", process, log)
 
 
 @pytest.fixture

@@ -2,15 +2,15 @@
 
 import json
 import os
-import urllib.request
-import re
 import signal
 import subprocess
-import tempfile
+import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+
+from harness import start_server
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN_DIR = Path(os.environ.get("PROXY_BIN_DIR", ROOT / ".build" / "debug"))
@@ -19,18 +19,6 @@ ADMIN_KEY = "compat-admin-key-0123456789"
 
 # Loopback traffic must never go through a proxy set in the environment.
 os.environ["NO_PROXY"] = os.environ["no_proxy"] = "127.0.0.1,localhost"
-
-
-def start(args: list[str], log: Path) -> tuple[subprocess.Popen, int]:
-    """Starts a server binary and returns it with the port it printed ("listening on HOST:PORT")."""
-    out = open(log, "w+")
-    process = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=out, text=True)
-    for line in process.stdout:
-        out.write(line)
-        match = re.match(r"listening on [^:]+:(\d+)", line)
-        if match:
-            return process, int(match.group(1))
-    raise RuntimeError(f"{args[0]} exited before listening; see {log}")
 
 
 def stop(process: subprocess.Popen) -> int:
@@ -139,7 +127,7 @@ models = ["mock-*"]
 @pytest.fixture(scope="session")
 def mock_upstream(tmp_path_factory):
     logs = tmp_path_factory.mktemp("logs")
-    process, port = start([str(BIN_DIR / "proxy-mock"), "--port", "0"], logs / "mock.log")
+    process, port = start_server([str(BIN_DIR / "proxy-mock"), "--port", "0"], logs / "mock.log")
     yield port
     stop(process)
 
@@ -147,7 +135,7 @@ def mock_upstream(tmp_path_factory):
 def launch_gateway(mock_port: int, directory: Path, extra: str = "") -> Gateway:
     config = directory / "gateway.toml"
     config.write_text(gateway_config(mock_port, directory, extra))
-    process, port = start(
+    process, port = start_server(
         [str(BIN_DIR / "proxy-server"), "serve", "--config", str(config), "--port", "0"], directory / "gateway.log"
     )
     gateway = Gateway(url=f"http://127.0.0.1:{port}", process=process, mock_url=f"http://127.0.0.1:{mock_port}")

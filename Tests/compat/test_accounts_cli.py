@@ -10,7 +10,8 @@ import urllib.parse
 import anthropic
 import openai
 
-from conftest import BIN_DIR, Gateway, gateway_config, start, stop
+from conftest import BIN_DIR, Gateway, gateway_config, stop
+from harness import start_server
 
 MASTER_KEY = "compat-master-key-0123456789"
 STORED_KEY = "sk-stored-account-key-0123456789"
@@ -96,7 +97,9 @@ def test_oauth_start_and_callback_then_serve(mock_upstream, tmp_path):
     assert done.returncode == 0, done.stderr
 
     env = {**os.environ, "PROXY_MASTER_KEY": MASTER_KEY}
-    process, port = start_with_env(config, tmp_path, env)
+    process, port = start_server(
+        [str(BIN_DIR / "proxy-server"), "serve", "--config", str(config), "--port", "0"], tmp_path / "gateway.log", env=env
+    )
     try:
         gateway = Gateway(url=f"http://127.0.0.1:{port}", process=process, mock_url=f"http://127.0.0.1:{mock_upstream}")
         gateway.key = gateway.create_key()
@@ -111,16 +114,6 @@ def test_oauth_start_and_callback_then_serve(mock_upstream, tmp_path):
         assert chat.chat.completions.create(model="sub-claude-1", messages=[{"role": "user", "content": "hi"}]).choices[0].message.content
     finally:
         assert stop(process) == 0
-
-
-def start_with_env(config, tmp_path, env):
-    previous = dict(os.environ)
-    os.environ.update(env)
-    try:
-        return start([str(BIN_DIR / "proxy-server"), "serve", "--config", str(config), "--port", "0"], tmp_path / "gateway.log")
-    finally:
-        os.environ.clear()
-        os.environ.update(previous)
 
 
 def test_weights_and_timeouts_that_are_not_numbers_are_refused_by_the_cli(mock_upstream, tmp_path):
