@@ -128,6 +128,7 @@ let package = Package(
             name: "ProxyBench",
             dependencies: [
                 "MockUpstream",
+                "ProxyEngine",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Histogram", package: "hdrhistogram-swift"),

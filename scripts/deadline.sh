@@ -8,8 +8,9 @@ set -uo pipefail
 seconds="$1"; label="$2"; shift 2
 log="$(mktemp)"
 trap 'rm -f "$log"' EXIT
-# setsid: the command and its children form one group, stopped together.
-timeout --kill-after=10 "$seconds" setsid "$@" 2>&1 | tee "$log"
+# timeout puts the command and its children in a process group of their own and signals it
+# whole: a pytest run's servers stop with it.
+timeout --kill-after=10 "$seconds" "$@" 2>&1 | tee "$log"
 status=${PIPESTATUS[0]}
 if [ "$status" -eq 124 ] || [ "$status" -eq 137 ]; then
   echo "DEADLINE: $label did not finish within $seconds s and was stopped." >&2

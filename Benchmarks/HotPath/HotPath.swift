@@ -13,21 +13,31 @@ import UpstreamTransport
 // (malloc calls) and CPU instructions per operation. `.ci/run` checks them against the
 // thresholds in Thresholds/ (scripts/micro-bench.sh), so an allocation regression fails CI.
 let benchmarks: @Sendable () -> Void = {
-    // Allocations are exact and repeatable: a few percent of slack absorbs the runtime's own
-    // occasional growth of a buffer, not one more allocation per operation. Instructions need
-    // perf events, which some machines (containers) do not allow: then only mallocs are kept.
-    let stable = BenchmarkThresholds(relative: [.p50: 5, .p90: 5], absolute: [.p50: 1, .p90: 2])
-    // A round trip crosses threads (the caller's task, the event loops): whether a read brings
-    // the head and the body together, or a continuation resumes on the same thread, moves its
-    // count by a few allocations from run to run (seen 62 to 67 on the same build). The slack
-    // stays below what one more allocation per chunk or per header would cost.
-    let acrossThreads = BenchmarkThresholds(relative: [.p50: 12, .p90: 12], absolute: [.p50: 8, .p90: 8])
+    // How the allocation guards are set (README "Allocation guards"). Every benchmark counts a
+    // thousand operations per measured iteration, after warm-up iterations that take the one-time
+    // growth of buffers, so a count is per thousand operations and the runner's own occasional
+    // allocation (seen: 16 against 0, and 2,040 against 2,000, per thousand) is a rounding error.
+    // `scripts/micro-bench.sh check` compares p90 with Thresholds/ and has no relative
+    // tolerance: on counts this small a percentage is noise. The absolute slack is below what
+    // one more allocation per operation adds (1,000 per thousand), and well above the spread of
+    // repeated runs on an unchanged tree (recorded beside each).
+    //
+    // Pure functions and admission: the same count every run, up to 16 per thousand.
+    let exact = BenchmarkThresholds(absolute: [.p90: 100])
+    // A round trip crosses threads (the caller's task, the event loops), and whether a read
+    // brings the head and the body together moves its count: seen 44,024 to 44,063 per thousand
+    // for the transport and 62,047 to 62,463 for AsyncHTTPClient over three runs.
+    let acrossThreads = BenchmarkThresholds(absolute: [.p90: 500])
+    // AsyncHTTPClient is the reference the transport is compared with, not our code: its wider
+    // spread gets a wider slack, still under one allocation per round trip.
+    let reference = BenchmarkThresholds(absolute: [.p90: 900])
     Benchmark.defaultConfiguration = .init(
         metrics: [.mallocCountTotal, .instructions],
+        warmupIterations: 3,
         scalingFactor: .kilo,
         maxDuration: .seconds(2),
         maxIterations: 100,
-        thresholds: [.mallocCountTotal: stable, .instructions: BenchmarkThresholds(relative: [.p50: 10, .p90: 15])]
+        thresholds: [.mallocCountTotal: exact, .instructions: BenchmarkThresholds(relative: [.p50: 10, .p90: 15])]
     )
 
     Benchmark("SummariseRequest") { benchmark in
@@ -60,15 +70,8 @@ let benchmarks: @Sendable () -> Void = {
         }
     }
 
-    // A slot, a per-minute window and a monthly quota, admitted and finished. Counted per
-    // thousand admissions: the async runner's own occasional allocation (seen +3 per thousand)
-    // is not the admission's.
-    Benchmark(
-        "Admission",
-        configuration: .init(
-            metrics: [.mallocCountTotal, .instructions], scalingFactor: .kilo, maxDuration: .seconds(2), maxIterations: 100,
-            thresholds: [.mallocCountTotal: BenchmarkThresholds(relative: [.p50: 5, .p90: 5], absolute: [.p50: 10, .p90: 10])])
-    ) { benchmark in
+    // A slot, a per-minute window and a monthly quota, admitted and finished.
+    Benchmark("Admission") { benchmark in
         let admission = Samples.admission()
         let caller = Samples.caller
         for _ in benchmark.scaledIterations {
@@ -83,8 +86,8 @@ let benchmarks: @Sendable () -> Void = {
     Benchmark(
         "TransportRoundTrip",
         configuration: .init(
-            metrics: [.mallocCountTotal, .instructions], scalingFactor: .one, maxDuration: .seconds(2), maxIterations: 2_000,
-            thresholds: [.mallocCountTotal: acrossThreads])
+            metrics: [.mallocCountTotal, .instructions], warmupIterations: 3, scalingFactor: .kilo, maxDuration: .seconds(5),
+            maxIterations: 20, thresholds: [.mallocCountTotal: acrossThreads, .instructions: BenchmarkThresholds(relative: [.p90: 15])])
     ) { (benchmark: Benchmark, context: (host: UpstreamHost, upstream: CannedUpstream)) in
         let (host, upstream) = context
         for _ in benchmark.scaledIterations {
@@ -101,7 +104,7 @@ let benchmarks: @Sendable () -> Void = {
         return (host, upstream)
     }
 
-    _ = Samples.asyncHTTPClientRoundTrip(thresholds: acrossThreads)
+    _ = Samples.asyncHTTPClientRoundTrip(thresholds: reference)
 }
 
 extension Samples {
@@ -111,8 +114,8 @@ extension Samples {
         Benchmark(
             "AsyncHTTPClientRoundTrip",
             configuration: .init(
-                metrics: [.mallocCountTotal, .instructions], scalingFactor: .one, maxDuration: .seconds(2), maxIterations: 2_000,
-                thresholds: [.mallocCountTotal: thresholds])
+                metrics: [.mallocCountTotal, .instructions], warmupIterations: 3, scalingFactor: .kilo, maxDuration: .seconds(5),
+                maxIterations: 20, thresholds: [.mallocCountTotal: thresholds, .instructions: BenchmarkThresholds(relative: [.p90: 15])])
         ) { (benchmark: Benchmark, context: (client: HTTPClient, url: String, upstream: CannedUpstream)) in
             for _ in benchmark.scaledIterations {
                 var request = HTTPClientRequest(url: context.url)

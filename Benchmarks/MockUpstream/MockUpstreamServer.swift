@@ -151,7 +151,7 @@ public struct MockUpstreamServer: Sendable {
             stats.requests += 1
             stats.lastAuthorization = request.headers[.authorization]
             stats.lastHeaderNames = request.headers.map { $0.name.canonicalName }
-            stats.lastHeaders = Dictionary(request.headers.map { ($0.name.canonicalName, $0.value) }, uniquingKeysWith: { $1 })
+            stats.lastHeaders = Dictionary(request.headers.map { ($0.name.canonicalName, $0.value) }, uniquingKeysWith: { "\($0), \($1)" })
             stats.lastBody = String(buffer: body)
             if let key = Self.key(request.headers) { stats.requestsByKey[key, default: 0] += 1 }
         }

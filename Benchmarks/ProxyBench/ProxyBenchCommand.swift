@@ -49,6 +49,10 @@ struct ProxyBenchCommand: AsyncParsableCommand {
             "Instead of the scenarios: have each user exceed its per-credential concurrency and verify exactly the allowed number is admitted."
     )
     var limitCheck = false
+    @Flag(
+        name: .customLong("hostile-bodies"),
+        help: "Instead of the scenarios: time the request checks on the bodies that once cost quadratic time, and the secret scrubber.")
+    var hostileBodies = false
     @Option(help: "Upstream accounts the gateway spreads the load over.") var accounts: Int = 1
     @Flag(help: "Give every user a monthly quota (large enough never to run out), to measure its cost; off by default.")
     var quotas = false
@@ -102,6 +106,10 @@ struct ProxyBenchCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
+        if self.hostileBodies {
+            print(HostileBodies.run())
+            return
+        }
         raiseOpenFileLimit(to: 65536)
         var clientConfiguration = HTTPClient.Configuration()
         clientConfiguration.connectionPool = .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: 30_000)
