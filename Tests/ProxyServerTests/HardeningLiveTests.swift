@@ -367,9 +367,12 @@ final class RawConnection: ChannelInboundHandler, Sendable {
     var received: String { self.receivedBox.withLock { $0 } }
     private var channel: any Channel { self.channelBox.withLock { $0! } }
 
-    static func open(port: Int) async throws -> RawConnection {
+    /// `allowingHalfClosure`: the server's FIN does not close this side, which goes on writing,
+    /// as a client that writes its whole body before it reads does.
+    static func open(port: Int, allowingHalfClosure: Bool = false) async throws -> RawConnection {
         let connection = RawConnection()
         let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .channelOption(.allowRemoteHalfClosure, value: allowingHalfClosure)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.addHandler(connection) }
             }
