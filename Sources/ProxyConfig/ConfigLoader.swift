@@ -34,6 +34,7 @@ public enum ConfigLoader {
         } catch {
             throw ConfigError(key: "", "TOML syntax error: \(error)")
         }
+        defer { TOMLMemory.release(table) }
         var root = TOMLTableReader(table: table, path: "", environment: environment)
         var config = GatewayConfig()
         if var server = try root.table("server") {
@@ -71,7 +72,7 @@ public enum ConfigLoader {
             config.quota.flushIntervalSeconds = try quota.double("flush_interval_seconds") ?? config.quota.flushIntervalSeconds
             if var tiers = try quota.table("tiers") {
                 var parsed: [String: QuotaTier] = [:]
-                for name in tiers.table.keys {
+                for name in TOMLMemory.keys(of: tiers.table) {
                     guard var tier = try tiers.table(name) else { continue }
                     parsed[name] = QuotaTier(
                         monthlyRequests: try tier.int("monthly_requests") ?? 0,

@@ -72,7 +72,7 @@ struct TOMLTableReader {
         guard let nested = try self.table(key) else { return nil }
         var reader = nested
         var map: [String: String] = [:]
-        for entry in nested.table.keys {
+        for entry in TOMLMemory.keys(of: nested.table) {
             map[entry] = try reader.string(entry)
         }
         return map
@@ -99,7 +99,7 @@ struct TOMLTableReader {
 
     /// Throws for the first key of this table that no reader asked for.
     func rejectUnknownKeys() throws(ConfigError) {
-        for key in self.table.keys.sorted() where !self.readKeys.contains(key) {
+        for key in TOMLMemory.keys(of: self.table).sorted() where !self.readKeys.contains(key) {
             throw ConfigError(key: self.keyPath(key), "unknown key")
         }
     }

@@ -150,3 +150,58 @@ final class GatedTokenEndpoint: OAuthTokenEndpoint {
         #expect(OAuthRequestShaping.betaHeader(adding: "a, oauth-2025-04-20") == "a, oauth-2025-04-20")
     }
 }
+
+/// A token endpoint that rotates refresh tokens and revokes each one once used, as Anthropic's
+/// does; and the store two instances share.
+final class RotatingTokenEndpoint: OAuthTokenEndpoint {
+    private struct State {
+        var valid: Set<String> = ["refresh-0"]
+        var issued = 0
+        var stored: OAuthTokens?
+    }
+    private let state = Mutex(State())
+
+    struct Revoked: Error {}
+
+    func refresh(refreshToken: String) async throws -> OAuthTokens {
+        try self.state.withLock { state in
+            guard state.valid.remove(refreshToken) != nil else { throw Revoked() }
+            state.issued += 1
+            state.valid.insert("refresh-\(state.issued)")
+            return OAuthTokens(accessToken: "access-\(state.issued)", refreshToken: "refresh-\(state.issued)", expiresAt: 0)
+        }
+    }
+
+    func save(_ tokens: OAuthTokens) { self.state.withLock { $0.stored = tokens } }
+    var stored: OAuthTokens? { self.state.withLock { $0.stored } }
+    var issued: Int { self.state.withLock { $0.issued } }
+}
+
+@Suite(.timeLimit(.minutes(1))) struct OAuthRotationTests {
+    /// Issue #22, item 6: an instance whose refresh is refused because another instance used (and
+    /// so revoked) the refresh token they both had takes the tokens the other saved.
+    @Test func twoInstancesKeepRefreshingThroughRotations() async throws {
+        let endpoint = RotatingTokenEndpoint()
+        // Tokens that expire at once, so every request refreshes: a rotation per request.
+        let seed = OAuthTokens(accessToken: "", refreshToken: "refresh-0", expiresAt: 0)
+        let instances = (0..<2).map { _ in
+            OAuthManager(
+                endpoint: endpoint, seeds: ["cc": seed], now: { 100 }, storedTokens: { _ in endpoint.stored },
+                onRefreshed: { _, tokens in endpoint.save(tokens) })
+        }
+        var tokens: [String] = []
+        for round in 0..<6 { tokens.append(try await instances[round % 2].accessToken(for: "cc")) }
+        // Each instance's refresh after the other's fails once, then succeeds with theirs.
+        #expect(tokens == ["access-1", "access-2", "access-3", "access-4", "access-5", "access-6"])
+        #expect(endpoint.issued == 6)
+    }
+
+    @Test func withoutTheStoreTheOtherInstanceFails() async throws {
+        let endpoint = RotatingTokenEndpoint()
+        let seed = OAuthTokens(accessToken: "", refreshToken: "refresh-0", expiresAt: 0)
+        let first = OAuthManager(endpoint: endpoint, seeds: ["cc": seed], now: { 100 })
+        let second = OAuthManager(endpoint: endpoint, seeds: ["cc": seed], now: { 100 })
+        #expect(try await first.accessToken(for: "cc") == "access-1")
+        await #expect(throws: OAuthRefreshFailed.self) { try await second.accessToken(for: "cc") }
+    }
+}
