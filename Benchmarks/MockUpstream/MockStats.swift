@@ -19,6 +19,8 @@ public final class MockStats: Sendable {
         public var requestsByKey: [String: Int] = [:]
         /// Calls to the OAuth token endpoint, by grant type.
         public var oauthRefreshes = 0
+        /// Refresh tokens already used (with single-use refresh tokens).
+        public var usedRefreshTokens: Set<String> = []
         public var oauthCodeExchanges = 0
     }
 

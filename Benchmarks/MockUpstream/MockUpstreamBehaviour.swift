@@ -30,6 +30,12 @@ public struct MockUpstreamBehaviour: Sendable {
     public var faultsByKey: [String: Fault] = [:]
     /// How long the OAuth token endpoint takes to answer.
     public var oauthLatencyMilliseconds = 0
+    /// Each refresh token works once, as a provider that rotates them does: a second use is
+    /// refused (`invalid_grant`).
+    public var oauthSingleUseRefreshTokens = false
+    /// The `expires_in` of issued access tokens (below the gateway's refresh margin, every
+    /// request refreshes).
+    public var oauthExpiresInSeconds = 3600
 
     public init(
         latencyMilliseconds: Int = 0, chunks: Int = 8, chunkDelayMilliseconds: Int = 0, failRate: Double = 0, faults: [Fault] = [.error500],

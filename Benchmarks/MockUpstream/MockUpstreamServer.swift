@@ -52,6 +52,8 @@ public struct MockUpstreamServer: Sendable {
             json.appendInt(snapshot.streamsCancelled)
             json.append(#","active":"#)
             json.appendInt(snapshot.active)
+            json.append(#","oauth_refreshes":"#)
+            json.appendInt(snapshot.oauthRefreshes)
             json.append("}")
             return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: json.buffer))
         }
@@ -120,7 +122,10 @@ public struct MockUpstreamServer: Sendable {
         let grant = fields?["grant_type"]?.stringValue
         let valid: Bool
         switch grant {
-        case "refresh_token": valid = fields?["refresh_token"]?.stringValue?.hasPrefix("revoked") == false
+        case "refresh_token":
+            let token = fields?["refresh_token"]?.stringValue ?? "revoked"
+            valid = !token.hasPrefix("revoked")
+                && !(self.behaviour.oauthSingleUseRefreshTokens && self.stats.snapshot.usedRefreshTokens.contains(token))
         case "authorization_code":
             valid = (fields?["code_verifier"]?.stringValue?.count ?? 0) >= 43 && fields?["code"]?.stringValue == "mock-code"
         default: valid = false
@@ -131,12 +136,26 @@ public struct MockUpstreamServer: Sendable {
                 body: .init(byteBuffer: ByteBuffer(string: #"{"error":"invalid_grant"}"#)))
         }
         var issued = 0
+        var reused = false
         self.stats.update {
-            if grant == "refresh_token" { $0.oauthRefreshes += 1 } else { $0.oauthCodeExchanges += 1 }
+            if grant == "refresh_token" {
+                let token = fields?["refresh_token"]?.stringValue ?? ""
+                reused = self.behaviour.oauthSingleUseRefreshTokens && !$0.usedRefreshTokens.insert(token).inserted
+                if reused { return }
+                $0.oauthRefreshes += 1
+            } else {
+                $0.oauthCodeExchanges += 1
+            }
             issued = $0.oauthRefreshes + $0.oauthCodeExchanges
         }
+        // Two refreshes with one token at the same moment: only the first wins.
+        guard !reused else {
+            return Response(
+                status: .badRequest, headers: [.contentType: "application/json"],
+                body: .init(byteBuffer: ByteBuffer(string: #"{"error":"invalid_grant"}"#)))
+        }
         let json =
-            #"{"token_type":"Bearer","access_token":"mock-access-\#(issued)","refresh_token":"mock-refresh-\#(issued)","expires_in":3600}"#
+            #"{"token_type":"Bearer","access_token":"mock-access-\#(issued)","refresh_token":"mock-refresh-\#(issued)","expires_in":\#(self.behaviour.oauthExpiresInSeconds)}"#
         return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: json)))
     }
 

@@ -24,6 +24,10 @@ struct ProxyMockCommand: AsyncParsableCommand {
     @Option(name: .customLong("fail-rate"), help: "Share of requests (0...1) answered with a fault.") var failRate: Double = 0
     @Option(help: "Faults to draw from, comma-separated: 500,429,reset,stall,stall-stream,malformed.")
     var faults: String = "500"
+    @Flag(name: .customLong("oauth-single-use-refresh"), help: "Refresh tokens work once, as a rotating provider's do.")
+    var oauthSingleUseRefresh = false
+    @Option(name: .customLong("oauth-expires-in"), help: "expires_in of issued OAuth access tokens, seconds.")
+    var oauthExpiresIn: Int = 3600
 
     func validate() throws {
         guard (0...1).contains(self.failRate) else { throw ValidationError("--fail-rate must be between 0 and 1") }
@@ -43,7 +47,10 @@ struct ProxyMockCommand: AsyncParsableCommand {
             failRate: self.failRate,
             faults: self.faults.split(separator: ",").compactMap { MockUpstreamBehaviour.Fault(rawValue: String($0)) }
         )
-        let app = MockUpstreamServer(behaviour: behaviour).application(host: self.host, port: self.port, logger: logger) { port in
+        var configured = behaviour
+        configured.oauthSingleUseRefreshTokens = self.oauthSingleUseRefresh
+        configured.oauthExpiresInSeconds = self.oauthExpiresIn
+        let app = MockUpstreamServer(behaviour: configured).application(host: self.host, port: self.port, logger: logger) { port in
             announceListening(host: self.host, port: port)
         }
         try await app.runService()
