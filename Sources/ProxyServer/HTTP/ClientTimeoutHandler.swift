@@ -8,8 +8,8 @@ import NIOHTTPTypes
 /// head, and a keep-alive connection left idle that long is closed.
 ///
 /// Without it one byte a minute holds a connection, and the body buffer behind it, for ever.
-/// When it times is `ClientTimeoutState`'s to say. Nothing is timed while the gateway answers: a ten-minute stream is the upstream's business,
-/// bounded by the provider's `timeout_seconds`.
+/// When it times is `ClientTimeoutState`'s to say. Nothing is timed while the gateway answers: a
+/// ten-minute stream is the upstream's business, bounded by the provider's `timeout_seconds`.
 final class ClientTimeoutHandler: ChannelDuplexHandler, RemovableChannelHandler {
     typealias InboundIn = HTTPRequestPart
     typealias InboundOut = HTTPRequestPart
@@ -76,11 +76,15 @@ final class ClientTimeoutHandler: ChannelDuplexHandler, RemovableChannelHandler 
     }
 
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
-        if case .end = self.unwrapOutboundIn(data) {
-            self.perform(self.state.responseEndWritten(), context)
-            if self.state.dropsBody { context.read() }
+        guard case .end = self.unwrapOutboundIn(data) else {
+            context.write(data, promise: promise)
+            return
         }
+        let action = self.state.responseEndWritten()
+        // The answer's end goes out before a close the state may ask for.
         context.write(data, promise: promise)
+        self.perform(action, context)
+        if self.state.dropsBody { context.read() }
     }
 
     private func perform(_ action: ClientTimeoutState.Action, _ context: ChannelHandlerContext) {
@@ -90,8 +94,8 @@ final class ClientTimeoutHandler: ChannelDuplexHandler, RemovableChannelHandler 
         case .keep: break
         case .close:
             self.disarm()
-            // After the answer's bytes, which are already queued ahead of the close.
-            context.channel.flush()
+            // After the answer's bytes, which are queued ahead of the close.
+            context.flush()
             context.close(promise: nil)
         }
     }
