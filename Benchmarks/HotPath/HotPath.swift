@@ -28,9 +28,9 @@ let benchmarks: @Sendable () -> Void = {
     // brings the head and the body together moves its count: seen 44,024 to 44,063 per thousand
     // for the transport and 62,047 to 62,463 for AsyncHTTPClient over three runs.
     let acrossThreads = BenchmarkThresholds(absolute: [.p90: 500])
-    // AsyncHTTPClient is the reference the transport is compared with, not our code: its wider
-    // spread gets a wider slack, still under one allocation per round trip.
-    let reference = BenchmarkThresholds(absolute: [.p90: 900])
+    // AsyncHTTPClient is the reference the transport is compared with, not our code: its spread
+    // is wider (61,600 to 62,527 over ten runs), and its guard only catches a gross change.
+    let reference = BenchmarkThresholds(absolute: [.p90: 2_000])
     Benchmark.defaultConfiguration = .init(
         metrics: [.mallocCountTotal, .instructions],
         warmupIterations: 3,

@@ -54,6 +54,8 @@ final class GatedTokenEndpoint: OAuthTokenEndpoint {
             return $0
         }
         for await _ in self.release {}
+        // A refresh cancelled with the caller that started it would end here.
+        try Task.checkCancellation()
         if self.fails { throw Refused() }
         return OAuthTokens(accessToken: "access-\(call)", refreshToken: "", expiresAt: 10_000)
     }
@@ -203,5 +205,25 @@ final class RotatingTokenEndpoint: OAuthTokenEndpoint {
         let second = OAuthManager(endpoint: endpoint, seeds: ["cc": seed], now: { 100 })
         #expect(try await first.accessToken(for: "cc") == "access-1")
         await #expect(throws: OAuthRefreshFailed.self) { try await second.accessToken(for: "cc") }
+    }
+}
+
+@Suite(.timeLimit(.minutes(1))) struct OAuthSharedRefreshTests {
+    /// A waiter whose client left (its task cancelled) must not cancel the refresh the others
+    /// wait on: the refresh is an unstructured task of its own.
+    @Test func aWaiterThatLeavesDoesNotCancelTheSharedRefresh() async throws {
+        let endpoint = GatedTokenEndpoint()
+        let manager = OAuthManager(endpoint: endpoint, seeds: ["a": OAuthManagerTests.expired], now: { 100 })
+        // The caller that starts the refresh is the one that leaves.
+        let leaving = Task { try await manager.accessToken(for: "a") }
+        try await eventually("the first caller started the refresh") { await manager.refreshWaiters == 1 }
+        let staying = Task { try await manager.accessToken(for: "a") }
+        try await eventually("both callers wait on the refresh") { await manager.refreshWaiters == 2 }
+        leaving.cancel()
+        endpoint.open()
+        #expect(try await staying.value == "access-1")
+        #expect(endpoint.calls.withLock { $0 } == 1)
+        #expect(await manager.tokens(of: "a")?.accessToken == "access-1")
+        _ = try? await leaving.value
     }
 }

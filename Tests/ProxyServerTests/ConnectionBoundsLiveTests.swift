@@ -14,12 +14,14 @@ import Testing
     /// A 401 written before the request's 10-byte body arrived once left the connection open for
     /// ever once the body came, and a partial head after it was never cut either.
     @Test func aRequestAnsweredBeforeItsBodyArrivedIsStillTimed() async throws {
-        try await LiveHarness.run(configure: { $0.server.clientTimeoutSeconds = 1 }) { (harness) async throws in
+        // 3 s: the body follows the 401 well within it, however loaded the machine; if it did not,
+        // the cut that follows would still be the one under test.
+        try await LiveHarness.run(configure: { $0.server.clientTimeoutSeconds = 3 }) { (harness) async throws in
             let connection = try await RawConnection.open(port: harness.gatewayPort)
             try await connection.send("POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\ncontent-length: 10\r\n\r\n")
             try await connection.received(containing: "HTTP/1.1 401")
-            try await connection.send("0123456789")
-            try await connection.send("GET /health HTTP/1.1\r\nHo")
+            try? await connection.send("0123456789")
+            try? await connection.send("GET /health HTTP/1.1\r\nHo")
             try await connection.closed()
         }
     }

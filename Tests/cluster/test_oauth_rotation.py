@@ -6,6 +6,7 @@ saved, and both keep serving."""
 
 import json
 import signal
+import subprocess
 import urllib.error
 import urllib.request
 
@@ -61,6 +62,14 @@ def test_two_instances_keep_serving_through_three_rotations(postgres, tmp_path):
             refreshes = json.load(response)["oauth_refreshes"]
         # One rotation per request: six, so at least three on each side of the handover.
         assert refreshes == 6, refreshes
+        # The rotated tokens are in the store, sealed: no plaintext token is in the row.
+        row = subprocess.run(
+            ["psql", postgres.url.split("?")[0], "-Atc",
+             "SELECT access_token || ' ' || refresh_token FROM upstream_accounts WHERE provider = 'claude'"],
+            capture_output=True, text=True, check=True,
+        ).stdout.strip()
+        assert row, "the rotated tokens were not saved"
+        assert "mock-access" not in row and "mock-refresh" not in row, row
     finally:
         for instance in instances:
             if instance.process.poll() is None:

@@ -576,3 +576,40 @@ def test_an_unknown_user_is_refused_exactly_like_a_wrong_password(launch, mock):
     assert wrong_password.text == unknown_user.text
     assert wrong_password.json["error"]["type"] == "authentication_error"
     assert login("alice", "alice-password").status == 200
+
+
+# --- connect timeout ----------------------------------------------------------------------------
+
+
+def test_connect_timeout_seconds_bounds_connecting(launch, tmp_path):
+    """An upstream whose accept queue is full drops the gateway's SYN, so connecting never
+    completes. With `connect_timeout_seconds = 1` under a 3 s request deadline, the attempt
+    fails as a connection failure (502); were the connect timeout ignored (its default is 5 s),
+    the request would outlive its deadline instead (504). Only statuses are compared."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(0)
+    port = listener.getsockname()[1]
+    held = []
+    try:
+        # Fill the accept queue (nobody accepts) until a connection no longer completes.
+        while True:
+            client = socket.socket()
+            client.settimeout(0.5)
+            try:
+                client.connect(("127.0.0.1", port))
+            except (TimeoutError, socket.timeout):
+                client.close()
+                break
+            held.append(client)
+            assert len(held) < 64, "the listener's queue never filled"
+        providers = provider(
+            "unreachable", port, ["far-*"], connect_timeout_seconds=1, timeout_seconds=3, max_retries=0
+        )
+        gateway = launch(providers).gateway
+        answer = chat(gateway, "far-1")
+        assert answer.status == 502, answer.text
+    finally:
+        for client in held:
+            client.close()
+        listener.close()
