@@ -14,7 +14,9 @@ struct MockKeyEcho {
         var json = JSONWriter()
         switch self.format {
         case .openAI:
-            json.append(#"{"id":"chatcmpl-echo","object":"chat.completion","created":0,"model":"echo","choices":[{"index":0,"message":{"role":"assistant","content":"#)
+            json.append(
+                #"{"id":"chatcmpl-echo","object":"chat.completion","created":0,"model":"echo","choices":[{"index":0,"message":{"role":"assistant","content":"#
+            )
             json.appendString(self.text)
             json.append(#"},"finish_reason":"stop"}],"usage":{"prompt_tokens":1,"completion_tokens":1,"total_tokens":2}}"#)
         case .anthropic:
@@ -32,7 +34,9 @@ struct MockKeyEcho {
         let after: String
         switch self.format {
         case .openAI:
-            event.append(#"data: {"id":"chatcmpl-echo","object":"chat.completion.chunk","created":0,"model":"echo","choices":[{"index":0,"delta":{"content":"#)
+            event.append(
+                #"data: {"id":"chatcmpl-echo","object":"chat.completion.chunk","created":0,"model":"echo","choices":[{"index":0,"delta":{"content":"#
+            )
             event.appendString(self.text)
             event.append(#"},"finish_reason":null}]}"#)
             event.append("\n\n")

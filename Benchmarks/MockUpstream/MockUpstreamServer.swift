@@ -124,7 +124,8 @@ public struct MockUpstreamServer: Sendable {
         switch grant {
         case "refresh_token":
             let token = fields?["refresh_token"]?.stringValue ?? "revoked"
-            valid = !token.hasPrefix("revoked")
+            valid =
+                !token.hasPrefix("revoked")
                 && !(self.behaviour.oauthSingleUseRefreshTokens && self.stats.snapshot.usedRefreshTokens.contains(token))
         case "authorization_code":
             valid = (fields?["code_verifier"]?.stringValue?.count ?? 0) >= 43 && fields?["code"]?.stringValue == "mock-code"

@@ -25,7 +25,8 @@ enum HostileBodies {
         lines.append("  secret scrubber (no secret in the text; the common case):")
         let megabyte = ByteBuffer(string: String(repeating: "The quick brown fox jumps over the lazy dog; sk-not-a-key. ", count: 18_000))
         let event = ByteBuffer(
-            string: #"data: {"id":"chatcmpl-1","object":"chat.completion.chunk","created":1,"model":"gpt-x","choices":[{"index":0,"delta":{"content":"token "},"finish_reason":null}]}"#
+            string:
+                #"data: {"id":"chatcmpl-1","object":"chat.completion.chunk","created":1,"model":"gpt-x","choices":[{"index":0,"delta":{"content":"token "},"finish_reason":null}]}"#
                 + "\n\n")
         for secrets in [1, 8, 64] {
             let scrubber = SecretScrubber(secrets: (0..<secrets).map { "sk-proj-\($0)-" + String(repeating: "k", count: 40) })

@@ -50,7 +50,8 @@ import Testing
             var request = HTTPClientRequest(url: harness.baseURL + path)
             request.method = .POST
             request.headers.add(name: "content-type", value: "application/json")
-            request.headers.add(name: "authorization", value: "Bearer \(path.hasPrefix("/admin") ? LiveHarness.adminKey : LiveHarness.token())")
+            request.headers.add(
+                name: "authorization", value: "Bearer \(path.hasPrefix("/admin") ? LiveHarness.adminKey : LiveHarness.token())")
             request.headers.add(name: "x-api-key", value: LiveHarness.token())
             let chunk = ByteBuffer(repeating: UInt8(ascii: " "), count: 16 * 1024)
             let chunks = AsyncStream<ByteBuffer> { continuation in

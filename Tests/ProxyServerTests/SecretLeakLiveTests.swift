@@ -21,10 +21,11 @@ import Testing
     }
 
     /// path, model: both pass-through routes and both translated ones.
-    @Test(arguments: [
-        ("/v1/chat/completions", "gpt-4o-mini"), ("/v1/messages", "claude-x"),
-        ("/v1/messages", "gpt-4o-mini"), ("/v1/chat/completions", "claude-x"),
-    ], [false, true])
+    @Test(
+        arguments: [
+            ("/v1/chat/completions", "gpt-4o-mini"), ("/v1/messages", "claude-x"),
+            ("/v1/messages", "gpt-4o-mini"), ("/v1/chat/completions", "claude-x"),
+        ], [false, true])
     func aQuotedKeyInASuccessfulAnswerIsRedacted(route: (path: String, model: String), stream: Bool) async throws {
         try await LiveHarness.run(configure: Self.withAnthropic) { (harness) async throws in
             let body =
