@@ -56,14 +56,17 @@ class Gateway:
             return json.load(response)["key"]
 
 
-def gateway_config(mock_port: int, directory: Path, extra: str = "") -> str:
+def base_config(directory: Path, *, level: str = "warning", log_format: str = "text", extra: str = "") -> str:
+    """What every compat gateway shares: one user, the admin key, a SQLite store in `directory`,
+    no per-credential limit. Providers are appended by the caller."""
     return f"""
 [server]
 metrics_port = 0
 shutdown_grace_seconds = 20
 
 [logging]
-level = "warning"
+level = "{level}"
+format = "{log_format}"
 
 [auth]
 jwt_secret = "compat-jwt-secret-0123456789"
@@ -79,7 +82,12 @@ url = "sqlite:{directory}/state.sqlite"
 
 [limits]
 per_token_concurrency = 0
+{extra}
+"""
 
+
+def gateway_config(mock_port: int, directory: Path, extra: str = "") -> str:
+    return base_config(directory) + f"""
 [[providers]]
 name = "mock-upstream"
 kind = "openai"

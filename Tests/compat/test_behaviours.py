@@ -9,7 +9,6 @@ import http.client
 import json
 import os
 import re
-import signal
 import socket
 import time
 import urllib.error
@@ -23,7 +22,7 @@ import anthropic
 import openai
 import pytest
 
-from conftest import ADMIN_KEY, BIN_DIR, Gateway, stop
+from conftest import ADMIN_KEY, BIN_DIR, Gateway, base_config, stop
 from harness import eventually, start_server
 
 MESSAGES = [{"role": "user", "content": "Say hello"}]
@@ -72,31 +71,7 @@ def upstream_key(account: str) -> str:
 
 
 def config_text(directory: Path, providers: str, *, level: str = "warning", log_format: str = "text", extra: str = "") -> str:
-    return f"""
-[server]
-metrics_port = 0
-shutdown_grace_seconds = 20
-
-[logging]
-level = "{level}"
-format = "{log_format}"
-
-[auth]
-jwt_secret = "compat-jwt-secret-0123456789"
-admin_key = "{ADMIN_KEY}"
-
-[[auth.users]]
-username = "alice"
-password = "alice-password"
-tier = "pro"
-
-[storage]
-url = "sqlite:{directory}/state.sqlite"
-
-[limits]
-per_token_concurrency = 0
-{extra}
-{providers}"""
+    return base_config(directory, level=level, log_format=log_format, extra=extra) + providers
 
 
 @dataclass
@@ -471,30 +446,9 @@ def test_an_anthropic_provider_gets_a_default_anthropic_version(launch, mock):
     assert upstream_version(answer, marker) == "2023-01-01"
 
 
-# --- 10. SIGINT -------------------------------------------------------------------------------
-
-
-def test_sigint_lets_an_in_flight_stream_finish_then_exits_zero(launch, mock):
-    """SIGINT drains like SIGTERM: a stream in flight when it arrives is delivered to its end,
-    then the process exits 0."""
-    gateway = launch(provider("up", mock, ["gpt-*"])).gateway
-    stream = openai_client(gateway).chat.completions.create(
-        model="gpt-4o-mini",
-        messages=MESSAGES,
-        stream=True,
-        extra_headers={"x-mock-chunks": "30", "x-mock-chunk-delay-ms": "40"},
-    )
-    chunks = iter(stream)
-    first = next(chunks)
-    gateway.process.send_signal(signal.SIGINT)
-    rest = list(chunks)
-    text = "".join(c.choices[0].delta.content or "" for c in [first, *rest] if c.choices)
-    assert text == "".join(f"tok{i} " for i in range(30))
-    assert rest[-1].choices[0].finish_reason == "stop"
-    assert gateway.process.wait(timeout=60) == 0
-
-
 # --- 11. request_id in the access log line ----------------------------------------------------
+# (10, SIGINT, is test_a_stop_signal_lets_an_in_flight_stream_finish_then_exits_zero in
+# test_openai_sdk.py, beside SIGTERM.)
 
 
 @pytest.mark.parametrize("log_format", ["text", "json"])

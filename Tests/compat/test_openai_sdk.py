@@ -128,7 +128,9 @@ def test_request_id_header(gateway):
     assert raw.headers["x-request-id"].startswith("req_")
 
 
-def test_sigterm_lets_an_in_flight_stream_finish_then_exits_zero(fresh_gateway):
+@pytest.mark.parametrize("stop_signal", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
+def test_a_stop_signal_lets_an_in_flight_stream_finish_then_exits_zero(fresh_gateway, stop_signal):
+    """SIGTERM and SIGINT drain alike: a stream in flight is delivered to its end, then exit 0."""
     stream = client(fresh_gateway).chat.completions.create(
         model="gpt-4o-mini",
         messages=MESSAGES,
@@ -137,10 +139,11 @@ def test_sigterm_lets_an_in_flight_stream_finish_then_exits_zero(fresh_gateway):
     )
     iterator = iter(stream)
     first = next(iterator)
-    fresh_gateway.process.send_signal(signal.SIGTERM)
+    fresh_gateway.process.send_signal(stop_signal)
     rest = list(iterator)
     text = "".join(c.choices[0].delta.content or "" for c in [first, *rest] if c.choices)
     assert text == expected_text(30)
+    assert rest[-1].choices[0].finish_reason == "stop"
     assert fresh_gateway.process.wait(timeout=30) == 0
 
 
