@@ -7,10 +7,29 @@ enum MockEvents: Sendable {
     case completion(MockCompletion)
     /// Reasoning, tools, or the Anthropic format: rendered once, up front.
     case rendered([ByteBuffer])
+    /// Plain OpenAI text whose every piece is one large `event` (`x-mock-event-bytes`): a stream
+    /// that fills socket buffers in few events, for back-pressure tests.
+    case padded(MockCompletion, event: ByteBuffer)
+
+    /// The event every piece of `completion` becomes: a content delta of `bytes` spaces.
+    static func paddedEvent(_ completion: MockCompletion, bytes: Int) -> ByteBuffer {
+        var json = JSONWriter(capacity: bytes + 256)
+        json.append(#"data: {"id":"#)
+        json.appendString(completion.id)
+        json.append(#","object":"chat.completion.chunk","created":"#)
+        json.appendInt(completion.created)
+        json.append(#","model":"#)
+        json.appendString(completion.model)
+        json.append(#","choices":[{"index":0,"delta":{"content":""#)
+        json.append(String(repeating: " ", count: bytes))
+        json.append(#""},"logprobs":null,"finish_reason":null}]}"#)
+        json.append("\n\n")
+        return json.buffer
+    }
 
     func count(includeUsage: Bool) -> Int {
         switch self {
-        case .completion(let completion): completion.streamEventCount + (includeUsage ? 2 : 1)
+        case .completion(let completion), .padded(let completion, _): completion.streamEventCount + (includeUsage ? 2 : 1)
         case .rendered(let events): events.count
         }
     }
@@ -19,7 +38,7 @@ enum MockEvents: Sendable {
     /// before the first nor before the closing ones (usage, `[DONE]`).
     func isDelayed(_ index: Int, includeUsage: Bool) -> Bool {
         switch self {
-        case .completion(let completion): index > 0 && index < completion.streamEventCount
+        case .completion(let completion), .padded(let completion, _): index > 0 && index < completion.streamEventCount
         case .rendered(let events): index > 0 && index < events.count - 1
         }
     }
@@ -31,6 +50,9 @@ enum MockEvents: Sendable {
             return includeUsage && index == completion.streamEventCount ? completion.usageEvent() : MockCompletion.doneEvent
         case .rendered(let events):
             return events[index]
+        case .padded(let completion, let event):
+            guard index > 0, index <= completion.chunks else { return Self.completion(completion).event(index, includeUsage: includeUsage) }
+            return event
         }
     }
 }

@@ -256,7 +256,8 @@ public struct MockUpstreamServer: Sendable {
                 return Response(
                     status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: completion.completionBody()))
             }
-            events = .completion(completion)
+            let eventBytes = request.headers[HTTPField.Name("x-mock-event-bytes")!].flatMap { Int($0) }.map { min(max(0, $0), 1 << 20) }
+            events = eventBytes.map { .padded(completion, event: MockEvents.paddedEvent(completion, bytes: $0)) } ?? .completion(completion)
         }
         let hold = request.headers[HTTPField.Name("x-mock-hold")!]
         var headers: HTTPFields = [.contentType: "text/event-stream", .cacheControl: "no-cache"]
@@ -300,7 +301,10 @@ public struct MockUpstreamServer: Sendable {
                     if behaviour.chunkDelayMilliseconds > 0 && events.isDelayed(index, includeUsage: includeUsage) {
                         try await Task.sleep(for: .milliseconds(behaviour.chunkDelayMilliseconds))
                     }
-                    try await writer.write(events.event(index, includeUsage: includeUsage))
+                    let event = events.event(index, includeUsage: includeUsage)
+                    try await writer.write(event)
+                    // Counted only for padded streams: the benchmark's streams stay lock-free.
+                    if case .padded = events { self.stats.update { $0.paddedBytesWritten += event.readableBytes } }
                     if index == 0, let hold { try await self.gates.wait(hold) }
                     if index == 0, fault == .stallStream { try await Task.sleep(for: .seconds(3600)) }
                     if index == count / 2, fault == .reset { throw MockReset() }

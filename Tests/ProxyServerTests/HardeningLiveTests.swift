@@ -118,6 +118,45 @@ import Testing
         }
     }
 
+    /// A client that stops reading stops the upstream: the gateway holds no more of the stream
+    /// than the sockets' buffers, and the upstream goes on once the client reads again.
+    @Test func aClientThatStopsReadingStopsTheUpstream() async throws {
+        // 4,000 events of 64 KiB: 250 MiB. The two loopback connections' buffers grow to hold 30
+        // to 50 MiB of it here (tcp_rmem's maximum is 32 MiB); a gateway that buffered would take
+        // it all.
+        let events = 4_000
+        let total = events * 64 * 1024
+        try await LiveHarness.run(configure: { $0.providers[0].timeoutSeconds = 120 }) { (harness) async throws in
+            let connection = try await RawConnection.open(port: harness.gatewayPort, reading: false)
+            let body = LiveHarness.body(stream: true)
+            try await connection.send(
+                "POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\ncontent-type: application/json\r\n"
+                    + "authorization: Bearer \(LiveHarness.token())\r\nx-mock-chunks: \(events)\r\nx-mock-event-bytes: 65536\r\n"
+                    + "content-length: \(body.utf8.count)\r\n\r\n\(body)")
+            try await harness.mock.stats.wait { $0.paddedBytesWritten > 0 }
+            let stalled = try await Self.settled { harness.mock.stats.snapshot.paddedBytesWritten }
+            #expect(stalled < total / 2, "the gateway took \(stalled) of \(total) bytes from a client that read none")
+            #expect(harness.mock.stats.snapshot.active == 1)
+            try await connection.startReading()
+            try await harness.mock.stats.wait { $0.paddedBytesWritten > stalled }
+            try await connection.close()
+            // The client's leaving reaches the upstream, though it was mid-write.
+            try await harness.mock.stats.wait { $0.streamsCancelled == 1 && $0.active == 0 }
+        }
+    }
+
+    /// The value once it has not changed for half a second: how far a stream got before it
+    /// stopped.
+    private static func settled(_ value: @Sendable () -> Int) async throws -> Int {
+        var last = value()
+        while true {
+            try await Task.sleep(for: .milliseconds(500))
+            let now = value()
+            if now == last { return now }
+            last = now
+        }
+    }
+
     @Test func aStreamLongerThanTheClientTimeoutIsNotCut() async throws {
         let configure: @Sendable (inout GatewayConfig) -> Void = { config in
             // A second: a loaded machine never takes that long between a request's head and its
@@ -371,10 +410,18 @@ final class RawConnection: ChannelInboundHandler, Sendable {
 
     /// `allowingHalfClosure`: the server's FIN does not close this side, which goes on writing,
     /// as a client that writes its whole body before it reads does.
-    static func open(port: Int, allowingHalfClosure: Bool = false) async throws -> RawConnection {
+    /// `reading: false`: nothing is read until `startReading()`, with a small receive buffer, as a
+    /// client on a slow link whose window fills.
+    static func open(port: Int, allowingHalfClosure: Bool = false, reading: Bool = true) async throws -> RawConnection {
         let connection = RawConnection()
-        let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+        var bootstrap = ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .channelOption(.allowRemoteHalfClosure, value: allowingHalfClosure)
+        if !reading {
+            bootstrap = bootstrap.channelOption(.autoRead, value: false)
+                .channelOption(.socketOption(.so_rcvbuf), value: 64 * 1024)
+        }
+        let channel =
+            try await bootstrap
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.addHandler(connection) }
             }
@@ -398,6 +445,12 @@ final class RawConnection: ChannelInboundHandler, Sendable {
         }
     }
 
+    func startReading() async throws {
+        let channel = self.channel
+        try await channel.setOption(.autoRead, value: true).get()
+        channel.read()
+    }
+
     /// Returns when the server closes the connection; a cancelled caller (the test's time limit)
     /// closes it itself, so the wait always ends.
     func closed() async throws {
@@ -412,6 +465,10 @@ final class RawConnection: ChannelInboundHandler, Sendable {
     /// Returns once the server has sent `text`; polls, and ends with the caller's cancellation.
     func received(containing text: String) async throws {
         while !self.received.contains(text) { try await Task.sleep(for: .milliseconds(5)) }
+    }
+
+    func close() async throws {
+        try await self.channel.close()
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {

@@ -1,7 +1,30 @@
 import NIOCore
 
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
 /// Byte-level searches over bodies the gateway only scans, never decodes.
 public enum ByteSearch {
+    /// The first range of `needle` in `bytes` at or after `start`: the C library's `memchr` finds
+    /// each candidate first byte many bytes at a time, for the scans made over every relayed event.
+    static func firstRange(of needle: [UInt8], in bytes: UnsafeRawBufferPointer, from start: Int? = nil) -> Range<Int>? {
+        guard let first = needle.first, let base = bytes.baseAddress else { return nil }
+        var offset = start ?? 0
+        let last = bytes.count - needle.count
+        return needle.withUnsafeBytes { needleBytes -> Range<Int>? in
+            while offset <= last {
+                guard let found = memchr(base + offset, Int32(first), last - offset + 1) else { return nil }
+                offset = UnsafeRawPointer(found) - base
+                if memcmp(found, needleBytes.baseAddress!, needle.count) == 0 { return offset..<(offset + needle.count) }
+                offset += 1
+            }
+            return nil
+        }
+    }
+
     /// The first range of `needle` in `haystack` at or after `start`.
     static func firstRange<Haystack: RandomAccessCollection<UInt8>>(
         of needle: [UInt8], in haystack: Haystack, from start: Haystack.Index? = nil

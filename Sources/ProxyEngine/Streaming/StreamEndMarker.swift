@@ -10,11 +10,10 @@ public enum StreamEndMarker {
 
     /// Whether `batch` (whole events, as `SSEFramer` hands them out) holds the end-of-stream event.
     public static func isIn(_ batch: ByteBuffer, format: APIFormat) -> Bool {
-        let view = batch.readableBytesView
         // The cheap test first: most batches hold neither word anywhere.
         let word = format == .openAI ? Self.done : Self.messageStop
-        guard ByteSearch.firstRange(of: word, in: view) != nil else { return false }
         return batch.withUnsafeReadableBytes { bytes in
+            guard ByteSearch.firstRange(of: word, in: bytes) != nil else { return false }
             var start = 0
             while start < bytes.count {
                 var end = start
