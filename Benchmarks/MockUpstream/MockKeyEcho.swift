@@ -19,6 +19,12 @@ struct MockKeyEcho {
             )
             json.appendString(self.text)
             json.append(#"},"finish_reason":"stop"}],"usage":{"prompt_tokens":1,"completion_tokens":1,"total_tokens":2}}"#)
+        case .responses:
+            json.append(
+                #"{"id":"resp_echo","object":"response","created_at":0,"status":"completed","model":"echo","output":[{"id":"msg_echo","type":"message","status":"completed","role":"assistant","content":[{"type":"output_text","annotations":[],"text":"#
+            )
+            json.appendString(self.text)
+            json.append(#"}]}],"usage":{"input_tokens":1,"output_tokens":1,"total_tokens":2}}"#)
         case .anthropic:
             json.append(#"{"id":"msg_echo","type":"message","role":"assistant","model":"echo","content":[{"type":"text","text":"#)
             json.appendString(self.text)
@@ -44,6 +50,21 @@ struct MockKeyEcho {
             after =
                 #"data: {"id":"chatcmpl-echo","object":"chat.completion.chunk","created":0,"model":"echo","choices":[{"index":0,"delta":{},"finish_reason":"stop"}]}"#
                 + "\n\ndata: [DONE]\n\n"
+        case .responses:
+            before =
+                "event: response.created\ndata: "
+                + #"{"type":"response.created","sequence_number":0,"response":{"id":"resp_echo","object":"response","status":"in_progress","output":[]}}"#
+                + "\n\n"
+            event.append("event: response.output_text.delta\ndata: ")
+            event.append(
+                #"{"type":"response.output_text.delta","sequence_number":1,"item_id":"msg_echo","output_index":0,"content_index":0,"delta":"#
+            )
+            event.appendString(self.text)
+            event.append("}\n\n")
+            after =
+                "event: response.completed\ndata: "
+                + #"{"type":"response.completed","sequence_number":2,"response":{"id":"resp_echo","object":"response","status":"completed","output":[],"usage":{"input_tokens":1,"output_tokens":1,"total_tokens":2}}}"#
+                + "\n\n"
         case .anthropic:
             before =
                 "event: message_start\ndata: "

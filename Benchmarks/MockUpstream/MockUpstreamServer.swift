@@ -29,6 +29,8 @@ public struct MockUpstreamServer: Sendable {
         router.post("/v1/chat/completions", use: self.chatCompletions)
         router.post("/chat/completions", use: self.chatCompletions)
         router.post("/v1/messages", use: self.messages)
+        router.post("/v1/responses", use: self.responses)
+        router.post("/responses", use: self.responses)
         router.post("/v1/messages/count_tokens", use: self.countTokens)
         router.post("/v1/oauth/token", use: self.oauthToken)
         router.get("/v1/models") { request, _ in
@@ -86,6 +88,10 @@ public struct MockUpstreamServer: Sendable {
 
     @Sendable func messages(_ request: Request, context: BasicRequestContext) async throws -> Response {
         try await self.answer(request, format: .anthropic)
+    }
+
+    @Sendable func responses(_ request: Request, context: BasicRequestContext) async throws -> Response {
+        try await self.answer(request, format: .responses)
     }
 
     /// Counts like the gateway's estimate, so tests can tell a relayed count by its header.
@@ -184,7 +190,7 @@ public struct MockUpstreamServer: Sendable {
         self.record(request, body: body)
         let summary: CompletionRequestSummary
         do {
-            summary = try CompletionRequestSummary(body: body)
+            summary = try CompletionRequestSummary(body: body, format: format)
         } catch {
             return Self.errorResponse(status: .badRequest, message: error.message, type: "invalid_request_error", format: format)
         }
@@ -237,7 +243,22 @@ public struct MockUpstreamServer: Sendable {
         let created = request.headers[HTTPField.Name("x-mock-created")!].flatMap { Int($0) } ?? Int(Date().timeIntervalSince1970)
         let includeUsage = summary.includeUsage
         let events: MockEvents
-        if format == .anthropic || MockAnswer.needsFullAnswer(openAIRequest: body) {
+        if format == .responses {
+            guard let parsed = JSONValue(parsing: body) else {
+                return Self.errorResponse(status: .badRequest, message: "invalid JSON", type: "invalid_request_error", format: format)
+            }
+            do {
+                let promptTokens = max(1, body.readableBytes / 4)
+                guard summary.stream else {
+                    let whole = try MockResponses.whole(to: parsed, chunks: behaviour.chunks, created: created, promptTokens: promptTokens)
+                    return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: whole))
+                }
+                events = .rendered(
+                    try MockResponses.streamEvents(to: parsed, chunks: behaviour.chunks, created: created, promptTokens: promptTokens))
+            } catch {
+                return Self.errorResponse(status: .badRequest, message: error.message, type: "invalid_request_error", format: format)
+            }
+        } else if format == .anthropic || MockAnswer.needsFullAnswer(openAIRequest: body) {
             guard let parsed = JSONValue(parsing: body) else {
                 return Self.errorResponse(status: .badRequest, message: "invalid JSON", type: "invalid_request_error", format: format)
             }
@@ -338,7 +359,7 @@ public struct MockUpstreamServer: Sendable {
     static func errorResponse(status: HTTPResponse.Status, message: String, type: String, format: APIFormat) -> Response {
         var json = JSONWriter()
         switch format {
-        case .openAI:
+        case .openAI, .responses:
             json.append(#"{"error":{"message":"#)
             json.appendString(message)
             json.append(#","type":"#)

@@ -18,7 +18,8 @@ enum HostileBodies {
         for members in [20_000, 80_000, 1_000_000] {
             let body = Self.bigObject(members)
             let seconds = Self.cpuSeconds {
-                _ = try? FormatBridge(caller: .anthropic, upstream: .openAI).upstreamBody(body, upstreamModel: "gpt-x", isAliased: false)
+                var bridge = FormatBridge(caller: .anthropic, upstream: .openAI)
+                _ = try? bridge.upstreamBody(body, upstreamModel: "gpt-x", isAliased: false)
             }
             lines.append("    \(Self.pad(members)) members, \(Self.megabytes(body)) MB: \(Self.format(seconds))")
         }

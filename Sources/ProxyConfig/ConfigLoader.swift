@@ -91,6 +91,10 @@ public enum ConfigLoader {
             config.limits.perTokenConcurrency = try limits.int("per_token_concurrency") ?? config.limits.perTokenConcurrency
             try limits.rejectUnknownKeys()
         }
+        if var responses = try root.table("responses") {
+            config.responses.retentionDays = try responses.int("retention_days") ?? config.responses.retentionDays
+            try responses.rejectUnknownKeys()
+        }
         if var storage = try root.table("storage") {
             config.storage.url = try storage.string("url") ?? config.storage.url
             try storage.rejectUnknownKeys()
@@ -142,6 +146,16 @@ public enum ConfigLoader {
         provider.firstByteTimeoutSeconds = try reader.double("first_byte_timeout_seconds") ?? provider.firstByteTimeoutSeconds
         provider.exposeRateLimitHeaders = try reader.bool("expose_rate_limit_headers") ?? provider.exposeRateLimitHeaders
         provider.forwardHeaders = try reader.stringArray("forward_headers") ?? provider.forwardHeaders
+        if let mode = try reader.string("responses_api") {
+            guard let parsed = ResponsesAPIMode(rawValue: mode), kind == .openai || parsed == .translate else {
+                throw ConfigError(
+                    key: reader.keyPath("responses_api"),
+                    kind == .openai
+                        ? "must be one of: \(ResponsesAPIMode.allCases.map(\.rawValue).joined(separator: ", "))"
+                        : "only an openai provider can take the Responses API natively")
+            }
+            provider.responsesAPI = parsed
+        }
         if var mock = try reader.table("mock") {
             provider.mock.latencyMilliseconds = try mock.int("latency_ms") ?? provider.mock.latencyMilliseconds
             provider.mock.chunks = try mock.int("chunks") ?? provider.mock.chunks

@@ -126,6 +126,19 @@ name = "acct-anthropic"
 api_key = "{UPSTREAM_KEY}"
 
 [[providers]]
+name = "native-responses"
+kind = "openai"
+base_url = "http://127.0.0.1:{mock_port}"
+models = ["native-*"]
+responses_api = "native"
+timeout_seconds = 30
+forward_headers = ["x-mock-*"]
+
+[[providers.accounts]]
+name = "acct-native"
+api_key = "{UPSTREAM_KEY}"
+
+[[providers]]
 name = "in-process"
 kind = "mock"
 models = ["mock-*"]

@@ -21,6 +21,7 @@ extension GatewayConfig {
                 "must be at least \(Self.shortestAdminKey) characters (or empty, which turns /admin off)")
         }
         try Self.checkStorageURL(self.storage.url)
+        try Self.check(self.responses.retentionDays > 0, "responses.retention_days", "must be at least 1")
         try Self.check(self.limits.perTokenConcurrency >= 0, "limits.per_token_concurrency", "must not be negative (0 = unlimited)")
         try Self.check(self.quota.flushEveryRequests > 0, "quota.flush_every_requests", "must be greater than 0")
         try Self.checkSeconds(self.quota.flushIntervalSeconds, "quota.flush_interval_seconds")

@@ -6,6 +6,7 @@ public struct GatewayConfig: Sendable, Equatable {
     public var quota = QuotaConfig()
     public var limits = LimitsConfig()
     public var storage = StorageConfig()
+    public var responses = ResponsesConfig()
     public var logging = LoggingConfig()
     public var providers: [ProviderConfig] = []
 
@@ -78,6 +79,12 @@ public struct QuotaConfig: Sendable, Equatable {
     public init() {}
 }
 
+/// `[responses]`: stored Responses-API responses (`store: true`).
+public struct ResponsesConfig: Sendable, Equatable {
+    public var retentionDays = 30
+    public init() {}
+}
+
 public struct LimitsConfig: Sendable, Equatable {
     public var perTokenConcurrency = 1
     public init() {}
@@ -139,6 +146,14 @@ public struct AccountConfig: Sendable, Equatable {
     public static let weightRule = "must be a number greater than 0 and at most 1000000"
 }
 
+/// `responses_api`: whether an `openai` provider takes Responses requests itself (`native`: sent
+/// as received, relayed as answered) or through Chat Completions (`translate`, for DeepSeek, GLM,
+/// Ollama, vLLM... which have no Responses API).
+public enum ResponsesAPIMode: String, Sendable, Equatable, CaseIterable {
+    case translate
+    case native
+}
+
 /// How the in-process `mock` provider answers: no network, no key.
 public struct MockProviderSettings: Sendable, Equatable {
     public var latencyMilliseconds = 0
@@ -169,6 +184,8 @@ public struct ProviderConfig: Sendable, Equatable {
     /// More client request headers to send to this provider, as name patterns (`x-trace-*`),
     /// beyond the APIs' own (see `HeaderPolicy`). Credentials and hop-by-hop headers never go.
     public var forwardHeaders: [String] = []
+    /// How an `openai` provider serves `POST /v1/responses`.
+    public var responsesAPI = ResponsesAPIMode.translate
     public var accounts: [AccountConfig] = []
     public var oauth: OAuthSettings? = nil
     public var mock = MockProviderSettings()

@@ -20,6 +20,7 @@ public struct GatewayError: Error, Sendable, Equatable, CustomStringConvertible 
         case upstreamTimeout
         case notImplemented
         case internalError
+        case previousResponseNotFound
     }
 
     let code: Code
@@ -70,12 +71,17 @@ public struct GatewayError: Error, Sendable, Equatable, CustomStringConvertible 
         .init(.upstreamTimeout, "No upstream account started answering within \(formatSeconds(seconds)) s (\(attempts) attempt(s)).")
     }
     public static func notImplemented(_ message: String) -> GatewayError { .init(.notImplemented, message) }
+    /// A Responses request continues a response this gateway does not hold (unknown, expired,
+    /// or on a route where none are kept).
+    public static func previousResponseNotFound(_ id: String) -> GatewayError {
+        .init(.previousResponseNotFound, "Previous response with id '\(UsageRecord.capped(id))' not found.")
+    }
     public static func internalError(_ message: String) -> GatewayError { .init(.internalError, message) }
 
     /// The HTTP status of this error: the contract's status table, in one place.
     public var status: Int {
         switch self.code {
-        case .badRequest: 400
+        case .badRequest, .previousResponseNotFound: 400
         case .unauthorized: 401
         case .quotaExhausted: 402
         case .forbidden: 403
@@ -94,7 +100,7 @@ public struct GatewayError: Error, Sendable, Equatable, CustomStringConvertible 
     /// `error.type` on OpenAI routes.
     public var openAIType: String {
         switch self.code {
-        case .badRequest, .payloadTooLarge, .notFound, .unknownModel: "invalid_request_error"
+        case .badRequest, .payloadTooLarge, .notFound, .unknownModel, .previousResponseNotFound: "invalid_request_error"
         case .unauthorized: "authentication_error"
         case .forbidden: "permission_error"
         case .quotaExhausted: "insufficient_quota"
@@ -122,13 +128,14 @@ public struct GatewayError: Error, Sendable, Equatable, CustomStringConvertible 
         case .upstreamTimeout: "upstream_timeout"
         case .notImplemented: "not_implemented"
         case .internalError: "internal_error"
+        case .previousResponseNotFound: "previous_response_not_found"
         }
     }
 
     /// `error.type` on Anthropic routes (the types Anthropic's API documents).
     public var anthropicType: String {
         switch self.code {
-        case .badRequest: "invalid_request_error"
+        case .badRequest, .previousResponseNotFound: "invalid_request_error"
         case .unauthorized: "authentication_error"
         case .quotaExhausted: "billing_error"
         case .forbidden: "permission_error"

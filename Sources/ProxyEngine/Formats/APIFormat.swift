@@ -2,14 +2,18 @@ import NIOCore
 
 /// The wire format a client speaks on a route; errors are rendered in it.
 public enum APIFormat: Sendable, Hashable {
+    /// OpenAI Chat Completions.
     case openAI
+    /// Anthropic Messages.
     case anthropic
+    /// The OpenAI Responses API: OpenAI's error shape, its own stream events.
+    case responses
 
     /// The JSON body of an error response in this format.
     public func errorBody(_ error: GatewayError) -> ByteBuffer {
         var json = JSONWriter()
         switch self {
-        case .openAI:
+        case .openAI, .responses:
             json.append(#"{"error":{"message":"#)
             json.appendString(error.message)
             json.append(#","type":"#)
@@ -38,6 +42,19 @@ public enum APIFormat: Sendable, Hashable {
             event.writeString("data: ")
         case .anthropic:
             event.writeString("event: error\ndata: ")
+        case .responses:
+            // The stream's own end for a failure; SDKs and Codex read `response.error`.
+            var json = JSONWriter()
+            json.append(#"{"type":"response.failed","response":{"object":"response","status":"failed","output":[],"error":{"code":"#)
+            json.appendString(error.openAICode)
+            json.append(#","message":"#)
+            json.appendString(error.message)
+            json.append("}}}")
+            event.writeString("event: response.failed\ndata: ")
+            var body = json.buffer
+            event.writeBuffer(&body)
+            event.writeString("\n\n")
+            return event
         }
         var body = self.errorBody(error)
         event.writeBuffer(&body)

@@ -1,21 +1,22 @@
 import FoundationEssentials
 import NIOCore
 
-/// What the gateway must know of a completion request body (OpenAI Chat Completions or
-/// Anthropic Messages: the fields it needs have the same names), and no more.
+/// What the gateway must know of a completion request body (OpenAI Chat Completions, Anthropic
+/// Messages, or the Responses API, whose conversation is `input`), and no more.
 public struct CompletionRequestSummary: Sendable, Equatable {
     public var model: String
     public var stream: Bool
     /// Whether the body has a `stream_options` object, and what it says of usage.
     public var hasStreamOptions: Bool
     public var includeUsage: Bool
-    /// Anthropic's `metadata.user_id`: keeps a conversation on one upstream account.
+    /// Anthropic's `metadata.user_id`, or the Responses API's `prompt_cache_key`: keeps a
+    /// conversation on one upstream account.
     public var sessionKey: String?
 
     /// Validates the body as JSON, the fields the API requires, and reads those routing needs.
     /// The rest of the body is not interpreted: it goes upstream as received.
-    public init(body: ByteBuffer) throws(GatewayError) {
-        self = try body.withUnsafeReadableBytes { Self.scan($0) }.get()
+    public init(body: ByteBuffer, format: APIFormat = .openAI) throws(GatewayError) {
+        self = try body.withUnsafeReadableBytes { Self.scan($0, isResponses: format == .responses) }.get()
     }
 
     private init(model: String, stream: Bool, streamOptions: (present: Bool, includeUsage: Bool), sessionKey: String?) {
@@ -26,12 +27,14 @@ public struct CompletionRequestSummary: Sendable, Equatable {
         self.sessionKey = sessionKey
     }
 
-    private static func scan(_ bytes: UnsafeRawBufferPointer) -> Result<Self, GatewayError> {
+    private static func scan(_ bytes: UnsafeRawBufferPointer, isResponses: Bool) -> Result<Self, GatewayError> {
         var model: JSONScanner.Span?
         var stream: JSONScanner.Span?
         var messages: JSONScanner.Span?
         var streamOptions: JSONScanner.Span?
         var metadata: JSONScanner.Span?
+        var input: JSONScanner.Span?
+        var promptCacheKey: JSONScanner.Span?
         var keys = TopLevelKeys(bytes)
         var keyProblem: GatewayError?
         do {
@@ -42,6 +45,8 @@ public struct CompletionRequestSummary: Sendable, Equatable {
                 switch key.count {
                 case 5 where key.elementsEqual("model".utf8): model = value
                 case 6 where key.elementsEqual("stream".utf8): stream = value
+                case 5 where key.elementsEqual("input".utf8): input = value
+                case 16 where key.elementsEqual("prompt_cache_key".utf8): promptCacheKey = value
                 case 8 where key.elementsEqual("messages".utf8): messages = value
                 case 8 where key.elementsEqual("metadata".utf8): metadata = value
                 case 14 where key.elementsEqual("stream_options".utf8): streamOptions = value
@@ -57,11 +62,16 @@ public struct CompletionRequestSummary: Sendable, Equatable {
         guard let modelName = Self.string(model, in: bytes), !modelName.isEmpty else {
             return .failure(.badRequest("'model' is required."))
         }
-        guard let messages else { return .failure(.badRequest("'messages' is required.")) }
-        guard messages.kind == .array else { return .failure(Self.wrongType("messages")) }
-        let inside = bytes[(messages.range.lowerBound + 1)..<(messages.range.upperBound - 1)]
-        guard inside.contains(where: { $0 != 0x20 && $0 != 0x0A && $0 != 0x0D && $0 != 0x09 }) else {
-            return .failure(.badRequest("'messages' must contain at least one message."))
+        if isResponses {
+            guard let input else { return .failure(.badRequest("'input' is required.")) }
+            guard input.kind == .array || input.kind == .string else { return .failure(Self.wrongType("input")) }
+        } else {
+            guard let messages else { return .failure(.badRequest("'messages' is required.")) }
+            guard messages.kind == .array else { return .failure(Self.wrongType("messages")) }
+            let inside = bytes[(messages.range.lowerBound + 1)..<(messages.range.upperBound - 1)]
+            guard inside.contains(where: { $0 != 0x20 && $0 != 0x0A && $0 != 0x0D && $0 != 0x09 }) else {
+                return .failure(.badRequest("'messages' must contain at least one message."))
+            }
         }
         if let stream, stream.kind != .bool { return .failure(Self.wrongType("stream")) }
         var includeUsage: Bool?
@@ -79,6 +89,10 @@ public struct CompletionRequestSummary: Sendable, Equatable {
                 guard member.kind == .string else { return .failure(Self.wrongType("metadata.user_id")) }
                 sessionKey = Self.string(member, in: bytes)
             }
+        }
+        if isResponses, let promptCacheKey {
+            guard promptCacheKey.kind == .string else { return .failure(Self.wrongType("prompt_cache_key")) }
+            sessionKey = sessionKey ?? Self.string(promptCacheKey, in: bytes)
         }
         return .success(
             Self(

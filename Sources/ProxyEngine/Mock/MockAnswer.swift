@@ -55,8 +55,32 @@ public struct MockAnswer: Sendable {
             || (last?["content"]?.arrayValue ?? []).contains { $0["type"]?.stringValue == "tool_result" }
         if answersTool { return nil }
         let named = choice?["name"]?.stringValue ?? choice?["function"]?["name"]?.stringValue
+        let names = tools.compactMap { ($0["name"] ?? $0["function"]?["name"])?.stringValue }
+        // An agent's turn: run its shell tool, which writes `agentProofFile`.
+        if named == nil, let shell = names.first(where: { Self.shellArguments(for: $0) != nil }) {
+            return ToolCall(id: "toolu_mock_shell", name: shell, arguments: Self.shellArguments(for: shell)!)
+        }
         let name = named ?? (first["name"] ?? first["function"]?["name"])?.stringValue ?? "tool"
         return ToolCall(id: "toolu_mock_1", name: name, arguments: Self.toolArguments)
+    }
+
+    /// The file an agent's shell tool call writes, in the agent's working directory.
+    public static let agentProofFile = "gateway-agent-proof.txt"
+    public static let agentProofText = "written through the gateway"
+    private static let agentCommand = "printf '\(agentProofText)' > \(agentProofFile)"
+
+    /// The arguments of the shell tools the real agents offer: Codex's `exec_command` (and its
+    /// older `shell`), Claude Code's `Bash`.
+    static func shellArguments(for tool: String) -> String? {
+        let command = JSONValue.string(Self.agentCommand)
+        switch tool {
+        case "exec_command": return JSONValue.object(["cmd": command]).encodedString
+        case "shell_command", "Bash":
+            return JSONValue.object(["command": command, "description": .string("Write the proof file")]).encodedString
+        case "shell", "local_shell":
+            return JSONValue.object(["command": .array([.string("bash"), .string("-lc"), command])]).encodedString
+        default: return nil
+        }
     }
 
     public var text: String { self.pieces.joined() }
@@ -164,7 +188,7 @@ public struct MockAnswer: Sendable {
                 event.write(into: &buffer)
                 return buffer
             }
-        case .openAI:
+        case .openAI, .responses:
             return self.openAIChunks(includeUsage: includeUsage).map { chunk in
                 var buffer = ByteBuffer()
                 chunk.write(into: &buffer, header: self.openAIHeader)

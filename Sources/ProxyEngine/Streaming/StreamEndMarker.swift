@@ -7,11 +7,20 @@ public enum StreamEndMarker {
     private static let done = Array("[DONE]".utf8)
     private static let messageStop = Array("message_stop".utf8)
     private static let messageStopData = Array(#"{"type":"message_stop""#.utf8)
+    /// The Responses stream's three ends, as event names and as `data:` prefixes.
+    private static let responseEnds = ["response.completed", "response.incomplete", "response.failed"].map { Array($0.utf8) }
+    private static let responseEndData = Self.responseEnds.map { Array(#"{"type":""#.utf8) + $0 + [UInt8(ascii: "\"")] }
+    private static let responseWord = Array("response.".utf8)
 
     /// Whether `batch` (whole events, as `SSEFramer` hands them out) holds the end-of-stream event.
     public static func isIn(_ batch: ByteBuffer, format: APIFormat) -> Bool {
         // The cheap test first: most batches hold neither word anywhere.
-        let word = format == .openAI ? Self.done : Self.messageStop
+        let word =
+            switch format {
+            case .openAI: Self.done
+            case .anthropic: Self.messageStop
+            case .responses: Self.responseWord
+            }
         return batch.withUnsafeReadableBytes { bytes in
             guard ByteSearch.firstRange(of: word, in: bytes) != nil else { return false }
             var start = 0
@@ -38,6 +47,13 @@ public enum StreamEndMarker {
             }
             guard let value = Self.value(of: "data", in: line) else { return false }
             return value.starts(with: Self.messageStopData)
+        case .responses:
+            if let value = Self.value(of: "event", in: line) {
+                let name = Self.trimmingTrailingSpaces(value)
+                return Self.responseEnds.contains { name.elementsEqual($0) }
+            }
+            guard let value = Self.value(of: "data", in: line) else { return false }
+            return Self.responseEndData.contains { value.starts(with: $0) }
         }
     }
 

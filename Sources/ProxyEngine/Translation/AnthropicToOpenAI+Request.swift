@@ -48,8 +48,15 @@ public enum AnthropicToOpenAI {
             }
         }
         if let user = source["metadata"]?["user_id"], case .string = user { chat["user"] = user }
-        if let thinking = source["thinking"]?.objectValue, thinking["type"]?.stringValue == "enabled" {
-            chat["reasoning_effort"] = .string(ReasoningBudget.effort(forBudget: thinking["budget_tokens"]?.intValue ?? 0))
+        if let effort = source["output_config"]?["effort"]?.stringValue, ["low", "medium", "high"].contains(effort) {
+            chat["reasoning_effort"] = .string(effort)
+        } else if let thinking = source["thinking"]?.objectValue {
+            switch thinking["type"]?.stringValue {
+            case "enabled": chat["reasoning_effort"] = .string(ReasoningBudget.effort(forBudget: thinking["budget_tokens"]?.intValue ?? 0))
+            // The model decides how long to think: OpenAI's default effort says the same.
+            case "adaptive": chat["reasoning_effort"] = .string("medium")
+            default: break
+            }
         }
         return .object(chat)
     }
@@ -57,10 +64,16 @@ public enum AnthropicToOpenAI {
     /// One Messages turn as Chat messages: a user turn's tool results become `tool` messages
     /// (which must directly follow the assistant's calls), the rest one user message.
     static func chatMessages(_ message: JSONValue, at index: Int) throws(GatewayError) -> [JSONValue] {
-        guard let role = message["role"]?.stringValue, role == "user" || role == "assistant" else {
-            throw .badRequest("'messages[\(index)].role' must be \"user\" or \"assistant\".")
+        guard let role = message["role"]?.stringValue, ["user", "assistant", "system"].contains(role) else {
+            throw .badRequest("'messages[\(index)].role' must be \"user\", \"assistant\" or \"system\".")
         }
         guard let content = message["content"] else { throw .badRequest("'messages[\(index)].content' is required.") }
+        if role == "system" {
+            // Claude Code sends its environment this way for a model name it does not know: a
+            // system message at its place in the conversation, which Chat has too.
+            let text = try Self.joinedText(content, field: "messages[\(index)].content")
+            return text.isEmpty ? [] : [.object(["role": .string("system"), "content": .string(text)])]
+        }
         if case .string = content { return [.object(["role": .string(role), "content": content])] }
         guard let blocks = content.arrayValue else {
             throw .badRequest("'messages[\(index)].content' must be a string or an array of content blocks.")

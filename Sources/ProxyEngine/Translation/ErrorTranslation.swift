@@ -5,7 +5,8 @@ public enum ErrorTranslation {
     /// `body` came from an upstream speaking `upstream`; the caller speaks `caller`. `nil` when
     /// the body carries no message to keep (the caller then gets the gateway's own error).
     public static func body(_ body: ByteBuffer, status: Int, from upstream: APIFormat, to caller: APIFormat) -> ByteBuffer? {
-        guard upstream != caller else { return body }
+        // Responses and Chat share OpenAI's error shape.
+        guard upstream != caller, !(upstream != .anthropic && caller != .anthropic) else { return body }
         guard let parsed = JSONValue(parsing: body), let message = parsed["error"]?["message"]?.stringValue else { return nil }
         var json = JSONWriter()
         switch caller {
@@ -15,7 +16,7 @@ public enum ErrorTranslation {
             json.append(#","message":"#)
             json.appendString(message)
             json.append("}}")
-        case .openAI:
+        case .openAI, .responses:
             let type = parsed["error"]?["type"]?.stringValue ?? "api_error"
             json.append(#"{"error":{"message":"#)
             json.appendString(message)

@@ -7,6 +7,8 @@ import NIOCore
 public struct FormatBridge: Sendable {
     public let caller: APIFormat
     public let upstream: APIFormat
+    /// What a Responses answer's translation needs from its request (set by `upstreamBody`).
+    public private(set) var responsesContext = ResponsesRequestContext()
 
     public init(caller: APIFormat, upstream: APIFormat) {
         self.caller = caller
@@ -20,11 +22,13 @@ public struct FormatBridge: Sendable {
         switch self.upstream {
         case .openAI: "/chat/completions"
         case .anthropic: "/messages"
+        case .responses: "/responses"
         }
     }
 
-    /// The body to send upstream as `upstreamModel`.
-    public func upstreamBody(_ body: ByteBuffer, upstreamModel: String, isAliased: Bool) throws(GatewayError) -> ByteBuffer {
+    /// The body to send upstream as `upstreamModel`. Chat Completions is the hub: a Responses
+    /// request reaches an Anthropic upstream through it.
+    public mutating func upstreamBody(_ body: ByteBuffer, upstreamModel: String, isAliased: Bool) throws(GatewayError) -> ByteBuffer {
         if self.isPassThrough {
             guard isAliased else { return body }
             guard let rewritten = JSONModelRewriter.rewritingModel(in: body, to: upstreamModel) else {
@@ -33,9 +37,17 @@ public struct FormatBridge: Sendable {
             return rewritten
         }
         guard let request = JSONValue(parsing: body) else { throw .badRequest("The request body is not valid JSON.") }
-        switch self.caller {
-        case .anthropic: return try AnthropicToOpenAI.request(request, model: upstreamModel).encoded
-        case .openAI: return try OpenAIToAnthropic.request(request, model: upstreamModel).encoded
+        switch (self.caller, self.upstream) {
+        case (.anthropic, _): return try AnthropicToOpenAI.request(request, model: upstreamModel).encoded
+        case (.openAI, _): return try OpenAIToAnthropic.request(request, model: upstreamModel).encoded
+        case (.responses, .anthropic):
+            let (chat, context) = try ResponsesToChat.request(request, model: upstreamModel)
+            self.responsesContext = context
+            return try OpenAIToAnthropic.request(chat, model: upstreamModel).encoded
+        case (.responses, _):
+            let (chat, context) = try ResponsesToChat.request(request, model: upstreamModel)
+            self.responsesContext = context
+            return chat.encoded
         }
     }
 
@@ -45,9 +57,14 @@ public struct FormatBridge: Sendable {
         guard let answer = JSONValue(parsing: body) else {
             throw .upstreamFailed("The upstream answered with a body that is not JSON.")
         }
-        switch self.caller {
-        case .anthropic: return try OpenAIToAnthropic.response(answer).encoded
-        case .openAI: return try AnthropicToOpenAI.response(answer, created: created).encoded
+        switch (self.caller, self.upstream) {
+        case (.anthropic, _): return try OpenAIToAnthropic.response(answer).encoded
+        case (.openAI, _): return try AnthropicToOpenAI.response(answer, created: created).encoded
+        case (.responses, .anthropic):
+            let chat = try AnthropicToOpenAI.response(answer, created: created)
+            return try ChatToResponses.response(chat, context: self.responsesContext, created: created).encoded
+        case (.responses, _):
+            return try ChatToResponses.response(answer, context: self.responsesContext, created: created).encoded
         }
     }
 
@@ -56,6 +73,11 @@ public struct FormatBridge: Sendable {
         switch (self.caller, self.upstream) {
         case (.anthropic, .openAI): OpenAIToAnthropicStream(model: model)
         case (.openAI, .anthropic): AnthropicToOpenAIStream(model: model, created: created, includeUsage: includeUsage)
+        case (.responses, .openAI): ChatToResponsesStream(context: self.responsesContext, created: created)
+        case (.responses, .anthropic):
+            ChainedStreamTranslator(
+                AnthropicToOpenAIStream(model: model, created: created, includeUsage: true),
+                then: ChatToResponsesStream(context: self.responsesContext, created: created))
         default: nil
         }
     }

@@ -37,6 +37,13 @@ public protocol StreamTranslator: Sendable {
     var isComplete: Bool { get }
     /// Token counts the stream reported.
     var usage: TokenUsage? { get }
+    /// The event that ends the stream with `error`: the caller format's error event, unless the
+    /// format numbers its events (Responses' `response.failed`).
+    func failureEvent(_ error: GatewayError) -> ByteBuffer
+}
+
+extension StreamTranslator {
+    public func failureEvent(_ error: GatewayError) -> ByteBuffer { self.callerFormat.streamErrorEvent(error) }
 }
 
 /// What a translated stream has come to after a batch of events.
@@ -85,7 +92,7 @@ extension StreamTranslator {
             violation.isUpstreamError
             ? GatewayError.upstreamFailed("The upstream failed mid-stream: \(violation.reason)")
             : GatewayError.upstreamFailed("The upstream's stream could not be translated: \(violation.reason).")
-        var event = self.callerFormat.streamErrorEvent(error)
+        var event = self.failureEvent(error)
         output.writeBuffer(&event)
         return TranslatedBatch(output: output, failure: error)
     }

@@ -28,7 +28,7 @@ struct CompletionPlan {
         eventLoop: any EventLoop
     ) throws(GatewayError) {
         let provider = route.provider
-        let bridge = FormatBridge(caller: caller, upstream: provider.upstream.wireFormat ?? caller)
+        var bridge = FormatBridge(caller: caller, upstream: Self.upstreamFormat(caller: caller, provider: provider))
         var upstreamBody = try bridge.upstreamBody(body, upstreamModel: route.upstreamModel, isAliased: route.isAliased)
         // Usage of a stream is only reported if asked for: ask, and strip the answer back to what
         // the client asked for (see InjectedUsageStripper).
@@ -41,7 +41,7 @@ struct CompletionPlan {
             }
         }
         var forwarded = UpstreamHeaders.forwarded(from: headers, extra: provider.forwardedHeaders)
-        if bridge.upstream == .openAI {
+        if bridge.upstream != .anthropic {
             // An Anthropic client's version and beta flags mean nothing to an OpenAI upstream.
             forwarded.remove(name: "anthropic-version")
             forwarded.remove(name: "anthropic-beta")
@@ -58,6 +58,15 @@ struct CompletionPlan {
             deadline: .now() + .nanoseconds(Int64(provider.config.timeoutSeconds * 1e9)),
             eventLoop: eventLoop
         )
+    }
+
+    /// The format the request goes upstream in: the provider's own, except that only an
+    /// `openai` provider set to `responses_api = "native"` (or the mock, which speaks all three)
+    /// takes a Responses request as it is.
+    static func upstreamFormat(caller: APIFormat, provider: ProviderRuntime) -> APIFormat {
+        guard let wireFormat = provider.upstream.wireFormat else { return caller }
+        if caller == .responses && wireFormat == .openAI && provider.config.responsesAPI == .native { return .responses }
+        return wireFormat
     }
 
     /// What happens to a stream's events between the upstream and the client.

@@ -31,7 +31,7 @@ struct CompletionRoute: Sendable {
         do {
             let principal = try await self.gateway.authenticator.authenticate(request.headers, now: self.gateway.now())
             let body = try await self.gateway.collectBody(of: &request)
-            let summary = try CompletionRequestSummary(body: body)
+            let summary = try CompletionRequestSummary(body: body, format: self.format)
             let route = try self.gateway.route(summary.model, for: principal)
             let plan = try CompletionPlan(
                 caller: self.format, route: route, summary: summary, body: body, headers: request.headers,

@@ -45,7 +45,7 @@ struct CountTokensRoute: Sendable {
         body: ByteBuffer, route: ModelRouter<ProviderRuntime>.Route, request: Request, context: GatewayRequestContext
     ) async throws -> Response {
         let provider = route.provider
-        let bridge = FormatBridge(caller: .anthropic, upstream: .anthropic)
+        var bridge = FormatBridge(caller: .anthropic, upstream: .anthropic)
         let call = UpstreamCall(
             path: "/messages/count_tokens",
             body: try bridge.upstreamBody(body, upstreamModel: route.upstreamModel, isAliased: route.isAliased),

@@ -32,6 +32,11 @@ enum GatewayApplication {
         router.post("/v1/messages") { request, context in
             try await CompletionRoute(gateway: live.current, route: "/v1/messages", format: .anthropic).handle(request, context: context)
         }
+        for path in ["/v1/responses", "/responses"] {
+            router.post(RouterPath(path)) { request, context in
+                try await CompletionRoute(gateway: live.current, route: path, format: .responses).handle(request, context: context)
+            }
+        }
         router.post("/v1/messages/count_tokens") { request, context in
             try await CountTokensRoute(gateway: live.current).handle(request, context: context)
         }

@@ -29,9 +29,25 @@ struct MockUpstreamProvider: UpstreamProvider {
         if self.settings.latencyMilliseconds > 0 {
             try await Task.sleep(for: .milliseconds(self.settings.latencyMilliseconds))
         }
-        let summary = try CompletionRequestSummary(body: call.body)
+        let summary = try CompletionRequestSummary(body: call.body, format: call.path == "/responses" ? .responses : .openAI)
         let created = Int(Date().timeIntervalSince1970)
-        let format: APIFormat = call.path == "/messages" ? .anthropic : .openAI
+        let format: APIFormat =
+            switch call.path {
+            case "/messages": .anthropic
+            case "/responses": .responses
+            default: .openAI
+            }
+        if format == .responses {
+            guard let request = JSONValue(parsing: call.body) else { throw GatewayError.badRequest("The request body is not valid JSON.") }
+            let promptTokens = max(1, call.body.readableBytes / 4)
+            guard summary.stream else {
+                let whole = try MockResponses.whole(to: request, chunks: self.settings.chunks, created: created, promptTokens: promptTokens)
+                return UpstreamResponse(status: .ok, headers: ["content-type": "application/json"], body: .bytes(whole))
+            }
+            let events = try MockResponses.streamEvents(
+                to: request, chunks: self.settings.chunks, created: created, promptTokens: promptTokens)
+            return UpstreamResponse(status: .ok, headers: ["content-type": "text/event-stream"], body: .stream(events.async))
+        }
         if format == .anthropic || MockAnswer.needsFullAnswer(openAIRequest: call.body) {
             guard let request = JSONValue(parsing: call.body) else { throw GatewayError.badRequest("The request body is not valid JSON.") }
             let answer = MockAnswer(

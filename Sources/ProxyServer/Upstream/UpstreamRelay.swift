@@ -108,6 +108,11 @@ struct UpstreamRelay {
     private func relayHeaders(of response: UpstreamResponse, into fields: inout HTTPFields) {
         UpstreamHeaders.relayed(
             from: response.headers, status: Int(response.status.code), exposesRateLimits: self.exposesRateLimits, into: &fields)
+        let dropped = self.bridge.responsesContext.droppedTools
+        if !dropped.isEmpty {
+            // Hosted tools only OpenAI runs: the request was served without them, and says so.
+            fields[HTTPField.Name("x-gateway-dropped-tools")!] = Array(Set(dropped)).sorted().joined(separator: ", ")
+        }
     }
 
     static func looksLikeJSONObject(_ body: ByteBuffer) -> Bool {

@@ -1,0 +1,54 @@
+/// What the translation of a Responses answer needs from its request: the model name the client
+/// asked for, the names tools were given upstream, and the hosted tools left out.
+public struct ResponsesRequestContext: Sendable, Equatable {
+    public var model = ""
+    public var toolNames = ResponsesToolNames()
+    /// Hosted tools (`web_search`, `file_search`...) that a translated upstream cannot run.
+    public var droppedTools: [String] = []
+
+    public init() {}
+}
+
+/// Function names for the upstream: a tool inside a `namespace` group is called
+/// `namespace__name`, shortened and numbered where that would collide or pass the 64 characters
+/// Chat allows; every upstream name maps back to exactly one (name, namespace).
+public struct ResponsesToolNames: Sendable, Equatable {
+    public struct Original: Sendable, Equatable {
+        public var name: String
+        public var namespace: String?
+    }
+
+    private var originals: [String: Original] = [:]
+    private var upstreamNames: [String: String] = [:]
+
+    public init() {}
+
+    /// Gives the tool its upstream name (the same one if registered before).
+    public mutating func register(name: String, namespace: String?) -> String {
+        let key = Self.key(name: name, namespace: namespace)
+        if let known = self.upstreamNames[key] { return known }
+        var candidate = namespace.map { "\($0)__\(name)" } ?? name
+        if candidate.utf8.count > 64 { candidate = String(candidate.utf8.prefix(56))! }
+        var number = 1
+        let base = candidate
+        while self.originals[candidate] != nil {
+            number += 1
+            candidate = "\(base.utf8.count > 56 ? String(base.utf8.prefix(56))! : base)_\(number)"
+        }
+        self.originals[candidate] = Original(name: name, namespace: namespace)
+        self.upstreamNames[key] = candidate
+        return candidate
+    }
+
+    /// The upstream name of a tool the client names (in an earlier call or a `tool_choice`).
+    public func flattened(name: String, namespace: String?) -> String {
+        self.upstreamNames[Self.key(name: name, namespace: namespace)] ?? namespace.map { "\($0)__\(name)" } ?? name
+    }
+
+    /// The client's name for an upstream name; names the gateway did not give pass as they are.
+    public func original(_ upstreamName: String) -> Original {
+        self.originals[upstreamName] ?? Original(name: upstreamName, namespace: nil)
+    }
+
+    private static func key(name: String, namespace: String?) -> String { "\(namespace ?? "")\u{0}\(name)" }
+}
