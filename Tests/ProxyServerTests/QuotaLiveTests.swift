@@ -50,6 +50,36 @@ import Testing
         }
     }
 
+    /// The three doors share one quota: 50 concurrent requests, a third through each of Chat
+    /// Completions, Messages and the Responses API, admit exactly ten between them.
+    @Test func aQuotaOfTenHitThroughAllThreeDoorsAtOnceAdmitsExactlyTen() async throws {
+        try await LiveHarness.run(configure: { $0.quota.tiers["pro"] = QuotaTier(monthlyRequests: 10) }) { harness in
+            let doors: [(path: String, body: String)] = [
+                ("/v1/chat/completions", LiveHarness.body(stream: true)),
+                ("/v1/messages", #"{"model":"gpt-4o-mini","max_tokens":16,"stream":true,"messages":[{"role":"user","content":"hi"}]}"#),
+                ("/v1/responses", #"{"model":"gpt-4o-mini","stream":true,"input":"hi"}"#),
+            ]
+            let statuses = try await withThrowingTaskGroup(of: (String, Int).self, returning: [(String, Int)].self) { group in
+                for index in 0..<51 {
+                    let door = doors[index % 3]
+                    group.addTask { (door.path, try await harness.send(harness.chatRequest(door.body, path: door.path)).status) }
+                }
+                return try await group.reduce(into: []) { $0.append($1) }
+            }
+            #expect(statuses.filter { $0.1 == 200 }.count == 10)
+            #expect(statuses.filter { $0.1 == 402 }.count == 41)
+            #expect(harness.mock.stats.snapshot.requests == 10)
+            await harness.flushUsage()
+            let usage = try await harness.send(harness.request(.GET, "/admin/usage?limit=50", bearer: LiveHarness.adminKey))
+            let records = try #require(try JSONTestObject.parse(usage.body)?["data"] as? [[String: Any]])
+            let doorNames = ["/v1/chat/completions": "chat", "/v1/messages": "messages", "/v1/responses": "responses"]
+            let admitted = statuses.filter { $0.1 == 200 }.map { doorNames[$0.0]! }.sorted()
+            #expect(
+                records.filter { $0["status"] as? Int == 200 }.compactMap { $0["door"] as? String }.sorted() == admitted,
+                "each record names its door")
+        }
+    }
+
     @Test func aKeysOwnQuotaOverridesItsUsersTier() async throws {
         try await LiveHarness.run(configure: { $0.quota.tiers["pro"] = QuotaTier(monthlyRequests: 100) }) { harness in
             let created = try await harness.send(

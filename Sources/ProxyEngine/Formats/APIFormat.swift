@@ -9,6 +9,15 @@ public enum APIFormat: Sendable, Hashable {
     /// The OpenAI Responses API: OpenAI's error shape, its own stream events.
     case responses
 
+    /// The name of the door a request in this format comes through, as usage records keep it.
+    public var door: String {
+        switch self {
+        case .openAI: "chat"
+        case .anthropic: "messages"
+        case .responses: "responses"
+        }
+    }
+
     /// The JSON body of an error response in this format.
     public func errorBody(_ error: GatewayError) -> ByteBuffer {
         var json = JSONWriter()

@@ -14,12 +14,15 @@ public struct UsageRecord: Sendable, Equatable {
     public var status: Int
     public var latencyMilliseconds: Double
     public var timeToFirstByteMilliseconds: Double?
+    /// The door it came through: `chat`, `messages` or `responses` (see `APIFormat.door`).
+    public var door: String
 
     public init(
         at: Double, user: String, keyID: String?, model: String, provider: String, account: String,
         promptTokens: Int, completionTokens: Int, estimated: Bool, status: Int,
-        latencyMilliseconds: Double, timeToFirstByteMilliseconds: Double?
+        latencyMilliseconds: Double, timeToFirstByteMilliseconds: Double?, door: String = APIFormat.openAI.door
     ) {
+        self.door = door
         self.at = at
         self.user = user
         self.keyID = keyID

@@ -84,6 +84,8 @@ enum UsageReport {
             json.append(String(format: "%.3f", record.latencyMilliseconds))
             json.append(#","ttfb_ms":"#)
             json.append(record.timeToFirstByteMilliseconds.map { String(format: "%.3f", $0) } ?? "null")
+            json.append(#","door":"#)
+            json.appendString(record.door)
             json.append("}")
         }
         json.append("]}")

@@ -25,8 +25,12 @@ struct RequestOutcome: Sendable {
     /// What the request holds under its limits; freed, and charged its tokens, at the end.
     var ticket: AdmissionTicket?
 
-    init(route: String, started: ContinuousClock.Instant, metrics: GatewayMetrics) {
+    /// The door the request came through (its format).
+    let door: String
+
+    init(route: String, format: APIFormat, started: ContinuousClock.Instant, metrics: GatewayMetrics) {
         self.route = route
+        self.door = format.door
         self.started = started
         self.metrics = metrics
     }
@@ -61,7 +65,7 @@ struct RequestOutcome: Sendable {
                 provider: self.provider, account: self.account,
                 promptTokens: usage?.promptTokens ?? 0, completionTokens: usage?.completionTokens ?? 0,
                 estimated: estimated, status: status, latencyMilliseconds: duration.milliseconds,
-                timeToFirstByteMilliseconds: self.timeToFirstByte?.milliseconds
+                timeToFirstByteMilliseconds: self.timeToFirstByte?.milliseconds, door: self.door
             )
         )
         if let usage {

@@ -89,6 +89,10 @@ final class SQLiteStateStore: StateStore {
                 table.primaryKey(["provider", "name"])
             }
         }
+        migrator.registerMigration("v5-usage-door") { db in
+            // Which of the three doors (Chat Completions, Messages, Responses) a request came through.
+            try db.alter(table: "usage_records") { table in table.add(column: "door", .text).notNull().defaults(to: "chat") }
+        }
         return migrator
     }
 
@@ -96,15 +100,15 @@ final class SQLiteStateStore: StateStore {
         try await self.database.write { db in
             let statement = try db.makeStatement(
                 sql: """
-                    INSERT INTO usage_records (at, user, key_id, model, provider, account, prompt_tokens, completion_tokens, estimated, status, latency_ms, ttfb_ms)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    INSERT INTO usage_records (at, user, key_id, model, provider, account, prompt_tokens, completion_tokens, estimated, status, latency_ms, ttfb_ms, door)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                     """
             )
             for record in records {
                 try statement.execute(arguments: [
                     record.at, record.user, record.keyID, record.model, record.provider, record.account,
                     record.promptTokens, record.completionTokens, record.estimated, record.status,
-                    record.latencyMilliseconds, record.timeToFirstByteMilliseconds,
+                    record.latencyMilliseconds, record.timeToFirstByteMilliseconds, record.door,
                 ])
             }
         }
@@ -130,7 +134,7 @@ final class SQLiteStateStore: StateStore {
                     at: row["at"], user: row["user"], keyID: row["key_id"], model: row["model"], provider: row["provider"],
                     account: row["account"], promptTokens: row["prompt_tokens"], completionTokens: row["completion_tokens"],
                     estimated: row["estimated"], status: row["status"], latencyMilliseconds: row["latency_ms"],
-                    timeToFirstByteMilliseconds: row["ttfb_ms"]
+                    timeToFirstByteMilliseconds: row["ttfb_ms"], door: row["door"]
                 )
             }
             let total = try Row.fetchOne(

@@ -27,13 +27,12 @@ public struct ResponsesToolNames: Sendable, Equatable {
     public mutating func register(name: String, namespace: String?) -> String {
         let key = Self.key(name: name, namespace: namespace)
         if let known = self.upstreamNames[key] { return known }
-        var candidate = namespace.map { "\($0)__\(name)" } ?? name
-        if candidate.utf8.count > 64 { candidate = String(candidate.utf8.prefix(56))! }
+        let full = namespace.map { "\($0)__\(name)" } ?? name
+        var candidate = full.utf8.count > 64 ? Self.prefix(full, bytes: 56) : full
         var number = 1
-        let base = candidate
         while self.originals[candidate] != nil {
             number += 1
-            candidate = "\(base.utf8.count > 56 ? String(base.utf8.prefix(56))! : base)_\(number)"
+            candidate = "\(Self.prefix(full, bytes: 56))_\(number)"
         }
         self.originals[candidate] = Original(name: name, namespace: namespace)
         self.upstreamNames[key] = candidate
@@ -48,6 +47,16 @@ public struct ResponsesToolNames: Sendable, Equatable {
     /// The client's name for an upstream name; names the gateway did not give pass as they are.
     public func original(_ upstreamName: String) -> Original {
         self.originals[upstreamName] ?? Original(name: upstreamName, namespace: nil)
+    }
+
+    /// The longest run of whole characters of `text` within `bytes` UTF-8 bytes.
+    private static func prefix(_ text: String, bytes: Int) -> String {
+        var count = 0
+        return String(
+            text.prefix { character in
+                count += character.utf8.count
+                return count <= bytes
+            })
     }
 
     private static func key(name: String, namespace: String?) -> String { "\(namespace ?? "")\u{0}\(name)" }

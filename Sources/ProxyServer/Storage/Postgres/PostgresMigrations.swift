@@ -125,7 +125,9 @@ enum PostgresMigrations {
                 END $$
                 """,
             ]
-        )
+        ),
+        // Which of the three doors (Chat Completions, Messages, Responses) a request came through.
+        (version: 2, sql: [#"ALTER TABLE usage_records ADD COLUMN door TEXT NOT NULL DEFAULT 'chat'"#]),
     ]
 
     /// Applies every version the database lacks, holding the advisory lock on one connection.

@@ -12,12 +12,12 @@ extension PostgresStateStore {
         try await self.run { client in
             try await client.query(
                 """
-                INSERT INTO usage_records (at, "user", key_id, model, provider, account, prompt_tokens, completion_tokens, estimated, status, latency_ms, ttfb_ms)
-                SELECT at, u, NULLIF(k, ''), m, p, a, pt, ct, e, s, l, NULLIF(t, -1) FROM unnest(\(records.map(\.at)),
+                INSERT INTO usage_records (at, "user", key_id, model, provider, account, prompt_tokens, completion_tokens, estimated, status, latency_ms, ttfb_ms, door)
+                SELECT at, u, NULLIF(k, ''), m, p, a, pt, ct, e, s, l, NULLIF(t, -1), d FROM unnest(\(records.map(\.at)),
                 \(records.map(\.user)), \(records.map { $0.keyID ?? "" }), \(records.map(\.model)), \(records.map(\.provider)),
                 \(records.map(\.account)), \(records.map(\.promptTokens)), \(records.map(\.completionTokens)), \(records.map(\.estimated)),
-                \(records.map(\.status)), \(records.map(\.latencyMilliseconds)), \(records.map { $0.timeToFirstByteMilliseconds ?? -1 }))
-                AS r(at, u, k, m, p, a, pt, ct, e, s, l, t)
+                \(records.map(\.status)), \(records.map(\.latencyMilliseconds)), \(records.map { $0.timeToFirstByteMilliseconds ?? -1 }), \(records.map(\.door)))
+                AS r(at, u, k, m, p, a, pt, ct, e, s, l, t, d)
                 """, logger: self.logger)
         }
     }
@@ -43,7 +43,7 @@ extension PostgresStateStore {
         limited.append(filter.limit)
         let recordsQuery = PostgresQuery(
             unsafeSQL: """
-                SELECT at, "user", key_id, model, provider, account, prompt_tokens, completion_tokens, estimated, status, latency_ms, ttfb_ms
+                SELECT at, "user", key_id, model, provider, account, prompt_tokens, completion_tokens, estimated, status, latency_ms, ttfb_ms, door
                 FROM usage_records \(whereClause) ORDER BY at DESC, id DESC LIMIT $\(limited.count)
                 """, binds: limited)
         let totalsQuery = PostgresQuery(
@@ -54,13 +54,13 @@ extension PostgresStateStore {
         return try await self.run { client in
             var records: [UsageRecord] = []
             for try await row in try await client.query(recordsQuery, logger: self.logger)
-                .decode((Double, String, String?, String, String, String, Int, Int, Bool, Int, Double, Double?).self)
+                .decode((Double, String, String?, String, String, String, Int, Int, Bool, Int, Double, Double?, String).self)
             {
                 records.append(
                     UsageRecord(
                         at: row.0, user: row.1, keyID: row.2, model: row.3, provider: row.4, account: row.5, promptTokens: row.6,
                         completionTokens: row.7, estimated: row.8, status: row.9, latencyMilliseconds: row.10,
-                        timeToFirstByteMilliseconds: row.11))
+                        timeToFirstByteMilliseconds: row.11, door: row.12))
             }
             var totals = UsageTotals()
             for try await (requests, prompt, completion, estimated) in try await client.query(totalsQuery, logger: self.logger)

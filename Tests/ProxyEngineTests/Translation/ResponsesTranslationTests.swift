@@ -1,0 +1,180 @@
+import NIOCore
+import Testing
+
+@testable import ProxyEngine
+
+/// The Responses API adapter: requests into the Chat hub, Chat answers and streams out as
+/// Responses ones, and an Anthropic stream through both adapters.
+@Suite(.timeLimit(.minutes(1))) struct ResponsesTranslationTests {
+    static func json(_ text: String) -> JSONValue { JSONValue(parsing: text)! }
+
+    static let codexLikeRequest = json(
+        #"""
+        {"model":"gpt-5","instructions":"Be an agent.","stream":true,
+         "input":[{"type":"message","role":"developer","content":[{"type":"input_text","text":"Rules."}]},
+                  {"type":"message","role":"user","content":[{"type":"input_text","text":"Go."}]},
+                  {"type":"reasoning","id":"rs_1","summary":[],"encrypted_content":"opaque"},
+                  {"type":"function_call","call_id":"c1","name":"exec_command","arguments":"{\"cmd\":\"ls\"}"},
+                  {"type":"function_call","call_id":"c2","name":"spawn","namespace":"agents","arguments":"{}"},
+                  {"type":"function_call_output","call_id":"c1","output":"a b"},
+                  {"type":"function_call_output","call_id":"c2","output":[{"type":"input_text","text":"ok"}]}],
+         "tools":[{"type":"function","name":"exec_command","parameters":{"type":"object"},"strict":false},
+                  {"type":"namespace","name":"agents","tools":[{"type":"function","name":"spawn","parameters":{"type":"object"}}]},
+                  {"type":"function","name":"agents__spawn","parameters":{"type":"object"}},
+                  {"type":"web_search"}],
+         "tool_choice":{"type":"function","name":"spawn","namespace":"agents"},
+         "parallel_tool_calls":false,"reasoning":{"effort":"high","summary":"auto"},"max_output_tokens":100,
+         "text":{"format":{"type":"json_schema","name":"out","schema":{"type":"object"},"strict":true}},
+         "store":false,"include":["reasoning.encrypted_content"],"prompt_cache_key":"thread-1"}
+        """#)
+
+    @Test func aCodexRequestBecomesAChatRequest() throws {
+        let (chat, context) = try ResponsesToChat.request(Self.codexLikeRequest, model: "deepseek-chat")
+        let messages = try #require(chat["messages"]?.arrayValue)
+        #expect(messages.map { $0["role"]?.stringValue ?? "" } == ["system", "system", "user", "assistant", "tool", "tool"])
+        #expect(messages[0]["content"] == .string("Be an agent."))
+        #expect(messages[1]["content"] == .string("Rules."))
+        // Both calls of the turn in one assistant message, each result after it in order.
+        let calls = try #require(messages[3]["tool_calls"]?.arrayValue)
+        #expect(calls.map { $0["function"]?["name"]?.stringValue ?? "" } == ["exec_command", "agents__spawn"])
+        #expect(messages[4]["tool_call_id"] == .string("c1") && messages[4]["content"] == .string("a b"))
+        #expect(messages[5]["content"] == .string("ok"))
+        // The namespaced tool and a plain tool already named like its flattening stay apart.
+        let names = try #require(chat["tools"]?.arrayValue).map { $0["function"]?["name"]?.stringValue ?? "" }
+        #expect(names == ["exec_command", "agents__spawn", "agents__spawn_2"])
+        #expect(context.toolNames.original("agents__spawn") == .init(name: "spawn", namespace: "agents"))
+        #expect(context.toolNames.original("agents__spawn_2") == .init(name: "agents__spawn", namespace: nil))
+        #expect(context.droppedTools == ["web_search"])
+        #expect(chat["tool_choice"] == Self.json(#"{"type":"function","function":{"name":"agents__spawn"}}"#))
+        #expect(chat["parallel_tool_calls"] == .bool(false))
+        #expect(chat["reasoning_effort"] == .string("high"))
+        #expect(chat["max_tokens"] == .int(100))
+        #expect(
+            chat["response_format"]
+                == Self.json(#"{"type":"json_schema","json_schema":{"name":"out","schema":{"type":"object"},"strict":true}}"#))
+        #expect(chat["stream_options"] == Self.json(#"{"include_usage":true}"#))
+        #expect(chat["store"] == nil && chat["include"] == nil && chat["prompt_cache_key"] == nil)
+        #expect(context.model == "gpt-5")
+    }
+
+    @Test func longAndCollidingNamesStayWithinSixtyFourCharactersAndMapBack() {
+        var names = ResponsesToolNames()
+        let long = String(repeating: "n", count: 60)
+        let first = names.register(name: long, namespace: "space")
+        let second = names.register(name: long + "x", namespace: "space")
+        #expect(first != second)
+        #expect(first.utf8.count <= 64 && second.utf8.count <= 64)
+        #expect(names.original(first) == .init(name: long, namespace: "space"))
+        #expect(names.original(second) == .init(name: long + "x", namespace: "space"))
+        // Multi-byte names are cut on a character, never inside one.
+        let accented = names.register(name: String(repeating: "é", count: 40), namespace: "ns")
+        #expect(accented.utf8.count <= 64)
+    }
+
+    @Test func aContinuedResponseIsRefusedOnATranslatedRoute() {
+        let request = Self.json(#"{"model":"m","input":"hi","previous_response_id":"resp_1"}"#)
+        #expect(throws: GatewayError.previousResponseNotFound("resp_1")) { try ResponsesToChat.request(request, model: "m") }
+        #expect(GatewayError.previousResponseNotFound("resp_1").openAICode == "previous_response_not_found")
+        #expect(GatewayError.previousResponseNotFound("resp_1").status == 400)
+    }
+
+    @Test func anUnknownInputItemIsA400NamingIt() {
+        let request = Self.json(#"{"model":"m","input":[{"type":"bogus"}]}"#)
+        #expect(throws: GatewayError.self) { try ResponsesToChat.request(request, model: "m") }
+    }
+
+    @Test func aChatAnswerBecomesAResponse() throws {
+        var context = ResponsesRequestContext()
+        context.model = "gpt-5"
+        _ = context.toolNames.register(name: "spawn", namespace: "agents")
+        let completion = Self.json(
+            #"""
+            {"id":"c","choices":[{"index":0,"finish_reason":"length","message":{"role":"assistant","content":"Hi","reasoning_content":"Hm",
+             "tool_calls":[{"id":"call_1","type":"function","function":{"name":"agents__spawn","arguments":"{}"}}]}}],
+             "usage":{"prompt_tokens":10,"completion_tokens":5,"prompt_tokens_details":{"cached_tokens":4},"completion_tokens_details":{"reasoning_tokens":2}}}
+            """#)
+        let response = try ChatToResponses.response(completion, context: context, created: 7)
+        #expect(response["status"] == .string("incomplete"))
+        #expect(response["incomplete_details"] == Self.json(#"{"reason":"max_output_tokens"}"#))
+        let output = try #require(response["output"]?.arrayValue)
+        #expect(output.map { $0["type"]?.stringValue ?? "" } == ["reasoning", "message", "function_call"])
+        #expect(output[2]["name"] == .string("spawn") && output[2]["namespace"] == .string("agents"))
+        #expect(response["usage"]?["input_tokens"] == .int(10))
+        #expect(response["usage"]?["input_tokens_details"]?["cached_tokens"] == .int(4))
+        #expect(response["usage"]?["output_tokens_details"]?["reasoning_tokens"] == .int(2))
+        #expect(response["model"] == .string("gpt-5"))
+    }
+
+    /// The events of a translated stream, as (type, data) pairs.
+    static func events(_ output: ByteBuffer) -> [(type: String, data: JSONValue)] {
+        let batch = SSEBatch(framing: output)
+        return (0..<batch.count).map { index in
+            let event = SSEEvent(parsing: batch[index])
+            let data = JSONValue(parsing: event.data) ?? .null
+            #expect(event.event == data["type"]?.stringValue, "the event name is the data's type")
+            return (event.event ?? "", data)
+        }
+    }
+
+    @Test func aChatStreamBecomesAResponsesStream() throws {
+        var translator = ChatToResponsesStream(context: ResponsesRequestContext(), created: 1)
+        var output = translator.translate(batch: ByteBuffer(string: StreamTranslationTests.openAIStream)).output
+        var end = translator.finish().output
+        output.writeBuffer(&end)
+        let events = Self.events(output)
+        #expect(
+            events.map(\.type) == [
+                "response.created", "response.in_progress",
+                "response.output_item.added", "response.reasoning_summary_part.added", "response.reasoning_summary_text.delta",
+                "response.reasoning_summary_text.done", "response.reasoning_summary_part.done", "response.output_item.done",
+                "response.output_item.added", "response.content_part.added", "response.output_text.delta", "response.output_text.delta",
+                "response.output_text.done", "response.content_part.done", "response.output_item.done",
+                "response.output_item.added", "response.function_call_arguments.delta", "response.function_call_arguments.delta",
+                "response.function_call_arguments.done", "response.output_item.done",
+                "response.output_item.added", "response.function_call_arguments.delta", "response.function_call_arguments.done",
+                "response.output_item.done",
+                "response.completed",
+            ])
+        #expect(events.map { $0.data["sequence_number"]?.intValue ?? -1 } == Array(0..<events.count))
+        let completed = try #require(events.last?.data["response"])
+        let output2 = try #require(completed["output"]?.arrayValue)
+        #expect(output2.map { $0["type"]?.stringValue ?? "" } == ["reasoning", "message", "function_call", "function_call"])
+        #expect(output2[1]["content"]?.arrayValue?.first?["text"] == .string("Checking both."))
+        #expect(output2[2]["arguments"] == .string(#"{"city":"Paris"}"#))
+        #expect(completed["usage"]?["input_tokens"] == .int(50))
+        #expect(completed["usage"]?["output_tokens"] == .int(30))
+        // Items carry their index in the output, and deltas their item's id.
+        #expect(events[16].data["output_index"] == .int(2))
+        #expect(events[16].data["item_id"] == output2[2]["id"])
+        #expect(translator.usage == TokenUsage(promptTokens: 50, completionTokens: 30))
+    }
+
+    @Test func anAnthropicStreamReachesAResponsesClientThroughTheHub() throws {
+        var translator = ChainedStreamTranslator(
+            AnthropicToOpenAIStream(model: "claude", created: 1, includeUsage: true),
+            then: ChatToResponsesStream(context: ResponsesRequestContext(), created: 1))
+        var output = translator.translate(batch: ByteBuffer(string: StreamTranslationTests.anthropicStream)).output
+        var end = translator.finish().output
+        output.writeBuffer(&end)
+        let events = Self.events(output)
+        #expect(events.first?.type == "response.created")
+        #expect(events.last?.type == "response.completed")
+        #expect(events.map { $0.data["sequence_number"]?.intValue ?? -1 } == Array(0..<events.count))
+        #expect(translator.isComplete)
+        #expect((translator.usage?.completionTokens ?? 0) > 0)
+    }
+
+    @Test func aStreamThatEndsEarlyEndsInResponseFailed() throws {
+        var translator = ChatToResponsesStream(context: ResponsesRequestContext(), created: 1)
+        let first = #"data: {"id":"c","choices":[{"index":0,"delta":{"content":"Hi"},"finish_reason":null}]}"# + "\n\n"
+        var output = translator.translate(batch: ByteBuffer(string: first)).output
+        let end = translator.finish()
+        #expect(end.failure != nil)
+        var tail = end.output
+        output.writeBuffer(&tail)
+        let events = Self.events(output)
+        #expect(events.last?.type == "response.failed")
+        #expect(events.last?.data["response"]?["status"] == .string("failed"))
+        #expect(events.map { $0.data["sequence_number"]?.intValue ?? -1 } == Array(0..<events.count))
+    }
+}
