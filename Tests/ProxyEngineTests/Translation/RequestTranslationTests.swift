@@ -11,6 +11,20 @@ func json(_ text: String) -> JSONValue {
 /// Fixtures written from the public API references (Anthropic Messages, OpenAI Chat
 /// Completions): each case is a request in one format and the request it must become.
 @Suite(.timeLimit(.minutes(1))) struct AnthropicToOpenAIRequestTests {
+    /// What Claude Code sends for a model name it does not know: its environment as a system
+    /// message inside `messages`, adaptive thinking and an effort.
+    @Test func systemMessagesInsideMessagesKeepTheirPlaceAndAdaptiveThinkingHasAnEffort() throws {
+        let request = JSONValue(
+            parsing: #"{"model":"c","max_tokens":32000,"system":[{"type":"text","text":"You are Claude Code.","cache_control":{"type":"ephemeral"}}],"messages":[{"role":"user","content":"hi"},{"role":"system","content":[{"type":"text","text":"env"}]},{"role":"user","content":"go"}],"thinking":{"type":"adaptive","display":"omitted"},"output_config":{"effort":"high"},"context_management":{"edits":[]}}"#
+        )!
+        let chat = try AnthropicToOpenAI.request(request, model: "deepseek-chat")
+        let messages = try #require(chat["messages"]?.arrayValue)
+        #expect(messages.map { $0["role"]?.stringValue ?? "" } == ["system", "user", "system", "user"])
+        #expect(messages[2]["content"] == .string("env"))
+        #expect(chat["reasoning_effort"] == .string("high"))
+        #expect(chat["context_management"] == nil && chat["output_config"] == nil && chat["thinking"] == nil)
+    }
+
     static let cases: [(name: String, messages: String, chat: String)] = [
         (
             "system string, sampling, stops, metadata",
@@ -58,7 +72,7 @@ func json(_ text: String) -> JSONValue {
 
     @Test(arguments: [
         (#"{"model":"c","max_tokens":1}"#, "'messages' is required"),
-        (#"{"model":"c","messages":[{"role":"system","content":"x"}]}"#, "'messages[0].role'"),
+        (#"{"model":"c","messages":[{"role":"tool","content":"x"}]}"#, "'messages[0].role'"),
         (#"{"model":"c","messages":[{"role":"user"}]}"#, "'messages[0].content' is required"),
         (#"{"model":"c","messages":[{"role":"user","content":[{"type":"image","source":{"type":"file"}}]}]}"#, "image"),
         (#"{"model":"c","system":42,"messages":[]}"#, "'system'"),
