@@ -184,7 +184,9 @@ def test_a_request_shaped_like_claude_codes_succeeds_on_an_openai_upstream(gatew
     ) as events:
         message = events.get_final_message()
     assert message.stop_reason == "tool_use"
-    assert message.content[-1].input == TOOL_ARGUMENTS
+    # The mock plays an agent's turn: it calls the shell tool (Bash) the request offers.
+    assert message.content[-1].name == "Bash"
+    assert message.content[-1].input["command"] == "printf 'written through the gateway' > gateway-agent-proof.txt"
     sent = gateway.last_upstream_request()
     body, headers = sent["body"], sent["headers"]
     assert body["messages"][0] == {
