@@ -7,6 +7,7 @@ import ProxyEngine
 /// invariant (a broken invariant is a `precondition` failure, which libFuzzer reports as a crash).
 enum FuzzTarget: String, CaseIterable {
     case sse, summary, rewriter, openAIToAnthropic = "openai-to-anthropic", anthropicToOpenAI = "anthropic-to-openai", config
+    case chatToResponses = "chat-to-responses", anthropicToResponses = "anthropic-to-responses", responsesRequest = "responses-request"
 
     func run(_ bytes: UnsafeRawBufferPointer) {
         switch self {
@@ -16,6 +17,31 @@ enum FuzzTarget: String, CaseIterable {
         case .openAIToAnthropic: Self.translate(bytes, OpenAIToAnthropicStream(model: "m"))
         case .anthropicToOpenAI: Self.translate(bytes, AnthropicToOpenAIStream(model: "m", created: 0, includeUsage: true))
         case .config: Self.config(bytes)
+        case .chatToResponses: Self.translate(bytes, ChatToResponsesStream(context: ResponsesRequestContext(), created: 0))
+        case .anthropicToResponses:
+            Self.translate(
+                bytes,
+                ChainedStreamTranslator(
+                    AnthropicToOpenAIStream(model: "m", created: 0, includeUsage: true),
+                    then: ChatToResponsesStream(context: ResponsesRequestContext(), created: 0)))
+        case .responsesRequest: Self.responsesRequest(bytes)
+        }
+    }
+
+    /// A Responses request the gateway accepts becomes a Chat request, and on to Messages, that
+    /// are JSON objects; every upstream tool name maps back to one the client gave.
+    static func responsesRequest(_ bytes: UnsafeRawBufferPointer) {
+        let body = ByteBuffer(bytes: bytes)
+        guard let request = JSONValue(parsing: body), let (chat, context) = try? ResponsesToChat.request(request, model: "m") else {
+            return
+        }
+        precondition(JSONValue(parsing: chat.encoded) != nil, "the Chat request is not JSON")
+        for tool in chat["tools"]?.arrayValue ?? [] {
+            let name = tool["function"]?["name"]?.stringValue ?? ""
+            precondition(name.utf8.count <= 64 || context.toolNames.original(name).namespace == nil, "a flattened name is too long")
+        }
+        if let anthropic = try? OpenAIToAnthropic.request(chat, model: "m") {
+            precondition(JSONValue(parsing: anthropic.encoded) != nil, "the Messages request is not JSON")
         }
     }
 
@@ -40,7 +66,7 @@ enum FuzzTarget: String, CaseIterable {
             offset = end
         }
         precondition(wholeEvents == splitEvents, "framing depends on chunk boundaries")
-        for format in [APIFormat.openAI, .anthropic] { _ = StreamEndMarker.isIn(wholeEvents, format: format) }
+        for format in [APIFormat.openAI, .anthropic, .responses] { _ = StreamEndMarker.isIn(wholeEvents, format: format) }
         var framer = SSEFramer()
         try? framer.append(wholeEvents)
         while let event = framer.nextEvent() { _ = SSEEvent(parsing: event) }

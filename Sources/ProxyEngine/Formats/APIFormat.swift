@@ -55,7 +55,7 @@ public enum APIFormat: Sendable, Hashable {
             // The stream's own end for a failure; SDKs and Codex read `response.error`.
             var json = JSONWriter()
             json.append(#"{"type":"response.failed","response":{"object":"response","status":"failed","output":[],"error":{"code":"#)
-            json.appendString(error.openAICode)
+            json.appendString(ResponsesObjects.failureCode(error))
             json.append(#","message":"#)
             json.appendString(error.message)
             json.append("}}}")

@@ -10,19 +10,18 @@ public enum StreamEndMarker {
     /// The Responses stream's three ends, as event names and as `data:` prefixes.
     private static let responseEnds = ["response.completed", "response.incomplete", "response.failed"].map { Array($0.utf8) }
     private static let responseEndData = Self.responseEnds.map { Array(#"{"type":""#.utf8) + $0 + [UInt8(ascii: "\"")] }
-    private static let responseWord = Array("response.".utf8)
 
     /// Whether `batch` (whole events, as `SSEFramer` hands them out) holds the end-of-stream event.
     public static func isIn(_ batch: ByteBuffer, format: APIFormat) -> Bool {
         // The cheap test first: most batches hold neither word anywhere.
-        let word =
+        let words =
             switch format {
-            case .openAI: Self.done
-            case .anthropic: Self.messageStop
-            case .responses: Self.responseWord
+            case .openAI: [Self.done]
+            case .anthropic: [Self.messageStop]
+            case .responses: Self.responseEnds
             }
         return batch.withUnsafeReadableBytes { bytes in
-            guard ByteSearch.firstRange(of: word, in: bytes) != nil else { return false }
+            guard words.contains(where: { ByteSearch.firstRange(of: $0, in: bytes) != nil }) else { return false }
             var start = 0
             while start < bytes.count {
                 var end = start

@@ -58,8 +58,12 @@ struct SSEPump {
         let upstream = self.upstream
         let watch = RequestWatch(deadline: self.deadline, client: self.client) { upstream.cancel() }
         defer { watch.end() }
+        // Held here, not in `relayEvents`: a failure found out there (the deadline) is written as
+        // the translator's own last event, in its sequence.
+        var translator: (any StreamTranslator)?
+        if case .translate(let streamTranslator) = self.transform { translator = streamTranslator }
         do {
-            failure = try await self.relayEvents(to: &writer, outcome: &outcome, watch: watch)
+            failure = try await self.relayEvents(to: &writer, outcome: &outcome, watch: watch, translator: &translator)
         } catch is DeadlineExceeded {
             failure = Failure(error: .upstreamTimeout(seconds: self.timeoutSeconds))
         } catch {
@@ -74,7 +78,7 @@ struct SSEPump {
         await self.onStreamEnd?(failure == nil)
         if let failure, !failure.isSent {
             self.logger.warning("stream ended by upstream failure", metadata: ["status": "\(failure.error.status)"])
-            try await writer.write(self.format.streamErrorEvent(failure.error))
+            try await writer.write(translator?.failureEvent(failure.error) ?? self.format.streamErrorEvent(failure.error))
         }
         try await writer.finish(nil)
     }
@@ -82,15 +86,12 @@ struct SSEPump {
     /// Reads the upstream's events and writes them on, transformed, until the stream ends: nil
     /// when it ended well, else how it failed.
     private func relayEvents(
-        to writer: inout any ResponseBodyWriter, outcome: inout RequestOutcome, watch: RequestWatch
+        to writer: inout any ResponseBodyWriter, outcome: inout RequestOutcome, watch: RequestWatch,
+        translator: inout (any StreamTranslator)?
     ) async throws -> Failure? {
         var events = SSEEventBatches(self.upstream).makeAsyncIterator()
         var stripper: InjectedUsageStripper?
-        var translator: (any StreamTranslator)?
-        switch self.transform {
-        case .passThrough(let stripsInjectedUsage): stripper = stripsInjectedUsage ? InjectedUsageStripper() : nil
-        case .translate(let streamTranslator): translator = streamTranslator
-        }
+        if case .passThrough(let stripsInjectedUsage) = self.transform, stripsInjectedUsage { stripper = InjectedUsageStripper() }
         while true {
             let batch: SSEBatch?
             do {

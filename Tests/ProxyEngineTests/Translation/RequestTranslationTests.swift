@@ -15,7 +15,8 @@ func json(_ text: String) -> JSONValue {
     /// message inside `messages`, adaptive thinking and an effort.
     @Test func systemMessagesInsideMessagesKeepTheirPlaceAndAdaptiveThinkingHasAnEffort() throws {
         let request = JSONValue(
-            parsing: #"{"model":"c","max_tokens":32000,"system":[{"type":"text","text":"You are Claude Code.","cache_control":{"type":"ephemeral"}}],"messages":[{"role":"user","content":"hi"},{"role":"system","content":[{"type":"text","text":"env"}]},{"role":"user","content":"go"}],"thinking":{"type":"adaptive","display":"omitted"},"output_config":{"effort":"high"},"context_management":{"edits":[]}}"#
+            parsing:
+                #"{"model":"c","max_tokens":32000,"system":[{"type":"text","text":"You are Claude Code.","cache_control":{"type":"ephemeral"}}],"messages":[{"role":"user","content":"hi"},{"role":"system","content":[{"type":"text","text":"env"}]},{"role":"user","content":"go"}],"thinking":{"type":"adaptive","display":"omitted"},"output_config":{"effort":"high"},"context_management":{"edits":[]}}"#
         )!
         let chat = try AnthropicToOpenAI.request(request, model: "deepseek-chat")
         let messages = try #require(chat["messages"]?.arrayValue)

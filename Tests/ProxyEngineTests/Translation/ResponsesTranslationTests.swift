@@ -57,6 +57,35 @@ import Testing
         #expect(context.model == "gpt-5")
     }
 
+    /// Found in review: history calls were named before the tools were registered, so a plain
+    /// tool named like another's flattening got that tool's calls.
+    @Test func historyCallsAreNamedAsTheirToolsWereAndAnswerTextJoinsItsCalls() throws {
+        let request = Self.json(
+            #"""
+            {"model":"m","instructions":null,
+             "tools":[{"type":"namespace","name":"agents","tools":[{"type":"function","name":"spawn","parameters":{}}]},
+                      {"type":"function","name":"agents__spawn","parameters":{}}],
+             "input":[{"role":"user","content":"go"},
+                      {"type":"message","role":"assistant","content":[{"type":"output_text","text":"On it."}]},
+                      {"type":"function_call","call_id":"c1","name":"agents__spawn","arguments":"{}"},
+                      {"type":"web_search_call","id":"ws_1","status":"completed"},
+                      {"type":"compaction","encrypted_content":"x"},
+                      {"type":"function_call_output","call_id":"c1","output":"done"}]}
+            """#)
+        let (chat, _) = try ResponsesToChat.request(request, model: "m")
+        let messages = try #require(chat["messages"]?.arrayValue)
+        #expect(messages.map { $0["role"]?.stringValue ?? "" } == ["user", "assistant", "tool"])
+        #expect(messages[1]["content"] == .string("On it."))
+        #expect(messages[1]["tool_calls"]?.arrayValue?.first?["function"]?["name"] == .string("agents__spawn_2"))
+    }
+
+    @Test func aStreamFailingBeforeItsFirstEventStillStartsWithResponseCreated() {
+        let translator = ChatToResponsesStream(context: ResponsesRequestContext(), created: 1)
+        let events = Self.events(translator.failureEvent(.rateLimited("slow down", retryAfterSeconds: 1)))
+        #expect(events.map(\.type) == ["response.created", "response.in_progress", "response.failed"])
+        #expect(events.last?.data["response"]?["error"]?["code"] == .string("rate_limit_exceeded"))
+    }
+
     @Test func longAndCollidingNamesStayWithinSixtyFourCharactersAndMapBack() {
         var names = ResponsesToolNames()
         let long = String(repeating: "n", count: 60)

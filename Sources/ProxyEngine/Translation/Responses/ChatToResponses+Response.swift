@@ -27,6 +27,6 @@ public enum ChatToResponses {
         return ResponsesObjects.response(
             id: ResponsesObjects.id("resp"), model: context.model, created: created, status: status, output: output, usage: usage,
             reasoningTokens: completion["usage"]?["completion_tokens_details"]?["reasoning_tokens"]?.intValue ?? 0,
-            incompleteReason: incompleteReason)
+            incompleteReason: incompleteReason, echoed: context.echoed)
     }
 }

@@ -72,13 +72,16 @@ public struct ChatToResponsesStream: StreamTranslator {
     public func failureEvent(_ error: GatewayError) -> ByteBuffer {
         var output = ByteBuffer()
         var copy = self
-        let failure: JSONValue = .object(["code": .string(error.openAICode), "message": .string(error.message)])
+        // A client's stream state begins at `response.created`: a stream failing before its first
+        // event still starts there.
+        copy.start(into: &output)
+        let failure: JSONValue = .object(["code": .string(ResponsesObjects.failureCode(error)), "message": .string(error.message)])
         copy.emit(
             "response.failed",
             [
                 "response": ResponsesObjects.response(
                     id: self.responseID, model: self.context.model, created: self.created, status: .failed, output: self.done,
-                    usage: self.reportedUsage, error: failure)
+                    usage: self.reportedUsage, error: failure, echoed: self.context.echoed)
             ],
             into: &output)
         return output
@@ -88,7 +91,8 @@ public struct ChatToResponsesStream: StreamTranslator {
         guard !self.started else { return }
         self.started = true
         let response = ResponsesObjects.response(
-            id: self.responseID, model: self.context.model, created: self.created, status: .inProgress, output: [], usage: nil)
+            id: self.responseID, model: self.context.model, created: self.created, status: .inProgress, output: [], usage: nil,
+            echoed: self.context.echoed)
         self.emit("response.created", ["response": response], into: &output)
         self.emit("response.in_progress", ["response": response], into: &output)
     }
@@ -211,7 +215,8 @@ public struct ChatToResponsesStream: StreamTranslator {
         let (status, incompleteReason) = ResponsesObjects.status(forFinishReason: self.finishReason)
         let response = ResponsesObjects.response(
             id: self.responseID, model: self.context.model, created: self.created, status: status, output: self.done,
-            usage: self.reportedUsage ?? TranslatedUsage(), reasoningTokens: self.reasoningTokens, incompleteReason: incompleteReason)
+            usage: self.reportedUsage ?? TranslatedUsage(), reasoningTokens: self.reasoningTokens, incompleteReason: incompleteReason,
+            echoed: self.context.echoed)
         self.emit(status == .completed ? "response.completed" : "response.incomplete", ["response": response], into: &output)
         self.isComplete = true
     }

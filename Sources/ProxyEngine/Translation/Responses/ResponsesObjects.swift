@@ -26,7 +26,7 @@ public enum ResponsesObjects {
 
     public static func response(
         id: String, model: String, created: Int, status: Status, output: [JSONValue], usage: TranslatedUsage?,
-        reasoningTokens: Int = 0, incompleteReason: String? = nil, error: JSONValue = .null
+        reasoningTokens: Int = 0, incompleteReason: String? = nil, error: JSONValue = .null, echoed: JSONObject = JSONObject()
     ) -> JSONValue {
         var response: JSONObject = [
             "id": .string(id), "object": .string("response"), "created_at": .int(created), "status": .string(status.rawValue),
@@ -34,7 +34,20 @@ public enum ResponsesObjects {
         ]
         response["incomplete_details"] = incompleteReason.map { .object(["reason": .string($0)]) } ?? .null
         response["usage"] = usage.map { Self.usage($0, reasoningTokens: reasoningTokens) } ?? .null
+        response["tools"] = echoed["tools"] ?? .array([])
+        response["tool_choice"] = echoed["tool_choice"] ?? .string("auto")
+        response["parallel_tool_calls"] = echoed["parallel_tool_calls"] ?? .bool(true)
         return .object(response)
+    }
+
+    /// `error.code` of a failed response: the codes the SDKs and Codex know.
+    public static func failureCode(_ error: GatewayError) -> String {
+        switch error.status {
+        case 429: "rate_limit_exceeded"
+        case 402: "insufficient_quota"
+        case 400...499: "invalid_prompt"
+        default: "server_error"
+        }
     }
 
     public static func usage(_ usage: TranslatedUsage, reasoningTokens: Int) -> JSONValue {

@@ -5,6 +5,8 @@ public struct ResponsesRequestContext: Sendable, Equatable {
     public var toolNames = ResponsesToolNames()
     /// Hosted tools (`web_search`, `file_search`...) that a translated upstream cannot run.
     public var droppedTools: [String] = []
+    /// Request fields the response object repeats (`tools`, `tool_choice`, `parallel_tool_calls`).
+    public var echoed = JSONObject()
 
     public init() {}
 }

@@ -8,7 +8,12 @@ public enum ResponsesToChat {
     public static func request(_ responsesRequest: JSONValue, model: String) throws(GatewayError) -> (
         JSONValue, ResponsesRequestContext
     ) {
-        guard case .object(let source) = responsesRequest else { throw .badRequest("The request body must be a JSON object.") }
+        guard case .object(var source) = responsesRequest else { throw .badRequest("The request body must be a JSON object.") }
+        // `null` is an absent optional field, as for a decoder.
+        for (key, value) in source.members where value == .null { source[key] = nil }
+        for key in ["conversation", "background", "prompt"] where source[key] != nil && source[key] != .bool(false) {
+            throw .badRequest("'\(key)' is not supported on this route.")
+        }
         if let previous = source["previous_response_id"]?.stringValue {
             // Responses are not kept yet, so none can be continued on a translated route.
             throw .previousResponseNotFound(previous)
@@ -17,6 +22,12 @@ public enum ResponsesToChat {
         context.model = source["model"]?.stringValue ?? model
         var chat = JSONObject()
         chat["model"] = .string(model)
+        // Tools first: calls in the history are named as the tools were.
+        if let tools = source["tools"]?.arrayValue {
+            let functions = try Self.functions(tools, context: &context)
+            if !functions.isEmpty { chat["tools"] = .array(functions) }
+        }
+        for key in ["tools", "tool_choice", "parallel_tool_calls"] { context.echoed[key] = source[key] }
         var messages: [JSONValue] = []
         if let instructions = source["instructions"] {
             let text = try Self.text(of: instructions, field: "instructions")
@@ -33,10 +44,6 @@ public enum ResponsesToChat {
             throw .badRequest("'input' must be a string or an array of items.")
         }
         chat["messages"] = .array(messages)
-        if let tools = source["tools"]?.arrayValue {
-            let functions = try Self.functions(tools, context: &context)
-            if !functions.isEmpty { chat["tools"] = .array(functions) }
-        }
         if let choice = source["tool_choice"] { chat["tool_choice"] = Self.toolChoice(choice, context: context) }
         if chat["tools"] == nil { chat["tool_choice"] = nil }
         if let parallel = source["parallel_tool_calls"], chat["tools"] != nil { chat["parallel_tool_calls"] = parallel }
@@ -60,8 +67,21 @@ public enum ResponsesToChat {
         var pendingCalls: [JSONValue] = []
         func flushCalls() {
             guard !pendingCalls.isEmpty else { return }
-            messages.append(.object(["role": .string("assistant"), "content": .null, "tool_calls": .array(pendingCalls)]))
+            // The answer's text and its calls are one assistant message in Chat.
+            if case .object(var last)? = messages.last, last["role"] == .string("assistant"), last["tool_calls"] == nil {
+                last["tool_calls"] = .array(pendingCalls)
+                messages[messages.count - 1] = .object(last)
+            } else {
+                messages.append(.object(["role": .string("assistant"), "content": .null, "tool_calls": .array(pendingCalls)]))
+            }
             pendingCalls = []
+        }
+        func call(id: JSONValue?, name: String, arguments: JSONValue) {
+            pendingCalls.append(
+                .object([
+                    "id": id ?? .string(""), "type": .string("function"),
+                    "function": .object(["name": .string(name), "arguments": arguments]),
+                ]))
         }
         for (index, item) in items.enumerated() {
             let type = item["type"]?.stringValue ?? (item["role"] != nil ? "message" : nil)
@@ -71,18 +91,26 @@ public enum ResponsesToChat {
                 messages.append(try Self.message(item, at: index))
             case "function_call":
                 let name = context.toolNames.flattened(name: item["name"]?.stringValue ?? "", namespace: item["namespace"]?.stringValue)
-                pendingCalls.append(
-                    .object([
-                        "id": item["call_id"] ?? .string(""), "type": .string("function"),
-                        "function": .object(["name": .string(name), "arguments": item["arguments"] ?? .string("{}")]),
-                    ]))
-            case "function_call_output", "custom_tool_call_output":
+                call(id: item["call_id"], name: name, arguments: item["arguments"] ?? .string("{}"))
+            case "custom_tool_call":
+                let name = context.toolNames.flattened(name: item["name"]?.stringValue ?? "", namespace: item["namespace"]?.stringValue)
+                call(
+                    id: item["call_id"], name: name,
+                    arguments: .string(JSONValue.object(["input": item["input"] ?? .string("")]).encodedString))
+            case "local_shell_call":
+                call(id: item["call_id"], name: "local_shell", arguments: .string((item["action"] ?? .object([:])).encodedString))
+            case "function_call_output", "custom_tool_call_output", "local_shell_call_output":
                 flushCalls()
                 let output = try Self.text(of: item["output"] ?? .string(""), field: "input[\(index)].output")
                 messages.append(
                     .object(["role": .string("tool"), "tool_call_id": item["call_id"] ?? .string(""), "content": .string(output)]))
-            case "reasoning", "item_reference":
+            case "reasoning", "compaction", "web_search_call", "file_search_call", "image_generation_call", "code_interpreter_call",
+                "computer_call", "computer_call_output", "mcp_list_tools", "mcp_call", "mcp_approval_request", "mcp_approval_response",
+                "tool_search_call", "tool_search_output":
+                // What OpenAI ran or kept itself: no Chat counterpart, and nothing the model must answer.
                 continue
+            case "item_reference":
+                throw .badRequest("'input[\(index)]' refers to a stored item, which this route does not keep.")
             default:
                 throw .badRequest(
                     "'input[\(index)].type' \(type.map { "\"\($0)\"" } ?? "(missing)") is not an input item this route takes.")
