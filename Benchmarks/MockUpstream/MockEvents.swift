@@ -13,18 +13,7 @@ enum MockEvents: Sendable {
 
     /// The event every piece of `completion` becomes: a content delta of `bytes` spaces.
     static func paddedEvent(_ completion: MockCompletion, bytes: Int) -> ByteBuffer {
-        var json = JSONWriter(capacity: bytes + 256)
-        json.append(#"data: {"id":"#)
-        json.appendString(completion.id)
-        json.append(#","object":"chat.completion.chunk","created":"#)
-        json.appendInt(completion.created)
-        json.append(#","model":"#)
-        json.appendString(completion.model)
-        json.append(#","choices":[{"index":0,"delta":{"content":""#)
-        json.append(String(repeating: " ", count: bytes))
-        json.append(#""},"logprobs":null,"finish_reason":null}]}"#)
-        json.append("\n\n")
-        return json.buffer
+        completion.contentEvent(String(repeating: " ", count: bytes))
     }
 
     func count(includeUsage: Bool) -> Int {

@@ -47,17 +47,25 @@ public struct MockCompletion: Sendable {
     /// The `index`-th streamed event: the role first, then one piece per event, then the finish.
     /// There are `chunks + 2` events, then the usage event if asked for, then `[DONE]`.
     public func streamEvent(_ index: Int, includeUsage: Bool = false) -> ByteBuffer {
+        if index > 0 && index <= self.chunks { return self.contentEvent(Self.piece(index - 1), includeUsage: includeUsage) }
         var json = self.chunkPrefix()
         json.append(#","choices":[{"index":0,"delta":"#)
         if index == 0 {
             json.append(#"{"role":"assistant","content":""},"logprobs":null,"finish_reason":null}]"#)
-        } else if index <= self.chunks {
-            json.append(#"{"content":"#)
-            json.appendString(Self.piece(index - 1))
-            json.append(#"},"logprobs":null,"finish_reason":null}]"#)
         } else {
             json.append(#"{},"logprobs":null,"finish_reason":"stop"}]"#)
         }
+        if includeUsage { json.append(#","usage":null"#) }
+        json.append("}\n\n")
+        return json.buffer
+    }
+
+    /// A streamed event whose delta is `text`.
+    public func contentEvent(_ text: String, includeUsage: Bool = false) -> ByteBuffer {
+        var json = self.chunkPrefix()
+        json.append(#","choices":[{"index":0,"delta":{"content":"#)
+        json.appendString(text)
+        json.append(#"},"logprobs":null,"finish_reason":null}]"#)
         if includeUsage { json.append(#","usage":null"#) }
         json.append("}\n\n")
         return json.buffer
