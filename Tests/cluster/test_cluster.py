@@ -231,3 +231,32 @@ def test_fifty_simultaneous_requests_on_one_credential_over_two_instances_admit_
         if response:
             response.close()
     assert statuses == [200] * 5 + [429] * 45, statuses
+
+
+def test_a_responses_chain_continues_on_another_instance(cluster):
+    """`previous_response_id` resolves whichever instance serves the next turn: the stored
+    response lives in PostgreSQL, and so does its deletion."""
+    a, b = cluster("a"), cluster("b")
+    token = a.login("alice", "alice-password")
+    status, first = a.call("POST", "/v1/responses", {"model": "mock-small", "input": "My name is Ada."}, token)
+    assert status == 200, first
+    status, second = b.call(
+        "POST", "/v1/responses", {"model": "mock-small", "input": "What is my name?", "previous_response_id": first["id"]}, token
+    )
+    assert status == 200, second
+    assert second["id"] != first["id"]
+    status, fetched = b.call("GET", f"/v1/responses/{first['id']}", token=token)
+    assert status == 200 and fetched["id"] == first["id"] and fetched["output"] == first["output"]
+    # Another user's id is not found, as an unknown one is.
+    other = a.login("five", "five-password")
+    assert b.call("GET", f"/v1/responses/{first['id']}", token=other)[0] == 404
+    status, refused = a.call(
+        "POST", "/v1/responses", {"model": "mock-small", "input": "x", "previous_response_id": first["id"]}, other
+    )
+    assert status == 400 and refused["error"]["code"] == "previous_response_not_found"
+    status, deleted = b.call("DELETE", f"/v1/responses/{first['id']}", token=token)
+    assert status == 200 and deleted == {"id": first["id"], "object": "response", "deleted": True}
+    status, refused = a.call(
+        "POST", "/v1/responses", {"model": "mock-small", "input": "x", "previous_response_id": first["id"]}, token
+    )
+    assert status == 400 and refused["error"]["code"] == "previous_response_not_found"

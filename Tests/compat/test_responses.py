@@ -7,7 +7,7 @@ import json
 import openai
 import pytest
 
-from conftest import UPSTREAM_KEY
+from conftest import UPSTREAM_KEY, launch_gateway, stop
 
 TEXT = "tok0 tok1 tok2 tok3 tok4 tok5 tok6 tok7 "
 MODELS = ["native-model", "gpt-4o-mini", "claude-sonnet-4-5"]
@@ -126,3 +126,56 @@ def test_errors_take_openais_shape(gateway):
     with pytest.raises(openai.BadRequestError) as refused:
         client(gateway).responses.create(model="gpt-4o-mini", input=[{"type": "bogus"}])
     assert "input[0]" in refused.value.message
+
+
+@pytest.fixture(scope="module")
+def two_user_gateway(mock_upstream, tmp_path_factory):
+    gw = launch_gateway(
+        mock_upstream,
+        tmp_path_factory.mktemp("responses-store"),
+        extra='\n[[auth.users]]\nusername = "bob"\npassword = "bob-password"\ntier = "pro"\n',
+    )
+    yield gw
+    assert stop(gw.process) == 0
+
+
+@pytest.mark.parametrize("model", ["gpt-4o-mini", "claude-sonnet-4-5"])
+@pytest.mark.parametrize("streamed", [False, True])
+def test_a_two_turn_chain_rebuilds_the_conversation_on_a_translated_route(two_user_gateway, model, streamed):
+    api = client(two_user_gateway)
+    if streamed:
+        with api.responses.stream(model=model, input="My name is Ada.", instructions="Be brief.") as stream:
+            first = stream.get_final_response()
+    else:
+        first = api.responses.create(model=model, input="My name is Ada.", instructions="Be brief.")
+    second = api.responses.create(model=model, input="What is my name?", previous_response_id=first.id)
+    assert second.output_text == TEXT and second.id != first.id
+    sent = two_user_gateway.last_upstream_request()["body"]
+    texts = json.dumps(sent["messages"])
+    # The first turn's question and answer come before the second question, in order.
+    assert texts.index("My name is Ada.") < texts.index(TEXT.strip()) < texts.index("What is my name?")
+    # The previous turn's instructions are not carried over (the API's rule).
+    assert "Be brief." not in texts
+    assert api.responses.retrieve(first.id).output_text == TEXT
+
+
+def test_stored_responses_are_their_users_own_and_can_be_deleted(two_user_gateway):
+    alice = client(two_user_gateway)
+    bob_key = two_user_gateway.create_key(user="bob")
+    bob = openai.OpenAI(base_url=f"{two_user_gateway.url}/v1", api_key=bob_key, max_retries=0)
+    kept = alice.responses.create(model="gpt-4o-mini", input="hi")
+    with pytest.raises(openai.NotFoundError):
+        bob.responses.retrieve(kept.id)
+    with pytest.raises(openai.BadRequestError) as refused:
+        bob.responses.create(model="gpt-4o-mini", input="hi", previous_response_id=kept.id)
+    assert refused.value.code == "previous_response_not_found"
+    with pytest.raises(openai.NotFoundError):
+        bob.responses.delete(kept.id)
+    alice.responses.delete(kept.id)
+    with pytest.raises(openai.NotFoundError):
+        alice.responses.retrieve(kept.id)
+    with pytest.raises(openai.BadRequestError):
+        alice.responses.create(model="gpt-4o-mini", input="hi", previous_response_id=kept.id)
+    unkept = alice.responses.create(model="gpt-4o-mini", input="hi", store=False)
+    with pytest.raises(openai.NotFoundError):
+        alice.responses.retrieve(unkept.id)

@@ -40,10 +40,13 @@ public protocol StreamTranslator: Sendable {
     /// The event that ends the stream with `error`: the caller format's error event, unless the
     /// format numbers its events (Responses' `response.failed`).
     func failureEvent(_ error: GatewayError) -> ByteBuffer
+    /// The whole response a Responses stream ended with (`response.completed`'s), for keeping.
+    var completedResponse: JSONValue? { get }
 }
 
 extension StreamTranslator {
     public func failureEvent(_ error: GatewayError) -> ByteBuffer { self.callerFormat.streamErrorEvent(error) }
+    public var completedResponse: JSONValue? { nil }
 }
 
 /// What a translated stream has come to after a batch of events.

@@ -16,6 +16,8 @@ struct CompletionPlan {
     let session: String?
     /// The gateway asked for a stream's usage the client did not ask for: it comes out again.
     let injectsUsage: Bool
+    /// A Responses request whose answer the gateway keeps (`store`).
+    var responses: ResponsesSession?
 
     var provider: ProviderRuntime { self.route.provider }
 
@@ -67,6 +69,13 @@ struct CompletionPlan {
         guard let wireFormat = provider.upstream.wireFormat else { return caller }
         if caller == .responses && wireFormat == .openAI && provider.config.responsesAPI == .native { return .responses }
         return wireFormat
+    }
+
+    /// Whether the gateway keeps a Responses request's answers and resolves its
+    /// `previous_response_id`: everywhere but on a native `openai` upstream, which keeps its own
+    /// (and where an id resolves only on the account that made it).
+    static func gatewayKeepsResponses(of provider: ProviderRuntime) -> Bool {
+        !(provider.upstream.wireFormat == .openAI && provider.config.responsesAPI == .native)
     }
 
     /// What happens to a stream's events between the upstream and the client.

@@ -30,12 +30,18 @@ struct CompletionRoute: Sendable {
         var attempted = false
         do {
             let principal = try await self.gateway.authenticator.authenticate(request.headers, now: self.gateway.now())
-            let body = try await self.gateway.collectBody(of: &request)
+            var body = try await self.gateway.collectBody(of: &request)
             let summary = try CompletionRequestSummary(body: body, format: self.format)
             let route = try self.gateway.route(summary.model, for: principal)
-            let plan = try CompletionPlan(
+            var responses: ResponsesSession?
+            if self.format == .responses && CompletionPlan.gatewayKeepsResponses(of: route.provider) {
+                (body, responses) = try await ResponsesSession.prepare(
+                    body: body, user: principal.user, gateway: self.gateway, logger: context.logger)
+            }
+            var plan = try CompletionPlan(
                 caller: self.format, route: route, summary: summary, body: body, headers: request.headers,
                 eventLoop: context.channel.eventLoop)
+            plan.responses = responses
             // Every check of the request itself comes before any limit counts it.
             outcome.ticket = try await self.gateway.admission.admit(principal.admissionCaller(tiers: self.gateway.config.quota.tiers))
             outcome.describe(principal: principal, plan: plan, requestBytes: body.readableBytes)
@@ -45,7 +51,7 @@ struct CompletionRoute: Sendable {
             try await queue.reserve(route.provider.pacer)
             let exchange = UpstreamExchange(plan: plan, metrics: self.gateway.metrics, logger: logger)
             let result = try await exchange.run(after: queue.wait, client: client) { attempted = true }
-            return try UpstreamRelay(plan: plan, client: client, logger: logger).response(to: result, plan: plan, outcome: &outcome)
+            return try await UpstreamRelay(plan: plan, client: client, logger: logger).response(to: result, plan: plan, outcome: &outcome)
         } catch let error as GatewayError {
             // 503 comes only when no account could take a first attempt.
             if !attempted || error.status == 503 { await self.refund(outcome, queue) }

@@ -67,6 +67,6 @@ struct CountTokensRoute: Sendable {
             bridge: bridge, exposesRateLimits: provider.config.exposeRateLimitHeaders, logger: context.logger)
         guard case .whole(let upstream, let answer) = result.answer else { throw GatewayError.upstreamFailed("Unexpected stream.") }
         return upstream.status.code >= 400
-            ? relay.errorResponse(upstream, body: answer) : try relay.completeResponse(upstream, body: answer)
+            ? relay.errorResponse(upstream, body: answer) : try relay.completeResponse(upstream, body: answer).0
     }
 }

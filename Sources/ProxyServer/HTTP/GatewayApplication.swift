@@ -37,6 +37,12 @@ enum GatewayApplication {
                 try await CompletionRoute(gateway: live.current, route: path, format: .responses).handle(request, context: context)
             }
         }
+        router.get("/v1/responses/:id") { request, context in
+            try await StoredResponseRoute(gateway: live.current).get(request, context: context)
+        }
+        router.delete("/v1/responses/:id") { request, context in
+            try await StoredResponseRoute(gateway: live.current).delete(request, context: context)
+        }
         router.post("/v1/messages/count_tokens") { request, context in
             try await CountTokensRoute(gateway: live.current).handle(request, context: context)
         }

@@ -93,6 +93,15 @@ final class SQLiteStateStore: StateStore {
             // Which of the three doors (Chat Completions, Messages, Responses) a request came through.
             try db.alter(table: "usage_records") { table in table.add(column: "door", .text).notNull().defaults(to: "chat") }
         }
+        migrator.registerMigration("v6-stored-responses") { db in
+            try db.create(table: "stored_responses") { table in
+                table.primaryKey("id", .text)
+                table.column("user", .text).notNull()
+                table.column("created_at", .double).notNull()
+                table.column("expires_at", .double).notNull().indexed()
+                table.column("document", .text).notNull()
+            }
+        }
         return migrator
     }
 

@@ -61,6 +61,14 @@ protocol StateStore: Sendable {
     func removeAccount(provider: String, name: String) async throws -> Bool
     /// Keeps a refreshed OAuth account's tokens (sealed) for the next start.
     func saveOAuthTokens(provider: String, account: String, _ tokens: OAuthTokens, box: SecretBox) async throws
+
+    // Stored Responses-API responses, each of one user's.
+    /// Keeps `response`, and drops those whose time has passed.
+    func save(_ response: StoredResponse) async throws
+    /// The response with this id, if it is `user`'s and has not expired at `now`.
+    func storedResponse(id: String, user: String, now: Double) async throws -> StoredResponse?
+    /// Whether `user` had a response with this id to delete.
+    func deleteStoredResponse(id: String, user: String) async throws -> Bool
 }
 
 struct UsageFilter: Sendable {

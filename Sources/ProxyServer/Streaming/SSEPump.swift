@@ -27,6 +27,8 @@ struct SSEPump {
     /// Tells the account pool how the stream its account served ended (not called when the
     /// client left: that says nothing of the account).
     let onStreamEnd: (@Sendable (_ succeeded: Bool) async -> Void)?
+    /// Given the whole response a translated Responses stream ended with (to keep it).
+    let onResponseCompleted: (@Sendable (JSONValue) async -> Void)?
 
     enum Transform: Sendable {
         /// Bytes as received; `stripsInjectedUsage` when the gateway asked for usage the client
@@ -76,6 +78,7 @@ struct SSEPump {
         // Before the last bytes go out (it frees the slot), for the same reason as at `[DONE]`.
         outcome.finish(status: failure?.error.status ?? 200)
         await self.onStreamEnd?(failure == nil)
+        if failure == nil, let completed = translator?.completedResponse { await self.onResponseCompleted?(completed) }
         if let failure, !failure.isSent {
             self.logger.warning("stream ended by upstream failure", metadata: ["status": "\(failure.error.status)"])
             try await writer.write(translator?.failureEvent(failure.error) ?? self.format.streamErrorEvent(failure.error))

@@ -19,22 +19,26 @@ extension UpstreamRelay {
 
     /// The client's answer to a completion exchange. A whole answer finishes `outcome` here; a
     /// stream hands it to its pump, which finishes it when the stream ends.
-    func response(to result: UpstreamExchange.Result, plan: CompletionPlan, outcome: inout RequestOutcome) throws(GatewayError)
+    func response(to result: UpstreamExchange.Result, plan: CompletionPlan, outcome: inout RequestOutcome) async throws(GatewayError)
         -> Response
     {
         outcome.timeToFirstByte = result.timeToFirstByte
         outcome.account = result.account
         switch result.answer {
         case .stream(let upstream):
+            var keep: (@Sendable (JSONValue) async -> Void)?
+            if let session = plan.responses { keep = { response in await session.keep(response) } }
             return try self.streamingResponse(
                 upstream, outcome: outcome, transform: plan.streamTransform(),
-                onStreamEnd: Self.accountReport(provider: plan.provider, account: result.accountIndex, metrics: outcome.metrics))
+                onStreamEnd: Self.accountReport(provider: plan.provider, account: result.accountIndex, metrics: outcome.metrics),
+                onResponseCompleted: keep)
         case .whole(let upstream, let body) where upstream.status.code >= 400:
             let response = self.errorResponse(upstream, body: body)
             outcome.finish(status: response.status.code)
             return response
         case .whole(let upstream, let body):
-            let response = try self.completeResponse(upstream, body: body)
+            let (response, answer) = try self.completeResponse(upstream, body: body)
+            if let session = plan.responses, let kept = JSONValue(parsing: answer) { await session.keep(kept) }
             outcome.usage = TokenUsage.lastReported(in: body)
             outcome.answerBytes = response.body.contentLength ?? body.readableBytes
             outcome.finish(status: response.status.code)

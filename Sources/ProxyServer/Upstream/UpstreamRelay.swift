@@ -61,7 +61,8 @@ struct UpstreamRelay {
     }
 
     /// A whole (non-streaming) answer, passed through unparsed when no translation is needed.
-    func completeResponse(_ response: UpstreamResponse, body: ByteBuffer) throws(GatewayError) -> Response {
+    /// The response, and the body it carries.
+    func completeResponse(_ response: UpstreamResponse, body: ByteBuffer) throws(GatewayError) -> (Response, ByteBuffer) {
         guard Self.looksLikeJSONObject(body) else {
             throw GatewayError.upstreamFailed("The upstream answered with a body that is not a JSON object.")
         }
@@ -69,7 +70,9 @@ struct UpstreamRelay {
         var headers: HTTPFields = [:]
         self.relayHeaders(of: response, into: &headers)
         headers[.contentType] = "application/json"
-        return Response(status: HTTPResponse.Status(code: Int(response.status.code)), headers: headers, body: .init(byteBuffer: body))
+        return (
+            Response(status: HTTPResponse.Status(code: Int(response.status.code)), headers: headers, body: .init(byteBuffer: body)), body
+        )
     }
 
     /// A streamed answer: the head goes out now, events follow as the upstream sends them.
@@ -77,7 +80,8 @@ struct UpstreamRelay {
         _ response: UpstreamResponse,
         outcome: RequestOutcome,
         transform: SSEPump.Transform,
-        onStreamEnd: (@Sendable (_ succeeded: Bool) async -> Void)? = nil
+        onStreamEnd: (@Sendable (_ succeeded: Bool) async -> Void)? = nil,
+        onResponseCompleted: (@Sendable (JSONValue) async -> Void)? = nil
     ) throws(GatewayError) -> Response {
         let contentType = response.headers.first(name: "content-type") ?? ""
         guard contentType.lowercased().hasPrefix("text/event-stream") else {
@@ -100,7 +104,8 @@ struct UpstreamRelay {
             outcome: outcome,
             transform: transform,
             scrubber: self.scrubber,
-            onStreamEnd: onStreamEnd
+            onStreamEnd: onStreamEnd,
+            onResponseCompleted: onResponseCompleted
         )
         return Response(status: .ok, headers: headers, body: pump.responseBody())
     }

@@ -207,3 +207,30 @@ import Testing
         #expect(events.map { $0.data["sequence_number"]?.intValue ?? -1 } == Array(0..<events.count))
     }
 }
+
+/// What a stored response gives the next turn.
+@Suite(.timeLimit(.minutes(1))) struct StoredResponseTests {
+    @Test func aContinuedRequestStartsWithTheStoredInputThenItsOutput() throws {
+        let response = ResponsesTranslationTests.json(
+            #"{"id":"resp_1","output":[{"type":"message","role":"assistant","content":[{"type":"output_text","text":"Hi Ada"}]}]}"#)
+        let first = [ResponsesTranslationTests.json(#"{"type":"message","role":"user","content":"I am Ada"}"#)]
+        let stored = try #require(StoredResponse(response: response, input: first, user: "u", now: 10, retentionSeconds: 5))
+        #expect(stored.id == "resp_1" && stored.expiresAt == 15)
+        let next = ResponsesInput.continuing(
+            ResponsesTranslationTests.json(#"{"model":"m","input":"Who am I?","previous_response_id":"resp_1"}"#), from: stored.history)
+        let items = try #require(next["input"]?.arrayValue)
+        #expect(items.count == 3)
+        #expect(items[0]["content"] == .string("I am Ada"))
+        #expect(items[1]["role"] == .string("assistant"))
+        #expect(items[2]["content"] == .string("Who am I?"))
+        #expect(next["previous_response_id"] == nil)
+        let (chat, _) = try ResponsesToChat.request(next, model: "m")
+        #expect(chat["messages"]?.arrayValue?.map { $0["role"]?.stringValue ?? "" } == ["user", "assistant", "user"])
+    }
+
+    @Test func aResponseWithoutAnIdOrTooLargeIsNotKept() {
+        #expect(StoredResponse(response: .object([:]), input: [], user: "u", now: 0, retentionSeconds: 1) == nil)
+        let huge = JSONValue.object(["id": .string("r"), "output": .string(String(repeating: "x", count: StoredResponse.maximumBytes))])
+        #expect(StoredResponse(response: huge, input: [], user: "u", now: 0, retentionSeconds: 1) == nil)
+    }
+}

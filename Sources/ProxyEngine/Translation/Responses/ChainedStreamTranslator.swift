@@ -29,6 +29,7 @@ public struct ChainedStreamTranslator<First: StreamTranslator, Second: StreamTra
     }
 
     public func failureEvent(_ error: GatewayError) -> ByteBuffer { self.second.failureEvent(error) }
+    public var completedResponse: JSONValue? { self.second.completedResponse }
 
     private mutating func pass(_ middle: ByteBuffer, into output: inout ByteBuffer) throws(StreamViolation) {
         guard middle.readableBytes > 0 else { return }

@@ -31,6 +31,7 @@ public struct ChatToResponsesStream: StreamTranslator {
     }
 
     public private(set) var isComplete = false
+    public private(set) var completedResponse: JSONValue?
     public var callerFormat: APIFormat { .responses }
     public var usage: TokenUsage? { self.reportedUsage?.tokenUsage }
 
@@ -218,6 +219,7 @@ public struct ChatToResponsesStream: StreamTranslator {
             usage: self.reportedUsage ?? TranslatedUsage(), reasoningTokens: self.reasoningTokens, incompleteReason: incompleteReason,
             echoed: self.context.echoed)
         self.emit(status == .completed ? "response.completed" : "response.incomplete", ["response": response], into: &output)
+        self.completedResponse = response
         self.isComplete = true
     }
 

@@ -128,6 +128,14 @@ enum PostgresMigrations {
         ),
         // Which of the three doors (Chat Completions, Messages, Responses) a request came through.
         (version: 2, sql: [#"ALTER TABLE usage_records ADD COLUMN door TEXT NOT NULL DEFAULT 'chat'"#]),
+        // Responses-API responses kept for `previous_response_id`, by every instance.
+        (
+            version: 3,
+            sql: [
+                #"CREATE TABLE stored_responses (id TEXT PRIMARY KEY, "user" TEXT NOT NULL, created_at DOUBLE PRECISION NOT NULL, expires_at DOUBLE PRECISION NOT NULL, document TEXT NOT NULL)"#,
+                "CREATE INDEX stored_responses_expires_at ON stored_responses (expires_at)",
+            ]
+        ),
     ]
 
     /// Applies every version the database lacks, holding the advisory lock on one connection.
