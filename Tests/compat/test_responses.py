@@ -179,3 +179,28 @@ def test_stored_responses_are_their_users_own_and_can_be_deleted(two_user_gatewa
     unkept = alice.responses.create(model="gpt-4o-mini", input="hi", store=False)
     with pytest.raises(openai.NotFoundError):
         alice.responses.retrieve(unkept.id)
+
+
+def test_claudes_signed_thinking_survives_a_tool_turn(gateway):
+    """A thinking block reaches the client as a reasoning item whose `encrypted_content` carries
+    its signature; sent back with the tool's result, it reaches Claude as the signed block."""
+    api = client(gateway)
+    first = api.responses.create(
+        model="claude-sonnet-4-5", input="Weather in Paris?", tools=[TOOL], reasoning={"effort": "high"}, store=False
+    )
+    reasoning = [item for item in first.output if item.type == "reasoning"]
+    assert len(reasoning) == 1 and reasoning[0].encrypted_content.endswith("mock-signature")
+    call = next(item for item in first.output if item.type == "function_call")
+    api.responses.create(
+        model="claude-sonnet-4-5",
+        tools=[TOOL],
+        reasoning={"effort": "high"},
+        store=False,
+        input=[{"role": "user", "content": "Weather in Paris?"}]
+        + [item.model_dump(exclude_none=True) for item in first.output]
+        + [{"type": "function_call_output", "call_id": call.call_id, "output": "sunny"}],
+    )
+    sent = gateway.last_upstream_request()["body"]
+    assistant = sent["messages"][1]
+    assert assistant["role"] == "assistant"
+    assert assistant["content"][0] == {"type": "thinking", "thinking": "The user wants an answer. ", "signature": "mock-signature"}

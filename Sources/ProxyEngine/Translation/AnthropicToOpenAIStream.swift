@@ -18,11 +18,15 @@ public struct AnthropicToOpenAIStream: StreamTranslator {
     private var toolCalls = 0
     private var reportedUsage = TranslatedUsage()
     private var sawUsage = false
+    private let carriesSignatures: Bool
 
-    /// `model` is the name the client asked for; `includeUsage` its `stream_options.include_usage`.
-    public init(model: String, created: Int, includeUsage: Bool) {
+    /// `model` is the name the client asked for; `includeUsage` its `stream_options.include_usage`;
+    /// `carriesSignatures` passes thinking signatures on (`reasoning_signature`), for the
+    /// Responses adapter that follows in the hub.
+    public init(model: String, created: Int, includeUsage: Bool, carriesSignatures: Bool = false) {
         self.header = .init(id: "chatcmpl-gateway", model: model, created: created)
         self.includeUsage = includeUsage
+        self.carriesSignatures = carriesSignatures
     }
 
     public private(set) var isComplete = false
@@ -72,7 +76,11 @@ public struct AnthropicToOpenAIStream: StreamTranslator {
                 if let text = delta.text, !text.isEmpty { try self.emit(.content(text), into: &output) }
             case (.thinking, "thinking_delta"):
                 if let text = delta.thinking, !text.isEmpty { try self.emit(.reasoning(text), into: &output) }
-            case (.thinking, "signature_delta"), (.other, _):
+            case (.thinking, "signature_delta"):
+                if self.carriesSignatures, let signature = delta.signature, !signature.isEmpty {
+                    try self.emit(.reasoningSignature(signature), into: &output)
+                }
+            case (.other, _):
                 break
             case (.toolCall(let call), "input_json_delta"):
                 if let json = delta.partial_json, !json.isEmpty { try self.emit(.toolCallArguments(index: call, json), into: &output) }
@@ -147,6 +155,7 @@ public struct AnthropicToOpenAIStream: StreamTranslator {
             var type: String?
             var text: String?
             var thinking: String?
+            var signature: String?
             var partial_json: String?
             var stop_reason: String?
         }

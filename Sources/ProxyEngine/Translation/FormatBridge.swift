@@ -41,7 +41,7 @@ public struct FormatBridge: Sendable {
         case (.anthropic, _): return try AnthropicToOpenAI.request(request, model: upstreamModel).encoded
         case (.openAI, _): return try OpenAIToAnthropic.request(request, model: upstreamModel).encoded
         case (.responses, .anthropic):
-            let (chat, context) = try ResponsesToChat.request(request, model: upstreamModel)
+            let (chat, context) = try ResponsesToChat.request(request, model: upstreamModel, carriesSignatures: true)
             self.responsesContext = context
             return try OpenAIToAnthropic.request(chat, model: upstreamModel).encoded
         case (.responses, _):
@@ -61,7 +61,7 @@ public struct FormatBridge: Sendable {
         case (.anthropic, _): return try OpenAIToAnthropic.response(answer).encoded
         case (.openAI, _): return try AnthropicToOpenAI.response(answer, created: created).encoded
         case (.responses, .anthropic):
-            let chat = try AnthropicToOpenAI.response(answer, created: created)
+            let chat = try AnthropicToOpenAI.response(answer, created: created, carriesSignatures: true)
             return try ChatToResponses.response(chat, context: self.responsesContext, created: created).encoded
         case (.responses, _):
             return try ChatToResponses.response(answer, context: self.responsesContext, created: created).encoded
@@ -76,7 +76,7 @@ public struct FormatBridge: Sendable {
         case (.responses, .openAI): ChatToResponsesStream(context: self.responsesContext, created: created)
         case (.responses, .anthropic):
             ChainedStreamTranslator(
-                AnthropicToOpenAIStream(model: model, created: created, includeUsage: true),
+                AnthropicToOpenAIStream(model: model, created: created, includeUsage: true, carriesSignatures: true),
                 then: ChatToResponsesStream(context: self.responsesContext, created: created))
         default: nil
         }

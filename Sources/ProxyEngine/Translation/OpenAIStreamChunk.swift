@@ -7,6 +7,9 @@ public enum OpenAIStreamChunk: Sendable, Equatable {
     case content(String)
     /// Reasoning text, in the `reasoning_content` field DeepSeek and GLM use.
     case reasoning(String)
+    /// The signature that closes an Anthropic thinking block, carried through the hub for a
+    /// Responses client (`reasoning_signature`; never written for a Chat client).
+    case reasoningSignature(String)
     case toolCallStart(index: Int, id: String, name: String)
     case toolCallArguments(index: Int, String)
     case finish(reason: String)
@@ -50,6 +53,10 @@ public enum OpenAIStreamChunk: Sendable, Equatable {
         case .reasoning(let text):
             json.append(#","choices":[{"index":0,"delta":{"reasoning_content":"#)
             json.appendString(text)
+            json.append(#"},"logprobs":null,"finish_reason":null}]"#)
+        case .reasoningSignature(let signature):
+            json.append(#","choices":[{"index":0,"delta":{"reasoning_signature":"#)
+            json.appendString(signature)
             json.append(#"},"logprobs":null,"finish_reason":null}]"#)
         case .toolCallStart(let index, let id, let name):
             json.append(#","choices":[{"index":0,"delta":{"tool_calls":[{"index":"#)

@@ -19,7 +19,7 @@ public struct OpenAIStreamValidator: Sendable {
             throw StreamViolation("a chunk after [DONE]")
         case (_, .role):
             throw StreamViolation("a second role chunk")
-        case (.inMessage, .content), (.inMessage, .reasoning):
+        case (.inMessage, .content), (.inMessage, .reasoning), (.inMessage, .reasoningSignature):
             break
         case (.inMessage, .toolCallStart(let index, _, _)):
             guard index == self.toolCalls else { throw StreamViolation("tool call \(index) started where \(self.toolCalls) was due") }

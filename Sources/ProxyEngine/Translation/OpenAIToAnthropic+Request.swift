@@ -138,6 +138,11 @@ public enum OpenAIToAnthropic {
 
     private static func assistantBlocks(_ message: JSONValue) -> [JSONValue] {
         var blocks: [JSONValue] = []
+        // A signed thinking block, restored (Claude checks the signature, so it must be the one
+        // it wrote): tool use with thinking needs the turn's thinking first.
+        if let thinking = message["reasoning_content"]?.stringValue, let signature = message["reasoning_signature"]?.stringValue {
+            blocks.append(.object(["type": .string("thinking"), "thinking": .string(thinking), "signature": .string(signature)]))
+        }
         let text: String
         switch message["content"] {
         case .string(let value): text = value

@@ -234,3 +234,65 @@ import Testing
         #expect(StoredResponse(response: huge, input: [], user: "u", now: 0, retentionSeconds: 1) == nil)
     }
 }
+
+/// Anthropic thinking through the hub and back: the signature rides in `encrypted_content`.
+@Suite(.timeLimit(.minutes(1))) struct ThinkingSignatureTests {
+    static let thinkingStream = [
+        (
+            "message_start",
+            #"{"type":"message_start","message":{"id":"msg_1","type":"message","role":"assistant","model":"claude","content":[],"usage":{"input_tokens":5,"output_tokens":1}}}"#
+        ),
+        (
+            "content_block_start",
+            #"{"type":"content_block_start","index":0,"content_block":{"type":"thinking","thinking":"","signature":""}}"#
+        ),
+        ("content_block_delta", #"{"type":"content_block_delta","index":0,"delta":{"type":"thinking_delta","thinking":"Plan it."}}"#),
+        ("content_block_delta", #"{"type":"content_block_delta","index":0,"delta":{"type":"signature_delta","signature":"sig-123"}}"#),
+        ("content_block_stop", #"{"type":"content_block_stop","index":0}"#),
+        (
+            "content_block_start",
+            #"{"type":"content_block_start","index":1,"content_block":{"type":"tool_use","id":"toolu_1","name":"get","input":{}}}"#
+        ),
+        ("content_block_delta", #"{"type":"content_block_delta","index":1,"delta":{"type":"input_json_delta","partial_json":"{}"}}"#),
+        ("content_block_stop", #"{"type":"content_block_stop","index":1}"#),
+        ("message_delta", #"{"type":"message_delta","delta":{"stop_reason":"tool_use"},"usage":{"output_tokens":9}}"#),
+        ("message_stop", #"{"type":"message_stop"}"#),
+    ].map { "event: \($0.0)\ndata: \($0.1)\n\n" }.joined()
+
+    @Test func aSignedThinkingBlockComesBackSignedOnTheNextTurn() throws {
+        var translator = ChainedStreamTranslator(
+            AnthropicToOpenAIStream(model: "claude", created: 1, includeUsage: true, carriesSignatures: true),
+            then: ChatToResponsesStream(context: ResponsesRequestContext(), created: 1))
+        _ = translator.translate(batch: ByteBuffer(string: Self.thinkingStream))
+        let response = try #require(translator.completedResponse)
+        let output = try #require(response["output"]?.arrayValue)
+        #expect(output.map { $0["type"]?.stringValue ?? "" } == ["reasoning", "function_call"])
+        #expect(output[0]["encrypted_content"] == .string(ResponsesObjects.signaturePrefix + "sig-123"))
+        // The client sends the items back with the tool's result.
+        let next = JSONValue.object([
+            "model": .string("claude"), "reasoning": .object(["effort": .string("high")]),
+            "input": .array(
+                [ResponsesTranslationTests.json(#"{"role":"user","content":"go"}"#)] + output
+                    + [ResponsesTranslationTests.json(#"{"type":"function_call_output","call_id":"toolu_1","output":"ok"}"#)]),
+        ])
+        var bridge = FormatBridge(caller: .responses, upstream: .anthropic)
+        let body = try bridge.upstreamBody(next.encoded, upstreamModel: "claude", isAliased: false)
+        let anthropic = try #require(JSONValue(parsing: body))
+        let assistant = try #require(anthropic["messages"]?.arrayValue?[1])
+        #expect(assistant["role"] == .string("assistant"))
+        let blocks = try #require(assistant["content"]?.arrayValue)
+        #expect(blocks.map { $0["type"]?.stringValue ?? "" } == ["thinking", "tool_use"])
+        #expect(blocks[0]["signature"] == .string("sig-123") && blocks[0]["thinking"] == .string("Plan it."))
+        // A Chat upstream (DeepSeek) gets the reasoning back, and no signature.
+        var chatBridge = FormatBridge(caller: .responses, upstream: .openAI)
+        let chat = try #require(JSONValue(parsing: try chatBridge.upstreamBody(next.encoded, upstreamModel: "deepseek", isAliased: false)))
+        let chatAssistant = try #require(chat["messages"]?.arrayValue?[1])
+        #expect(chatAssistant["reasoning_content"] == .string("Plan it.") && chatAssistant["reasoning_signature"] == nil)
+    }
+
+    @Test func aChatClientNeverSeesTheSignature() {
+        var translator = AnthropicToOpenAIStream(model: "claude", created: 1, includeUsage: false)
+        let output = translator.translate(batch: ByteBuffer(string: Self.thinkingStream)).output
+        #expect(!String(buffer: output).contains("sig-123"))
+    }
+}

@@ -10,7 +10,9 @@ public enum ChatToResponses {
         let message = choice["message"]
         var output: [JSONValue] = []
         if let reasoning = message?["reasoning_content"]?.stringValue, !reasoning.isEmpty {
-            output.append(ResponsesObjects.reasoning(id: ResponsesObjects.id("rs"), summary: reasoning))
+            output.append(
+                ResponsesObjects.reasoning(
+                    id: ResponsesObjects.id("rs"), summary: reasoning, signature: message?["reasoning_signature"]?.stringValue))
         }
         if let text = message?["content"]?.stringValue, !text.isEmpty {
             output.append(ResponsesObjects.message(id: ResponsesObjects.id("msg"), text: text, status: .completed))

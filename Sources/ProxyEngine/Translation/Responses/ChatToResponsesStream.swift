@@ -9,7 +9,7 @@ import NIOCore
 /// whose response holds every item and the usage.
 public struct ChatToResponsesStream: StreamTranslator {
     private enum OpenItem {
-        case reasoning(id: String, text: String)
+        case reasoning(id: String, text: String, signature: String?)
         case message(id: String, text: String)
         case functionCall(index: Int, id: String, callID: String, name: ResponsesToolNames.Original, arguments: String)
     }
@@ -54,6 +54,9 @@ public struct ChatToResponsesStream: StreamTranslator {
         guard let choice = chunk["choices"]?.arrayValue?.first(where: { ($0["index"]?.intValue ?? 0) == 0 }) else { return }
         if let delta = choice["delta"] {
             if let reasoning = delta["reasoning_content"]?.stringValue, !reasoning.isEmpty { self.reasoning(reasoning, into: &output) }
+            if let signature = delta["reasoning_signature"]?.stringValue, case .reasoning(let id, let text, _) = self.open {
+                self.open = .reasoning(id: id, text: text, signature: signature)
+            }
             if let text = delta["content"]?.stringValue, !text.isEmpty { self.text(text, into: &output) }
             for call in delta["tool_calls"]?.arrayValue ?? [] { try self.toolCall(call, into: &output) }
         }
@@ -99,8 +102,8 @@ public struct ChatToResponsesStream: StreamTranslator {
     }
 
     private mutating func reasoning(_ text: String, into output: inout ByteBuffer) {
-        if case .reasoning(let id, let sofar) = self.open {
-            self.open = .reasoning(id: id, text: sofar + text)
+        if case .reasoning(let id, let sofar, let signature) = self.open {
+            self.open = .reasoning(id: id, text: sofar + text, signature: signature)
             self.emit(
                 "response.reasoning_summary_text.delta",
                 ["item_id": .string(id), "output_index": .int(self.done.count), "summary_index": .int(0), "delta": .string(text)],
@@ -116,7 +119,7 @@ public struct ChatToResponsesStream: StreamTranslator {
             "response.reasoning_summary_part.added",
             ["item_id": .string(id), "output_index": .int(self.done.count), "summary_index": .int(0), "part": Self.summaryPart("")],
             into: &output)
-        self.open = .reasoning(id: id, text: "")
+        self.open = .reasoning(id: id, text: "", signature: nil)
         self.reasoning(text, into: &output)
     }
 
@@ -182,14 +185,14 @@ public struct ChatToResponsesStream: StreamTranslator {
         let index = JSONValue.int(self.done.count)
         let item: JSONValue
         switch open {
-        case .reasoning(let id, let text):
+        case .reasoning(let id, let text, let signature):
             self.emit(
                 "response.reasoning_summary_text.done",
                 ["item_id": .string(id), "output_index": index, "summary_index": .int(0), "text": .string(text)], into: &output)
             self.emit(
                 "response.reasoning_summary_part.done",
                 ["item_id": .string(id), "output_index": index, "summary_index": .int(0), "part": Self.summaryPart(text)], into: &output)
-            item = ResponsesObjects.reasoning(id: id, summary: text)
+            item = ResponsesObjects.reasoning(id: id, summary: text, signature: signature)
         case .message(let id, let text):
             self.emit(
                 "response.output_text.done",

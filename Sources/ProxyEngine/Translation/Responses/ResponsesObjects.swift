@@ -82,10 +82,23 @@ public enum ResponsesObjects {
         return .object(item)
     }
 
-    public static func reasoning(id: String, summary: String?) -> JSONValue {
-        .object([
+    public static func reasoning(id: String, summary: String?, signature: String? = nil) -> JSONValue {
+        var item: JSONObject = [
             "id": .string(id), "type": .string("reasoning"),
             "summary": .array(summary.map { [.object(["type": .string("summary_text"), "text": .string($0)])] } ?? []),
-        ])
+        ]
+        if let signature { item["encrypted_content"] = .string(Self.signaturePrefix + signature) }
+        return .object(item)
+    }
+
+    /// Marks an Anthropic thinking signature carried in `encrypted_content`: opaque to the
+    /// client, restored when the item comes back (another provider's encrypted reasoning is not
+    /// mistaken for one).
+    public static let signaturePrefix = "gateway.anthropic-thinking-signature.v1:"
+
+    /// The signature an `encrypted_content` carries, if it is one of the gateway's.
+    public static func signature(in encrypted: String?) -> String? {
+        guard let encrypted, encrypted.hasPrefix(Self.signaturePrefix) else { return nil }
+        return String(encrypted.dropFirst(Self.signaturePrefix.count))
     }
 }

@@ -5,7 +5,11 @@
 public enum ResponsesToChat {
     /// The Chat request for a Responses request sent as `model`, and what the answer's
     /// translation needs to know of the request (`ResponsesRequestContext`).
-    public static func request(_ responsesRequest: JSONValue, model: String) throws(GatewayError) -> (
+    ///
+    /// `carriesSignatures`: a reasoning item that carries an Anthropic thinking signature (see
+    /// `ResponsesObjects.signaturePrefix`) goes on as `reasoning_signature` beside its
+    /// `reasoning_content`, for the Anthropic adapter that follows in the hub.
+    public static func request(_ responsesRequest: JSONValue, model: String, carriesSignatures: Bool = false) throws(GatewayError) -> (
         JSONValue, ResponsesRequestContext
     ) {
         guard case .object(var source) = responsesRequest else { throw .badRequest("The request body must be a JSON object.") }
@@ -37,7 +41,7 @@ public enum ResponsesToChat {
         case .string(let text)?:
             messages.append(.object(["role": .string("user"), "content": .string(text)]))
         case .array(let items)?:
-            messages += try Self.messages(items, context: &context)
+            messages += try Self.messages(items, context: &context, carriesSignatures: carriesSignatures)
         case nil:
             throw .badRequest("'input' is required.")
         default:
@@ -62,17 +66,33 @@ public enum ResponsesToChat {
 
     /// Input items as Chat messages. Consecutive function calls become one assistant message
     /// with several `tool_calls`; reasoning items have no Chat counterpart.
-    private static func messages(_ items: [JSONValue], context: inout ResponsesRequestContext) throws(GatewayError) -> [JSONValue] {
+    private static func messages(_ items: [JSONValue], context: inout ResponsesRequestContext, carriesSignatures: Bool) throws(GatewayError)
+        -> [JSONValue]
+    {
         var messages: [JSONValue] = []
         var pendingCalls: [JSONValue] = []
+        // The reasoning of the assistant turn that follows: DeepSeek wants it back beside the
+        // turn's tool calls, and Claude its signed thinking.
+        var pendingReasoning: (text: String, signature: String?)?
+        func withReasoning(_ message: JSONObject) -> JSONObject {
+            guard let reasoning = pendingReasoning else { return message }
+            pendingReasoning = nil
+            var message = message
+            message["reasoning_content"] = .string(reasoning.text)
+            if carriesSignatures, let signature = reasoning.signature { message["reasoning_signature"] = .string(signature) }
+            return message
+        }
         func flushCalls() {
             guard !pendingCalls.isEmpty else { return }
             // The answer's text and its calls are one assistant message in Chat.
-            if case .object(var last)? = messages.last, last["role"] == .string("assistant"), last["tool_calls"] == nil {
+            if pendingReasoning == nil, case .object(var last)? = messages.last, last["role"] == .string("assistant"),
+                last["tool_calls"] == nil
+            {
                 last["tool_calls"] = .array(pendingCalls)
                 messages[messages.count - 1] = .object(last)
             } else {
-                messages.append(.object(["role": .string("assistant"), "content": .null, "tool_calls": .array(pendingCalls)]))
+                messages.append(
+                    .object(withReasoning(["role": .string("assistant"), "content": .null, "tool_calls": .array(pendingCalls)])))
             }
             pendingCalls = []
         }
@@ -88,7 +108,17 @@ public enum ResponsesToChat {
             switch type {
             case "message":
                 flushCalls()
-                messages.append(try Self.message(item, at: index))
+                let message = try Self.message(item, at: index)
+                if message["role"] == .string("assistant"), case .object(let object) = message {
+                    messages.append(.object(withReasoning(object)))
+                } else {
+                    messages.append(message)
+                }
+            case "reasoning":
+                flushCalls()
+                let summary = (item["summary"]?.arrayValue ?? []) + (item["content"]?.arrayValue ?? [])
+                let text = summary.compactMap { $0["text"]?.stringValue }.joined(separator: "\n\n")
+                pendingReasoning = (text, ResponsesObjects.signature(in: item["encrypted_content"]?.stringValue))
             case "function_call":
                 let name = context.toolNames.flattened(name: item["name"]?.stringValue ?? "", namespace: item["namespace"]?.stringValue)
                 call(id: item["call_id"], name: name, arguments: item["arguments"] ?? .string("{}"))
@@ -104,7 +134,7 @@ public enum ResponsesToChat {
                 let output = try Self.text(of: item["output"] ?? .string(""), field: "input[\(index)].output")
                 messages.append(
                     .object(["role": .string("tool"), "tool_call_id": item["call_id"] ?? .string(""), "content": .string(output)]))
-            case "reasoning", "compaction", "web_search_call", "file_search_call", "image_generation_call", "code_interpreter_call",
+            case "compaction", "web_search_call", "file_search_call", "image_generation_call", "code_interpreter_call",
                 "computer_call", "computer_call_output", "mcp_list_tools", "mcp_call", "mcp_approval_request", "mcp_approval_response",
                 "tool_search_call", "tool_search_output":
                 // What OpenAI ran or kept itself: no Chat counterpart, and nothing the model must answer.
