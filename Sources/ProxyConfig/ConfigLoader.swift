@@ -44,6 +44,7 @@ public enum ConfigLoader {
             config.server.maxBodyBytes = try server.int("max_body_bytes") ?? config.server.maxBodyBytes
             config.server.shutdownGraceSeconds = try server.double("shutdown_grace_seconds") ?? config.server.shutdownGraceSeconds
             config.server.clientTimeoutSeconds = try server.double("client_timeout_seconds") ?? config.server.clientTimeoutSeconds
+            config.server.streamKeepaliveSeconds = try server.double("stream_keepalive_seconds") ?? config.server.streamKeepaliveSeconds
             config.server.corsOrigins = try server.stringArray("cors_origins") ?? config.server.corsOrigins
             try server.rejectUnknownKeys()
         }

@@ -59,13 +59,13 @@ final class UpstreamConnection: Sendable {
 
     /// Sends a request and returns its answer at the head. Cancelling the caller closes the
     /// connection, which aborts the upstream's work.
-    func send(_ head: HTTPRequestHead, body: ByteBuffer) async throws -> UpstreamResponse {
+    func send(_ head: HTTPRequestHead, body: ByteBuffer, silenceTick: TimeAmount? = nil) async throws -> UpstreamResponse {
         let promise = self.channel.eventLoop.makePromise(of: UpstreamResponse.self)
         let handler = self.handler
         if self.channel.eventLoop.inEventLoop {
-            handler.value.send(head: head, body: body, promise: promise)
+            handler.value.send(head: head, body: body, silenceTick: silenceTick, promise: promise)
         } else {
-            self.channel.eventLoop.execute { handler.value.send(head: head, body: body, promise: promise) }
+            self.channel.eventLoop.execute { handler.value.send(head: head, body: body, silenceTick: silenceTick, promise: promise) }
         }
         do {
             return try await withTaskCancellationHandler {

@@ -40,6 +40,12 @@ final class UpstreamConnectionHandler: ChannelDuplexHandler {
     /// Why the connection failed, when it did before a request could hear of it (a refused TLS
     /// handshake happens as soon as the connection opens).
     private var failure: (any Error)?
+    /// How often an event stream that says nothing gets an empty chunk (a silence tick, which
+    /// the gateway answers with a keep-alive); nil for none.
+    private var silenceTick: TimeAmount?
+    private var silenceTimer: RepeatedTask?
+    /// Body reads since the timer last looked: counted, not timed, so a read costs nothing more.
+    private var readsSinceTick = 0
 
     static let lowWatermark = 2
     static let highWatermark = 16
@@ -58,7 +64,7 @@ final class UpstreamConnectionHandler: ChannelDuplexHandler {
 
     // MARK: Sending
 
-    func send(head: HTTPRequestHead, body: ByteBuffer, promise: EventLoopPromise<UpstreamResponse>) {
+    func send(head: HTTPRequestHead, body: ByteBuffer, silenceTick: TimeAmount? = nil, promise: EventLoopPromise<UpstreamResponse>) {
         guard case .idle = self.state, let context, context.channel.isActive else {
             // Closed while it sat in the pool (nothing was written), or failed as it opened.
             promise.fail(
@@ -66,6 +72,7 @@ final class UpstreamConnectionHandler: ChannelDuplexHandler {
             return
         }
         self.request &+= 1
+        self.silenceTick = silenceTick
         self.requestWritten = false
         self.readsPaused = false
         self.state = .awaitingHead(promise, headWritten: false)
@@ -114,10 +121,14 @@ final class UpstreamConnectionHandler: ChannelDuplexHandler {
                 delegate: demand
             )
             self.state = .streaming(body.source, keepAlive: head.isKeepAlive)
+            if let tick = self.silenceTick, head.headers.first(name: "content-type")?.lowercased().hasPrefix("text/event-stream") == true {
+                self.startSilenceTimer(every: tick, context: context)
+            }
             promise.succeed(
                 UpstreamResponse(status: head.status, headers: head.headers, body: UpstreamBody(connection: body.sequence, demand: demand)))
         case .body(let bytes):
             guard case .streaming(let source, _) = self.state else { return self.unexpected(context) }
+            self.readsSinceTick &+= 1
             switch source.yield(bytes) {
             case .produceMore: break
             case .stopProducing: self.readsPaused = true
@@ -125,6 +136,7 @@ final class UpstreamConnectionHandler: ChannelDuplexHandler {
             }
         case .end:
             guard case .streaming(let source, let keepAlive) = self.state else { return self.unexpected(context) }
+            self.stopSilenceTimer()
             guard keepAlive else {
                 self.state = .closed
                 source.finish()
@@ -137,6 +149,31 @@ final class UpstreamConnectionHandler: ChannelDuplexHandler {
             self.releaseIfDone()
             source.finish()
         }
+    }
+
+    /// Looks every half `tick`: a half with no read, while the reader keeps up, yields one empty
+    /// chunk. A keep-alive then follows at most `tick` into a silence, and never on a stream
+    /// that is talking or whose reader is behind.
+    private func startSilenceTimer(every tick: TimeAmount, context: ChannelHandlerContext) {
+        self.stopSilenceTimer()
+        self.readsSinceTick = 0
+        let half = TimeAmount.nanoseconds(max(1, tick.nanoseconds / 2))
+        let handler = NIOLoopBound(self, eventLoop: context.eventLoop)
+        self.silenceTimer = context.eventLoop.scheduleRepeatedTask(initialDelay: half, delay: half) { _ in
+            handler.value.silenceCheck()
+        }
+    }
+
+    private func silenceCheck() {
+        guard case .streaming(let source, _) = self.state else { return self.stopSilenceTimer() }
+        defer { self.readsSinceTick = 0 }
+        guard self.readsSinceTick == 0, !self.readsPaused else { return }
+        if case .stopProducing = source.yield(ByteBuffer()) { self.readsPaused = true }
+    }
+
+    private func stopSilenceTimer() {
+        self.silenceTimer?.cancel()
+        self.silenceTimer = nil
     }
 
     /// Back to the pool once the answer has ended and the whole request has left.
@@ -186,6 +223,7 @@ final class UpstreamConnectionHandler: ChannelDuplexHandler {
 
     /// Ends the request in flight, if any, with `error` (or the closed connection's own).
     private func fail(_ error: (any Error)?) {
+        self.stopSilenceTimer()
         switch self.state {
         case .awaitingHead(let promise, let headWritten):
             let fallback = headWritten || !self.isReused ? UpstreamTransportError.connectionClosed : .staleConnection
@@ -217,6 +255,7 @@ final class UpstreamConnectionHandler: ChannelDuplexHandler {
     fileprivate func consumerLeft(request: UInt64) {
         guard request == self.request, case .streaming(let source, _) = self.state else { return }
         // A reader still waiting (the body was cut, not dropped) hears of it as a closed body.
+        self.stopSilenceTimer()
         source.finish(UpstreamTransportError.closedMidBody)
         self.state = .closed
         self.context?.close(promise: nil)

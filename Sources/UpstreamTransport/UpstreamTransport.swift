@@ -87,7 +87,8 @@ public struct UpstreamHost: Sendable {
         path: String,
         headers: HTTPHeaders,
         body: ByteBuffer = ByteBuffer(),
-        on eventLoop: (any EventLoop)? = nil
+        on eventLoop: (any EventLoop)? = nil,
+        silenceTick: TimeAmount? = nil
     ) async throws -> UpstreamResponse {
         var head = HTTPRequestHead(version: .http1_1, method: method, uri: path, headers: headers)
         head.headers.replaceOrAdd(name: "host", value: self.pool.endpoint.hostHeader)
@@ -96,11 +97,11 @@ public struct UpstreamHost: Sendable {
         }
         let (connection, isReused) = try await self.pool.lease(on: eventLoop)
         do {
-            return try await connection.send(head, body: body)
+            return try await connection.send(head, body: body, silenceTick: silenceTick)
         } catch let error as UpstreamTransportError where error == .staleConnection && isReused {
             // Not one byte of the request left: sending it again cannot run it twice.
             let fresh = try await self.pool.connectFresh(on: connection.eventLoop)
-            return try await fresh.send(head, body: body)
+            return try await fresh.send(head, body: body, silenceTick: silenceTick)
         }
     }
 

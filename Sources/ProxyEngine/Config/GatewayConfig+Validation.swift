@@ -8,6 +8,10 @@ extension GatewayConfig {
         try Self.check(self.server.maxBodyBytes > 0, "server.max_body_bytes", "must be greater than 0")
         try Self.checkSeconds(self.server.shutdownGraceSeconds, "server.shutdown_grace_seconds", allowsZero: true)
         try Self.checkSeconds(self.server.clientTimeoutSeconds, "server.client_timeout_seconds")
+        try Self.check(
+            self.server.streamKeepaliveSeconds == 0
+                || (self.server.streamKeepaliveSeconds >= 0.1 && self.server.streamKeepaliveSeconds <= 3600),
+            "server.stream_keepalive_seconds", "must be 0 (off) or between 0.1 and 3600 seconds")
         for (index, origin) in self.server.corsOrigins.enumerated() {
             try Self.check(
                 Self.isOrigin(origin), "server.cors_origins[\(index)]",

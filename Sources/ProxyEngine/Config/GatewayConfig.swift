@@ -23,6 +23,9 @@ public struct ServerConfig: Sendable, Equatable {
     /// A client must send a request's head within this of its connection going idle, and the
     /// body within this of the head; idle keep-alive connections are closed after it.
     public var clientTimeoutSeconds = 60.0
+    /// While an upstream stream says nothing for this long, the client gets its format's
+    /// keep-alive (Anthropic's `ping`, an SSE comment on the OpenAI formats); 0 = never.
+    public var streamKeepaliveSeconds = 15.0
     /// Browser origins allowed to call the API (`https://app.example.com`, or `*`); empty: no CORS.
     public var corsOrigins: [String] = []
     public init() {}

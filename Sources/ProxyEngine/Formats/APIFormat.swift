@@ -18,6 +18,16 @@ public enum APIFormat: Sendable, Hashable {
         }
     }
 
+    /// What keeps a silent stream's connection alive without saying anything: Anthropic's own
+    /// `ping` event once the stream has begun (the SDKs refuse any event before
+    /// `message_start`), else an SSE comment, which every SSE reader skips.
+    public func keepAliveEvent(afterFirstEvent: Bool) -> ByteBuffer {
+        self == .anthropic && afterFirstEvent ? Self.anthropicPing : Self.comment
+    }
+
+    private static let anthropicPing = ByteBuffer(string: "event: ping\ndata: {\"type\": \"ping\"}\n\n")
+    private static let comment = ByteBuffer(string: ": keep-alive\n\n")
+
     /// The JSON body of an error response in this format.
     public func errorBody(_ error: GatewayError) -> ByteBuffer {
         var json = JSONWriter()

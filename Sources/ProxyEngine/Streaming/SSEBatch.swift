@@ -8,6 +8,11 @@ public struct SSEBatch: Sendable {
     public let bytes: ByteBuffer
     let ends: SSEEventEnds
 
+    /// No event: the upstream has been silent (a keep-alive is due).
+    public static let silence = SSEBatch(bytes: ByteBuffer(), ends: SSEEventEnds())
+
+    public var isSilence: Bool { self.bytes.readableBytes == 0 }
+
     init(bytes: ByteBuffer, ends: SSEEventEnds) {
         self.bytes = bytes
         self.ends = ends

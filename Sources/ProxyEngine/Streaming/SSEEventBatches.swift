@@ -41,6 +41,9 @@ public struct SSEEventBatches<Base: AsyncSequence>: AsyncSequence where Base.Ele
                     }
                     return nil
                 }
+                // The transport's silence tick (see `UpstreamConnectionHandler`): nothing has come
+                // for a while, and the reader may want to say so to its client.
+                if chunk.readableBytes == 0 { return .silence }
                 try self.framer.append(chunk)
             }
             return nil

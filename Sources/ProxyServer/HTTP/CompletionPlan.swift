@@ -27,7 +27,8 @@ struct CompletionPlan {
         summary: CompletionRequestSummary,
         body: ByteBuffer,
         headers: HTTPFields,
-        eventLoop: any EventLoop
+        eventLoop: any EventLoop,
+        keepaliveSeconds: Double = 0
     ) throws(GatewayError) {
         let provider = route.provider
         var bridge = FormatBridge(caller: caller, upstream: Self.upstreamFormat(caller: caller, provider: provider))
@@ -58,7 +59,8 @@ struct CompletionPlan {
             body: upstreamBody,
             headers: forwarded,
             deadline: .now() + .nanoseconds(Int64(provider.config.timeoutSeconds * 1e9)),
-            eventLoop: eventLoop
+            eventLoop: eventLoop,
+            silenceTick: summary.stream && keepaliveSeconds > 0 ? .nanoseconds(Int64(keepaliveSeconds * 1e9)) : nil
         )
     }
 

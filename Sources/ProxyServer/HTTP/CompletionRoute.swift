@@ -40,7 +40,7 @@ struct CompletionRoute: Sendable {
             }
             var plan = try CompletionPlan(
                 caller: self.format, route: route, summary: summary, body: body, headers: request.headers,
-                eventLoop: context.channel.eventLoop)
+                eventLoop: context.channel.eventLoop, keepaliveSeconds: self.gateway.config.server.streamKeepaliveSeconds)
             plan.responses = responses
             // Every check of the request itself comes before any limit counts it.
             outcome.ticket = try await self.gateway.admission.admit(principal.admissionCaller(tiers: self.gateway.config.quota.tiers))

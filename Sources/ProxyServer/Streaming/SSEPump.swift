@@ -106,6 +106,12 @@ struct SSEPump {
                 if let cut = watch.cutError { throw cut }
                 return Failure(error: UpstreamFailure.classify(error, timeoutSeconds: self.timeoutSeconds, logger: self.logger))
             }
+            if let batch, batch.isSilence {
+                // Between whole events, in the client's format: a thinking model's long silence
+                // must not look like a dead connection to an intermediary.
+                try await writer.write(self.format.keepAliveEvent(afterFirstEvent: outcome.answerBytes > 0))
+                continue
+            }
             if translator != nil {
                 let translated = batch.map { translator!.translate($0) } ?? translator!.finish()
                 outcome.usage = translator!.usage ?? outcome.usage

@@ -51,20 +51,22 @@ final class AnthropicUpstream: UpstreamProvider {
         headers.replaceOrAdd(name: "content-type", value: "application/json")
         guard account.kind == .oauth, let oauth = self.oauth else {
             headers.replaceOrAdd(name: "x-api-key", value: account.apiKey)
-            return try await self.host.execute(path: path, headers: headers, body: call.body, on: call.eventLoop)
+            return try await self.host.execute(
+                path: path, headers: headers, body: call.body, on: call.eventLoop, silenceTick: call.silenceTick)
         }
         let beta = OAuthRequestShaping.betaHeader(adding: headers.first(name: "anthropic-beta"))
         headers.replaceOrAdd(name: "anthropic-beta", value: beta)
         let body = call.path == "/messages" ? OAuthRequestShaping.addingSystemPrompt(to: call.body) : call.body
         let token = try await oauth.accessToken(for: account.name)
         headers.replaceOrAdd(name: "authorization", value: "Bearer \(token)")
-        let response = try await self.host.execute(path: path, headers: headers, body: body, on: call.eventLoop)
+        let response = try await self.host.execute(
+            path: path, headers: headers, body: body, on: call.eventLoop, silenceTick: call.silenceTick)
         guard response.status == .unauthorized else { return response }
         // Revoked or expired early: one fresh token, one more try. The refused answer's body is
         // dropped unread, which closes its connection.
         logger.info("OAuth access token refused; refreshing", metadata: ["account": "\(account.name)"])
         let fresh = try await oauth.tokenRejected(token, for: account.name)
         headers.replaceOrAdd(name: "authorization", value: "Bearer \(fresh)")
-        return try await self.host.execute(path: path, headers: headers, body: body, on: call.eventLoop)
+        return try await self.host.execute(path: path, headers: headers, body: body, on: call.eventLoop, silenceTick: call.silenceTick)
     }
 }

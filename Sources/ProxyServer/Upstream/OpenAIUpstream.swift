@@ -31,6 +31,7 @@ final class OpenAIUpstream: UpstreamProvider {
         headers.replaceOrAdd(name: "authorization", value: "Bearer \(account.apiKey)")
         headers.replaceOrAdd(name: "content-type", value: "application/json")
         return try await self.host.execute(
-            path: self.host.endpoint.basePath + call.path, headers: headers, body: call.body, on: call.eventLoop)
+            path: self.host.endpoint.basePath + call.path, headers: headers, body: call.body, on: call.eventLoop,
+            silenceTick: call.silenceTick)
     }
 }

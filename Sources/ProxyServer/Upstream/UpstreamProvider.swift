@@ -16,6 +16,8 @@ struct UpstreamCall: Sendable {
     var account: AccountConfig?
     /// The client connection's event loop: the upstream connection is taken from the same one.
     var eventLoop: (any EventLoop)?
+    /// A streamed answer silent this long gets a silence tick (see `SSEPump`'s keep-alives).
+    var silenceTick: TimeAmount?
 }
 
 /// Something that answers `UpstreamCall`s: a real provider over HTTP or the in-process mock.
