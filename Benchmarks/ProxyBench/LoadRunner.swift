@@ -19,11 +19,14 @@ struct ArmResult: Sendable {
     var statuses: [Int: Int] = [:]
     var brokenStreams = 0
     var transportErrors = 0
+    /// Server-sent events received (blank lines), over every stream.
+    var events = 0
 
     var throughput: Double { self.seconds > 0 ? Double(self.requests) / self.seconds : 0 }
     var failures: Int { self.statuses.filter { $0.key != 200 }.values.reduce(0, +) + self.brokenStreams + self.transportErrors }
 
     mutating func merge(_ other: ArmResult) {
+        self.events += other.events
         self.requests += other.requests
         self.latency.add(other.latency)
         self.timeToFirstByte.add(other.timeToFirstByte)
@@ -37,7 +40,14 @@ struct ArmResult: Sendable {
 /// The load: `users` × `concurrencyPerUser` closed-loop workers, each sending one request after
 /// another until the request budget or the time is spent.
 struct LoadShape: Sendable {
-    enum Mix: String, Sendable { case nonStreaming = "non-streaming", streaming, mixed }
+    enum Mix: String, Sendable, CaseIterable {
+        case nonStreaming = "non-streaming", streaming, mixed
+        /// Streamed Responses-API requests: to an `openai` provider with `responses_api =
+        /// "native"` (passed through), and to one without (translated to Chat Completions).
+        case responsesNative = "responses-native", responsesTranslated = "responses-translated"
+
+        var isResponses: Bool { self == .responsesNative || self == .responsesTranslated }
+    }
     var mix: Mix
     var users: Int
     var concurrencyPerUser: Int
@@ -77,7 +87,7 @@ struct LoadRunner {
                         let stream =
                             switch shape.mix {
                             case .nonStreaming: false
-                            case .streaming: true
+                            case .streaming, .responsesNative, .responsesTranslated: true
                             case .mixed: (worker + sequence) % 2 == 0
                             }
                         let baseURL = baseURLs[(worker + sequence) % baseURLs.count]
@@ -98,25 +108,35 @@ struct LoadRunner {
             string: #"{"model":"gpt-bench","stream":\#(stream),"messages":[{"role":"user","content":"Benchmark prompt: say something."}]}"#)
     }
 
+    /// A Responses-API body: `native-bench` routes to the native provider, `gpt-bench` to the
+    /// translated one.
+    static func responsesBody(native: Bool) -> ByteBuffer {
+        ByteBuffer(
+            string:
+                #"{"model":"\#(native ? "native-bench" : "gpt-bench")","stream":true,"store":false,"input":"Benchmark prompt: say something."}"#
+        )
+    }
+
     /// A Chat Completions request of the bench, shaped at the mock by `x-mock-*` (the gateway
     /// forwards those to it: `forward_headers`).
     static func chatRequest(
-        baseURL: String, credential: String?, stream: Bool, chunks: Int, chunkDelayMilliseconds: Int
+        baseURL: String, credential: String?, stream: Bool, chunks: Int, chunkDelayMilliseconds: Int, mix: LoadShape.Mix? = nil
     ) -> HTTPClientRequest {
-        var request = HTTPClientRequest(url: baseURL + "/v1/chat/completions")
+        let responses = mix?.isResponses == true
+        var request = HTTPClientRequest(url: baseURL + (responses ? "/v1/responses" : "/v1/chat/completions"))
         request.method = .POST
         request.headers.add(name: "content-type", value: "application/json")
         request.headers.add(name: "x-mock-chunks", value: String(chunks))
         request.headers.add(name: "x-mock-chunk-delay-ms", value: String(chunkDelayMilliseconds))
         if let credential { request.headers.add(name: "authorization", value: "Bearer \(credential)") }
-        request.body = .bytes(Self.body(stream: stream))
+        request.body = .bytes(responses ? Self.responsesBody(native: mix == .responsesNative) : Self.body(stream: stream))
         return request
     }
 
     private func one(baseURL: String, stream: Bool, shape: LoadShape, credential: String?, into result: inout ArmResult) async {
         let request = Self.chatRequest(
             baseURL: baseURL, credential: credential, stream: stream, chunks: shape.chunks,
-            chunkDelayMilliseconds: shape.chunkDelayMilliseconds)
+            chunkDelayMilliseconds: shape.chunkDelayMilliseconds, mix: shape.mix)
         let started = ContinuousClock.now
         do {
             let response = try await self.client.execute(request, timeout: .seconds(120))
@@ -128,7 +148,9 @@ struct LoadRunner {
             var lastChunkAt = started
             var tail = ByteBuffer()
             var total = 0
+            var lastWasNewline = false
             for try await var chunk in response.body {
+                if stream { result.events += Self.blankLines(in: chunk, lastWasNewline: &lastWasNewline) }
                 let now = ContinuousClock.now
                 if firstChunkAt == nil {
                     firstChunkAt = now
@@ -153,7 +175,9 @@ struct LoadRunner {
             var failed = status != 200
             if status == 200 {
                 let end = String(buffer: tail)
-                let intact = stream ? end.hasSuffix("data: [DONE]\n\n") : end.hasSuffix("}")
+                // A Responses stream ends with `response.completed`, whose data is the response.
+                let intact =
+                    shape.mix.isResponses ? end.hasSuffix("}}\n\n") : stream ? end.hasSuffix("data: [DONE]\n\n") : end.hasSuffix("}")
                 if !intact || total == 0 {
                     result.brokenStreams += 1
                     failed = true
@@ -163,6 +187,21 @@ struct LoadRunner {
         } catch {
             result.transportErrors += 1
             self.progress?.requestEnded(failed: true)
+        }
+    }
+
+    /// The events that end in `chunk`: each `\n\n`, one split between two chunks included.
+    static func blankLines(in chunk: ByteBuffer, lastWasNewline: inout Bool) -> Int {
+        chunk.withUnsafeReadableBytes { bytes in
+            var count = 0
+            var previous = lastWasNewline
+            for byte in bytes {
+                let isNewline = byte == UInt8(ascii: "\n")
+                if isNewline && previous { count += 1 }
+                previous = isNewline && !previous
+            }
+            lastWasNewline = previous
+            return count
         }
     }
 

@@ -19,7 +19,7 @@ struct ProxyBenchCommand: AsyncParsableCommand {
             """
     )
 
-    @Option(help: "non-streaming, streaming, mixed, or all.") var scenario: String = "all"
+    @Option(help: "non-streaming, streaming, mixed, responses-native, responses-translated, or all.") var scenario: String = "all"
     @Option(help: "Simulated users (each with its own credential).") var users: Int = 4
     @Option(name: .customLong("concurrency-per-user"), help: "Requests each user keeps in flight.") var concurrencyPerUser: Int = 16
     @Option(help: "Seconds each arm runs (ignored with --requests).") var duration: Double = 5
@@ -84,8 +84,8 @@ struct ProxyBenchCommand: AsyncParsableCommand {
     @Flag(name: .customLong("allow-failures"), help: "Exit 0 even when requests failed.") var allowFailures = false
 
     func validate() throws {
-        guard ["non-streaming", "streaming", "mixed", "all"].contains(self.scenario) else {
-            throw ValidationError("--scenario must be non-streaming, streaming, mixed or all")
+        guard self.scenario == "all" || LoadShape.Mix(rawValue: self.scenario) != nil else {
+            throw ValidationError("--scenario must be non-streaming, streaming, mixed, responses-native, responses-translated or all")
         }
         guard self.users > 0, self.concurrencyPerUser > 0 else {
             throw ValidationError("--users and --concurrency-per-user must be positive")
@@ -171,7 +171,7 @@ struct ProxyBenchCommand: AsyncParsableCommand {
         }
 
         let mixes: [LoadShape.Mix] =
-            self.scenario == "all" ? [.nonStreaming, .streaming, .mixed] : [LoadShape.Mix(rawValue: self.scenario)!]
+            self.scenario == "all" ? LoadShape.Mix.allCases : [LoadShape.Mix(rawValue: self.scenario)!]
         let gatewayProcess = servers.gateway
         let progress = BenchProgress(residentBytes: { gatewayProcess?.residentBytes })
         let sampler = Task { await progress.run() }
@@ -400,6 +400,18 @@ struct ProxyBenchCommand: AsyncParsableCommand {
             kind = "openai"
             base_url = "http://127.0.0.1:\(mockPort)"
             models = ["gpt-*"]
+            timeout_seconds = 600
+            forward_headers = ["x-mock-*"]
+
+            \(accountTables)
+
+            # The Responses API passed through as received (the `responses-native` scenario).
+            [[providers]]
+            name = "mock-native-responses"
+            kind = "openai"
+            base_url = "http://127.0.0.1:\(mockPort)"
+            models = ["native-*"]
+            responses_api = "native"
             timeout_seconds = 600
             forward_headers = ["x-mock-*"]
 

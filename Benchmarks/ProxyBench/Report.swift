@@ -88,7 +88,16 @@ struct ScenarioReport: Sendable {
             )
         }
         if let rss = self.gatewayPeakRSSBytes {
-            lines.append(String(format: "gateway: peak RSS %.1f MB, CPU %.2f s", Double(rss) / 1_048_576, self.gatewayCPUSeconds ?? 0))
+            let cpu = self.gatewayCPUSeconds ?? 0
+            var line = String(
+                format: "gateway: peak RSS %.1f MB, CPU %.2f s, %.0f us per request", Double(rss) / 1_048_576, cpu,
+                self.proxy.requests > 0 ? cpu * 1e6 / Double(self.proxy.requests) : 0)
+            if self.proxy.events > 0 {
+                line += String(
+                    format: ", %.1f us per streamed event (%.1f events per stream)", cpu * 1e6 / Double(self.proxy.events),
+                    Double(self.proxy.events) / Double(max(1, self.proxy.requests)))
+            }
+            lines.append(line)
         }
         return lines.joined(separator: "\n")
     }
