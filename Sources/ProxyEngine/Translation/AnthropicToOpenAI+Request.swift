@@ -48,8 +48,8 @@ public enum AnthropicToOpenAI {
             }
         }
         if let user = source["metadata"]?["user_id"], case .string = user { chat["user"] = user }
-        if let effort = source["output_config"]?["effort"]?.stringValue, ["low", "medium", "high"].contains(effort) {
-            chat["reasoning_effort"] = .string(effort)
+        if let effort = source["output_config"]?["effort"]?.stringValue, ["low", "medium", "high", "max"].contains(effort) {
+            chat["reasoning_effort"] = .string(effort == "max" ? "high" : effort)
         } else if let thinking = source["thinking"]?.objectValue {
             switch thinking["type"]?.stringValue {
             case "enabled": chat["reasoning_effort"] = .string(ReasoningBudget.effort(forBudget: thinking["budget_tokens"]?.intValue ?? 0))
@@ -192,6 +192,9 @@ public enum ReasoningBudget {
         case "minimal", "low": 1024
         case "medium": 8192
         case "high": 24576
+        // Above high (the Responses API's `xhigh`, Anthropic's `max`): most of an agent's
+        // 32,000-token turn.
+        case "xhigh", "max": 30000
         default: nil
         }
     }

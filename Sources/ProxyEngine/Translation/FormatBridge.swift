@@ -41,8 +41,14 @@ public struct FormatBridge: Sendable {
         case (.anthropic, _): return try AnthropicToOpenAI.request(request, model: upstreamModel).encoded
         case (.openAI, _): return try OpenAIToAnthropic.request(request, model: upstreamModel).encoded
         case (.responses, .anthropic):
-            let (chat, context) = try ResponsesToChat.request(request, model: upstreamModel, carriesSignatures: true)
+            var (chat, context) = try ResponsesToChat.request(request, model: upstreamModel, carriesSignatures: true)
             self.responsesContext = context
+            // Codex never bounds its answers; Messages requires a bound, and the Chat adapter's
+            // default (4,096) would cut an agent's turn. Claude Code asks for 32,000.
+            if case .object(var object) = chat, object["max_tokens"] == nil {
+                object["max_tokens"] = .int(Self.agentMaxTokens)
+                chat = .object(object)
+            }
             return try OpenAIToAnthropic.request(chat, model: upstreamModel).encoded
         case (.responses, _):
             let (chat, context) = try ResponsesToChat.request(request, model: upstreamModel)
@@ -50,6 +56,9 @@ public struct FormatBridge: Sendable {
             return chat.encoded
         }
     }
+
+    /// `max_tokens` for a Responses request to Messages that set no `max_output_tokens`.
+    public static let agentMaxTokens = 32_000
 
     /// A successful whole answer as the client must receive it.
     public func clientBody(_ body: ByteBuffer, created: Int) throws(GatewayError) -> ByteBuffer {

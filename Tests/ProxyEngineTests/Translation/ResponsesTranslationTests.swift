@@ -296,3 +296,38 @@ import Testing
         #expect(!String(buffer: output).contains("sig-123"))
     }
 }
+
+/// Freeform (`custom`) tools, such as Codex's `apply_patch`: one string in, one string out.
+@Suite(.timeLimit(.minutes(1))) struct CustomToolTests {
+    @Test func aCustomToolIsAOneStringFunctionUpstreamAndACustomCallBack() throws {
+        let request = ResponsesTranslationTests.json(
+            #"""
+            {"model":"m","input":[{"role":"user","content":"patch it"},
+              {"type":"custom_tool_call","call_id":"c0","name":"apply_patch","input":"*** Begin Patch"},
+              {"type":"custom_tool_call_output","call_id":"c0","output":"ok"}],
+             "tools":[{"type":"custom","name":"apply_patch","description":"Edit files.","format":{"type":"grammar","syntax":"lark","definition":"start: /.+/"}}],
+             "tool_choice":{"type":"custom","name":"apply_patch"}}
+            """#)
+        let (chat, context) = try ResponsesToChat.request(request, model: "m")
+        let function = try #require(chat["tools"]?.arrayValue?.first?["function"])
+        #expect(function["name"] == .string("apply_patch"))
+        #expect(function["parameters"]?["required"] == .array([.string("input")]))
+        #expect(function["description"]?.stringValue?.contains("start: /.+/") == true)
+        #expect(chat["tool_choice"] == ResponsesTranslationTests.json(#"{"type":"function","function":{"name":"apply_patch"}}"#))
+        let history = try #require(chat["messages"]?.arrayValue?[1]["tool_calls"]?.arrayValue?.first)
+        #expect(history["function"]?["arguments"] == .string(#"{"input":"*** Begin Patch"}"#))
+        var translator = ChatToResponsesStream(context: context, created: 1)
+        let chunks = [
+            #"data: {"choices":[{"index":0,"delta":{"tool_calls":[{"index":0,"id":"c1","type":"function","function":{"name":"apply_patch","arguments":"{\"input\":"}}]}}]}"#,
+            #"data: {"choices":[{"index":0,"delta":{"tool_calls":[{"index":0,"function":{"arguments":"\"*** End Patch\"}"}}]}}]}"#,
+            #"data: {"choices":[{"index":0,"delta":{},"finish_reason":"tool_calls"}]}"#, "data: [DONE]",
+        ].map { $0 + "\n\n" }.joined()
+        let events = ResponsesTranslationTests.events(translator.translate(batch: ByteBuffer(string: chunks)).output)
+        #expect(!events.contains { $0.type.hasPrefix("response.function_call_arguments") })
+        let done = try #require(events.first { $0.type == "response.custom_tool_call_input.done" })
+        #expect(done.data["input"] == .string("*** End Patch"))
+        let item = try #require(translator.completedResponse?["output"]?.arrayValue?.first)
+        #expect(
+            item["type"] == .string("custom_tool_call") && item["input"] == .string("*** End Patch") && item["call_id"] == .string("c1"))
+    }
+}

@@ -153,7 +153,8 @@ public struct ChatToResponsesStream: StreamTranslator {
         let arguments = call["function"]?["arguments"]?.stringValue ?? ""
         if case .functionCall(index, let id, let callID, let name, let sofar) = self.open {
             self.open = .functionCall(index: index, id: id, callID: callID, name: name, arguments: sofar + arguments)
-            if !arguments.isEmpty {
+            // A custom tool's input sits inside the arguments' JSON: it is told whole, at the end.
+            if !arguments.isEmpty && !name.isCustom {
                 self.emit(
                     "response.function_call_arguments.delta",
                     ["item_id": .string(id), "output_index": .int(self.done.count), "delta": .string(arguments)], into: &output)
@@ -164,9 +165,9 @@ public struct ChatToResponsesStream: StreamTranslator {
             throw StreamViolation("arguments for tool call \(index) after it ended")
         }
         self.closeItem(into: &output)
-        let id = ResponsesObjects.id("fc")
         let callID = call["id"]?.stringValue ?? ResponsesObjects.id("call")
         let name = self.context.toolNames.original(upstreamName)
+        let id = ResponsesObjects.id(name.isCustom ? "ctc" : "fc")
         self.emit(
             "response.output_item.added",
             [
@@ -204,9 +205,18 @@ public struct ChatToResponsesStream: StreamTranslator {
             item = ResponsesObjects.message(id: id, text: text, status: .completed)
         case .functionCall(_, let id, let callID, let name, let arguments):
             let arguments = arguments.isEmpty ? "{}" : arguments
-            self.emit(
-                "response.function_call_arguments.done",
-                ["item_id": .string(id), "output_index": index, "name": .string(name.name), "arguments": .string(arguments)], into: &output)
+            if name.isCustom {
+                let input = JSONValue.string(ResponsesObjects.customInput(arguments))
+                self.emit(
+                    "response.custom_tool_call_input.delta", ["item_id": .string(id), "output_index": index, "delta": input], into: &output)
+                self.emit(
+                    "response.custom_tool_call_input.done", ["item_id": .string(id), "output_index": index, "input": input], into: &output)
+            } else {
+                self.emit(
+                    "response.function_call_arguments.done",
+                    ["item_id": .string(id), "output_index": index, "name": .string(name.name), "arguments": .string(arguments)],
+                    into: &output)
+            }
             item = ResponsesObjects.functionCall(id: id, callID: callID, name: name, arguments: arguments, status: .completed)
         }
         self.emit("response.output_item.done", ["output_index": index, "item": item], into: &output)

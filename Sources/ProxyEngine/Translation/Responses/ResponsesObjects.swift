@@ -74,12 +74,26 @@ public enum ResponsesObjects {
     public static func functionCall(id: String, callID: String, name: ResponsesToolNames.Original, arguments: String, status: Status)
         -> JSONValue
     {
+        if name.isCustom {
+            var item: JSONObject = [
+                "id": .string(id), "type": .string("custom_tool_call"), "status": .string(status.rawValue), "call_id": .string(callID),
+                "name": .string(name.name), "input": .string(Self.customInput(arguments)),
+            ]
+            if let namespace = name.namespace { item["namespace"] = .string(namespace) }
+            return .object(item)
+        }
         var item: JSONObject = [
             "id": .string(id), "type": .string("function_call"), "status": .string(status.rawValue), "call_id": .string(callID),
             "name": .string(name.name), "arguments": .string(arguments),
         ]
         if let namespace = name.namespace { item["namespace"] = .string(namespace) }
         return .object(item)
+    }
+
+    /// A custom tool call's `input`: the string the model put in the one argument, or the raw
+    /// arguments when they are not that object.
+    public static func customInput(_ arguments: String) -> String {
+        JSONValue(parsing: arguments)?["input"]?.stringValue ?? arguments
     }
 
     public static func reasoning(id: String, summary: String?, signature: String? = nil) -> JSONValue {

@@ -18,6 +18,14 @@ public struct ResponsesToolNames: Sendable, Equatable {
     public struct Original: Sendable, Equatable {
         public var name: String
         public var namespace: String?
+        /// A `custom` (freeform) tool: its one string `input` is the call, not JSON arguments.
+        public var isCustom = false
+
+        public init(name: String, namespace: String?, isCustom: Bool = false) {
+            self.name = name
+            self.namespace = namespace
+            self.isCustom = isCustom
+        }
     }
 
     private var originals: [String: Original] = [:]
@@ -26,7 +34,7 @@ public struct ResponsesToolNames: Sendable, Equatable {
     public init() {}
 
     /// Gives the tool its upstream name (the same one if registered before).
-    public mutating func register(name: String, namespace: String?) -> String {
+    public mutating func register(name: String, namespace: String?, isCustom: Bool = false) -> String {
         let key = Self.key(name: name, namespace: namespace)
         if let known = self.upstreamNames[key] { return known }
         let full = namespace.map { "\($0)__\(name)" } ?? name
@@ -36,7 +44,7 @@ public struct ResponsesToolNames: Sendable, Equatable {
             number += 1
             candidate = "\(Self.prefix(full, bytes: 56))_\(number)"
         }
-        self.originals[candidate] = Original(name: name, namespace: namespace)
+        self.originals[candidate] = Original(name: name, namespace: namespace, isCustom: isCustom)
         self.upstreamNames[key] = candidate
         return candidate
     }

@@ -196,11 +196,12 @@ public enum ResponsesToChat {
         var functions: [JSONValue] = []
         for tool in tools {
             switch tool["type"]?.stringValue {
-            case "function":
+            case "function", "custom":
                 functions.append(Self.function(tool, name: tool["name"]?.stringValue ?? "", namespace: nil, context: &context))
             case "namespace":
                 let namespace = tool["name"]?.stringValue ?? ""
-                for inner in tool["tools"]?.arrayValue ?? [] where inner["type"]?.stringValue ?? "function" == "function" {
+                for inner in tool["tools"]?.arrayValue ?? []
+                where ["function", "custom"].contains(inner["type"]?.stringValue ?? "function") {
                     functions.append(Self.function(inner, name: inner["name"]?.stringValue ?? "", namespace: namespace, context: &context))
                 }
             case let type?:
@@ -213,7 +214,22 @@ public enum ResponsesToChat {
     }
 
     private static func function(_ tool: JSONValue, name: String, namespace: String?, context: inout ResponsesRequestContext) -> JSONValue {
-        var function: JSONObject = ["name": .string(context.toolNames.register(name: name, namespace: namespace))]
+        let isCustom = tool["type"]?.stringValue == "custom"
+        var function: JSONObject = ["name": .string(context.toolNames.register(name: name, namespace: namespace, isCustom: isCustom))]
+        guard !isCustom else {
+            // A freeform tool: one string, `input`; its grammar, if any, told in the description.
+            var description = tool["description"]?.stringValue ?? ""
+            if let format = tool["format"], format["type"]?.stringValue == "grammar" {
+                let syntax = format["syntax"]?.stringValue ?? ""
+                description += "\n\nThe input follows this \(syntax) grammar:\n```\n\(format["definition"]?.stringValue ?? "")\n```"
+            }
+            function["description"] = .string(description)
+            function["parameters"] = .object([
+                "type": .string("object"), "properties": .object(["input": .object(["type": .string("string")])]),
+                "required": .array([.string("input")]),
+            ])
+            return .object(["type": .string("function"), "function": .object(function)])
+        }
         if let description = tool["description"] { function["description"] = description }
         function["parameters"] = tool["parameters"] ?? .object(["type": .string("object"), "properties": .object([:])])
         if let strict = tool["strict"], case .bool = strict { function["strict"] = strict }
@@ -223,7 +239,7 @@ public enum ResponsesToChat {
     private static func toolChoice(_ choice: JSONValue, context: ResponsesRequestContext) -> JSONValue {
         if case .string = choice { return choice }
         switch choice["type"]?.stringValue {
-        case "function":
+        case "function", "custom":
             let name = context.toolNames.flattened(name: choice["name"]?.stringValue ?? "", namespace: choice["namespace"]?.stringValue)
             return .object(["type": .string("function"), "function": .object(["name": .string(name)])])
         case "allowed_tools":
