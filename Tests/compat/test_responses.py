@@ -204,3 +204,13 @@ def test_claudes_signed_thinking_survives_a_tool_turn(gateway):
     assistant = sent["messages"][1]
     assert assistant["role"] == "assistant"
     assert assistant["content"][0] == {"type": "thinking", "thinking": "The user wants an answer. ", "signature": "mock-signature"}
+
+
+def test_the_in_process_mock_keeps_streamed_responses_too(two_user_gateway):
+    """The root config's provider: the gateway keeps what it passes through from it."""
+    api = client(two_user_gateway)
+    with api.responses.stream(model="mock-1", input="hi") as stream:
+        first = stream.get_final_response()
+    assert api.responses.retrieve(first.id).id == first.id
+    second = api.responses.create(model="mock-1", input="again", previous_response_id=first.id)
+    assert second.status == "completed"

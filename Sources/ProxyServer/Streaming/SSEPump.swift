@@ -64,8 +64,11 @@ struct SSEPump {
         // the translator's own last event, in its sequence.
         var translator: (any StreamTranslator)?
         if case .translate(let streamTranslator) = self.transform { translator = streamTranslator }
+        // A Responses stream passed through (from the in-process mock) whose answer is kept.
+        var passedThrough: JSONValue?
         do {
-            failure = try await self.relayEvents(to: &writer, outcome: &outcome, watch: watch, translator: &translator)
+            failure = try await self.relayEvents(
+                to: &writer, outcome: &outcome, watch: watch, translator: &translator, completed: &passedThrough)
         } catch is DeadlineExceeded {
             failure = Failure(error: .upstreamTimeout(seconds: self.timeoutSeconds))
         } catch {
@@ -78,7 +81,7 @@ struct SSEPump {
         // Before the last bytes go out (it frees the slot), for the same reason as at `[DONE]`.
         outcome.finish(status: failure?.error.status ?? 200)
         await self.onStreamEnd?(failure == nil)
-        if failure == nil, let completed = translator?.completedResponse { await self.onResponseCompleted?(completed) }
+        if failure == nil, let completed = translator?.completedResponse ?? passedThrough { await self.onResponseCompleted?(completed) }
         if let failure, !failure.isSent {
             self.logger.warning("stream ended by upstream failure", metadata: ["status": "\(failure.error.status)"])
             try await writer.write(translator?.failureEvent(failure.error) ?? self.format.streamErrorEvent(failure.error))
@@ -90,7 +93,7 @@ struct SSEPump {
     /// when it ended well, else how it failed.
     private func relayEvents(
         to writer: inout any ResponseBodyWriter, outcome: inout RequestOutcome, watch: RequestWatch,
-        translator: inout (any StreamTranslator)?
+        translator: inout (any StreamTranslator)?, completed: inout JSONValue?
     ) async throws -> Failure? {
         var events = SSEEventBatches(self.upstream).makeAsyncIterator()
         var stripper: InjectedUsageStripper?
@@ -141,7 +144,10 @@ struct SSEPump {
             outcome.answerBytes += output.readableBytes
             // A client may send its next request as soon as it reads `[DONE]` (the SDKs
             // stop there): its place must be free before that event leaves.
-            if StreamEndMarker.isIn(output, format: self.format) { self.releaseSlot() }
+            if StreamEndMarker.isIn(output, format: self.format) {
+                self.releaseSlot()
+                if self.onResponseCompleted != nil { completed = ResponsesStreamEnd.response(in: batch) }
+            }
             try await writer.write(output)
         }
     }

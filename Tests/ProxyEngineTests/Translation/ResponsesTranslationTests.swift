@@ -331,3 +331,19 @@ import Testing
             item["type"] == .string("custom_tool_call") && item["input"] == .string("*** End Patch") && item["call_id"] == .string("c1"))
     }
 }
+
+extension ResponsesTranslationTests {
+    /// Hostile input: 20,000 namespaced tools that all flatten alike are named in linear time
+    /// (the search for a free number once started from 2 for each), and all apart.
+    @Test func twentyThousandLookAlikeToolsGetDistinctNames() {
+        var names = ResponsesToolNames()
+        var seen = Set<String>()
+        for index in 0..<20_000 {
+            // Past 64 bytes a name is cut to its first 56: every one of these is cut alike.
+            let name = names.register(name: "tool", namespace: String(repeating: "n", count: 60) + String(index))
+            seen.insert(name)
+            #expect(name.utf8.count <= 64)
+        }
+        #expect(seen.count == 20_000)
+    }
+}

@@ -30,6 +30,9 @@ public struct ResponsesToolNames: Sendable, Equatable {
 
     private var originals: [String: Original] = [:]
     private var upstreamNames: [String: String] = [:]
+    /// The next number to try for each base name: thousands of tools named alike cost linear
+    /// time, not a search from 2 each.
+    private var nextNumbers: [String: Int] = [:]
 
     public init() {}
 
@@ -39,10 +42,14 @@ public struct ResponsesToolNames: Sendable, Equatable {
         if let known = self.upstreamNames[key] { return known }
         let full = namespace.map { "\($0)__\(name)" } ?? name
         var candidate = full.utf8.count > 64 ? Self.prefix(full, bytes: 56) : full
-        var number = 1
-        while self.originals[candidate] != nil {
-            number += 1
-            candidate = "\(Self.prefix(full, bytes: 56))_\(number)"
+        if self.originals[candidate] != nil {
+            let base = Self.prefix(full, bytes: 56)
+            var number = self.nextNumbers[base] ?? 2
+            repeat {
+                candidate = "\(base)_\(number)"
+                number += 1
+            } while self.originals[candidate] != nil
+            self.nextNumbers[base] = number
         }
         self.originals[candidate] = Original(name: name, namespace: namespace, isCustom: isCustom)
         self.upstreamNames[key] = candidate
