@@ -173,7 +173,8 @@ def test_traffic_from_two_users_shows_in_the_tables_and_the_chart(dashboard_gate
     # The chart draws bars once the usage records are written (every second in this config).
     wait(browser, lambda: len(browser.find_elements(By.CSS_SELECTOR, f"{selector('usage-chart')} rect")) > 0)
     every_account = {
-        "mock-upstream/acct-1", "slow-upstream/acct-slow", "anthropic-upstream/acct-anthropic", "pool/pool-a", "pool/pool-b"}
+        "mock-upstream/acct-1", "slow-upstream/acct-slow", "anthropic-upstream/acct-anthropic", "native-responses/acct-native",
+        "pool/pool-a", "pool/pool-b"}
     accounts = wait(browser, lambda: {row.get_attribute("data-account"): row.text for row in rows(browser, "accounts-table")}
                     if len(rows(browser, "accounts-table")) == len(every_account) else None)
     assert set(accounts) == every_account
@@ -236,3 +237,29 @@ def test_every_resource_comes_from_the_gateways_own_origin(dashboard_gateway, br
         page = response.read().decode()
     assert "default-src 'none'" in policy and "script-src 'self'" in policy and "connect-src 'self'" in policy
     assert "http://" not in page and "https://" not in page.replace("http://www.w3.org", "")
+
+
+def test_recent_requests_say_which_door_they_came_through(dashboard_gateway, browser):
+    alice = dashboard_gateway.login("alice", "alice-password")
+    assert chat(dashboard_gateway, alice) == 200
+    request = urllib.request.Request(
+        f"{dashboard_gateway.url}/v1/responses",
+        data=json.dumps({"model": "gpt-4o-mini", "input": "hi", "store": False}).encode(),
+        headers={"content-type": "application/json", "authorization": f"Bearer {alice}"},
+    )
+    with urllib.request.urlopen(request) as response:
+        assert response.status == 200
+    sign_in(browser, dashboard_gateway, ADMIN_KEY)
+    # The records are written every second in this config; the table shows the newest 20.
+    doors = wait(
+        browser,
+        lambda: (
+            found
+            if {"chat", "responses"} <= (found := {row.get_attribute("data-door") for row in rows(browser, "requests-table")})
+            else None
+        ),
+    )
+    assert doors <= {"chat", "messages", "responses"}
+    texts = [row.text for row in rows(browser, "requests-table")]
+    assert any("Responses" in text and "gpt-4o-mini" in text for text in texts)
+    assert any("Chat Completions" in text for text in texts)

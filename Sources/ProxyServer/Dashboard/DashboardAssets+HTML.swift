@@ -41,6 +41,13 @@ extension DashboardAssets {
             <p class="legend"><span class="swatch requests"></span> requests <span class="swatch tokens"></span> tokens <span class="swatch errors"></span> errors</p>
           </section>
           <section class="panel">
+            <h2>Recent requests</h2>
+            <table data-testid="requests-table" id="requests-table">
+              <thead><tr><th>When</th><th>User</th><th>Door</th><th>Model</th><th>Provider</th><th>Status</th><th>Tokens</th></tr></thead>
+              <tbody></tbody>
+            </table>
+          </section>
+          <section class="panel">
             <h2>Users</h2>
             <table data-testid="users-table" id="users-table">
               <thead><tr><th>User</th><th>Tier</th><th>Requests this month</th><th>Tokens this month</th></tr></thead>

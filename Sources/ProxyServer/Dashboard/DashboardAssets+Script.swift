@@ -102,6 +102,25 @@ extension DashboardAssets {
             }
           }
 
+          // The door names the API a request came through: Chat Completions, Messages or Responses.
+          const doors = { chat: "Chat Completions", messages: "Messages", responses: "Responses" };
+
+          async function refreshRequests() {
+            const records = (await api("GET", "/admin/usage?limit=20")).data;
+            fill("requests-table", records, (records) => records.map((record) => {
+              const row = el("tr");
+              row.dataset.door = record.door;
+              row.appendChild(el("td", time(record.at)));
+              row.appendChild(el("td", record.user));
+              row.appendChild(el("td", doors[record.door] || record.door));
+              row.appendChild(el("td", record.model));
+              row.appendChild(el("td", record.provider));
+              row.appendChild(el("td", String(record.status), record.status >= 400 ? "state-warn" : "state-ok"));
+              row.appendChild(el("td", number(record.prompt_tokens + record.completion_tokens)));
+              return row;
+            }));
+          }
+
           async function refreshUsers() {
             const users = (await api("GET", "/admin/users")).data;
             knownUsers = users.map((user) => user.username);
@@ -250,7 +269,7 @@ extension DashboardAssets {
           async function refresh() {
             try {
               await refreshOverview();
-              await Promise.all([refreshUsers(), refreshKeys(), refreshAccounts()]);
+              await Promise.all([refreshUsers(), refreshKeys(), refreshAccounts(), refreshRequests()]);
               await refreshChart();
               byId("api-error").hidden = true;
               byId("refreshed").textContent = "updated " + new Date().toLocaleTimeString();
