@@ -244,19 +244,28 @@ public struct MockUpstreamServer: Sendable {
         let includeUsage = summary.includeUsage
         let events: MockEvents
         if format == .responses {
-            guard let parsed = JSONValue(parsing: body) else {
-                return Self.errorResponse(status: .badRequest, message: "invalid JSON", type: "invalid_request_error", format: format)
-            }
-            do {
-                let promptTokens = max(1, body.readableBytes / 4)
-                guard summary.stream else {
-                    let whole = try MockResponses.whole(to: parsed, chunks: behaviour.chunks, created: created, promptTokens: promptTokens)
-                    return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: whole))
+            let promptTokens = max(1, body.readableBytes / 4)
+            let isPlainText = !["\"tools\"", "\"reasoning\""].contains { ByteSearch.contains(Array($0.utf8), in: body) }
+            if summary.stream && isPlainText {
+                // What the bench loads: written as it goes, the same events the adapter renders.
+                let completion = MockCompletion(
+                    id: "", model: summary.model, created: created, chunks: behaviour.chunks, promptTokens: promptTokens)
+                events = .responsesText(MockResponsesText(completion: completion))
+            } else {
+                guard let parsed = JSONValue(parsing: body) else {
+                    return Self.errorResponse(status: .badRequest, message: "invalid JSON", type: "invalid_request_error", format: format)
                 }
-                events = .rendered(
-                    try MockResponses.streamEvents(to: parsed, chunks: behaviour.chunks, created: created, promptTokens: promptTokens))
-            } catch {
-                return Self.errorResponse(status: .badRequest, message: error.message, type: "invalid_request_error", format: format)
+                do {
+                    guard summary.stream else {
+                        let whole = try MockResponses.whole(
+                            to: parsed, chunks: behaviour.chunks, created: created, promptTokens: promptTokens)
+                        return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: whole))
+                    }
+                    events = .rendered(
+                        try MockResponses.streamEvents(to: parsed, chunks: behaviour.chunks, created: created, promptTokens: promptTokens))
+                } catch {
+                    return Self.errorResponse(status: .badRequest, message: error.message, type: "invalid_request_error", format: format)
+                }
             }
         } else if format == .anthropic || MockAnswer.needsFullAnswer(openAIRequest: body) {
             guard let parsed = JSONValue(parsing: body) else {
