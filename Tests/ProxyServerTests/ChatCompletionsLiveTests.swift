@@ -128,7 +128,9 @@ import Testing
     }
 
     @Test func aStreamThatStallsAfterItsFirstEventEndsWithATimeoutEvent() async throws {
-        try await LiveHarness.run(configure: { $0.providers[0].timeoutSeconds = 2 }) { harness in
+        // The deadline must fall after the stream's head: 6 s, where a run of the whole suite on
+        // two loaded cores once took more than 2 s to get the head (and answered 504).
+        try await LiveHarness.run(configure: { $0.providers[0].timeoutSeconds = 6 }) { harness in
             let response = try await harness.send(
                 harness.chatRequest(LiveHarness.body(stream: true), headers: [("x-mock-fault", "stall-stream")]))
             #expect(response.status == 200)

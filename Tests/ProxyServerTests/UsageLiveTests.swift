@@ -60,8 +60,13 @@ import Testing
     }
 
     @Test func usageRecordsAreWrittenInBatchesAndFilterable() async throws {
-        try await LiveHarness.run(configure: { $0.auth.users.append(AuthUser(username: "other", password: "other-password", tier: "pro")) })
-        { harness in
+        let configure: @Sendable (inout GatewayConfig) -> Void = { config in
+            config.auth.users.append(AuthUser(username: "other", password: "other-password", tier: "pro"))
+            // Only this test's own flush writes: the background one (every 5 s) once ran while
+            // the five requests were still under way on a loaded machine.
+            config.quota.flushIntervalSeconds = 3600
+        }
+        try await LiveHarness.run(configure: configure) { harness in
             for _ in 0..<3 { _ = try await harness.send(harness.chatRequest(LiveHarness.body())) }
             _ = try await harness.send(
                 harness.chatRequest(
