@@ -252,8 +252,14 @@ public struct MockUpstreamServer: Sendable {
                     id: "", model: summary.model, created: created, chunks: behaviour.chunks, promptTokens: promptTokens)
                 events = .responsesText(MockResponsesText(completion: completion))
             } else {
-                guard let parsed = JSONValue(parsing: body) else {
+                guard var parsed = JSONValue(parsing: body) else {
                     return Self.errorResponse(status: .badRequest, message: "invalid JSON", type: "invalid_request_error", format: format)
+                }
+                // A native upstream keeps its own responses; the mock answers a continuation as a
+                // new conversation.
+                if case .object(var members) = parsed, members["previous_response_id"] != nil {
+                    members["previous_response_id"] = nil
+                    parsed = .object(members)
                 }
                 do {
                     guard summary.stream else {

@@ -122,6 +122,13 @@ public actor AccountPool {
         return choice
     }
 
+    /// Keeps `session` on account `index` from now on: what a native Responses upstream needs,
+    /// whose response ids resolve only on the account that made them.
+    public func pin(_ session: String, to index: Int) {
+        guard self.accounts.indices.contains(index) else { return }
+        self.sticky.set(session, index, now: self.now())
+    }
+
     /// Records what an attempt on account `index` came to; returns whether it is still in rotation.
     /// `endsAttempt` is false for what happens after the attempt was reported (a stream that
     /// fails half-way), which must not count the attempt out twice.

@@ -12,6 +12,8 @@ public struct CompletionRequestSummary: Sendable, Equatable {
     /// Anthropic's `metadata.user_id`, or the Responses API's `prompt_cache_key`: keeps a
     /// conversation on one upstream account.
     public var sessionKey: String?
+    /// The Responses API's `previous_response_id`: the stored response this request continues.
+    public var previousResponseID: String?
 
     /// Validates the body as JSON, the fields the API requires, and reads those routing needs.
     /// The rest of the body is not interpreted: it goes upstream as received.
@@ -35,6 +37,7 @@ public struct CompletionRequestSummary: Sendable, Equatable {
         var metadata: JSONScanner.Span?
         var input: JSONScanner.Span?
         var promptCacheKey: JSONScanner.Span?
+        var previousResponse: JSONScanner.Span?
         var keys = TopLevelKeys(bytes)
         var keyProblem: GatewayError?
         do {
@@ -47,6 +50,7 @@ public struct CompletionRequestSummary: Sendable, Equatable {
                 case 6 where key.elementsEqual("stream".utf8): stream = value
                 case 5 where key.elementsEqual("input".utf8): input = value
                 case 16 where key.elementsEqual("prompt_cache_key".utf8): promptCacheKey = value
+                case 20 where key.elementsEqual("previous_response_id".utf8): previousResponse = value
                 case 8 where key.elementsEqual("messages".utf8): messages = value
                 case 8 where key.elementsEqual("metadata".utf8): metadata = value
                 case 14 where key.elementsEqual("stream_options".utf8): streamOptions = value
@@ -94,13 +98,17 @@ public struct CompletionRequestSummary: Sendable, Equatable {
             guard promptCacheKey.kind == .string else { return .failure(Self.wrongType("prompt_cache_key")) }
             sessionKey = sessionKey ?? Self.string(promptCacheKey, in: bytes)
         }
-        return .success(
-            Self(
-                model: modelName,
-                stream: stream.map { bytes[$0.range.lowerBound] == UInt8(ascii: "t") } ?? false,
-                streamOptions: (streamOptions != nil, includeUsage ?? false),
-                sessionKey: sessionKey
-            ))
+        var summary = Self(
+            model: modelName,
+            stream: stream.map { bytes[$0.range.lowerBound] == UInt8(ascii: "t") } ?? false,
+            streamOptions: (streamOptions != nil, includeUsage ?? false),
+            sessionKey: sessionKey
+        )
+        if isResponses, let previousResponse {
+            guard previousResponse.kind == .string else { return .failure(Self.wrongType("previous_response_id")) }
+            summary.previousResponseID = Self.string(previousResponse, in: bytes)
+        }
+        return .success(summary)
     }
 
     private static func wrongType(_ path: String) -> GatewayError {

@@ -53,7 +53,12 @@ struct CompletionPlan {
         self.route = route
         self.summary = summary
         self.injectsUsage = injectsUsage
-        self.session = headers[.xSessionID] ?? summary.sessionKey
+        if bridge.upstream == .responses, let previous = summary.previousResponseID {
+            // The id resolves only on the account that made it (see `pinsResponses`).
+            self.session = Self.responseSession(previous)
+        } else {
+            self.session = headers[.xSessionID] ?? summary.sessionKey
+        }
         self.call = UpstreamCall(
             path: bridge.upstreamPath,
             body: upstreamBody,
@@ -63,6 +68,14 @@ struct CompletionPlan {
             silenceTick: summary.stream && keepaliveSeconds > 0 ? .nanoseconds(Int64(keepaliveSeconds * 1e9)) : nil
         )
     }
+
+    /// The account-pool session of a native upstream's response id, which resolves only on the
+    /// account that made the response: a request continuing it goes there.
+    static func responseSession(_ responseID: String) -> String { "response:" + responseID }
+
+    /// Whether the answer's response id is pinned to its account: on a native Responses upstream
+    /// with more than one account to choose from.
+    var pinsResponses: Bool { self.bridge.upstream == .responses && (self.provider.pool?.count ?? 0) > 1 }
 
     /// The format the request goes upstream in: the provider's own, except that only an
     /// `openai` provider set to `responses_api = "native"` (or the mock, which speaks all three)

@@ -27,7 +27,9 @@ struct SSEPump {
     /// Tells the account pool how the stream its account served ended (not called when the
     /// client left: that says nothing of the account).
     let onStreamEnd: (@Sendable (_ succeeded: Bool) async -> Void)?
-    /// Given the whole response a translated Responses stream ended with (to keep it).
+    /// Given the whole response a Responses stream ended with (to keep it, or pin its id to the
+    /// account), before its last event goes out: a client that continues the response as soon
+    /// as it reads the end must find it.
     let onResponseCompleted: (@Sendable (JSONValue) async -> Void)?
 
     enum Transform: Sendable {
@@ -64,11 +66,9 @@ struct SSEPump {
         // the translator's own last event, in its sequence.
         var translator: (any StreamTranslator)?
         if case .translate(let streamTranslator) = self.transform { translator = streamTranslator }
-        // A Responses stream passed through (from the in-process mock) whose answer is kept.
-        var passedThrough: JSONValue?
         do {
             failure = try await self.relayEvents(
-                to: &writer, outcome: &outcome, watch: watch, translator: &translator, completed: &passedThrough)
+                to: &writer, outcome: &outcome, watch: watch, translator: &translator)
         } catch is DeadlineExceeded {
             failure = Failure(error: .upstreamTimeout(seconds: self.timeoutSeconds))
         } catch {
@@ -81,7 +81,6 @@ struct SSEPump {
         // Before the last bytes go out (it frees the slot), for the same reason as at `[DONE]`.
         outcome.finish(status: failure?.error.status ?? 200)
         await self.onStreamEnd?(failure == nil)
-        if failure == nil, let completed = translator?.completedResponse ?? passedThrough { await self.onResponseCompleted?(completed) }
         if let failure, !failure.isSent {
             self.logger.warning("stream ended by upstream failure", metadata: ["status": "\(failure.error.status)"])
             try await writer.write(translator?.failureEvent(failure.error) ?? self.format.streamErrorEvent(failure.error))
@@ -93,7 +92,7 @@ struct SSEPump {
     /// when it ended well, else how it failed.
     private func relayEvents(
         to writer: inout any ResponseBodyWriter, outcome: inout RequestOutcome, watch: RequestWatch,
-        translator: inout (any StreamTranslator)?, completed: inout JSONValue?
+        translator: inout (any StreamTranslator)?
     ) async throws -> Failure? {
         var events = SSEEventBatches(self.upstream).makeAsyncIterator()
         var stripper: InjectedUsageStripper?
@@ -122,6 +121,7 @@ struct SSEPump {
                 outcome.answerBytes += output.readableBytes
                 // See `[DONE]` below: the translated stream's last events are going out.
                 if translator!.isComplete || translated.failure != nil { self.releaseSlot() }
+                if translated.failure == nil, let completed = translator!.completedResponse { await self.onResponseCompleted?(completed) }
                 if output.readableBytes > 0 { try await writer.write(output) }
                 if let failure = translated.failure {
                     self.logger.warning("translated stream failed", metadata: ["reason": "\(self.scrubber.scrub(failure.message))"])
@@ -146,7 +146,10 @@ struct SSEPump {
             // stop there): its place must be free before that event leaves.
             if StreamEndMarker.isIn(output, format: self.format) {
                 self.releaseSlot()
-                if self.onResponseCompleted != nil { completed = ResponsesStreamEnd.response(in: batch) }
+                // Kept before the client can read the end and continue the response.
+                if let onResponseCompleted = self.onResponseCompleted, let completed = ResponsesStreamEnd.response(in: batch) {
+                    await onResponseCompleted(completed)
+                }
             }
             try await writer.write(output)
         }

@@ -27,7 +27,13 @@ extension UpstreamRelay {
         switch result.answer {
         case .stream(let upstream):
             var keep: (@Sendable (JSONValue) async -> Void)?
-            if let session = plan.responses { keep = { response in await session.keep(response) } }
+            let pin = Self.responsePin(plan: plan, account: result.accountIndex)
+            if plan.responses != nil || pin != nil {
+                keep = { [session = plan.responses] response in
+                    await session?.keep(response)
+                    await pin?(response)
+                }
+            }
             return try self.streamingResponse(
                 upstream, outcome: outcome, transform: plan.streamTransform(),
                 onStreamEnd: Self.accountReport(provider: plan.provider, account: result.accountIndex, metrics: outcome.metrics),
@@ -38,11 +44,24 @@ extension UpstreamRelay {
             return response
         case .whole(let upstream, let body):
             let (response, answer) = try self.completeResponse(upstream, body: body)
-            if let session = plan.responses, let kept = JSONValue(parsing: answer) { await session.keep(kept) }
+            if plan.responses != nil || plan.pinsResponses, let kept = JSONValue(parsing: answer) {
+                await plan.responses?.keep(kept)
+                await Self.responsePin(plan: plan, account: result.accountIndex)?(kept)
+            }
             outcome.usage = TokenUsage.lastReported(in: body)
             outcome.answerBytes = response.body.contentLength ?? body.readableBytes
             outcome.finish(status: response.status.code)
             return response
+        }
+    }
+
+    /// Pins a native upstream's response to the account that made it, so that a request
+    /// continuing it (`previous_response_id`) goes to that account.
+    private static func responsePin(plan: CompletionPlan, account: Int?) -> (@Sendable (JSONValue) async -> Void)? {
+        guard plan.pinsResponses, let pool = plan.provider.pool, let account else { return nil }
+        return { response in
+            guard let id = response["id"]?.stringValue else { return }
+            await pool.pin(CompletionPlan.responseSession(id), to: account)
         }
     }
 

@@ -134,13 +134,22 @@ import Testing
         #expect(response["model"] == .string("gpt-5"))
     }
 
-    /// The events of a translated stream, as (type, data) pairs.
+    /// The events of a translated stream, as (type, data) pairs; each must pass the validator.
     static func events(_ output: ByteBuffer) -> [(type: String, data: JSONValue)] {
         let batch = SSEBatch(framing: output)
+        var validator = ResponsesStreamValidator()
         return (0..<batch.count).map { index in
             let event = SSEEvent(parsing: batch[index])
             let data = JSONValue(parsing: event.data) ?? .null
             #expect(event.event == data["type"]?.stringValue, "the event name is the data's type")
+            #expect(
+                throws: Never.self,
+                "event \(index) keeps the stream's order",
+                performing: {
+                    try validator.check(
+                        event.event ?? "", item: data["item_id"]?.stringValue ?? data["item"]?["id"]?.stringValue,
+                        outputIndex: data["output_index"]?.intValue)
+                })
             return (event.event ?? "", data)
         }
     }

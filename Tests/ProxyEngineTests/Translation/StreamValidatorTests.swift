@@ -69,4 +69,63 @@ import Testing
             #expect(error.reason.contains(expected), "\(error.reason)")
         }
     }
+
+    struct R: Sendable, CustomStringConvertible {
+        var type: String
+        var item: String? = nil
+        var index: Int? = nil
+        var description: String { self.type }
+        static func added(_ item: String, _ index: Int) -> R { R(type: "response.output_item.added", item: item, index: index) }
+        static let completed = R(type: "response.completed")
+        static let failed = R(type: "response.failed")
+    }
+    static let opening: [R] = [R(type: "response.created"), R(type: "response.in_progress")]
+    static let message: [R] = [
+        .added("m", 0), R(type: "response.content_part.added", item: "m", index: 0),
+        R(type: "response.output_text.delta", item: "m", index: 0), R(type: "response.output_text.done", item: "m", index: 0),
+        R(type: "response.content_part.done", item: "m", index: 0), R(type: "response.output_item.done", item: "m", index: 0),
+    ]
+    static let messageStarted: [R] = opening + Array(message.prefix(2))
+    static let outOfOrder: [([R], String)] = [
+        ([R(type: "response.in_progress")], "before response.created"),
+        ([R(type: "response.created"), .added("m", 0)], "response.in_progress was due"),
+        (opening + [.added("m", 1)], "output index 1 where 0 was due"),
+        (opening + [R(type: "response.output_text.delta", item: "m", index: 0)], "no item open"),
+        (messageStarted + [R(type: "response.output_text.delta", item: "other", index: 0)], "while item m is open"),
+        (messageStarted + [.completed], "while item m is open"),
+        (opening + message + [.added("n", 0)], "where 1 was due"),
+        (opening + [.completed, R(type: "response.in_progress")], "after the stream's end"),
+        (opening + [.failed, .failed], "after the stream's end"),
+    ]
+
+    @Test func aWellFormedResponsesStreamPasses() throws {
+        var validator = ResponsesStreamValidator()
+        let call: [R] = [
+            .added("f", 1), R(type: "response.function_call_arguments.delta", item: "f", index: 1),
+            R(type: "response.function_call_arguments.done", item: "f", index: 1), R(type: "response.output_item.done", item: "f", index: 1),
+        ]
+        for event in Self.opening + Self.message + call + [.completed] {
+            try validator.check(event.type, item: event.item, outputIndex: event.index)
+        }
+        #expect(validator.isEnded)
+    }
+
+    @Test(arguments: Self.outOfOrder)
+    func outOfOrderResponsesEventsAreCaught(events: [R], expected: String) {
+        var validator = ResponsesStreamValidator()
+        do {
+            for event in events { try validator.check(event.type, item: event.item, outputIndex: event.index) }
+            Issue.record("accepted \(events)")
+        } catch {
+            #expect(error.reason.contains(expected), "\(error.reason)")
+        }
+    }
+
+    @Test func aResponsesStreamMayFailWithAnItemOpen() throws {
+        var validator = ResponsesStreamValidator()
+        for event in Self.opening + Array(Self.message.prefix(3)) + [.failed] {
+            try validator.check(event.type, item: event.item, outputIndex: event.index)
+        }
+        #expect(validator.isEnded)
+    }
 }

@@ -24,6 +24,7 @@ public struct ChatToResponsesStream: StreamTranslator {
     private var finishReason: String?
     private var reportedUsage: TranslatedUsage?
     private var reasoningTokens = 0
+    private var validator = ResponsesStreamValidator()
 
     public init(context: ResponsesRequestContext, created: Int) {
         self.context = context
@@ -46,23 +47,23 @@ public struct ChatToResponsesStream: StreamTranslator {
         if let error = chunk["error"], error != .null {
             throw StreamViolation.upstreamError(error["message"]?.stringValue ?? "an error event")
         }
-        self.start(into: &output)
+        try self.start(into: &output)
         if let usage = chunk["usage"], usage != .null {
             self.reportedUsage = TranslatedUsage(openAI: usage)
             self.reasoningTokens = usage["completion_tokens_details"]?["reasoning_tokens"]?.intValue ?? 0
         }
         guard let choice = chunk["choices"]?.arrayValue?.first(where: { ($0["index"]?.intValue ?? 0) == 0 }) else { return }
         if let delta = choice["delta"] {
-            if let reasoning = delta["reasoning_content"]?.stringValue, !reasoning.isEmpty { self.reasoning(reasoning, into: &output) }
+            if let reasoning = delta["reasoning_content"]?.stringValue, !reasoning.isEmpty { try self.reasoning(reasoning, into: &output) }
             if let signature = delta["reasoning_signature"]?.stringValue, case .reasoning(let id, let text, _) = self.open {
                 self.open = .reasoning(id: id, text: text, signature: signature)
             }
-            if let text = delta["content"]?.stringValue, !text.isEmpty { self.text(text, into: &output) }
+            if let text = delta["content"]?.stringValue, !text.isEmpty { try self.text(text, into: &output) }
             for call in delta["tool_calls"]?.arrayValue ?? [] { try self.toolCall(call, into: &output) }
         }
         if let reason = choice["finish_reason"]?.stringValue {
             self.finishReason = reason
-            self.closeItem(into: &output)
+            try self.closeItem(into: &output)
         }
     }
 
@@ -78,9 +79,10 @@ public struct ChatToResponsesStream: StreamTranslator {
         var copy = self
         // A client's stream state begins at `response.created`: a stream failing before its first
         // event still starts there.
-        copy.start(into: &output)
+        // Both pass the validator in any state but an ended stream's, which gets nothing more.
+        try? copy.start(into: &output)
         let failure: JSONValue = .object(["code": .string(ResponsesObjects.failureCode(error)), "message": .string(error.message)])
-        copy.emit(
+        try? copy.emit(
             "response.failed",
             [
                 "response": ResponsesObjects.response(
@@ -91,42 +93,42 @@ public struct ChatToResponsesStream: StreamTranslator {
         return output
     }
 
-    private mutating func start(into output: inout ByteBuffer) {
+    private mutating func start(into output: inout ByteBuffer) throws(StreamViolation) {
         guard !self.started else { return }
         self.started = true
         let response = ResponsesObjects.response(
             id: self.responseID, model: self.context.model, created: self.created, status: .inProgress, output: [], usage: nil,
             echoed: self.context.echoed)
-        self.emit("response.created", ["response": response], into: &output)
-        self.emit("response.in_progress", ["response": response], into: &output)
+        try self.emit("response.created", ["response": response], into: &output)
+        try self.emit("response.in_progress", ["response": response], into: &output)
     }
 
-    private mutating func reasoning(_ text: String, into output: inout ByteBuffer) {
+    private mutating func reasoning(_ text: String, into output: inout ByteBuffer) throws(StreamViolation) {
         if case .reasoning(let id, let sofar, let signature) = self.open {
             self.open = .reasoning(id: id, text: sofar + text, signature: signature)
-            self.emit(
+            try self.emit(
                 "response.reasoning_summary_text.delta",
                 ["item_id": .string(id), "output_index": .int(self.done.count), "summary_index": .int(0), "delta": .string(text)],
                 into: &output)
             return
         }
-        self.closeItem(into: &output)
+        try self.closeItem(into: &output)
         let id = ResponsesObjects.id("rs")
-        self.emit(
+        try self.emit(
             "response.output_item.added",
             ["output_index": .int(self.done.count), "item": ResponsesObjects.reasoning(id: id, summary: nil)], into: &output)
-        self.emit(
+        try self.emit(
             "response.reasoning_summary_part.added",
             ["item_id": .string(id), "output_index": .int(self.done.count), "summary_index": .int(0), "part": Self.summaryPart("")],
             into: &output)
         self.open = .reasoning(id: id, text: "", signature: nil)
-        self.reasoning(text, into: &output)
+        try self.reasoning(text, into: &output)
     }
 
-    private mutating func text(_ text: String, into output: inout ByteBuffer) {
+    private mutating func text(_ text: String, into output: inout ByteBuffer) throws(StreamViolation) {
         if case .message(let id, let sofar) = self.open {
             self.open = .message(id: id, text: sofar + text)
-            self.emit(
+            try self.emit(
                 "response.output_text.delta",
                 [
                     "item_id": .string(id), "output_index": .int(self.done.count), "content_index": .int(0), "delta": .string(text),
@@ -135,17 +137,17 @@ public struct ChatToResponsesStream: StreamTranslator {
                 into: &output)
             return
         }
-        self.closeItem(into: &output)
+        try self.closeItem(into: &output)
         let id = ResponsesObjects.id("msg")
-        self.emit(
+        try self.emit(
             "response.output_item.added",
             ["output_index": .int(self.done.count), "item": ResponsesObjects.message(id: id, text: "", status: .inProgress)], into: &output)
-        self.emit(
+        try self.emit(
             "response.content_part.added",
             ["item_id": .string(id), "output_index": .int(self.done.count), "content_index": .int(0), "part": Self.textPart("")],
             into: &output)
         self.open = .message(id: id, text: "")
-        self.text(text, into: &output)
+        try self.text(text, into: &output)
     }
 
     private mutating func toolCall(_ call: JSONValue, into output: inout ByteBuffer) throws(StreamViolation) {
@@ -155,7 +157,7 @@ public struct ChatToResponsesStream: StreamTranslator {
             self.open = .functionCall(index: index, id: id, callID: callID, name: name, arguments: sofar + arguments)
             // A custom tool's input sits inside the arguments' JSON: it is told whole, at the end.
             if !arguments.isEmpty && !name.isCustom {
-                self.emit(
+                try self.emit(
                     "response.function_call_arguments.delta",
                     ["item_id": .string(id), "output_index": .int(self.done.count), "delta": .string(arguments)], into: &output)
             }
@@ -164,11 +166,11 @@ public struct ChatToResponsesStream: StreamTranslator {
         guard let upstreamName = call["function"]?["name"]?.stringValue else {
             throw StreamViolation("arguments for tool call \(index) after it ended")
         }
-        self.closeItem(into: &output)
+        try self.closeItem(into: &output)
         let callID = call["id"]?.stringValue ?? ResponsesObjects.id("call")
         let name = self.context.toolNames.original(upstreamName)
         let id = ResponsesObjects.id(name.isCustom ? "ctc" : "fc")
-        self.emit(
+        try self.emit(
             "response.output_item.added",
             [
                 "output_index": .int(self.done.count),
@@ -180,26 +182,26 @@ public struct ChatToResponsesStream: StreamTranslator {
     }
 
     /// Ends the open item: its `.done` events, then `response.output_item.done`.
-    private mutating func closeItem(into output: inout ByteBuffer) {
+    private mutating func closeItem(into output: inout ByteBuffer) throws(StreamViolation) {
         guard let open = self.open else { return }
         self.open = nil
         let index = JSONValue.int(self.done.count)
         let item: JSONValue
         switch open {
         case .reasoning(let id, let text, let signature):
-            self.emit(
+            try self.emit(
                 "response.reasoning_summary_text.done",
                 ["item_id": .string(id), "output_index": index, "summary_index": .int(0), "text": .string(text)], into: &output)
-            self.emit(
+            try self.emit(
                 "response.reasoning_summary_part.done",
                 ["item_id": .string(id), "output_index": index, "summary_index": .int(0), "part": Self.summaryPart(text)], into: &output)
             item = ResponsesObjects.reasoning(id: id, summary: text, signature: signature)
         case .message(let id, let text):
-            self.emit(
+            try self.emit(
                 "response.output_text.done",
                 ["item_id": .string(id), "output_index": index, "content_index": .int(0), "text": .string(text), "logprobs": .array([])],
                 into: &output)
-            self.emit(
+            try self.emit(
                 "response.content_part.done",
                 ["item_id": .string(id), "output_index": index, "content_index": .int(0), "part": Self.textPart(text)], into: &output)
             item = ResponsesObjects.message(id: id, text: text, status: .completed)
@@ -207,36 +209,38 @@ public struct ChatToResponsesStream: StreamTranslator {
             let arguments = arguments.isEmpty ? "{}" : arguments
             if name.isCustom {
                 let input = JSONValue.string(ResponsesObjects.customInput(arguments))
-                self.emit(
+                try self.emit(
                     "response.custom_tool_call_input.delta", ["item_id": .string(id), "output_index": index, "delta": input], into: &output)
-                self.emit(
+                try self.emit(
                     "response.custom_tool_call_input.done", ["item_id": .string(id), "output_index": index, "input": input], into: &output)
             } else {
-                self.emit(
+                try self.emit(
                     "response.function_call_arguments.done",
                     ["item_id": .string(id), "output_index": index, "name": .string(name.name), "arguments": .string(arguments)],
                     into: &output)
             }
             item = ResponsesObjects.functionCall(id: id, callID: callID, name: name, arguments: arguments, status: .completed)
         }
-        self.emit("response.output_item.done", ["output_index": index, "item": item], into: &output)
+        try self.emit("response.output_item.done", ["output_index": index, "item": item], into: &output)
         self.done.append(item)
     }
 
     private mutating func close(into output: inout ByteBuffer) throws(StreamViolation) {
-        self.start(into: &output)
-        self.closeItem(into: &output)
+        try self.start(into: &output)
+        try self.closeItem(into: &output)
         let (status, incompleteReason) = ResponsesObjects.status(forFinishReason: self.finishReason)
         let response = ResponsesObjects.response(
             id: self.responseID, model: self.context.model, created: self.created, status: status, output: self.done,
             usage: self.reportedUsage ?? TranslatedUsage(), reasoningTokens: self.reasoningTokens, incompleteReason: incompleteReason,
             echoed: self.context.echoed)
-        self.emit(status == .completed ? "response.completed" : "response.incomplete", ["response": response], into: &output)
+        try self.emit(status == .completed ? "response.completed" : "response.incomplete", ["response": response], into: &output)
         self.completedResponse = response
         self.isComplete = true
     }
 
-    private mutating func emit(_ type: String, _ fields: JSONObject, into output: inout ByteBuffer) {
+    private mutating func emit(_ type: String, _ fields: JSONObject, into output: inout ByteBuffer) throws(StreamViolation) {
+        try self.validator.check(
+            type, item: fields["item_id"]?.stringValue ?? fields["item"]?["id"]?.stringValue, outputIndex: fields["output_index"]?.intValue)
         var event: JSONObject = ["type": .string(type), "sequence_number": .int(self.sequence)]
         for (key, value) in fields.members { event[key] = value }
         self.sequence += 1
