@@ -128,6 +128,7 @@ import Testing
         let output = try #require(response["output"]?.arrayValue)
         #expect(output.map { $0["type"]?.stringValue ?? "" } == ["reasoning", "message", "function_call"])
         #expect(output[2]["name"] == .string("spawn") && output[2]["namespace"] == .string("agents"))
+        #expect(output[1]["status"] == .string("incomplete"), "text cut at the output limit")
         #expect(response["usage"]?["input_tokens"] == .int(10))
         #expect(response["usage"]?["input_tokens_details"]?["cached_tokens"] == .int(4))
         #expect(response["usage"]?["output_tokens_details"]?["reasoning_tokens"] == .int(2))
@@ -185,6 +186,22 @@ import Testing
         #expect(events[16].data["output_index"] == .int(2))
         #expect(events[16].data["item_id"] == output2[2]["id"])
         #expect(translator.usage == TokenUsage(promptTokens: 50, completionTokens: 30))
+    }
+
+    @Test func aStreamCutAtTheOutputLimitEndsIncompleteWithItsMessageIncomplete() throws {
+        var translator = ChatToResponsesStream(context: ResponsesRequestContext(), created: 1)
+        let chunks = [
+            #"{"id":"c","choices":[{"index":0,"delta":{"role":"assistant","content":"Hel"},"finish_reason":null}]}"#,
+            #"{"id":"c","choices":[{"index":0,"delta":{},"finish_reason":"length"}]}"#,
+        ]
+        var output = translator.translate(batch: ByteBuffer(string: chunks.map { "data: \($0)\n\n" }.joined() + "data: [DONE]\n\n")).output
+        var end = translator.finish().output
+        output.writeBuffer(&end)
+        let events = Self.events(output)
+        #expect(events.last?.type == "response.incomplete")
+        let done = try #require(events.first { $0.type == "response.output_item.done" })
+        #expect(done.data["item"]?["status"] == .string("incomplete"))
+        #expect(events.last?.data["response"]?["incomplete_details"]?["reason"] == .string("max_output_tokens"))
     }
 
     @Test func anAnthropicStreamReachesAResponsesClientThroughTheHub() throws {

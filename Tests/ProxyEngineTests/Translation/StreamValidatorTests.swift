@@ -102,7 +102,8 @@ import Testing
         var validator = ResponsesStreamValidator()
         let call: [R] = [
             .added("f", 1), R(type: "response.function_call_arguments.delta", item: "f", index: 1),
-            R(type: "response.function_call_arguments.done", item: "f", index: 1), R(type: "response.output_item.done", item: "f", index: 1),
+            R(type: "response.function_call_arguments.done", item: "f", index: 1),
+            R(type: "response.output_item.done", item: "f", index: 1),
         ]
         for event in Self.opening + Self.message + call + [.completed] {
             try validator.check(event.type, item: event.item, outputIndex: event.index)

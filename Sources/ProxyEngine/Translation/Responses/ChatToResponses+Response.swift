@@ -14,8 +14,10 @@ public enum ChatToResponses {
                 ResponsesObjects.reasoning(
                     id: ResponsesObjects.id("rs"), summary: reasoning, signature: message?["reasoning_signature"]?.stringValue))
         }
+        let (status, incompleteReason) = ResponsesObjects.status(forFinishReason: choice["finish_reason"]?.stringValue)
         if let text = message?["content"]?.stringValue, !text.isEmpty {
-            output.append(ResponsesObjects.message(id: ResponsesObjects.id("msg"), text: text, status: .completed))
+            // Text cut at the output limit is an incomplete message, as OpenAI marks it.
+            output.append(ResponsesObjects.message(id: ResponsesObjects.id("msg"), text: text, status: status.ofLastItem))
         }
         for call in message?["tool_calls"]?.arrayValue ?? [] {
             output.append(
@@ -24,7 +26,6 @@ public enum ChatToResponses {
                     name: context.toolNames.original(call["function"]?["name"]?.stringValue ?? ""),
                     arguments: call["function"]?["arguments"]?.stringValue ?? "{}", status: .completed))
         }
-        let (status, incompleteReason) = ResponsesObjects.status(forFinishReason: choice["finish_reason"]?.stringValue)
         let usage = completion["usage"].map { TranslatedUsage(openAI: $0) }
         return ResponsesObjects.response(
             id: ResponsesObjects.id("resp"), model: context.model, created: created, status: status, output: output, usage: usage,

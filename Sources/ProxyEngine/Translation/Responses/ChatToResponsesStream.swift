@@ -204,7 +204,10 @@ public struct ChatToResponsesStream: StreamTranslator {
             try self.emit(
                 "response.content_part.done",
                 ["item_id": .string(id), "output_index": index, "content_index": .int(0), "part": Self.textPart(text)], into: &output)
-            item = ResponsesObjects.message(id: id, text: text, status: .completed)
+            // Only the item open at the end has a finish reason: text cut at the output limit is
+            // an incomplete message.
+            item = ResponsesObjects.message(
+                id: id, text: text, status: ResponsesObjects.status(forFinishReason: self.finishReason).0.ofLastItem)
         case .functionCall(_, let id, let callID, let name, let arguments):
             let arguments = arguments.isEmpty ? "{}" : arguments
             if name.isCustom {

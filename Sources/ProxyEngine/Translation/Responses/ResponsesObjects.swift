@@ -13,6 +13,9 @@ public enum ResponsesObjects {
         case completed
         case incomplete
         case failed
+
+        /// The status of the item that was open when the response ended so.
+        public var ofLastItem: Status { self == .incomplete ? .incomplete : .completed }
     }
 
     /// Status and `incomplete_details` for a Chat finish reason.
