@@ -15,6 +15,9 @@ public struct MockUpstreamBehaviour: Sendable {
         case error401Echo = "401-echo"
         /// Answer 200, whole or streamed, quoting the key it was sent (see `MockKeyEcho`).
         case echoKey = "echo-key"
+        /// Answer 200 with a head and part of a whole body, then close the connection; a stream
+        /// breaks half-way, as with `reset`.
+        case dropBody = "drop-body"
         /// Answer 200 with a body that is neither JSON nor an event stream.
         case malformed
     }

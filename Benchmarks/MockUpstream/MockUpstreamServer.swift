@@ -237,7 +237,15 @@ public struct MockUpstreamServer: Sendable {
                 })
         case .reset where !summary.stream:
             throw MockReset()
-        case .reset, .stallStream, nil:
+        case .dropBody where !summary.stream:
+            let part = ByteBuffer(string: #"{"id":"chatcmpl-mock","object":"chat.completion","choices":["#)
+            return Response(
+                status: .ok, headers: [.contentType: "application/json", .contentLength: "4096"],
+                body: ResponseBody { writer in
+                    try await writer.write(part)
+                    throw MockReset()
+                })
+        case .reset, .dropBody, .stallStream, nil:
             break
         }
         let created = request.headers[HTTPField.Name("x-mock-created")!].flatMap { Int($0) } ?? Int(Date().timeIntervalSince1970)
@@ -343,7 +351,7 @@ public struct MockUpstreamServer: Sendable {
                     if case .padded = events { self.stats.update { $0.paddedBytesWritten += event.readableBytes } }
                     if index == 0, let hold { try await self.gates.wait(hold) }
                     if index == 0, fault == .stallStream { try await Task.sleep(for: .seconds(3600)) }
-                    if index == count / 2, fault == .reset { throw MockReset() }
+                    if index == count / 2, fault == .reset || fault == .dropBody { throw MockReset() }
                 }
             }
             if let request {

@@ -196,8 +196,8 @@ struct Gateway: Sendable {
         for provider in self.providers {
             guard let pool = provider.pool, let oldPool = previous.providers.first(where: { $0.name == provider.name })?.pool
             else { continue }
-            await pool.adopt(await oldPool.carriedState())
-            for status in await pool.statuses() {
+            pool.adopt(oldPool.carriedState())
+            for status in pool.statuses() {
                 self.metrics.setAccountHealthy(provider: provider.name, account: status.name, healthy: status.healthy)
             }
         }

@@ -121,27 +121,23 @@ import Testing
 }
 
 @Suite(.timeLimit(.minutes(1))) struct AccountPoolHardeningTests {
-    @Test func aHalfOpenProbeCutShortLeavesTheNextRequestToProbe() async throws {
+    @Test func aHalfOpenProbeCutShortLeavesTheNextRequestToProbe() throws {
         let clock = ManualClock()
         let pool = AccountPool(accounts: [("a", 1)], strategy: .healthWeighted, now: { clock.now })
-        for _ in 0..<AccountPool.failuresToOpen {
-            let index = try #require(await pool.select())
-            await pool.report(index, .failed)
-        }
-        #expect(await pool.select() == nil, "the circuit is open")
-        clock.advance(AccountPool.firstOpenSeconds)
-        let probe = try #require(await pool.select())
-        #expect(await pool.select() == nil, "one probe at a time")
-        await pool.report(probe, .cancelled)
-        #expect(await pool.select() == probe, "the probe's client left: the next request probes")
-        #expect(await pool.statuses()[0].inFlight == 1)
+        for _ in 0..<AccountState.failuresToOpen { try #require(pool.select()).end(.failed) }
+        #expect(pool.select() == nil, "the circuit is open")
+        clock.advance(AccountState.firstOpenSeconds)
+        let probe = try #require(pool.select())
+        #expect(pool.select() == nil, "one probe at a time")
+        probe.end(.cancelled)
+        let next = try #require(pool.select(), "the probe's client left: the next request probes")
+        #expect(pool.statuses()[0].inFlight == 1)
+        next.end(.success(latencySeconds: 0))
     }
 
-    @Test func twentyTimesMoreSessionsThanItsLimitStayBounded() async {
+    @Test func twentyTimesMoreSessionsThanItsLimitStayBounded() {
         let pool = AccountPool(accounts: [("a", 1), ("b", 1)], strategy: .roundRobin, now: { 0 }, pinnedSessionLimit: 1_000)
-        for index in 0..<20_000 {
-            if let chosen = await pool.select(session: "session-\(index)") { await pool.report(chosen, .success(latencySeconds: 0)) }
-        }
-        #expect(await pool.pinnedSessions <= 1_000)
+        for index in 0..<20_000 { pool.select(session: "session-\(index)")?.end(.success(latencySeconds: 0)) }
+        #expect(pool.pinnedSessions <= 1_000)
     }
 }

@@ -39,7 +39,7 @@ import Testing
             let seen = harness.mock.stats.snapshot.requestsByKey
             // Tripped after a handful of failures: no more than one failure per concurrent client
             // on top of the breaker's threshold, and a probe per 30 s after that.
-            #expect(seen[Self.keys[2], default: 0] <= AccountPool.failuresToOpen + 10, "\(seen)")
+            #expect(seen[Self.keys[2], default: 0] <= AccountState.failuresToOpen + 10, "\(seen)")
             #expect(seen[Self.keys[0], default: 0] + seen[Self.keys[1], default: 0] >= 1000)
         }
     }
@@ -57,8 +57,57 @@ import Testing
             }
             let seen = harness.mock.stats.snapshot.requestsByKey[Self.keys[2], default: 0]
             #expect(broken == seen, "every stream the bad account served broke, and only those")
-            #expect(seen <= AccountPool.failuresToOpen, "the account was taken out after its threshold: \(seen)")
+            #expect(seen <= AccountState.failuresToOpen, "the account was taken out after its threshold: \(seen)")
             #expect(seen >= 1)
+        }
+    }
+
+    /// An account's verdict comes once, after its body: one whose heads say 200 and whose
+    /// bodies then break is failing, and its breaker opens. (With the verdict at the head, each
+    /// answer reset its failure count and it stayed in rotation for ever.)
+    @Test func anAccountWhoseBodiesBreakAfterTheirHeadsIsTakenOut() async throws {
+        let behaviour = MockUpstreamBehaviour(faultsByKey: [Self.keys[2]: .dropBody])
+        try await LiveHarness.run(behaviour: behaviour, configure: Self.threeAccounts) { harness in
+            for _ in 0..<60 {
+                let answer = try await harness.send(harness.chatRequest(LiveHarness.body()))
+                #expect(answer.status == 200, "a broken body fails over before the client sees anything")
+            }
+            let seen = harness.mock.stats.snapshot.requestsByKey[Self.keys[2], default: 0]
+            #expect(seen >= 1 && seen <= AccountState.failuresToOpen, "out after its threshold: \(seen)")
+            let bad = harness.gateway.providers[0].pool!.statuses()[2]
+            #expect(bad.reason == "circuit open" && !bad.healthy)
+        }
+    }
+
+    /// A stream holds its account's lease until it ends: `least_busy` counts open streams.
+    @Test func leastBusySendsANewRequestToAnIdleAccountNotOneHoldingThreeStreams() async throws {
+        let configure: @Sendable (inout GatewayConfig) -> Void = { config in
+            config.providers[0].accounts = [
+                AccountConfig(name: "busy", apiKey: Self.keys[0]), AccountConfig(name: "idle", apiKey: Self.keys[1]),
+            ]
+            config.providers[0].strategy = .leastBusy
+        }
+        try await LiveHarness.run(configure: configure) { harness in
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for _ in 0..<3 {
+                    group.addTask {
+                        // One conversation: its three streams stay on the account that took the first.
+                        let request = harness.chatRequest(
+                            LiveHarness.body(stream: true), headers: [("x-mock-hold", "held"), ("x-session-id", "one-conversation")])
+                        let response = try await harness.client.execute(request, timeout: .seconds(60))
+                        _ = try await response.body.collect(upTo: 1 << 20)
+                    }
+                }
+                try await harness.mock.stats.wait { $0.streamsStarted >= 3 }
+                #expect(harness.mock.stats.snapshot.requestsByKey == [Self.keys[0]: 3])
+                let next = try await harness.send(harness.chatRequest(LiveHarness.body()))
+                #expect(next.status == 200)
+                #expect(harness.mock.stats.snapshot.lastAuthorization == "Bearer \(Self.keys[1])", "the idle account took it")
+                harness.mock.gates.open("held")
+                try await group.waitForAll()
+            }
+            // A stream's lease ends before its body does.
+            #expect(harness.gateway.providers[0].pool!.statuses().map(\.inFlight) == [0, 0])
         }
     }
 

@@ -146,7 +146,7 @@ import Testing
                 harness.chatRequest(LiveHarness.body(), headers: [("x-mock-fault", "429"), ("x-mock-retry-after", "300")]))
             #expect(cooled.status == 429)
             #expect(await reloader.reload())
-            let statuses = await harness.gateway.providers[0].pool!.statuses()
+            let statuses = harness.gateway.providers[0].pool!.statuses()
             #expect(statuses.first?.reason == "rate limited", "the cooldown carried over")
             #expect(try await harness.send(harness.chatRequest(LiveHarness.body())).status == 503)
         }

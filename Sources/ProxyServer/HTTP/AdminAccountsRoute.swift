@@ -15,7 +15,7 @@ struct AdminAccountsRoute: Sendable {
         var first = true
         for provider in self.gateway.providers {
             guard let pool = provider.pool else { continue }
-            for status in await pool.statuses() {
+            for status in pool.statuses() {
                 if !first { json.append(",") }
                 first = false
                 json.append(#"{"provider":"#)
@@ -53,9 +53,9 @@ struct AdminAccountsRoute: Sendable {
             let deadline = NIODeadline.now() + .seconds(10)
             for (accountIndex, account) in provider.upstream.accounts.enumerated() {
                 let healthy = await provider.upstream.probe(account, deadline: deadline, logger: context.logger)
-                if healthy { await pool.enable(accountIndex) }
+                if healthy { pool.enable(accountIndex) }
                 self.gateway.metrics.setAccountHealthy(
-                    provider: provider.name, account: account.name, healthy: await pool.statuses()[accountIndex].healthy)
+                    provider: provider.name, account: account.name, healthy: pool.statuses()[accountIndex].healthy)
                 if !first { json.append(",") }
                 first = false
                 json.append(#"{"provider":"#)

@@ -112,7 +112,7 @@ struct AdminDashboardRoute: Sendable {
         else {
             return .error(.notFound("No account '\(accountName)' on a provider '\(providerName)'."), format: .openAI)
         }
-        await pool.enable(accountIndex)
+        pool.enable(accountIndex)
         self.gateway.metrics.setAccountHealthy(provider: providerName, account: accountName, healthy: true)
         var json = JSONWriter()
         json.append(#"{"provider":"#)

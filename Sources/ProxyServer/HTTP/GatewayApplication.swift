@@ -85,7 +85,7 @@ enum GatewayApplication {
             // in rotation (the in-process mock needs none).
             var accountAvailable = gateway.providers.contains { $0.pool == nil }
             for pool in gateway.providers.compactMap(\.pool) where !accountAvailable {
-                accountAvailable = await pool.hasAvailableAccount
+                accountAvailable = pool.hasAvailableAccount
             }
             let ready = !gateway.providers.isEmpty && accountAvailable
             let storeReachable = await gateway.store.isReachable()

@@ -24,9 +24,16 @@ struct SSEPump {
     /// Applied to every event written and every upstream message logged. Events are whole when
     /// scrubbed (`SSEEventBatches`), so a key split between two reads is caught.
     let scrubber: SecretScrubber
-    /// Tells the account pool how the stream its account served ended (not called when the
-    /// client left: that says nothing of the account).
-    let onStreamEnd: (@Sendable (_ succeeded: Bool) async -> Void)?
+    /// Tells the account pool how the stream its account served ended, once, whichever way.
+    let onStreamEnd: (@Sendable (StreamEnd) -> Void)?
+
+    enum StreamEnd: Sendable {
+        case completed
+        /// The upstream broke, timed out or sent what cannot be relayed.
+        case failed
+        /// Says nothing of the account.
+        case clientLeft
+    }
     /// Given the whole response a Responses stream ended with (to keep it, or pin its id to the
     /// account), before its last event goes out: a client that continues the response as soon
     /// as it reads the end must find it.
@@ -73,6 +80,7 @@ struct SSEPump {
             failure = Failure(error: .upstreamTimeout(seconds: self.timeoutSeconds))
         } catch {
             // The client left (or the write failed): the stream ends here, counted as 499.
+            self.onStreamEnd?(.clientLeft)
             self.outcome.metrics.streamEnded()
             outcome.finish(status: 499)
             throw error
@@ -80,7 +88,7 @@ struct SSEPump {
         self.outcome.metrics.streamEnded()
         // Before the last bytes go out (it frees the slot), for the same reason as at `[DONE]`.
         outcome.finish(status: failure?.error.status ?? 200)
-        await self.onStreamEnd?(failure == nil)
+        self.onStreamEnd?(failure == nil ? .completed : .failed)
         if let failure, !failure.isSent {
             self.logger.warning("stream ended by upstream failure", metadata: ["status": "\(failure.error.status)"])
             try await writer.write(translator?.failureEvent(failure.error) ?? self.format.streamErrorEvent(failure.error))

@@ -14,8 +14,9 @@ struct UpstreamExchange {
         var answer: UpstreamAnswer
         var timeToFirstByte: Duration
         var account: String
-        /// The account's place in the pool, to report a stream that fails later.
-        var accountIndex: Int?
+        /// The attempt's hold on its account (nil without a pool): a whole answer's verdict is
+        /// given; a stream's is given by the stream's end.
+        var lease: AccountLease?
     }
 
     /// The upstream's response head did not come within the first-byte timeout.
@@ -102,12 +103,12 @@ struct UpstreamExchange {
                 let ceiling = min(Self.backoffCap, Self.backoffBase * Double(1 << min(attempt, 10)))
                 try await Task.sleep(for: .nanoseconds(Int64(Double.random(in: 0...ceiling) * 1e9)))
             }
-            var index: Int?
+            var lease: AccountLease?
             if let pool = self.pool {
-                index = await pool.select(excluding: tried, session: self.session)
-                guard let index else { break }
-                tried.insert(index)
-                call.account = self.provider.accounts[index]
+                lease = pool.select(excluding: tried, session: self.session, attempt: attempt)
+                guard let lease else { break }
+                tried.insert(lease.account)
+                call.account = self.provider.accounts[lease.account]
             }
             let sent = ContinuousClock.now
             let response: UpstreamResponse
@@ -115,7 +116,7 @@ struct UpstreamExchange {
                 response = try await self.send(call)
             } catch let error where Self.isAccountFailure(error) {
                 // An OAuth account that cannot get a token stays out until an operator acts.
-                await self.report(index, error is OAuthRefreshFailed ? .refused : .failed)
+                self.end(lease, error is OAuthRefreshFailed ? .refused : .failed)
                 self.logger.warning(
                     "upstream attempt failed",
                     metadata: [
@@ -129,28 +130,30 @@ struct UpstreamExchange {
             } catch {
                 // Cut short by the client or the deadline: the attempt ends without a verdict,
                 // or a half-open account would stay "probing" for good.
-                await self.report(index, .cancelled)
+                self.end(lease, .cancelled)
                 throw error
             }
             let firstByte = sent.duration(to: .now)
             self.metrics.upstreamFirstByte(provider: self.provider.name, after: firstByte)
             let status = Int(response.status.code)
-            let outcome = Self.outcome(status: status, response: response, latency: firstByte, logger: self.logger)
-            // A stream's success is only known at its end (the pump reports it).
-            let startsStream = self.stream && status < 300
-            await self.report(index, startsStream ? .started(latencySeconds: firstByte.seconds) : outcome)
+            let verdict = Self.verdict(status: status, response: response, latency: firstByte, logger: self.logger)
             let answer: UpstreamAnswer
             do {
                 answer = try await UpstreamAnswer.read(response, stream: self.stream)
             } catch let error where Self.isAccountFailure(error) {
-                // The attempt is already counted out: this only judges the account.
-                await self.report(index, .failed, endsAttempt: false)
+                // A head and then a broken body is one failure, not a success and a failure.
+                self.end(lease, .failed)
                 lastError = error
                 if self.pool == nil { throw Self.clientFacing(error, attempts: attempt + 1) }
                 continue
+            } catch {
+                self.end(lease, .cancelled)
+                throw error
             }
-            let result = Result(answer: answer, timeToFirstByte: firstByte, account: call.account?.name ?? "", accountIndex: index)
-            guard case .success = outcome, self.pool != nil else {
+            // A stream's verdict is its end's: the lease goes on with it, to the pump.
+            if case .whole = answer { self.end(lease, verdict) }
+            let result = Result(answer: answer, timeToFirstByte: firstByte, account: call.account?.name ?? "", lease: lease)
+            guard case .success = verdict, self.pool != nil else {
                 if self.pool == nil || attempt == self.maxRetries { return result }
                 lastAnswer = result
                 continue
@@ -192,7 +195,7 @@ struct UpstreamExchange {
     }
 
     /// What an answer's status says about the account that gave it.
-    static func outcome(status: Int, response: UpstreamResponse, latency: Duration, logger: Logger) -> AccountPool.Outcome {
+    static func verdict(status: Int, response: UpstreamResponse, latency: Duration, logger: Logger) -> AccountVerdict {
         switch status {
         case 429:
             let headers = response.headers.map { (name: $0.name, value: $0.value) }
@@ -213,9 +216,8 @@ struct UpstreamExchange {
         !(error is CancellationError || error is ClientHungUp || error is DeadlineExceeded || error is GatewayError)
     }
 
-    private func report(_ index: Int?, _ outcome: AccountPool.Outcome, endsAttempt: Bool = true) async {
-        guard let pool = self.pool, let index else { return }
-        let healthy = await pool.report(index, self.judgesAccount ? outcome : .cancelled, endsAttempt: endsAttempt)
-        self.metrics.setAccountHealthy(provider: self.provider.name, account: pool.names[index], healthy: healthy)
+    private func end(_ lease: AccountLease?, _ verdict: AccountVerdict) {
+        guard let lease, let healthy = lease.end(self.judgesAccount ? verdict : .cancelled) else { return }
+        self.metrics.setAccountHealthy(provider: self.provider.name, account: lease.name, healthy: healthy)
     }
 }

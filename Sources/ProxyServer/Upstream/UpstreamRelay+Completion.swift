@@ -27,7 +27,7 @@ extension UpstreamRelay {
         switch result.answer {
         case .stream(let upstream):
             var keep: (@Sendable (JSONValue) async -> Void)?
-            let pin = Self.responsePin(plan: plan, account: result.accountIndex)
+            let pin = Self.responsePin(plan: plan, account: result.lease?.account)
             if plan.responses != nil || pin != nil {
                 keep = { [session = plan.responses] response in
                     await session?.keep(response)
@@ -36,7 +36,8 @@ extension UpstreamRelay {
             }
             return try self.streamingResponse(
                 upstream, outcome: outcome, transform: plan.streamTransform(),
-                onStreamEnd: Self.accountReport(provider: plan.provider, account: result.accountIndex, metrics: outcome.metrics),
+                onStreamEnd: Self.accountVerdict(
+                    provider: plan.provider, lease: result.lease, latency: result.timeToFirstByte, metrics: outcome.metrics),
                 onResponseCompleted: keep)
         case .whole(let upstream, let body) where upstream.status.code >= 400:
             let response = self.errorResponse(upstream, body: body)
@@ -46,7 +47,7 @@ extension UpstreamRelay {
             let (response, answer) = try self.completeResponse(upstream, body: body)
             if plan.responses != nil || plan.pinsResponses, let kept = JSONValue(parsing: answer) {
                 await plan.responses?.keep(kept)
-                await Self.responsePin(plan: plan, account: result.accountIndex)?(kept)
+                await Self.responsePin(plan: plan, account: result.lease?.account)?(kept)
             }
             outcome.usage = TokenUsage.lastReported(in: body)
             outcome.answerBytes = response.body.contentLength ?? body.readableBytes
@@ -61,19 +62,26 @@ extension UpstreamRelay {
         guard plan.pinsResponses, let pool = plan.provider.pool, let account else { return nil }
         return { response in
             guard let id = response["id"]?.stringValue else { return }
-            await pool.pin(CompletionPlan.responseSession(id), to: account)
+            pool.pin(CompletionPlan.responseSession(id), to: account)
         }
     }
 
-    /// Tells the account pool how a stream its account served ended.
-    private static func accountReport(provider: ProviderRuntime, account: Int?, metrics: GatewayMetrics)
-        -> (@Sendable (_ succeeded: Bool) async -> Void)?
+    /// Gives a stream's account its verdict when the stream ends: a stream that broke is a
+    /// failure; one whose client left says nothing of the account.
+    private static func accountVerdict(provider: ProviderRuntime, lease: AccountLease?, latency: Duration, metrics: GatewayMetrics)
+        -> (@Sendable (SSEPump.StreamEnd) -> Void)?
     {
-        guard let pool = provider.pool, let account else { return nil }
+        guard let lease else { return nil }
         let name = provider.name
-        return { succeeded in
-            let healthy = await pool.report(account, succeeded ? .success(latencySeconds: 0) : .failed, endsAttempt: false)
-            metrics.setAccountHealthy(provider: name, account: pool.names[account], healthy: healthy)
+        return { end in
+            let verdict: AccountVerdict =
+                switch end {
+                case .completed: .success(latencySeconds: latency.seconds)
+                case .failed: .failed
+                case .clientLeft: .cancelled
+                }
+            guard let healthy = lease.end(verdict) else { return }
+            metrics.setAccountHealthy(provider: name, account: lease.name, healthy: healthy)
         }
     }
 }

@@ -80,7 +80,7 @@ struct UpstreamRelay {
         _ response: UpstreamResponse,
         outcome: RequestOutcome,
         transform: SSEPump.Transform,
-        onStreamEnd: (@Sendable (_ succeeded: Bool) async -> Void)? = nil,
+        onStreamEnd: (@Sendable (SSEPump.StreamEnd) -> Void)? = nil,
         onResponseCompleted: (@Sendable (JSONValue) async -> Void)? = nil
     ) throws(GatewayError) -> Response {
         let contentType = response.headers.first(name: "content-type") ?? ""
