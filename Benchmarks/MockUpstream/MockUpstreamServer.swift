@@ -285,8 +285,13 @@ public struct MockUpstreamServer: Sendable {
             guard let parsed = JSONValue(parsing: body) else {
                 return Self.errorResponse(status: .badRequest, message: "invalid JSON", type: "invalid_request_error", format: format)
             }
-            let answer = MockAnswer(
+            var answer = MockAnswer(
                 request: parsed, format: format, chunks: behaviour.chunks, created: created, promptTokens: max(1, body.readableBytes / 4))
+            // A prompt served from the provider's cache, as the usage reports it.
+            let count = { (name: String) in request.headers[HTTPField.Name(name)!].flatMap { Int($0) }.map { min(max(0, $0), 1 << 30) } }
+            if let prompt = count("x-mock-prompt-tokens") { answer.usage.inputTokens = prompt }
+            if let read = count("x-mock-cache-read") { answer.usage.cacheReadTokens = read }
+            if let write = count("x-mock-cache-write") { answer.usage.cacheCreationTokens = write }
             guard summary.stream else {
                 let whole = format == .anthropic ? answer.anthropicMessage() : answer.openAICompletion()
                 return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: whole))

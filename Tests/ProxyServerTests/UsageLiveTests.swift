@@ -33,6 +33,38 @@ import Testing
         return try #require(try JSONTestObject.parse(response.body))
     }
 
+    /// One definition of usage: a prompt Anthropic served from its cache counts the same on
+    /// pass-through (Anthropic's `input_tokens` leaves the cache out) as translated (OpenAI's
+    /// `prompt_tokens` has it in), and its record tells the cached parts apart.
+    @Test(arguments: [false, true])
+    func aCachedAnthropicPromptCountsTheSameOnPassThroughAndTranslated(stream: Bool) async throws {
+        try await LiveHarness.run(configure: SecretLeakLiveTests.withAnthropic) { harness in
+            let cached = [("x-mock-prompt-tokens", "5"), ("x-mock-cache-read", "1000"), ("x-mock-cache-write", "20")]
+            let messages = #"{"model":"claude-x","max_tokens":64,"stream":\#(stream),"messages":[{"role":"user","content":"hi"}]}"#
+            let passedThrough = try await harness.send(harness.chatRequest(messages, path: "/v1/messages", headers: cached))
+            let chat = #"{"model":"claude-x","stream":\#(stream),"messages":[{"role":"user","content":"hi"}]}"#
+            let translated = try await harness.send(harness.chatRequest(chat, headers: cached))
+            #expect(passedThrough.status == 200 && translated.status == 200)
+            if !stream {
+                #expect(translated.body.contains(#""prompt_tokens":1025"#), "\(translated.body)")
+                #expect(translated.body.contains(#""cached_tokens":1000"#))
+            }
+            await self.flush(harness)
+            let report = try await self.usage(harness)
+            let records = try #require(report["data"] as? [[String: Any]])
+            #expect(records.count == 2)
+            for record in records {
+                #expect(record["prompt_tokens"] as? Int == 1025, "\(record)")
+                #expect(record["cache_read_tokens"] as? Int == 1000)
+                #expect(record["cache_write_tokens"] as? Int == 20)
+                #expect(record["estimated"] as? Bool == false)
+            }
+            let totals = try #require(report["totals"] as? [String: Any])
+            #expect(totals["prompt_tokens"] as? Int == 2050)
+            #expect(totals["cache_read_tokens"] as? Int == 2000)
+        }
+    }
+
     @Test func aStreamIsByteIdenticalWhetherOrNotTheGatewayAskedForUsage() async throws {
         try await LiveHarness.run { harness in
             let body = LiveHarness.body(stream: true)

@@ -1,17 +1,31 @@
 import NIOCore
 
-/// Token counts an upstream reported.
+/// Token counts an upstream reported, in one definition whatever the format: `promptTokens` is
+/// every prompt token, those read from and written to a cache included (OpenAI's
+/// `prompt_tokens`; Anthropic's `input_tokens` plus its two cache counts), and
+/// `completionTokens` every output token, reasoning included. The parts are told apart, for
+/// records and prices.
 public struct TokenUsage: Sendable, Equatable {
     public var promptTokens: Int
     public var completionTokens: Int
+    /// Prompt tokens read from the provider's cache.
+    public var cacheReadTokens: Int
+    /// Prompt tokens written to the provider's cache (Anthropic's `cache_creation_input_tokens`).
+    public var cacheWriteTokens: Int
+    /// Completion tokens spent reasoning.
+    public var reasoningTokens: Int
 
     /// An upstream's count is clamped here: no request uses a trillion tokens, and sums of
     /// clamped counts (a month of them, prompt plus completion) cannot overflow.
     public static let maximumCount = 1 << 40
 
-    public init(promptTokens: Int, completionTokens: Int) {
+    public init(promptTokens: Int, completionTokens: Int, cacheReadTokens: Int = 0, cacheWriteTokens: Int = 0, reasoningTokens: Int = 0) {
         self.promptTokens = Self.clamped(promptTokens)
         self.completionTokens = Self.clamped(completionTokens)
+        // Parts of the whole: never more than it.
+        self.cacheReadTokens = min(Self.clamped(cacheReadTokens), self.promptTokens)
+        self.cacheWriteTokens = min(Self.clamped(cacheWriteTokens), self.promptTokens - self.cacheReadTokens)
+        self.reasoningTokens = min(Self.clamped(reasoningTokens), self.completionTokens)
     }
 
     public static func clamped(_ count: Int) -> Int { min(max(0, count), Self.maximumCount) }
@@ -22,16 +36,20 @@ public struct TokenUsage: Sendable, Equatable {
     /// These counts over `earlier` ones of the same stream: an Anthropic stream reports input
     /// tokens in `message_start` and output tokens in `message_delta`, where input may be absent.
     public func merged(into earlier: TokenUsage?) -> TokenUsage {
-        TokenUsage(
-            promptTokens: self.promptTokens > 0 ? self.promptTokens : earlier?.promptTokens ?? 0,
-            completionTokens: self.completionTokens > 0 ? self.completionTokens : earlier?.completionTokens ?? 0
+        let prompt = self.promptTokens > 0 ? self : earlier
+        return TokenUsage(
+            promptTokens: prompt?.promptTokens ?? 0,
+            completionTokens: self.completionTokens > 0 ? self.completionTokens : earlier?.completionTokens ?? 0,
+            cacheReadTokens: prompt?.cacheReadTokens ?? 0, cacheWriteTokens: prompt?.cacheWriteTokens ?? 0,
+            reasoningTokens: self.completionTokens > 0 ? self.reasoningTokens : earlier?.reasoningTokens ?? 0
         )
     }
 
     /// The last `"usage":{...}` object in `bytes` (a whole answer, or a batch of stream events):
-    /// only scanned for its integers, nothing is decoded. Handles both the
-    /// OpenAI (`prompt_tokens`/`completion_tokens`) and Anthropic (`input_tokens`/`output_tokens`)
-    /// names.
+    /// only scanned for its integers, nothing is decoded. Handles the Chat Completions
+    /// (`prompt_tokens`, `cached_tokens`, `reasoning_tokens`), Responses (`input_tokens` with its
+    /// cached part inside) and Anthropic (`input_tokens` without its cache's
+    /// `cache_read_input_tokens` and `cache_creation_input_tokens`) names.
     public static func lastReported(in bytes: ByteBuffer) -> TokenUsage? {
         let key = Array(#""usage""#.utf8)
         return bytes.withUnsafeReadableBytes { raw -> TokenUsage? in
@@ -43,10 +61,18 @@ public struct TokenUsage: Sendable, Equatable {
                 index = ByteSearch.skippingWhitespace(raw, from: index + 1)
                 guard index < raw.count, raw[index] == UInt8(ascii: "{"), let end = Self.objectEnd(in: raw, from: index) else { continue }
                 let object = UnsafeRawBufferPointer(rebasing: raw[index...end])
-                let prompt = Self.integer(after: "prompt_tokens", in: object) ?? Self.integer(after: "input_tokens", in: object)
+                let cacheRead = Self.integer(after: "cache_read_input_tokens", in: object)
+                let cacheWrite = Self.integer(after: "cache_creation_input_tokens", in: object)
+                // Anthropic's input excludes its cache's tokens; the other formats' include them.
+                let prompt =
+                    Self.integer(after: "prompt_tokens", in: object)
+                    ?? Self.integer(after: "input_tokens", in: object).map { $0 + (cacheRead ?? 0) + (cacheWrite ?? 0) }
                 let completion = Self.integer(after: "completion_tokens", in: object) ?? Self.integer(after: "output_tokens", in: object)
                 guard prompt != nil || completion != nil else { continue }
-                return TokenUsage(promptTokens: prompt ?? 0, completionTokens: completion ?? 0)
+                return TokenUsage(
+                    promptTokens: prompt ?? 0, completionTokens: completion ?? 0,
+                    cacheReadTokens: cacheRead ?? Self.integer(after: "cached_tokens", in: object) ?? 0, cacheWriteTokens: cacheWrite ?? 0,
+                    reasoningTokens: Self.integer(after: "reasoning_tokens", in: object) ?? 0)
             }
             return nil
         }

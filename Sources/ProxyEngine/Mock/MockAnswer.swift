@@ -154,7 +154,11 @@ public struct MockAnswer: Sendable {
     /// The stream's events in order, `message_stop` last.
     public func anthropicEvents() -> [AnthropicStreamEvent] {
         var events: [AnthropicStreamEvent] = [
-            .messageStart(id: self.id, model: self.model, usage: TranslatedUsage(inputTokens: self.usage.inputTokens, outputTokens: 1)),
+            .messageStart(
+                id: self.id, model: self.model,
+                usage: TranslatedUsage(
+                    inputTokens: self.usage.inputTokens, outputTokens: 1, cacheReadTokens: self.usage.cacheReadTokens,
+                    cacheCreationTokens: self.usage.cacheCreationTokens)),
             .ping,
         ]
         var index = 0

@@ -7,8 +7,14 @@ public struct UsageRecord: Sendable, Equatable {
     public var model: String
     public var provider: String
     public var account: String
+    /// Every prompt token, cached ones included (see `TokenUsage`).
     public var promptTokens: Int
+    /// Every completion token, reasoning included.
     public var completionTokens: Int
+    /// The parts of the two above read from and written to a cache, and spent reasoning.
+    public var cacheReadTokens: Int
+    public var cacheWriteTokens: Int
+    public var reasoningTokens: Int
     /// The upstream reported no usage: the counts are the gateway's estimate (see README).
     public var estimated: Bool
     public var status: Int
@@ -20,9 +26,13 @@ public struct UsageRecord: Sendable, Equatable {
     public init(
         at: Double, user: String, keyID: String?, model: String, provider: String, account: String,
         promptTokens: Int, completionTokens: Int, estimated: Bool, status: Int,
-        latencyMilliseconds: Double, timeToFirstByteMilliseconds: Double?, door: String = APIFormat.openAI.door
+        latencyMilliseconds: Double, timeToFirstByteMilliseconds: Double?, door: String = APIFormat.openAI.door,
+        cacheReadTokens: Int = 0, cacheWriteTokens: Int = 0, reasoningTokens: Int = 0
     ) {
         self.door = door
+        self.cacheReadTokens = cacheReadTokens
+        self.cacheWriteTokens = cacheWriteTokens
+        self.reasoningTokens = reasoningTokens
         self.at = at
         self.user = user
         self.keyID = keyID

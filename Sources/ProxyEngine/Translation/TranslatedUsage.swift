@@ -6,6 +6,8 @@ public struct TranslatedUsage: Sendable, Equatable {
     public var outputTokens = 0
     public var cacheReadTokens = 0
     public var cacheCreationTokens = 0
+    /// Output tokens spent reasoning (OpenAI's `completion_tokens_details.reasoning_tokens`).
+    public var reasoningTokens = 0
 
     /// Each count is clamped (see `TokenUsage.maximumCount`), so their sums cannot overflow.
     public init(inputTokens: Int = 0, outputTokens: Int = 0, cacheReadTokens: Int = 0, cacheCreationTokens: Int = 0) {
@@ -23,6 +25,7 @@ public struct TranslatedUsage: Sendable, Equatable {
             outputTokens: usage?["completion_tokens"]?.intValue ?? 0,
             cacheReadTokens: cached
         )
+        self.reasoningTokens = TokenUsage.clamped(usage?["completion_tokens_details"]?["reasoning_tokens"]?.intValue ?? 0)
     }
 
     /// From an Anthropic `usage` object.
@@ -38,7 +41,11 @@ public struct TranslatedUsage: Sendable, Equatable {
     /// Every prompt token, cached or not: what OpenAI calls `prompt_tokens`.
     public var promptTokens: Int { self.inputTokens + self.cacheReadTokens + self.cacheCreationTokens }
 
-    public var tokenUsage: TokenUsage { TokenUsage(promptTokens: self.promptTokens, completionTokens: self.outputTokens) }
+    public var tokenUsage: TokenUsage {
+        TokenUsage(
+            promptTokens: self.promptTokens, completionTokens: self.outputTokens, cacheReadTokens: self.cacheReadTokens,
+            cacheWriteTokens: self.cacheCreationTokens, reasoningTokens: self.reasoningTokens)
+    }
 
     public var openAIObject: JSONValue {
         var usage: JSONObject = [

@@ -65,7 +65,9 @@ struct RequestOutcome: Sendable {
                 provider: self.provider, account: self.account,
                 promptTokens: usage?.promptTokens ?? 0, completionTokens: usage?.completionTokens ?? 0,
                 estimated: estimated, status: status, latencyMilliseconds: duration.milliseconds,
-                timeToFirstByteMilliseconds: self.timeToFirstByte?.milliseconds, door: self.door
+                timeToFirstByteMilliseconds: self.timeToFirstByte?.milliseconds, door: self.door,
+                cacheReadTokens: usage?.cacheReadTokens ?? 0, cacheWriteTokens: usage?.cacheWriteTokens ?? 0,
+                reasoningTokens: usage?.reasoningTokens ?? 0
             )
         )
         if let usage {

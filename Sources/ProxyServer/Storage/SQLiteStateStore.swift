@@ -102,6 +102,14 @@ final class SQLiteStateStore: StateStore {
                 table.column("document", .text).notNull()
             }
         }
+        migrator.registerMigration("v7-usage-token-parts") { db in
+            // The parts of a record's prompt and completion tokens: cache read, cache write, reasoning.
+            try db.alter(table: "usage_records") { table in
+                table.add(column: "cache_read_tokens", .integer).notNull().defaults(to: 0)
+                table.add(column: "cache_write_tokens", .integer).notNull().defaults(to: 0)
+                table.add(column: "reasoning_tokens", .integer).notNull().defaults(to: 0)
+            }
+        }
         return migrator
     }
 
@@ -109,8 +117,8 @@ final class SQLiteStateStore: StateStore {
         try await self.database.write { db in
             let statement = try db.makeStatement(
                 sql: """
-                    INSERT INTO usage_records (at, user, key_id, model, provider, account, prompt_tokens, completion_tokens, estimated, status, latency_ms, ttfb_ms, door)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    INSERT INTO usage_records (at, user, key_id, model, provider, account, prompt_tokens, completion_tokens, estimated, status, latency_ms, ttfb_ms, door, cache_read_tokens, cache_write_tokens, reasoning_tokens)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                     """
             )
             for record in records {
@@ -118,6 +126,7 @@ final class SQLiteStateStore: StateStore {
                     record.at, record.user, record.keyID, record.model, record.provider, record.account,
                     record.promptTokens, record.completionTokens, record.estimated, record.status,
                     record.latencyMilliseconds, record.timeToFirstByteMilliseconds, record.door,
+                    record.cacheReadTokens, record.cacheWriteTokens, record.reasoningTokens,
                 ])
             }
         }
@@ -143,20 +152,25 @@ final class SQLiteStateStore: StateStore {
                     at: row["at"], user: row["user"], keyID: row["key_id"], model: row["model"], provider: row["provider"],
                     account: row["account"], promptTokens: row["prompt_tokens"], completionTokens: row["completion_tokens"],
                     estimated: row["estimated"], status: row["status"], latencyMilliseconds: row["latency_ms"],
-                    timeToFirstByteMilliseconds: row["ttfb_ms"], door: row["door"]
+                    timeToFirstByteMilliseconds: row["ttfb_ms"], door: row["door"], cacheReadTokens: row["cache_read_tokens"],
+                    cacheWriteTokens: row["cache_write_tokens"], reasoningTokens: row["reasoning_tokens"]
                 )
             }
             let total = try Row.fetchOne(
                 db,
                 sql: """
                     SELECT COUNT(*) AS requests, COALESCE(SUM(prompt_tokens), 0) AS prompt, COALESCE(SUM(completion_tokens), 0) AS completion,
-                    COALESCE(SUM(estimated), 0) AS estimated FROM usage_records \(whereClause)
+                    COALESCE(SUM(estimated), 0) AS estimated, COALESCE(SUM(cache_read_tokens), 0) AS cache_read,
+                    COALESCE(SUM(cache_write_tokens), 0) AS cache_write, COALESCE(SUM(reasoning_tokens), 0) AS reasoning
+                    FROM usage_records \(whereClause)
                     """,
                 arguments: StatementArguments(arguments)
             )
             let totals = UsageTotals(
                 requests: total?["requests"] ?? 0, promptTokens: total?["prompt"] ?? 0,
-                completionTokens: total?["completion"] ?? 0, estimatedRequests: total?["estimated"] ?? 0
+                completionTokens: total?["completion"] ?? 0, estimatedRequests: total?["estimated"] ?? 0,
+                cacheReadTokens: total?["cache_read"] ?? 0, cacheWriteTokens: total?["cache_write"] ?? 0,
+                reasoningTokens: total?["reasoning"] ?? 0
             )
             return (records, totals)
         }

@@ -85,6 +85,9 @@ struct UsageTotals: Sendable, Equatable {
     var promptTokens = 0
     var completionTokens = 0
     var estimatedRequests = 0
+    var cacheReadTokens = 0
+    var cacheWriteTokens = 0
+    var reasoningTokens = 0
 }
 
 struct UsageBucket: Sendable, Equatable {

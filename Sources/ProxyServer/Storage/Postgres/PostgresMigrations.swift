@@ -136,6 +136,15 @@ enum PostgresMigrations {
                 "CREATE INDEX stored_responses_expires_at ON stored_responses (expires_at)",
             ]
         ),
+        // The parts of a record's prompt and completion tokens: cache read, cache write, reasoning.
+        (
+            version: 4,
+            sql: [
+                "ALTER TABLE usage_records ADD COLUMN cache_read_tokens BIGINT NOT NULL DEFAULT 0",
+                "ALTER TABLE usage_records ADD COLUMN cache_write_tokens BIGINT NOT NULL DEFAULT 0",
+                "ALTER TABLE usage_records ADD COLUMN reasoning_tokens BIGINT NOT NULL DEFAULT 0",
+            ]
+        ),
     ]
 
     /// Applies every version the database lacks, holding the advisory lock on one connection.

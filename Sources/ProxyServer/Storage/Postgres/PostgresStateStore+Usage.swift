@@ -12,12 +12,13 @@ extension PostgresStateStore {
         try await self.run { client in
             try await client.query(
                 """
-                INSERT INTO usage_records (at, "user", key_id, model, provider, account, prompt_tokens, completion_tokens, estimated, status, latency_ms, ttfb_ms, door)
-                SELECT at, u, NULLIF(k, ''), m, p, a, pt, ct, e, s, l, NULLIF(t, -1), d FROM unnest(\(records.map(\.at)),
+                INSERT INTO usage_records (at, "user", key_id, model, provider, account, prompt_tokens, completion_tokens, estimated, status, latency_ms, ttfb_ms, door, cache_read_tokens, cache_write_tokens, reasoning_tokens)
+                SELECT at, u, NULLIF(k, ''), m, p, a, pt, ct, e, s, l, NULLIF(t, -1), d, cr, cw, rt FROM unnest(\(records.map(\.at)),
                 \(records.map(\.user)), \(records.map { $0.keyID ?? "" }), \(records.map(\.model)), \(records.map(\.provider)),
                 \(records.map(\.account)), \(records.map(\.promptTokens)), \(records.map(\.completionTokens)), \(records.map(\.estimated)),
-                \(records.map(\.status)), \(records.map(\.latencyMilliseconds)), \(records.map { $0.timeToFirstByteMilliseconds ?? -1 }), \(records.map(\.door)))
-                AS r(at, u, k, m, p, a, pt, ct, e, s, l, t, d)
+                \(records.map(\.status)), \(records.map(\.latencyMilliseconds)), \(records.map { $0.timeToFirstByteMilliseconds ?? -1 }), \(records.map(\.door)),
+                \(records.map(\.cacheReadTokens)), \(records.map(\.cacheWriteTokens)), \(records.map(\.reasoningTokens)))
+                AS r(at, u, k, m, p, a, pt, ct, e, s, l, t, d, cr, cw, rt)
                 """, logger: self.logger)
         }
     }
@@ -43,30 +44,36 @@ extension PostgresStateStore {
         limited.append(filter.limit)
         let recordsQuery = PostgresQuery(
             unsafeSQL: """
-                SELECT at, "user", key_id, model, provider, account, prompt_tokens, completion_tokens, estimated, status, latency_ms, ttfb_ms, door
+                SELECT at, "user", key_id, model, provider, account, prompt_tokens, completion_tokens, estimated, status, latency_ms, ttfb_ms, door,
+                cache_read_tokens, cache_write_tokens, reasoning_tokens
                 FROM usage_records \(whereClause) ORDER BY at DESC, id DESC LIMIT $\(limited.count)
                 """, binds: limited)
         let totalsQuery = PostgresQuery(
             unsafeSQL: """
                 SELECT COUNT(*), COALESCE(SUM(prompt_tokens), 0)::BIGINT, COALESCE(SUM(completion_tokens), 0)::BIGINT,
-                COUNT(*) FILTER (WHERE estimated) FROM usage_records \(whereClause)
+                COUNT(*) FILTER (WHERE estimated), COALESCE(SUM(cache_read_tokens), 0)::BIGINT,
+                COALESCE(SUM(cache_write_tokens), 0)::BIGINT, COALESCE(SUM(reasoning_tokens), 0)::BIGINT FROM usage_records \(whereClause)
                 """, binds: bindings)
         return try await self.run { client in
             var records: [UsageRecord] = []
             for try await row in try await client.query(recordsQuery, logger: self.logger)
-                .decode((Double, String, String?, String, String, String, Int, Int, Bool, Int, Double, Double?, String).self)
+                .decode((Double, String, String?, String, String, String, Int, Int, Bool, Int, Double, Double?, String, Int, Int, Int).self)
             {
                 records.append(
                     UsageRecord(
                         at: row.0, user: row.1, keyID: row.2, model: row.3, provider: row.4, account: row.5, promptTokens: row.6,
                         completionTokens: row.7, estimated: row.8, status: row.9, latencyMilliseconds: row.10,
-                        timeToFirstByteMilliseconds: row.11, door: row.12))
+                        timeToFirstByteMilliseconds: row.11, door: row.12, cacheReadTokens: row.13, cacheWriteTokens: row.14,
+                        reasoningTokens: row.15))
             }
             var totals = UsageTotals()
-            for try await (requests, prompt, completion, estimated) in try await client.query(totalsQuery, logger: self.logger)
-                .decode((Int, Int, Int, Int).self)
-            {
-                totals = UsageTotals(requests: requests, promptTokens: prompt, completionTokens: completion, estimatedRequests: estimated)
+            for try await (requests, prompt, completion, estimated, cacheRead, cacheWrite, reasoning) in try await client.query(
+                totalsQuery, logger: self.logger
+            )
+            .decode((Int, Int, Int, Int, Int, Int, Int).self) {
+                totals = UsageTotals(
+                    requests: requests, promptTokens: prompt, completionTokens: completion, estimatedRequests: estimated,
+                    cacheReadTokens: cacheRead, cacheWriteTokens: cacheWrite, reasoningTokens: reasoning)
             }
             return (records, totals)
         }
