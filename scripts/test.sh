@@ -21,14 +21,14 @@ $deadline 1200 "cluster tests" scripts/cluster.sh
 $deadline 900 "browser tests" scripts/browser.sh
 # A few seconds of load through the gateway, beside the floor, nginx and Caddy (installed by
 # scripts/bench-tools.sh when missing): fails on any error response or broken stream.
-# (Figures from a debug build mean nothing; see README "Performance" for how to measure.)
+# (Figures from a debug build mean nothing; see docs/performance.md "Measuring" for how to measure.)
 $deadline 600 "bench tools" scripts/bench-tools.sh
 $deadline 300 "bench smoke run" "$(swift build --show-bin-path)/proxy-bench" --duration 1 --warmup 0.2 --users 2 \
   --concurrency-per-user 4 --chunks 8 --floor --reverse-proxies
 # Each user exceeds its per-credential concurrency: exactly the allowed number must be admitted.
 $deadline 300 "limit check" "$(swift build --show-bin-path)/proxy-bench" --limit-check --users 3 --concurrency-per-user 2
 # Allocations per operation of the request path's pieces (release build): a regression against
-# Benchmarks/HotPath/Thresholds fails (README "Allocation guards").
+# Benchmarks/HotPath/Thresholds fails (docs/testing.md "Allocation guards").
 $deadline 2400 "micro-benchmarks" scripts/micro-bench.sh check
 # libFuzzer, about 30 s per target (scripts/fuzz.sh builds its own instrumented release binary).
 $deadline 2400 "fuzzers" scripts/fuzz.sh 30

@@ -13,7 +13,7 @@ import UpstreamTransport
 // (malloc calls) and CPU instructions per operation. `.ci/run` checks them against the
 // thresholds in Thresholds/ (scripts/micro-bench.sh), so an allocation regression fails CI.
 let benchmarks: @Sendable () -> Void = {
-    // How the allocation guards are set (README "Allocation guards"). Every benchmark counts a
+    // How the allocation guards are set (docs/testing.md "Allocation guards"). Every benchmark counts a
     // thousand operations per measured iteration, after warm-up iterations that take the one-time
     // growth of buffers, so a count is per thousand operations and the runner's own occasional
     // allocation (seen: 16 against 0, and 2,040 against 2,000, per thousand) is a rounding error.

@@ -130,7 +130,7 @@ struct Gateway: Sendable {
                 ProviderRuntime(
                     config: provider, upstream: upstream, pool: pool,
                     pacer: Self.pacer(for: provider, previous: previous?.providers.first { $0.name == provider.name }, now: now),
-                    oauth: oauthManagers[provider.name]))
+                    oauth: oauthManagers[provider.name], now: now))
         }
         self.router = ModelRouter(providers: providers.map { ($0.config, $0) })
         self.providers = providers

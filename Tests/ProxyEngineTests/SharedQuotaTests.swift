@@ -60,7 +60,7 @@ import Testing
         store.isAway = true
         var admitted = 1
         while (try? await a.admit(subject: "s", limits: limits)) != nil { admitted += 1 }
-        // The documented bound (README, "Running several instances"): the lease (a sixteenth of
+        // The documented bound (docs/cluster.md): the lease (a sixteenth of
         // 1,000) plus max(10, limit / 10) = 100 per instance and outage, written out here rather
         // than asked of the code under test.
         #expect(admitted == 62 + 100)

@@ -325,7 +325,7 @@ def test_a_session_stays_on_one_account_of_a_round_robin_pool(launch, mock):
 def test_a_queue_wait_longer_than_queue_timeout_is_408_and_not_charged(launch, mock):
     """`requests_per_second = 0.001` (one start per 1,000 s) and `queue_timeout_seconds = 1`: the
     first request starts at once; the next one's turn is ~1,000 s away, more than its limit, so it
-    gets 408 at once (README: refused on arrival, not after waiting), never reaches the upstream,
+    gets 408 at once (docs/reference.md: refused on arrival, not after waiting), never reaches the upstream,
     and gets its monthly request back."""
     gateway = launch(provider("paced", mock, ["gpt-*"], requests_per_second=0.001, queue_capacity=5, queue_timeout_seconds=1)).gateway
     token = gateway.login()
@@ -492,7 +492,7 @@ OAUTH_WARNING = f"OAuth accounts are configured but {MASTER_KEY_VARIABLE} is not
     ids=["oauth-without-master-key", "oauth-with-master-key", "no-oauth"],
 )
 def test_oauth_accounts_without_a_master_key_warn_at_start_up(launch, mock, oauth_accounts, master_key, warned):
-    """README (Logs): "with OAuth accounts but no PROXY_MASTER_KEY the start-up warns that rotated
+    """docs/reference.md (Logs): "with OAuth accounts but no PROXY_MASTER_KEY the start-up warns that rotated
     tokens will not survive a restart". The warning comes before "listening on", so the log is
     complete when the gateway is up. Not with the master key set, not without OAuth accounts.
     (This is `PROXY_MASTER_KEY`, the environment's sealing key, not `auth.admin_key`.)"""

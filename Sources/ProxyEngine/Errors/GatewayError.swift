@@ -55,6 +55,16 @@ public struct GatewayError: Error, Sendable, Equatable, CustomStringConvertible 
     public static func rateLimited(_ message: String, retryAfterSeconds: Int) -> GatewayError {
         .init(.rateLimited, message, retryAfterSeconds: retryAfterSeconds)
     }
+    /// The refusals of the limits, written once whichever instance or store decides them.
+    public static func concurrencyFull(limit: Int) -> GatewayError {
+        .rateLimited("This credential already has \(limit) request(s) in flight.", retryAfterSeconds: 1)
+    }
+    public static func requestsPerMinuteReached(retryAfterSeconds: Int) -> GatewayError {
+        .rateLimited("The requests-per-minute limit of your tier is reached.", retryAfterSeconds: max(1, retryAfterSeconds))
+    }
+    public static func tokensPerMinuteReached(retryAfterSeconds: Int) -> GatewayError {
+        .rateLimited("The tokens-per-minute limit of your tier is reached.", retryAfterSeconds: max(1, retryAfterSeconds))
+    }
     public static func upstreamFailed(_ message: String) -> GatewayError { .init(.upstreamFailed, message) }
     public static func noHealthyAccount(_ message: String) -> GatewayError {
         .init(.noHealthyAccount, message, retryAfterSeconds: 1)

@@ -100,12 +100,11 @@ public struct Admission: Sendable {
         case .admitted(let id):
             return SharedLease(id: id, limits: shared, user: caller.user, countsTokens: caller.tier.tokensPerMinute > 0)
         case .concurrencyFull:
-            throw .rateLimited(
-                "This credential already has \(request.concurrencyLimit) request(s) in flight.", retryAfterSeconds: 1)
+            throw .concurrencyFull(limit: request.concurrencyLimit)
         case .requestsPerMinute(let wait):
-            throw .rateLimited("The requests-per-minute limit of your tier is reached.", retryAfterSeconds: max(1, wait))
+            throw .requestsPerMinuteReached(retryAfterSeconds: wait)
         case .tokensPerMinute(let wait):
-            throw .rateLimited("The tokens-per-minute limit of your tier is reached.", retryAfterSeconds: max(1, wait))
+            throw .tokensPerMinuteReached(retryAfterSeconds: wait)
         }
     }
 }

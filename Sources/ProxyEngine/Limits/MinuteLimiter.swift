@@ -53,8 +53,7 @@ extension MinuteLimiter.Windows {
         if tier.tokensPerMinute > 0 {
             let wait = Self.tokensWait(in: &self.tokens[user, default: []], limit: tier.tokensPerMinute, now: now, window: window)
             if let wait {
-                throw .rateLimited(
-                    "The tokens-per-minute limit of your tier is reached.", retryAfterSeconds: max(1, Int(wait.rounded(.up))))
+                throw .tokensPerMinuteReached(retryAfterSeconds: Int(wait.rounded(.up)))
             }
         }
         if tier.requestsPerMinute > 0 {
@@ -64,8 +63,7 @@ extension MinuteLimiter.Windows {
             defer { self.requests[user] = recent }
             if recent.count >= tier.requestsPerMinute, let oldest = recent.first {
                 let wait = window - (now - oldest)
-                throw .rateLimited(
-                    "The requests-per-minute limit of your tier is reached.", retryAfterSeconds: max(1, Int(wait.rounded(.up))))
+                throw .requestsPerMinuteReached(retryAfterSeconds: Int(wait.rounded(.up)))
             }
             recent.append(now)
         }

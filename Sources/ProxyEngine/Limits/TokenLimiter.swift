@@ -43,7 +43,7 @@ public final class TokenLimiter: Sendable {
 
     /// The error a request gets when its credential has no free slot.
     public var refusal: GatewayError {
-        .rateLimited("This credential already has \(self.limit) request(s) in flight.", retryAfterSeconds: 1)
+        .concurrencyFull(limit: self.limit)
     }
 
     /// Requests in flight for `credential`.

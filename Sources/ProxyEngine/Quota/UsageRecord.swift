@@ -15,7 +15,7 @@ public struct UsageRecord: Sendable, Equatable {
     public var cacheReadTokens: Int
     public var cacheWriteTokens: Int
     public var reasoningTokens: Int
-    /// The upstream reported no usage: the counts are the gateway's estimate (see README).
+    /// The upstream reported no usage: the counts are the gateway's estimate (see docs/reference.md, "Usage accounting").
     public var estimated: Bool
     public var status: Int
     public var latencyMilliseconds: Double

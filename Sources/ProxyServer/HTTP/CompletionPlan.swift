@@ -1,4 +1,3 @@
-import FoundationEssentials
 import HTTPTypes
 import NIOCore
 import NIOHTTP1
@@ -95,7 +94,7 @@ struct CompletionPlan {
 
     /// What happens to a stream's events between the upstream and the client.
     func streamTransform() -> SSEPump.Transform {
-        let created = Int(Date().timeIntervalSince1970)
+        let created = Int(self.provider.now())
         if let translator = self.bridge.streamTranslator(
             model: self.route.upstreamModel, created: created, includeUsage: self.summary.includeUsage)
         {

@@ -21,7 +21,8 @@ struct CompletionRoute: Sendable {
     let format: APIFormat
 
     func handle(_ request: Request, context: GatewayRequestContext) async throws -> Response {
-        var outcome = RequestOutcome(route: self.route, format: self.format, started: .now, metrics: self.gateway.metrics)
+        var outcome = RequestOutcome(
+            route: self.route, format: self.format, started: .now, metrics: self.gateway.metrics, now: self.gateway.now)
         outcome.usageLog = self.gateway.usageLog
         self.gateway.metrics.requestStarted()
         var request = request

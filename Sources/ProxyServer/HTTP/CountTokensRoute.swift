@@ -63,8 +63,9 @@ struct CountTokensRoute: Sendable {
             return Response(status: .init(code: 499))
         }
         let relay = UpstreamRelay(
-            deadline: call.deadline, client: client, timeoutSeconds: provider.config.timeoutSeconds, scrubber: provider.scrubber,
-            bridge: bridge, exposesRateLimits: provider.config.exposeRateLimitHeaders, logger: context.logger)
+            deadline: call.deadline, eventLoop: call.eventLoop, client: client, timeoutSeconds: provider.config.timeoutSeconds,
+            scrubber: provider.scrubber,
+            bridge: bridge, exposesRateLimits: provider.config.exposeRateLimitHeaders, logger: context.logger, now: provider.now)
         guard case .whole(let upstream, let answer) = result.answer else { throw GatewayError.upstreamFailed("Unexpected stream.") }
         return upstream.status.code >= 400
             ? relay.errorResponse(upstream, body: answer) : try relay.completeResponse(upstream, body: answer).0

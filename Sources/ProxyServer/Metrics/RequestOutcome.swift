@@ -1,6 +1,5 @@
 /// What one proxied request came to, recorded into the metrics once, when it ends (for a
 /// stream, when its last event is written).
-import Foundation
 import ProxyEngine
 
 struct RequestOutcome: Sendable {
@@ -27,8 +26,12 @@ struct RequestOutcome: Sendable {
 
     /// The door the request came through (its format).
     let door: String
+    /// The gateway's clock, in unix seconds: the record's time.
+    let now: @Sendable () -> Double
 
-    init(route: String, format: APIFormat, started: ContinuousClock.Instant, metrics: GatewayMetrics) {
+    init(route: String, format: APIFormat, started: ContinuousClock.Instant, metrics: GatewayMetrics, now: @escaping @Sendable () -> Double)
+    {
+        self.now = now
         self.route = route
         self.door = format.door
         self.started = started
@@ -61,7 +64,7 @@ struct RequestOutcome: Sendable {
         if estimated { usage = UsageRecord.estimate(requestBytes: self.requestBytes, answerBytes: self.answerBytes) }
         self.usageLog?.append(
             UsageRecord(
-                at: Date().timeIntervalSince1970, user: self.user, keyID: self.keyID, model: self.model,
+                at: self.now(), user: self.user, keyID: self.keyID, model: self.model,
                 provider: self.provider, account: self.account,
                 promptTokens: usage?.promptTokens ?? 0, completionTokens: usage?.completionTokens ?? 0,
                 estimated: estimated, status: status, latencyMilliseconds: duration.milliseconds,

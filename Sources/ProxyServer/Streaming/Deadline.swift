@@ -16,16 +16,19 @@ struct ClientHungUp: Error {}
 /// cancelled with it: structured in effect. The deadline is an event-loop timer and the hang-up
 /// a callback, not two more tasks racing the operation: a `Task.sleep` per request (a dispatch
 /// timer, woken on another thread) and two child tasks measured as 4% of the gateway's CPU.
+///
+/// The timer runs on `eventLoop`, the request's own (nil: any of the shared group's).
 func withRequestScope<Value: Sendable>(
     deadline: NIODeadline,
     client: ClientConnection?,
+    on eventLoop: (any EventLoop)?,
     _ operation: () async throws -> Value
 ) async throws -> Value {
     try await withoutActuallyEscaping(operation) { operation in
         let transfer = UnsafeTransfer(operation)
         let task = Task { try await transfer.value() }
         let ending = ScopeEnding()
-        let timer = MultiThreadedEventLoopGroup.singleton.any().scheduleTask(deadline: deadline) {
+        let timer = (eventLoop ?? MultiThreadedEventLoopGroup.singleton.any()).scheduleTask(deadline: deadline) {
             if ending.end(.deadline) { task.cancel() }
         }
         let watch = client?.onClose {

@@ -14,9 +14,10 @@ final class RequestWatch: Sendable {
     private let client: ClientConnection?
     private let watch: Int?
 
-    init(deadline: NIODeadline, client: ClientConnection?, cut: @escaping @Sendable () -> Void) {
+    /// The timer runs on `eventLoop`, the request's own (nil: any of the shared group's).
+    init(deadline: NIODeadline, client: ClientConnection?, on eventLoop: (any EventLoop)?, cut: @escaping @Sendable () -> Void) {
         let ending = self.ending
-        self.timer = MultiThreadedEventLoopGroup.singleton.any().scheduleTask(deadline: deadline) {
+        self.timer = (eventLoop ?? MultiThreadedEventLoopGroup.singleton.any()).scheduleTask(deadline: deadline) {
             if ending.end(.deadline) { cut() }
         }
         self.client = client

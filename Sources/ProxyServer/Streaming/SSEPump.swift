@@ -14,6 +14,8 @@ struct SSEPump {
     let upstream: UpstreamBody
     let client: ClientConnection?
     let deadline: NIODeadline
+    /// The request's event loop, where its deadline's timer runs.
+    let eventLoop: (any EventLoop)?
     let timeoutSeconds: Double
     let format: APIFormat
     let logger: Logger
@@ -67,7 +69,7 @@ struct SSEPump {
         var failure: Failure?
         self.outcome.metrics.streamStarted()
         let upstream = self.upstream
-        let watch = RequestWatch(deadline: self.deadline, client: self.client) { upstream.cancel() }
+        let watch = RequestWatch(deadline: self.deadline, client: self.client, on: self.eventLoop) { upstream.cancel() }
         defer { watch.end() }
         // Held here, not in `relayEvents`: a failure found out there (the deadline) is written as
         // the translator's own last event, in its sequence.

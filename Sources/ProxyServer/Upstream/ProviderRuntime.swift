@@ -13,10 +13,16 @@ struct ProviderRuntime: Sendable {
     let scrubber: SecretScrubber
     /// Its `forward_headers`, lowercased and compiled once.
     let forwardedHeaders: [ModelGlob]
+    /// The gateway's clock, in unix seconds: what a request to this provider reads the time from.
+    let now: @Sendable () -> Double
 
     var name: String { self.config.name }
 
-    init(config: ProviderConfig, upstream: any UpstreamProvider, pool: AccountPool?, pacer: UpstreamPacer, oauth: OAuthManager? = nil) {
+    init(
+        config: ProviderConfig, upstream: any UpstreamProvider, pool: AccountPool?, pacer: UpstreamPacer, oauth: OAuthManager? = nil,
+        now: @escaping @Sendable () -> Double
+    ) {
+        self.now = now
         self.config = config
         self.upstream = upstream
         self.pool = pool

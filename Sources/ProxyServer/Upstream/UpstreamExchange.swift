@@ -1,4 +1,3 @@
-import Foundation
 import Logging
 import NIOCore
 import NIOHTTP1
@@ -37,6 +36,8 @@ struct UpstreamExchange {
     /// Whether the answers judge the account's health. Not for side calls such as
     /// `count_tokens`: a burst of them must not put a shared account in cooldown for everyone.
     let judgesAccount: Bool
+    /// The gateway's clock, in unix seconds (a rate limit's reset time is a date).
+    let now: @Sendable () -> Double
 
     static let backoffBase = 0.05
     static let backoffCap = 2.0
@@ -60,6 +61,7 @@ struct UpstreamExchange {
         self.session = session
         self.logger = logger
         self.judgesAccount = judgesAccount
+        self.now = provider.now
         self.call = call
     }
 
@@ -75,14 +77,16 @@ struct UpstreamExchange {
     func run(after queueWait: Double, client: ClientConnection?, onAttempt: () -> Void) async throws -> Result {
         do {
             if queueWait > 0 {
-                try await withRequestScope(deadline: self.call.deadline, client: client) {
+                try await withRequestScope(deadline: self.call.deadline, client: client, on: self.call.eventLoop) {
                     try await Task.sleep(for: .nanoseconds(Int64(queueWait * 1e9)))
                 }
             }
             onAttempt()
             // One scope for the whole exchange with the upstream, retries included (a stream's
             // body is read later, in the pump's own scope).
-            return try await withRequestScope(deadline: self.call.deadline, client: client) { try await self.run(self.call) }
+            return try await withRequestScope(deadline: self.call.deadline, client: client, on: self.call.eventLoop) {
+                try await self.run(self.call)
+            }
         } catch is CancellationError {
             throw CancellationError()
         } catch is ClientHungUp {
@@ -136,7 +140,7 @@ struct UpstreamExchange {
             let firstByte = sent.duration(to: .now)
             self.metrics.upstreamFirstByte(provider: self.provider.name, after: firstByte)
             let status = Int(response.status.code)
-            let verdict = Self.verdict(status: status, response: response, latency: firstByte, logger: self.logger)
+            let verdict = Self.verdict(status: status, response: response, latency: firstByte, now: self.now(), logger: self.logger)
             let answer: UpstreamAnswer
             do {
                 answer = try await UpstreamAnswer.read(response, stream: self.stream)
@@ -195,11 +199,11 @@ struct UpstreamExchange {
     }
 
     /// What an answer's status says about the account that gave it.
-    static func verdict(status: Int, response: UpstreamResponse, latency: Duration, logger: Logger) -> AccountVerdict {
+    static func verdict(status: Int, response: UpstreamResponse, latency: Duration, now: Double, logger: Logger) -> AccountVerdict {
         switch status {
         case 429:
             let headers = response.headers.map { (name: $0.name, value: $0.value) }
-            let seconds = RateLimitReset.seconds(from: headers, now: Date().timeIntervalSince1970) ?? 30
+            let seconds = RateLimitReset.seconds(from: headers, now: now) ?? 30
             if seconds >= RateLimitReset.longestSeconds {
                 logger.warning("upstream asked for a cooldown of a day or more; clamped to a day")
             }

@@ -35,7 +35,7 @@ enum UpstreamFailure {
             return .upstreamFailed("The upstream sent an event larger than the gateway accepts.")
         }
         // The error's own text can quote a URL or header; log only its type.
-        logger.warning("upstream failed", metadata: ["error": "\(String(reflecting: type(of: error)))", "detail": "\(error)"])
+        logger.warning("upstream failed", metadata: ["error": "\(String(reflecting: type(of: error)))"])
         return .upstreamFailed("The upstream connection failed.")
     }
 }

@@ -44,6 +44,6 @@ extension UpstreamHost {
             _ = try await response.body.collect(upTo: 1024 * 1024)
             return (200..<300).contains(Int(response.status.code))
         }
-        return (try? await withRequestScope(deadline: deadline, client: nil, operation)) ?? false
+        return (try? await withRequestScope(deadline: deadline, client: nil, on: nil, operation)) ?? false
     }
 }

@@ -8,12 +8,14 @@ extension UpstreamRelay {
     init(plan: CompletionPlan, client: ClientConnection?, logger: Logger) {
         self.init(
             deadline: plan.call.deadline,
+            eventLoop: plan.call.eventLoop,
             client: client,
             timeoutSeconds: plan.provider.config.timeoutSeconds,
             scrubber: plan.provider.scrubber,
             bridge: plan.bridge,
             exposesRateLimits: plan.provider.config.exposeRateLimitHeaders,
-            logger: logger
+            logger: logger,
+            now: plan.provider.now
         )
     }
 

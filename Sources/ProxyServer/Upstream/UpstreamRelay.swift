@@ -1,4 +1,3 @@
-import FoundationEssentials
 import HTTPTypes
 import Hummingbird
 import Logging
@@ -30,6 +29,8 @@ enum UpstreamAnswer: Sendable {
 /// Turns an upstream answer into the client's response: relayed errors, whole bodies, streams.
 struct UpstreamRelay {
     let deadline: NIODeadline
+    /// The request's event loop, where its stream's deadline timer runs.
+    let eventLoop: (any EventLoop)?
     let client: ClientConnection?
     let timeoutSeconds: Double
     let scrubber: SecretScrubber
@@ -37,6 +38,8 @@ struct UpstreamRelay {
     /// The provider's `expose_rate_limit_headers`.
     let exposesRateLimits: Bool
     let logger: Logger
+    /// The gateway's clock (a translated answer's `created`).
+    let now: @Sendable () -> Double
 
     /// The client's format.
     var format: APIFormat { self.bridge.caller }
@@ -66,7 +69,7 @@ struct UpstreamRelay {
         guard Self.looksLikeJSONObject(body) else {
             throw GatewayError.upstreamFailed("The upstream answered with a body that is not a JSON object.")
         }
-        let body = self.scrubber.scrub(try self.bridge.clientBody(body, created: Int(Date().timeIntervalSince1970)))
+        let body = self.scrubber.scrub(try self.bridge.clientBody(body, created: Int(self.now())))
         var headers: HTTPFields = [:]
         self.relayHeaders(of: response, into: &headers)
         headers[.contentType] = "application/json"
@@ -98,6 +101,7 @@ struct UpstreamRelay {
             upstream: response.body,
             client: self.client,
             deadline: self.deadline,
+            eventLoop: self.eventLoop,
             timeoutSeconds: self.timeoutSeconds,
             format: self.format,
             logger: self.logger,

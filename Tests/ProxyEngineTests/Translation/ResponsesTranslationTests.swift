@@ -185,7 +185,7 @@ import Testing
         // Items carry their index in the output, and deltas their item's id.
         #expect(events[16].data["output_index"] == .int(2))
         #expect(events[16].data["item_id"] == output2[2]["id"])
-        #expect(translator.usage == TokenUsage(promptTokens: 50, completionTokens: 30))
+        #expect(translator.usage == TokenUsage(promptTokens: 50, completionTokens: 30, cacheReadTokens: 10))
     }
 
     @Test func aStreamCutAtTheOutputLimitEndsIncompleteWithItsMessageIncomplete() throws {

@@ -108,7 +108,7 @@ import Testing
             #expect(event.event == expected.0)
             #expect(json(event.data) == json(expected.1), "\(event.data)")
         }
-        #expect(translator.usage == TokenUsage(promptTokens: 50, completionTokens: 30))
+        #expect(translator.usage == TokenUsage(promptTokens: 50, completionTokens: 30, cacheReadTokens: 10))
         #expect(translator.isComplete)
     }
 
@@ -125,7 +125,7 @@ import Testing
                 #expect(json(event.data) == json(expected), "\(event.data)")
             }
         }
-        #expect(translator.usage == TokenUsage(promptTokens: 30, completionTokens: 42))
+        #expect(translator.usage == TokenUsage(promptTokens: 30, completionTokens: 42, cacheReadTokens: 5))
     }
 
     @Test func theUsageChunkIsOnlySentWhenAskedFor() {
@@ -133,7 +133,7 @@ import Testing
         let events = parsedEvents([run(&translator, [ByteBuffer(string: Self.anthropicStream)])])
         #expect(events.count == Self.expectedOpenAIChunks.count - 1)
         #expect(!events.contains { $0.data.contains(#""usage""#) })
-        #expect(translator.usage == TokenUsage(promptTokens: 30, completionTokens: 42))
+        #expect(translator.usage == TokenUsage(promptTokens: 30, completionTokens: 42, cacheReadTokens: 5))
     }
 
     @Test(arguments: [true, false])
