@@ -14,7 +14,7 @@ final class SpreadRandom: Sendable {
     }
 }
 
-@Suite(.timeLimit(.minutes(1))) struct AccountPoolTests {
+@Suite(.timeLimit(.minutes(5))) struct AccountPoolTests {
     func pool(_ strategy: SelectionStrategy, weights: [Double] = [1, 2, 1], clock: ManualClock = ManualClock()) -> AccountPool {
         let random = SpreadRandom()
         return AccountPool(

@@ -3,7 +3,7 @@ import Testing
 @testable import ProxyEngine
 
 /// The account's standing as a pure state machine: a sequence of verdicts in, states out.
-@Suite(.timeLimit(.minutes(1))) struct AccountStateTests {
+@Suite(.timeLimit(.minutes(5))) struct AccountStateTests {
     @Test func failuresInARowOpenTheCircuitAndASuccessInBetweenResetsTheCount() {
         var state = AccountState.fresh
         for _ in 1..<AccountState.failuresToOpen { state.record(.failed, now: 0) }

@@ -5,7 +5,7 @@ import Testing
 
 @testable import ProxyEngine
 
-@Suite(.timeLimit(.minutes(1))) struct JWTTests {
+@Suite(.timeLimit(.minutes(5))) struct JWTTests {
     let signer = JWTSigner(secret: "test-secret-0123456789")
     let claims = SessionClaims(sub: "alice", tier: "pro", iat: 1_000, exp: 4_600, jti: "j1")
 
@@ -62,7 +62,7 @@ import Testing
     }
 }
 
-@Suite(.timeLimit(.minutes(1))) struct PasswordHashTests {
+@Suite(.timeLimit(.minutes(5))) struct PasswordHashTests {
     @Test func aHashVerifiesItsPasswordOnly() throws {
         let hash = try PasswordHash.make(password: "correct horse")
         #expect(hash.hasPrefix("scrypt$15$8$1$"))
@@ -77,7 +77,7 @@ import Testing
     }
 }
 
-@Suite(.timeLimit(.minutes(1))) struct VirtualKeyTests {
+@Suite(.timeLimit(.minutes(5))) struct VirtualKeyTests {
     @Test func keysAre256BitsAndStoredOnlyAsAHash() {
         let (plaintext, record) = VirtualKey.generate(name: "ci", user: "alice", now: 100, models: ["gpt-*"])
         #expect(plaintext.hasPrefix("sk-"))
@@ -98,7 +98,7 @@ final class ManualClock: Sendable {
     func advance(_ by: Double) { self.seconds.withLock { $0 += by } }
 }
 
-@Suite(.timeLimit(.minutes(1))) struct LoginLimiterTests {
+@Suite(.timeLimit(.minutes(5))) struct LoginLimiterTests {
     @Test func theSameUserWithinTheWindowGetsTheSameToken() async {
         let clock = ManualClock()
         let limiter = LoginLimiter(cacheSeconds: 60, now: { clock.now })
@@ -175,7 +175,7 @@ final class ManualClock: Sendable {
     }
 }
 
-@Suite(.timeLimit(.minutes(1))) struct BoundedMapTests {
+@Suite(.timeLimit(.minutes(5))) struct BoundedMapTests {
     @Test func entriesExpireAndTheLeastRecentlyTouchedGoFirst() {
         var map = BoundedMap<Int>(capacity: 8, maximumAge: 100)
         for index in 0..<8 { map.set("k\(index)", index, now: Double(index)) }
@@ -204,7 +204,7 @@ final class ManualClock: Sendable {
 
 }
 
-@Suite(.timeLimit(.minutes(1))) struct TokenLimiterTests {
+@Suite(.timeLimit(.minutes(5))) struct TokenLimiterTests {
     @Test func fiftySimultaneousAcquiresAdmitExactlyTheLimit() async {
         for limit in [1, 3] {
             let limiter = TokenLimiter(limit: limit)

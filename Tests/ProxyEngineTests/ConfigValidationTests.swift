@@ -2,7 +2,7 @@ import Testing
 
 @testable import ProxyEngine
 
-@Suite(.timeLimit(.minutes(1))) struct ConfigValidationTests {
+@Suite(.timeLimit(.minutes(5))) struct ConfigValidationTests {
     func valid() -> GatewayConfig {
         var config = GatewayConfig()
         var provider = ProviderConfig(name: "ds", kind: .openai, baseURL: "https://api.deepseek.com", models: ["deepseek-*"])

@@ -3,7 +3,7 @@ import Testing
 
 @testable import ProxyEngine
 
-@Suite(.timeLimit(.minutes(1))) struct RequestKeyHardeningTests {
+@Suite(.timeLimit(.minutes(5))) struct RequestKeyHardeningTests {
     @Test(arguments: [
         #"{"model":"a","mod\u0065l":"b","messages":[1]}"#,
         #"{"model":"a","model":"b","messages":[1]}"#,
@@ -30,7 +30,7 @@ import Testing
     }
 }
 
-@Suite(.timeLimit(.minutes(1))) struct StreamEndMarkerTests {
+@Suite(.timeLimit(.minutes(5))) struct StreamEndMarkerTests {
     @Test(arguments: [
         ("data: [DONE]\n\n", true),
         ("data:[DONE]\n\n", true),
@@ -56,7 +56,7 @@ import Testing
     }
 }
 
-@Suite(.timeLimit(.minutes(1))) struct UpstreamNumberTests {
+@Suite(.timeLimit(.minutes(5))) struct UpstreamNumberTests {
     @Test func hugeUsageCountsAreClampedAndSumsCannotOverflow() throws {
         let body = ByteBuffer(string: #"{"usage":{"prompt_tokens":99999999999999999999999,"completion_tokens":9223372036854775807}}"#)
         let usage = try #require(TokenUsage.lastReported(in: body))
@@ -85,7 +85,7 @@ import Testing
     }
 }
 
-@Suite(.timeLimit(.minutes(1))) struct RefundTests {
+@Suite(.timeLimit(.minutes(5))) struct RefundTests {
     @Test func aRefundTakesBackOneAdmission() async throws {
         let quota = QuotaManager(calendar: QuotaCalendar(timeZone: "UTC")!, flushEveryRequests: 100, now: { 1_700_000_000 })
         let limits = QuotaManager.Limits(monthlyRequests: 2, monthlyTokens: 0)
@@ -120,7 +120,7 @@ import Testing
     }
 }
 
-@Suite(.timeLimit(.minutes(1))) struct AccountPoolHardeningTests {
+@Suite(.timeLimit(.minutes(5))) struct AccountPoolHardeningTests {
     @Test func aHalfOpenProbeCutShortLeavesTheNextRequestToProbe() throws {
         let clock = ManualClock()
         let pool = AccountPool(accounts: [("a", 1)], strategy: .healthWeighted, now: { clock.now })

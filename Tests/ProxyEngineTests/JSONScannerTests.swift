@@ -3,7 +3,7 @@ import Testing
 
 @testable import ProxyEngine
 
-@Suite(.timeLimit(.minutes(1))) struct JSONScannerTests {
+@Suite(.timeLimit(.minutes(5))) struct JSONScannerTests {
     static func scans(_ text: String) -> Bool {
         var bytes = Array(text.utf8)
         return bytes.withUnsafeMutableBytes { buffer in

@@ -2,7 +2,7 @@ import Testing
 
 @testable import ProxyEngine
 
-@Suite(.timeLimit(.minutes(1))) struct MemoryTrimPolicyTests {
+@Suite(.timeLimit(.minutes(5))) struct MemoryTrimPolicyTests {
     static let mb = 1 << 20
 
     /// One reading, in MB.

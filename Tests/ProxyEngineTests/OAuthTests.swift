@@ -5,7 +5,7 @@ import Testing
 
 @testable import ProxyEngine
 
-@Suite(.timeLimit(.minutes(1))) struct PKCETests {
+@Suite(.timeLimit(.minutes(5))) struct PKCETests {
     /// RFC 7636, Appendix B.
     @Test func theChallengeIsTheRFCsS256() {
         let pkce = PKCE(verifier: "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk", state: "s")
@@ -61,7 +61,7 @@ final class GatedTokenEndpoint: OAuthTokenEndpoint {
     }
 }
 
-@Suite(.timeLimit(.minutes(1))) struct OAuthManagerTests {
+@Suite(.timeLimit(.minutes(5))) struct OAuthManagerTests {
     static let expired = OAuthTokens(accessToken: "old", refreshToken: "refresh-1", expiresAt: 50)
 
     @Test func aHundredRequestsOnAnExpiredTokenMakeOneRefresh() async throws {
@@ -179,7 +179,7 @@ final class RotatingTokenEndpoint: OAuthTokenEndpoint {
     var issued: Int { self.state.withLock { $0.issued } }
 }
 
-@Suite(.timeLimit(.minutes(1))) struct OAuthRotationTests {
+@Suite(.timeLimit(.minutes(5))) struct OAuthRotationTests {
     /// Issue #22, item 6: an instance whose refresh is refused because another instance used (and
     /// so revoked) the refresh token they both had takes the tokens the other saved.
     @Test func twoInstancesKeepRefreshingThroughRotations() async throws {
@@ -208,7 +208,7 @@ final class RotatingTokenEndpoint: OAuthTokenEndpoint {
     }
 }
 
-@Suite(.timeLimit(.minutes(1))) struct OAuthSharedRefreshTests {
+@Suite(.timeLimit(.minutes(5))) struct OAuthSharedRefreshTests {
     /// A waiter whose client left (its task cancelled) must not cancel the refresh the others
     /// wait on: the refresh is an unstructured task of its own.
     @Test func aWaiterThatLeavesDoesNotCancelTheSharedRefresh() async throws {

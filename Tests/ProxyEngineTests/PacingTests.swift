@@ -2,7 +2,7 @@ import Testing
 
 @testable import ProxyEngine
 
-@Suite(.timeLimit(.minutes(1))) struct UpstreamPacerTests {
+@Suite(.timeLimit(.minutes(5))) struct UpstreamPacerTests {
     @Test func queuedRequestsStartNoFasterThanTheRate() async throws {
         let clock = ManualClock()
         let pacer = UpstreamPacer(requestsPerSecond: 2, queueCapacity: 10, queueTimeoutSeconds: 10, now: { clock.now })
@@ -47,7 +47,7 @@ import Testing
     }
 }
 
-@Suite(.timeLimit(.minutes(1))) struct MinuteLimiterTests {
+@Suite(.timeLimit(.minutes(5))) struct MinuteLimiterTests {
     @Test func requestsPerMinuteSlide() async throws {
         let clock = ManualClock()
         let limiter = MinuteLimiter(now: { clock.now })

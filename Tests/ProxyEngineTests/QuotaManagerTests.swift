@@ -2,7 +2,7 @@ import Testing
 
 @testable import ProxyEngine
 
-@Suite(.timeLimit(.minutes(1))) struct QuotaManagerTests {
+@Suite(.timeLimit(.minutes(5))) struct QuotaManagerTests {
     static let utc = QuotaCalendar(timeZone: "UTC")!
     /// 2026-11-30 23:59:00 UTC.
     static let endOfNovember = 1_796_083_140.0

@@ -2,7 +2,7 @@ import Testing
 
 @testable import ProxyEngine
 
-@Suite(.timeLimit(.minutes(1))) struct RoutingTests {
+@Suite(.timeLimit(.minutes(5))) struct RoutingTests {
     @Test(arguments: [
         ("deepseek-*", "deepseek-chat", true),
         ("deepseek-*", "deepseek-", true),
@@ -54,7 +54,7 @@ import Testing
     }
 }
 
-@Suite(.timeLimit(.minutes(1))) struct HeaderPolicyTests {
+@Suite(.timeLimit(.minutes(5))) struct HeaderPolicyTests {
     @Test(arguments: ["connection", "keep-alive", "transfer-encoding", "te", "upgrade", "proxy-authorization", "trailer"])
     func hopByHopHeadersNeverCross(name: String) {
         #expect(!HeaderPolicy.forwardsRequestHeader(name))

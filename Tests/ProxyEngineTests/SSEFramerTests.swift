@@ -79,7 +79,7 @@ func parsedEvents(_ bytes: [ByteBuffer]) -> [SSEEvent] {
     return events
 }
 
-@Suite(.timeLimit(.minutes(1))) struct SSEFramerTests {
+@Suite(.timeLimit(.minutes(5))) struct SSEFramerTests {
     @Test(arguments: RecordedStreams.all)
     func everySplitPointForwardsTheSameBytesAndEvents(stream: String) throws {
         let whole = ByteBuffer(string: stream)

@@ -5,7 +5,7 @@ import Testing
 
 /// The quota ledger against a shared store (`SharedLimits`), modelled in memory with the same
 /// rules as PostgreSQL's `proxy_lease_quota`: several `QuotaManager`s stand for several instances.
-@Suite(.timeLimit(.minutes(1))) struct SharedQuotaTests {
+@Suite(.timeLimit(.minutes(5))) struct SharedQuotaTests {
     static let limits = QuotaManager.Limits(monthlyRequests: 37, monthlyTokens: 0)
 
     static func instance(_ store: InMemorySharedLimits) -> QuotaManager {

@@ -2,7 +2,7 @@ import Testing
 
 @testable import ProxyEngine
 
-@Suite(.timeLimit(.minutes(1))) struct SlotGrantsTests {
+@Suite(.timeLimit(.minutes(5))) struct SlotGrantsTests {
     @Test func aFreedSlotIsKeptAndUsedAgainWithoutTheStore() {
         var grants = SlotGrants()
         let before = grants.useGranted("k", lease: "1")

@@ -3,7 +3,7 @@ import Testing
 
 @testable import ProxyEngine
 
-@Suite(.timeLimit(.minutes(1))) struct TokenUsageTests {
+@Suite(.timeLimit(.minutes(5))) struct TokenUsageTests {
     @Test(arguments: [
         (
             #"{"id":"x","choices":[],"usage":{"prompt_tokens":9,"completion_tokens":3,"total_tokens":12}}"#,

@@ -32,7 +32,7 @@ extension LiveHarness {
     }
 }
 
-@Suite(.timeLimit(.minutes(1))) struct ConcurrencyLimitLiveTests {
+@Suite(.timeLimit(.minutes(5))) struct ConcurrencyLimitLiveTests {
     static func limitOne(_ config: inout GatewayConfig) {
         config.limits.perTokenConcurrency = 1
         config.providers[0].timeoutSeconds = 600
@@ -128,7 +128,7 @@ extension LiveHarness {
     }
 }
 
-@Suite(.timeLimit(.minutes(1))) struct AuthenticationLiveTests {
+@Suite(.timeLimit(.minutes(5))) struct AuthenticationLiveTests {
     func status(_ harness: LiveHarness, _ headers: [(String, String)], model: String = "gpt-4o-mini") async throws -> (Int, String) {
         let response = try await harness.send(harness.chatRequest(LiveHarness.body(model: model), headers: headers))
         return (response.status, response.body)
@@ -217,7 +217,7 @@ extension LiveHarness {
     }
 }
 
-@Suite(.timeLimit(.minutes(1))) struct LoginLiveTests {
+@Suite(.timeLimit(.minutes(5))) struct LoginLiveTests {
     func login(_ harness: LiveHarness, _ username: String, _ password: String) async throws -> (
         status: Int, body: String, retryAfter: String?
     ) {

@@ -9,7 +9,7 @@ import Testing
 @testable import ProxyServer
 
 /// `server.cors_origins`: web apps calling the gateway directly with a virtual key.
-@Suite(.timeLimit(.minutes(1))) struct CORSLiveTests {
+@Suite(.timeLimit(.minutes(5))) struct CORSLiveTests {
     static let app = "https://app.example.com"
 
     func preflight(_ harness: LiveHarness, origin: String, path: String = "/v1/chat/completions") async throws -> HTTPClientResponse {

@@ -3,7 +3,7 @@ import Testing
 @testable import ProxyServer
 
 /// Each transition of `ClientTimeoutState`: when a client connection is timed.
-@Suite(.timeLimit(.minutes(1))) struct ClientTimeoutStateTests {
+@Suite(.timeLimit(.minutes(5))) struct ClientTimeoutStateTests {
     @Test func anIdleConnectionIsTimedAndClosedUncounted() {
         let state = ClientTimeoutState()
         #expect(state.phase == .idle)

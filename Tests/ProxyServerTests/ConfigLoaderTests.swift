@@ -5,7 +5,7 @@ import Testing
 
 @testable import ProxyServer
 
-@Suite(.timeLimit(.minutes(1))) struct ConfigLoaderTests {
+@Suite(.timeLimit(.minutes(5))) struct ConfigLoaderTests {
     /// The contract's full example, every key.
     static let contractExample = """
         [server]

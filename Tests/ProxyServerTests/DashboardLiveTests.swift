@@ -10,7 +10,7 @@ import Testing
 
 /// The admin routes behind the dashboard, and the page's own headers. (The page itself is
 /// driven in a real browser by Tests/compat/test_dashboard.py.)
-@Suite(.timeLimit(.minutes(1))) struct DashboardLiveTests {
+@Suite(.timeLimit(.minutes(5))) struct DashboardLiveTests {
     func get(_ harness: LiveHarness, _ path: String) async throws -> [String: Any] {
         let response = try await harness.send(harness.request(.GET, path, bearer: LiveHarness.adminKey))
         #expect(response.status == 200, "\(path): \(response.body)")

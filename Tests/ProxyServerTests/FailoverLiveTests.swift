@@ -7,7 +7,7 @@ import Testing
 
 @testable import ProxyServer
 
-@Suite(.timeLimit(.minutes(2))) struct FailoverLiveTests {
+@Suite(.timeLimit(.minutes(5))) struct FailoverLiveTests {
     static let keys = ["sk-account-good-1-0000", "sk-account-good-2-0000", "sk-account-bad-3-00000"]
 
     static func threeAccounts(_ config: inout GatewayConfig) {

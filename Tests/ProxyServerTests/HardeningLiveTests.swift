@@ -13,7 +13,7 @@ import Testing
 @testable import ProxyServer
 
 /// Hostile clients and careless upstreams, through the real HTTP surface.
-@Suite(.timeLimit(.minutes(1))) struct HardeningLiveTests {
+@Suite(.timeLimit(.minutes(5))) struct HardeningLiveTests {
     // MARK: One model, the one that was checked
 
     @Test(arguments: [
@@ -345,7 +345,7 @@ import Testing
 
     // MARK: Shutdown
 
-    @Test(.timeLimit(.minutes(1))) func countsSurviveAShutdownThatOutlastsItsGrace() async throws {
+    @Test(.timeLimit(.minutes(5))) func countsSurviveAShutdownThatOutlastsItsGrace() async throws {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("grace-\(UUID()).sqlite").path
         defer { try? FileManager.default.removeItem(atPath: path) }
         let configure: @Sendable (inout GatewayConfig) -> Void = { config in

@@ -6,7 +6,7 @@ import Testing
 
 @testable import ProxyServer
 
-@Suite(.timeLimit(.minutes(1))) struct TextLogLineTests {
+@Suite(.timeLimit(.minutes(5))) struct TextLogLineTests {
     func event(_ message: Logger.Message) -> LogEvent {
         LogEvent(level: .info, message: message, metadata: nil, source: "test", file: "f", function: "g", line: 1)
     }
@@ -26,7 +26,7 @@ import Testing
     }
 }
 
-@Suite(.timeLimit(.minutes(1))) struct KeyDirectoryTests {
+@Suite(.timeLimit(.minutes(5))) struct KeyDirectoryTests {
     static let active = VirtualKey(id: "k1", name: "k", user: "u", hash: "h", prefix: "sk-", createdAt: 0)
 
     @Test func aLookupThatStartedBeforeARevokeCannotCacheTheOldKey() async throws {

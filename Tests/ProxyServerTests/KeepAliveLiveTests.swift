@@ -7,7 +7,7 @@ import Testing
 
 /// A stream whose upstream falls silent (a thinking model) gets its format's keep-alive, between
 /// whole events, and nothing else changes.
-@Suite(.timeLimit(.minutes(1))) struct KeepAliveLiveTests {
+@Suite(.timeLimit(.minutes(5))) struct KeepAliveLiveTests {
     /// Gaps of 1.5 s between the mock's events, keep-alives due after at most 0.2 s of silence:
     /// several fall in each gap however loaded the machine.
     static let configure: @Sendable (inout GatewayConfig) -> Void = { $0.server.streamKeepaliveSeconds = 0.2 }

@@ -3,7 +3,7 @@ import Testing
 
 @testable import ProxyServer
 
-@Suite(.timeLimit(.minutes(1))) struct MemoryTrimmerTests {
+@Suite(.timeLimit(.minutes(5))) struct MemoryTrimmerTests {
     /// The trimmer silently does nothing where it cannot read the allocator: on this (glibc)
     /// machine both of its readings must work, or it would never release anything.
     @Test func readsTheResidentSetAndTheAllocatorsInUseBytes() throws {

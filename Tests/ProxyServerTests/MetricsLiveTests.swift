@@ -29,7 +29,7 @@ struct PrometheusSamples {
     }
 }
 
-@Suite(.timeLimit(.minutes(1))) struct MetricsLiveTests {
+@Suite(.timeLimit(.minutes(5))) struct MetricsLiveTests {
     func scrape(_ harness: LiveHarness) async throws -> PrometheusSamples {
         let response = try await harness.send(HTTPClientRequest(url: harness.baseURL + "/metrics"))
         #expect(response.status == 200)

@@ -6,7 +6,7 @@ import Testing
 
 /// The bench's fast Responses stream says exactly what the adapter-rendered one says, ids aside:
 /// a native route is loaded with the events a translated one writes.
-@Suite(.timeLimit(.minutes(1))) struct MockResponsesTextTests {
+@Suite(.timeLimit(.minutes(5))) struct MockResponsesTextTests {
     /// Every id made anew per answer, blanked.
     static func normalised(_ value: JSONValue) -> JSONValue {
         switch value {

@@ -8,7 +8,7 @@ import Testing
 
 /// An Anthropic provider with one OAuth (subscription) account, against proxy-mock's token
 /// endpoint.
-@Suite(.timeLimit(.minutes(2))) struct OAuthLiveTests {
+@Suite(.timeLimit(.minutes(5))) struct OAuthLiveTests {
     static func oauthAccount(accessToken: String, refreshToken: String = "seed-refresh", expiresAt: Int)
         -> @Sendable (inout GatewayConfig) -> Void
     {

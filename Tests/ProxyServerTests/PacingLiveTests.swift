@@ -7,7 +7,7 @@ import Testing
 
 @testable import ProxyServer
 
-@Suite(.timeLimit(.minutes(1))) struct PacingLiveTests {
+@Suite(.timeLimit(.minutes(5))) struct PacingLiveTests {
     @Test func aPacedProviderQueuesThenRefusesInTheCallersFormat() async throws {
         try await LiveHarness.run(configure: { config in
             // One request per 4 s: the four arrive within one interval however loaded the machine.

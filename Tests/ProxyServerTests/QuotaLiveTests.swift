@@ -8,7 +8,7 @@ import Testing
 
 @testable import ProxyServer
 
-@Suite(.timeLimit(.minutes(1))) struct QuotaLiveTests {
+@Suite(.timeLimit(.minutes(5))) struct QuotaLiveTests {
     func quota(_ harness: LiveHarness, bearer: String = LiveHarness.token()) async throws -> [String: Any] {
         let response = try await harness.send(harness.request(.GET, "/auth/quota", bearer: bearer))
         #expect(response.status == 200)

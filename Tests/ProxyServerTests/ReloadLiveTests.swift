@@ -11,7 +11,7 @@ import Testing
 @testable import ProxyServer
 
 /// SIGHUP's reload, called directly (the compatibility suite sends the real signal).
-@Suite(.timeLimit(.minutes(1))) struct ReloadLiveTests {
+@Suite(.timeLimit(.minutes(5))) struct ReloadLiveTests {
     /// The harness's configuration as a file, with `extraUsers`, `aliases` and `limit`.
     static func file(mockPort: Int, users: [String] = ["tester"], aliases: String = #"{ "gpt-4o" = "gpt-4o-mini" }"#, limit: Int = 0)
         -> String

@@ -7,7 +7,7 @@ import Testing
 
 /// A native Responses upstream keeps its own responses, and an id resolves only on the account
 /// that made it: a request continuing a response must go to that account.
-@Suite(.timeLimit(.minutes(2))) struct ResponsesPinningLiveTests {
+@Suite(.timeLimit(.minutes(5))) struct ResponsesPinningLiveTests {
     static let keys = ["sk-account-native-1-0000", "sk-account-native-2-0000"]
 
     static func twoNativeAccounts(_ config: inout GatewayConfig) {

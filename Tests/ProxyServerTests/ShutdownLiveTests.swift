@@ -7,7 +7,7 @@ import Testing
 
 @testable import ProxyServer
 
-@Suite(.timeLimit(.minutes(1))) struct ShutdownLiveTests {
+@Suite(.timeLimit(.minutes(5))) struct ShutdownLiveTests {
     @Test func anInFlightStreamFinishesAfterShutdownStarts() async throws {
         try await LiveHarness.run(configure: { $0.providers[0].timeoutSeconds = 600 }) { harness in
             let request = harness.chatRequest(LiveHarness.body(stream: true), headers: [("x-mock-hold", "drain")])

@@ -9,7 +9,7 @@ import Testing
 
 @testable import ProxyServer
 
-@Suite(.timeLimit(.minutes(1))) struct UsageLiveTests {
+@Suite(.timeLimit(.minutes(5))) struct UsageLiveTests {
     /// The same streamed request straight to the mock, as bytes.
     func direct(_ harness: LiveHarness, body: String) async throws -> String {
         var request = HTTPClientRequest(url: "http://127.0.0.1:\(harness.mockPort)/v1/chat/completions")

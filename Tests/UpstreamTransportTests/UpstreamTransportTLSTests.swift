@@ -5,7 +5,7 @@ import Testing
 
 @testable import UpstreamTransport
 
-@Suite(.timeLimit(.minutes(1)))
+@Suite(.timeLimit(.minutes(5)))
 struct UpstreamTransportTLSTests {
     /// A transport that trusts the test CA only (not the system's roots).
     func transport() throws -> UpstreamTransport {

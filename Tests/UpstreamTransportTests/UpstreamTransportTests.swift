@@ -7,7 +7,7 @@ import Testing
 
 @testable import UpstreamTransport
 
-@Suite(.timeLimit(.minutes(1)))
+@Suite(.timeLimit(.minutes(5)))
 struct UpstreamTransportTests {
     func host(_ transport: UpstreamTransport, port: Int, tls: Bool = false, name: String = "127.0.0.1") throws -> UpstreamHost {
         try transport.host(UpstreamEndpoint(host: name, port: port, usesTLS: tls))

@@ -11,8 +11,9 @@ import ProxyEngine
 ///
 /// A request's life: checked (credential, body, model) → planned (`CompletionPlan`) → admitted
 /// once (`AdmissionTicket`) → paced → exchanged with the provider (`UpstreamExchange`) →
-/// answered (`UpstreamRelay`); its `RequestOutcome` is finished exactly once, by this handler or
-/// by the stream's pump.
+/// answered (`UpstreamRelay`). It ends once (`RequestOutcome.end`, decided by
+/// `RequestLifecycle`): here when no answer came, in the relay for a whole answer, in the pump
+/// for a stream.
 struct CompletionRoute: Sendable {
     let gateway: Gateway
     /// The path this instance serves, the `route` label of its metrics.
@@ -26,9 +27,6 @@ struct CompletionRoute: Sendable {
         outcome.usageLog = self.gateway.usageLog
         self.gateway.metrics.requestStarted()
         var request = request
-        var queue = PacerPlace()
-        // Until an upstream attempt begins, a refusal costs the caller nothing.
-        var attempted = false
         do {
             let principal = try await self.gateway.authenticator.authenticate(request.headers, now: self.gateway.now())
             var body = try await self.gateway.collectBody(of: &request)
@@ -49,30 +47,33 @@ struct CompletionRoute: Sendable {
             var logger = context.logger
             logger.handler.metadata.merge(["model": .string(outcome.model), "provider": .string(route.provider.name)]) { $1 }
             let client = self.gateway.clientConnections.connection(for: context.channel)
-            try await queue.reserve(route.provider.pacer)
+            try await outcome.queue.reserve(route.provider.pacer)
             let exchange = UpstreamExchange(plan: plan, metrics: self.gateway.metrics, logger: logger)
-            let result = try await exchange.run(after: queue.wait, client: client) { attempted = true }
+            let result = try await exchange.run(after: outcome.queue.wait, client: client) { outcome.attemptStarted() }
             return try await UpstreamRelay(plan: plan, client: client, logger: logger).response(to: result, plan: plan, outcome: &outcome)
-        } catch let error as GatewayError {
-            // 503 comes only when no account could take a first attempt.
-            if !attempted || error.status == 503 { await self.refund(outcome, queue) }
-            if error.status < 500 { self.gateway.metrics.rejected(reason: error.openAICode) }
-            outcome.finish(status: error.status)
-            return .error(error, format: self.format)
-        } catch is ClientHungUp {
-            if !attempted { await self.refund(outcome, queue) }
-            // Nobody is left to read an answer; 499 is the de facto "client closed request".
-            outcome.finish(status: 499)
-            return Response(status: .init(code: 499))
         } catch {
-            outcome.finish(status: 499)
-            throw error
+            let (status, cause, response) = self.ending(for: error)
+            await outcome.end(status: status, cause: cause)
+            guard let response else { throw error }
+            return response
         }
     }
 
-    /// A request that never reached a provider gives back what it was charged.
-    private func refund(_ outcome: RequestOutcome, _ queue: PacerPlace) async {
-        outcome.ticket?.refund()
-        await queue.giveBack()
+    /// How a request that got no answer (or whose answer could not be relayed) ends, and what
+    /// its client gets: nil for an error Hummingbird answers itself.
+    private func ending(for error: any Error) -> (Int, RequestLifecycle.Cause, Response?) {
+        switch error {
+        case let error as GatewayError:
+            if error.status < 500 { self.gateway.metrics.rejected(reason: error.openAICode) }
+            // 503 comes only when no account could take a first attempt.
+            let cause: RequestLifecycle.Cause =
+                error.status == 503 ? .noUpstream : error.status >= 500 ? .upstreamFailed : .answered
+            return (error.status, cause, .error(error, format: self.format))
+        case is ClientHungUp:
+            // Nobody is left to read an answer; 499 is the de facto "client closed request".
+            return (499, .clientLeft, Response(status: .init(code: 499)))
+        default:
+            return (499, .clientLeft, nil)
+        }
     }
 }

@@ -1,7 +1,9 @@
-/// What one proxied request came to, recorded into the metrics once, when it ends (for a
-/// stream, when its last event is written).
 import ProxyEngine
 
+/// What one proxied request came to, and its one end (`end`), which `RequestLifecycle`
+/// decides: a refund or a charge, the answering stream's account verdict, the metrics' record
+/// and the usage record. Called by the route for what ends before an answer, by the relay for a
+/// whole answer, and by the pump for a stream; the state machine lets only the first act.
 struct RequestOutcome: Sendable {
     let route: String
     let started: ContinuousClock.Instant
@@ -23,6 +25,9 @@ struct RequestOutcome: Sendable {
     var usageLog: UsageLog?
     /// What the request holds under its limits; freed, and charged its tokens, at the end.
     var ticket: AdmissionTicket?
+    /// Its place in its provider's upstream queue, given back with a refund.
+    var queue = PacerPlace()
+    private var life = RequestLifecycle.StateMachine()
 
     /// The door the request came through (its format).
     let door: String
@@ -48,20 +53,47 @@ struct RequestOutcome: Sendable {
         self.requestBytes = requestBytes
     }
 
-    /// Records the request once it has ended. Called once, by whoever ends it: the route for a
-    /// whole answer or a refusal, the pump for a stream.
-    func finish(status: Int) {
+    /// An upstream attempt is about to begin: from now on the request has asked a provider.
+    mutating func attemptStarted() { self.life.attemptStarted() }
+
+    /// The upstream answered whole (its account's verdict given), or with a stream on `lease`.
+    mutating func answered(streamingOn lease: AccountLease?, latency: Duration?, isStream: Bool) {
+        self.life.answered(streamingOn: lease, latencySeconds: latency?.seconds ?? 0, isStream: isStream)
+    }
+
+    /// A stream's end marker is about to go out: the caller's slot is freed (once), since its
+    /// client may send the next request as soon as it reads it.
+    mutating func endMarkerSeen() {
+        if self.life.endMarkerSeen() { self.ticket?.releaseSlot() }
+    }
+
+    /// The request's one end; every later call does nothing.
+    mutating func end(status: Int, cause: RequestLifecycle.Cause) async {
+        guard let ending = self.life.end(status: status, cause: cause) else { return }
         let duration = self.started.duration(to: .now)
         self.metrics.requestFinished(route: self.route, model: self.modelLabel, provider: self.provider, status: status, duration: duration)
-        // A request refused before it reached a provider has no usage to record.
-        guard self.provider != "none" else {
-            self.ticket?.refund()
-            return
+        if let (lease, verdict) = ending.verdict, let healthy = lease.end(verdict) {
+            self.metrics.setAccountHealthy(provider: self.provider, account: lease.name, healthy: healthy)
         }
-        var usage = self.usage
-        // A stream its client left is charged for what it received: the upstream produced it.
-        let estimated = usage == nil && (status < 400 || (status == 499 && self.answerBytes > 0))
-        if estimated { usage = UsageRecord.estimate(requestBytes: self.requestBytes, answerBytes: self.answerBytes) }
+        var usage: TokenUsage?
+        var estimated = false
+        switch ending.settlement {
+        case .refund:
+            self.ticket?.refund()
+            await self.queue.giveBack()
+        case .charge:
+            usage = self.usage
+            // A stream its client left is charged for what it received: the upstream produced it.
+            estimated = usage == nil && (status < 400 || (status == 499 && self.answerBytes > 0))
+            if estimated { usage = UsageRecord.estimate(requestBytes: self.requestBytes, answerBytes: self.answerBytes) }
+            if let usage {
+                self.metrics.tokens(model: self.modelLabel, kind: "prompt", count: usage.promptTokens)
+                self.metrics.tokens(model: self.modelLabel, kind: "completion", count: usage.completionTokens)
+            }
+            self.ticket?.finish(usage: usage)
+        }
+        // A request refused before routing (no provider) leaves no record.
+        guard self.provider != "none" else { return }
         self.usageLog?.append(
             UsageRecord(
                 at: self.now(), user: self.user, keyID: self.keyID, model: self.model,
@@ -73,10 +105,5 @@ struct RequestOutcome: Sendable {
                 reasoningTokens: usage?.reasoningTokens ?? 0
             )
         )
-        if let usage {
-            self.metrics.tokens(model: self.modelLabel, kind: "prompt", count: usage.promptTokens)
-            self.metrics.tokens(model: self.modelLabel, kind: "completion", count: usage.completionTokens)
-        }
-        self.ticket?.finish(usage: usage)
     }
 }

@@ -26,16 +26,6 @@ struct SSEPump {
     /// Applied to every event written and every upstream message logged. Events are whole when
     /// scrubbed (`SSEEventBatches`), so a key split between two reads is caught.
     let scrubber: SecretScrubber
-    /// Tells the account pool how the stream its account served ended, once, whichever way.
-    let onStreamEnd: (@Sendable (StreamEnd) -> Void)?
-
-    enum StreamEnd: Sendable {
-        case completed
-        /// The upstream broke, timed out or sent what cannot be relayed.
-        case failed
-        /// Says nothing of the account.
-        case clientLeft
-    }
     /// Given the whole response a Responses stream ended with (to keep it, or pin its id to the
     /// account), before its last event goes out: a client that continues the response as soon
     /// as it reads the end must find it.
@@ -51,11 +41,6 @@ struct SSEPump {
 
     func responseBody() -> ResponseBody {
         ResponseBody { writer in try await self.pump(&writer) }
-    }
-
-    /// Frees the caller's slot before the stream's last events leave (see `[DONE]` below).
-    private func releaseSlot() {
-        self.outcome.ticket?.releaseSlot()
     }
 
     /// How a stream failed, and whether its error event is already written.
@@ -75,6 +60,7 @@ struct SSEPump {
         // the translator's own last event, in its sequence.
         var translator: (any StreamTranslator)?
         if case .translate(let streamTranslator) = self.transform { translator = streamTranslator }
+        var clientGone: (any Error)?
         do {
             failure = try await self.relayEvents(
                 to: &writer, outcome: &outcome, watch: watch, translator: &translator)
@@ -82,15 +68,16 @@ struct SSEPump {
             failure = Failure(error: .upstreamTimeout(seconds: self.timeoutSeconds))
         } catch {
             // The client left (or the write failed): the stream ends here, counted as 499.
-            self.onStreamEnd?(.clientLeft)
-            self.outcome.metrics.streamEnded()
-            outcome.finish(status: 499)
-            throw error
+            clientGone = error
         }
         self.outcome.metrics.streamEnded()
         // Before the last bytes go out (it frees the slot), for the same reason as at `[DONE]`.
-        outcome.finish(status: failure?.error.status ?? 200)
-        self.onStreamEnd?(failure == nil ? .completed : .failed)
+        if clientGone != nil {
+            await outcome.end(status: 499, cause: .clientLeft)
+        } else {
+            await outcome.end(status: failure?.error.status ?? 200, cause: failure == nil ? .answered : .upstreamFailed)
+        }
+        if let clientGone { throw clientGone }
         if let failure, !failure.isSent {
             self.logger.warning("stream ended by upstream failure", metadata: ["status": "\(failure.error.status)"])
             try await writer.write(translator?.failureEvent(failure.error) ?? self.format.streamErrorEvent(failure.error))
@@ -130,7 +117,7 @@ struct SSEPump {
                 let output = self.scrubber.scrub(translated.output)
                 outcome.answerBytes += output.readableBytes
                 // See `[DONE]` below: the translated stream's last events are going out.
-                if translator!.isComplete || translated.failure != nil { self.releaseSlot() }
+                if translator!.isComplete || translated.failure != nil { outcome.endMarkerSeen() }
                 if translated.failure == nil, let completed = translator!.completedResponse { await self.onResponseCompleted?(completed) }
                 if output.readableBytes > 0 { try await writer.write(output) }
                 if let failure = translated.failure {
@@ -155,7 +142,7 @@ struct SSEPump {
             // A client may send its next request as soon as it reads `[DONE]` (the SDKs
             // stop there): its place must be free before that event leaves.
             if StreamEndMarker.isIn(output, format: self.format) {
-                self.releaseSlot()
+                outcome.endMarkerSeen()
                 // Kept before the client can read the end and continue the response.
                 if let onResponseCompleted = self.onResponseCompleted, let completed = ResponsesStreamEnd.response(in: batch) {
                     await onResponseCompleted(completed)

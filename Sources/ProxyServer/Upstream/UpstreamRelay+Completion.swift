@@ -19,8 +19,8 @@ extension UpstreamRelay {
         )
     }
 
-    /// The client's answer to a completion exchange. A whole answer finishes `outcome` here; a
-    /// stream hands it to its pump, which finishes it when the stream ends.
+    /// The client's answer to a completion exchange. A whole answer ends `outcome` here; a
+    /// stream hands it to its pump, which ends it when the stream ends.
     func response(to result: UpstreamExchange.Result, plan: CompletionPlan, outcome: inout RequestOutcome) async throws(GatewayError)
         -> Response
     {
@@ -36,16 +36,16 @@ extension UpstreamRelay {
                     await pin?(response)
                 }
             }
-            return try self.streamingResponse(
-                upstream, outcome: outcome, transform: plan.streamTransform(),
-                onStreamEnd: Self.accountVerdict(
-                    provider: plan.provider, lease: result.lease, latency: result.timeToFirstByte, metrics: outcome.metrics),
-                onResponseCompleted: keep)
+            // The stream's account is judged when the stream ends.
+            outcome.answered(streamingOn: result.lease, latency: result.timeToFirstByte, isStream: true)
+            return try self.streamingResponse(upstream, outcome: outcome, transform: plan.streamTransform(), onResponseCompleted: keep)
         case .whole(let upstream, let body) where upstream.status.code >= 400:
+            outcome.answered(streamingOn: nil, latency: result.timeToFirstByte, isStream: false)
             let response = self.errorResponse(upstream, body: body)
-            outcome.finish(status: response.status.code)
+            await outcome.end(status: response.status.code, cause: .answered)
             return response
         case .whole(let upstream, let body):
+            outcome.answered(streamingOn: nil, latency: result.timeToFirstByte, isStream: false)
             let (response, answer) = try self.completeResponse(upstream, body: body)
             if plan.responses != nil || plan.pinsResponses, let kept = JSONValue(parsing: answer) {
                 await plan.responses?.keep(kept)
@@ -53,7 +53,7 @@ extension UpstreamRelay {
             }
             outcome.usage = TokenUsage.lastReported(in: body)
             outcome.answerBytes = response.body.contentLength ?? body.readableBytes
-            outcome.finish(status: response.status.code)
+            await outcome.end(status: response.status.code, cause: .answered)
             return response
         }
     }
@@ -68,22 +68,4 @@ extension UpstreamRelay {
         }
     }
 
-    /// Gives a stream's account its verdict when the stream ends: a stream that broke is a
-    /// failure; one whose client left says nothing of the account.
-    private static func accountVerdict(provider: ProviderRuntime, lease: AccountLease?, latency: Duration, metrics: GatewayMetrics)
-        -> (@Sendable (SSEPump.StreamEnd) -> Void)?
-    {
-        guard let lease else { return nil }
-        let name = provider.name
-        return { end in
-            let verdict: AccountVerdict =
-                switch end {
-                case .completed: .success(latencySeconds: latency.seconds)
-                case .failed: .failed
-                case .clientLeft: .cancelled
-                }
-            guard let healthy = lease.end(verdict) else { return }
-            metrics.setAccountHealthy(provider: name, account: lease.name, healthy: healthy)
-        }
-    }
 }

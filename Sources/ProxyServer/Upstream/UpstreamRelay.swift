@@ -83,7 +83,6 @@ struct UpstreamRelay {
         _ response: UpstreamResponse,
         outcome: RequestOutcome,
         transform: SSEPump.Transform,
-        onStreamEnd: (@Sendable (SSEPump.StreamEnd) -> Void)? = nil,
         onResponseCompleted: (@Sendable (JSONValue) async -> Void)? = nil
     ) throws(GatewayError) -> Response {
         let contentType = response.headers.first(name: "content-type") ?? ""
@@ -108,7 +107,6 @@ struct UpstreamRelay {
             outcome: outcome,
             transform: transform,
             scrubber: self.scrubber,
-            onStreamEnd: onStreamEnd,
             onResponseCompleted: onResponseCompleted
         )
         return Response(status: .ok, headers: headers, body: pump.responseBody())

@@ -10,7 +10,7 @@ func json(_ text: String) -> JSONValue {
 
 /// Fixtures written from the public API references (Anthropic Messages, OpenAI Chat
 /// Completions): each case is a request in one format and the request it must become.
-@Suite(.timeLimit(.minutes(1))) struct AnthropicToOpenAIRequestTests {
+@Suite(.timeLimit(.minutes(5))) struct AnthropicToOpenAIRequestTests {
     /// What Claude Code sends for a model name it does not know: its environment as a system
     /// message inside `messages`, adaptive thinking and an effort.
     @Test func systemMessagesInsideMessagesKeepTheirPlaceAndAdaptiveThinkingHasAnEffort() throws {
@@ -89,7 +89,7 @@ func json(_ text: String) -> JSONValue {
     }
 }
 
-@Suite(.timeLimit(.minutes(1))) struct OpenAIToAnthropicRequestTests {
+@Suite(.timeLimit(.minutes(5))) struct OpenAIToAnthropicRequestTests {
     static let cases: [(name: String, chat: String, messages: String)] = [
         (
             "system and developer, defaults for max_tokens, temperature clamped, stop string, user",

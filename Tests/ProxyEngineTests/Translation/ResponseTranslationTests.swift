@@ -3,7 +3,7 @@ import Testing
 
 @testable import ProxyEngine
 
-@Suite(.timeLimit(.minutes(1))) struct ResponseTranslationTests {
+@Suite(.timeLimit(.minutes(5))) struct ResponseTranslationTests {
     static let openAIAnswers: [(name: String, chat: String, message: String)] = [
         (
             "text, stop, cached prompt tokens",

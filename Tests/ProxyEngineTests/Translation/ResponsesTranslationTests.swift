@@ -5,7 +5,7 @@ import Testing
 
 /// The Responses API adapter: requests into the Chat hub, Chat answers and streams out as
 /// Responses ones, and an Anthropic stream through both adapters.
-@Suite(.timeLimit(.minutes(1))) struct ResponsesTranslationTests {
+@Suite(.timeLimit(.minutes(5))) struct ResponsesTranslationTests {
     static func json(_ text: String) -> JSONValue { JSONValue(parsing: text)! }
 
     static let codexLikeRequest = json(
@@ -235,7 +235,7 @@ import Testing
 }
 
 /// What a stored response gives the next turn.
-@Suite(.timeLimit(.minutes(1))) struct StoredResponseTests {
+@Suite(.timeLimit(.minutes(5))) struct StoredResponseTests {
     @Test func aContinuedRequestStartsWithTheStoredInputThenItsOutput() throws {
         let response = ResponsesTranslationTests.json(
             #"{"id":"resp_1","output":[{"type":"message","role":"assistant","content":[{"type":"output_text","text":"Hi Ada"}]}]}"#)
@@ -262,7 +262,7 @@ import Testing
 }
 
 /// Anthropic thinking through the hub and back: the signature rides in `encrypted_content`.
-@Suite(.timeLimit(.minutes(1))) struct ThinkingSignatureTests {
+@Suite(.timeLimit(.minutes(5))) struct ThinkingSignatureTests {
     static let thinkingStream = [
         (
             "message_start",
@@ -324,7 +324,7 @@ import Testing
 }
 
 /// Freeform (`custom`) tools, such as Codex's `apply_patch`: one string in, one string out.
-@Suite(.timeLimit(.minutes(1))) struct CustomToolTests {
+@Suite(.timeLimit(.minutes(5))) struct CustomToolTests {
     @Test func aCustomToolIsAOneStringFunctionUpstreamAndACustomCallBack() throws {
         let request = ResponsesTranslationTests.json(
             #"""

@@ -6,7 +6,7 @@ import Testing
 /// Recorded-shape streams (from the API references' examples) through the translators: the
 /// events that come out, their order and indices, and that the output is the same however the
 /// input was cut into chunks.
-@Suite(.timeLimit(.minutes(1))) struct StreamTranslationTests {
+@Suite(.timeLimit(.minutes(5))) struct StreamTranslationTests {
     /// An OpenAI stream with reasoning, text, two tool calls (arguments in pieces) and usage.
     static let openAIStream = [
         #"data: {"id":"chatcmpl-9","object":"chat.completion.chunk","created":1,"model":"gpt","choices":[{"index":0,"delta":{"role":"assistant","content":""},"logprobs":null,"finish_reason":null}],"usage":null}"#,

@@ -2,7 +2,7 @@ import Testing
 
 @testable import ProxyEngine
 
-@Suite(.timeLimit(.minutes(1))) struct StreamValidatorTests {
+@Suite(.timeLimit(.minutes(5))) struct StreamValidatorTests {
     typealias E = AnthropicStreamEvent
     static let start = E.messageStart(id: "m", model: "c", usage: .init())
     static let end: [E] = [.messageDelta(stopReason: "end_turn", usage: .init()), .messageStop]
