@@ -13,3 +13,17 @@ public enum AccountVerdict: Sendable, Equatable {
     /// judge accounts: it says nothing of the account (a half-open probe is simply tried again).
     case cancelled
 }
+
+extension AccountVerdict {
+    /// What an answer's status says about the account that gave it: a 429 cools it down for
+    /// the reset its headers give (30 s when they give none), 401/403 refuse it, 5xx fail it,
+    /// anything else is the account answering.
+    public static func of(status: Int, headers: [(name: String, value: String)], latencySeconds: Double, now: Double) -> AccountVerdict {
+        switch status {
+        case 429: .rateLimited(retryAfterSeconds: RateLimitReset.seconds(from: headers, now: now) ?? 30)
+        case 401, 403: .refused
+        case 500...: .failed
+        default: .success(latencySeconds: latencySeconds)
+        }
+    }
+}

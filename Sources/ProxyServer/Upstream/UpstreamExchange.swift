@@ -198,20 +198,15 @@ struct UpstreamExchange {
         return GatewayError.upstreamFirstByteTimeout(seconds: timeout.seconds, attempts: attempts)
     }
 
-    /// What an answer's status says about the account that gave it.
+    /// What an answer's status says about the account that gave it (`AccountVerdict.of`).
     static func verdict(status: Int, response: UpstreamResponse, latency: Duration, now: Double, logger: Logger) -> AccountVerdict {
-        switch status {
-        case 429:
-            let headers = response.headers.map { (name: $0.name, value: $0.value) }
-            let seconds = RateLimitReset.seconds(from: headers, now: now) ?? 30
-            if seconds >= RateLimitReset.longestSeconds {
-                logger.warning("upstream asked for a cooldown of a day or more; clamped to a day")
-            }
-            return .rateLimited(retryAfterSeconds: seconds)
-        case 401, 403: return .refused
-        case 500...: return .failed
-        default: return .success(latencySeconds: latency.seconds)
+        let verdict = AccountVerdict.of(
+            status: status, headers: status == 429 ? response.headers.map { (name: $0.name, value: $0.value) } : [],
+            latencySeconds: latency.seconds, now: now)
+        if case .rateLimited(let seconds) = verdict, seconds >= RateLimitReset.longestSeconds {
+            logger.warning("upstream asked for a cooldown of a day or more; clamped to a day")
         }
+        return verdict
     }
 
     /// Transport failures that say the account's upstream is unwell; cancellation, the client
