@@ -93,7 +93,7 @@ struct CompletionPlan {
     }
 
     /// What happens to a stream's events between the upstream and the client.
-    func streamTransform() -> SSEPump.Transform {
+    func streamTransform() -> StreamRelay.Transform {
         let created = Int(self.provider.now())
         if let translator = self.bridge.streamTranslator(
             model: self.route.upstreamModel, created: created, includeUsage: self.summary.includeUsage)

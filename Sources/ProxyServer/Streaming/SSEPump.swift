@@ -21,8 +21,8 @@ struct SSEPump {
     let logger: Logger
     /// Finished once, when the stream ends; its ticket holds the caller's concurrency slot.
     let outcome: RequestOutcome
-    /// What happens to the events between the upstream and the client.
-    let transform: Transform
+    /// What happens to the events between the upstream and the client (`StreamRelay`).
+    let transform: StreamRelay.Transform
     /// Applied to every event written and every upstream message logged. Events are whole when
     /// scrubbed (`SSEEventBatches`), so a key split between two reads is caught.
     let scrubber: SecretScrubber
@@ -30,14 +30,6 @@ struct SSEPump {
     /// account), before its last event goes out: a client that continues the response as soon
     /// as it reads the end must find it.
     let onResponseCompleted: (@Sendable (JSONValue) async -> Void)?
-
-    enum Transform: Sendable {
-        /// Bytes as received; `stripsInjectedUsage` when the gateway asked for usage the client
-        /// did not, which must come out again.
-        case passThrough(stripsInjectedUsage: Bool)
-        /// Translated event by event into the client's format.
-        case translate(any StreamTranslator)
-    }
 
     func responseBody() -> ResponseBody {
         ResponseBody { writer in try await self.pump(&writer) }
@@ -58,12 +50,12 @@ struct SSEPump {
         defer { watch.end() }
         // Held here, not in `relayEvents`: a failure found out there (the deadline) is written as
         // the translator's own last event, in its sequence.
-        var translator: (any StreamTranslator)?
-        if case .translate(let streamTranslator) = self.transform { translator = streamTranslator }
+        var relay = StreamRelay(
+            format: self.format, transform: self.transform, scrubber: self.scrubber,
+            keepsCompletedResponse: self.onResponseCompleted != nil)
         var clientGone: (any Error)?
         do {
-            failure = try await self.relayEvents(
-                to: &writer, outcome: &outcome, watch: watch, translator: &translator)
+            failure = try await self.relayEvents(to: &writer, outcome: &outcome, watch: watch, relay: &relay)
         } catch is DeadlineExceeded {
             failure = Failure(error: .upstreamTimeout(seconds: self.timeoutSeconds))
         } catch {
@@ -80,20 +72,17 @@ struct SSEPump {
         if let clientGone { throw clientGone }
         if let failure, !failure.isSent {
             self.logger.warning("stream ended by upstream failure", metadata: ["status": "\(failure.error.status)"])
-            try await writer.write(translator?.failureEvent(failure.error) ?? self.format.streamErrorEvent(failure.error))
+            try await writer.write(relay.failureEvent(failure.error))
         }
         try await writer.finish(nil)
     }
 
-    /// Reads the upstream's events and writes them on, transformed, until the stream ends: nil
-    /// when it ended well, else how it failed.
+    /// Reads the upstream's events and writes on what `relay` makes of them, until the stream
+    /// ends: nil when it ended well, else how it failed.
     private func relayEvents(
-        to writer: inout any ResponseBodyWriter, outcome: inout RequestOutcome, watch: RequestWatch,
-        translator: inout (any StreamTranslator)?
+        to writer: inout any ResponseBodyWriter, outcome: inout RequestOutcome, watch: RequestWatch, relay: inout StreamRelay
     ) async throws -> Failure? {
         var events = SSEEventBatches(self.upstream).makeAsyncIterator()
-        var stripper: InjectedUsageStripper?
-        if case .passThrough(let stripsInjectedUsage) = self.transform, stripsInjectedUsage { stripper = InjectedUsageStripper() }
         while true {
             let batch: SSEBatch?
             do {
@@ -108,47 +97,26 @@ struct SSEPump {
             if let batch, batch.isSilence {
                 // Between whole events, in the client's format: a thinking model's long silence
                 // must not look like a dead connection to an intermediary.
-                try await writer.write(self.format.keepAliveEvent(afterFirstEvent: outcome.answerBytes > 0))
+                try await writer.write(self.format.keepAliveEvent(afterFirstEvent: relay.answerBytes > 0))
                 continue
             }
-            if translator != nil {
-                let translated = batch.map { translator!.translate($0) } ?? translator!.finish()
-                outcome.usage = translator!.usage ?? outcome.usage
-                let output = self.scrubber.scrub(translated.output)
-                outcome.answerBytes += output.readableBytes
-                // See `[DONE]` below: the translated stream's last events are going out.
-                if translator!.isComplete || translated.failure != nil { outcome.endMarkerSeen() }
-                if translated.failure == nil, let completed = translator!.completedResponse { await self.onResponseCompleted?(completed) }
-                if output.readableBytes > 0 { try await writer.write(output) }
-                if let failure = translated.failure {
-                    self.logger.warning("translated stream failed", metadata: ["reason": "\(self.scrubber.scrub(failure.message))"])
-                    return Failure(error: failure, isSent: true)
-                }
-                if translator!.isComplete || batch == nil { return nil }
-                continue
-            }
-            guard let batch else { return nil }
-            // Passed on as received: one slice of the upstream's bytes, written at once.
-            var output = batch.bytes
-            if stripper != nil {
-                output = stripper!.strip(batch)
-                outcome.usage = stripper!.usage ?? outcome.usage
-                if output.readableBytes == 0 { continue }
-            } else if let usage = TokenUsage.lastReported(in: output) {
-                outcome.usage = self.format == .anthropic ? usage.merged(into: outcome.usage) : usage
-            }
-            output = self.scrubber.scrub(output)
-            outcome.answerBytes += output.readableBytes
-            // A client may send its next request as soon as it reads `[DONE]` (the SDKs
-            // stop there): its place must be free before that event leaves.
-            if StreamEndMarker.isIn(output, format: self.format) {
+            let step = relay.relay(batch)
+            outcome.usage = relay.usage ?? outcome.usage
+            outcome.answerBytes = relay.answerBytes
+            if step.holdsEnd {
+                // A client may send its next request as soon as it reads the end (the SDKs stop
+                // at `[DONE]`): its place must be free before the end leaves, and a response it
+                // may continue must be kept.
                 outcome.endMarkerSeen()
-                // Kept before the client can read the end and continue the response.
-                if let onResponseCompleted = self.onResponseCompleted, let completed = ResponsesStreamEnd.response(in: batch) {
-                    await onResponseCompleted(completed)
-                }
+                if let completed = step.completedResponse { await self.onResponseCompleted?(completed) }
             }
-            try await writer.write(output)
+            if step.output.readableBytes > 0 { try await writer.write(step.output) }
+            if let failure = step.failure {
+                // Its type only: the message can quote the upstream's own text.
+                self.logger.warning("translated stream failed", metadata: ["status": "\(failure.status)"])
+                return Failure(error: failure, isSent: true)
+            }
+            if step.isFinished { return nil }
         }
     }
 }

@@ -82,7 +82,7 @@ struct UpstreamRelay {
     func streamingResponse(
         _ response: UpstreamResponse,
         outcome: RequestOutcome,
-        transform: SSEPump.Transform,
+        transform: StreamRelay.Transform,
         onResponseCompleted: (@Sendable (JSONValue) async -> Void)? = nil
     ) throws(GatewayError) -> Response {
         let contentType = response.headers.first(name: "content-type") ?? ""

@@ -1,0 +1,94 @@
+import NIOCore
+
+/// What happens to one stream's events between the upstream and the client, with no I/O of its
+/// own: each batch of whole upstream events in, the bytes to write and what they mean out. The
+/// pump (in the server) reads, writes and ends the request; this decides.
+///
+/// Passed through, a batch goes out as received (one slice of the upstream's bytes), less the
+/// usage the gateway asked for on the client's behalf; translated, it goes through the
+/// translator, whose output is a well-formed stream in the caller's format whatever comes in.
+/// Either way every byte is scrubbed of the provider's keys, and the usage is read as it passes.
+public struct StreamRelay: Sendable {
+    public enum Transform: Sendable {
+        /// Bytes as received; `stripsInjectedUsage` when the gateway asked for usage the client
+        /// did not, which must come out again.
+        case passThrough(stripsInjectedUsage: Bool)
+        /// Translated event by event into the client's format.
+        case translate(any StreamTranslator)
+    }
+
+    /// One batch's outcome.
+    public struct Step: Sendable {
+        /// What to write now (possibly nothing).
+        public var output = ByteBuffer()
+        /// `output` holds the stream's end (its `[DONE]`, `message_stop` or final Responses
+        /// event): the caller's slot may be freed before it leaves.
+        public var holdsEnd = false
+        /// The response a Responses stream ended with, when the relay was asked to keep it.
+        public var completedResponse: JSONValue?
+        /// The stream ended in this error, whose event is already in `output`.
+        public var failure: GatewayError?
+        /// Nothing more is to be read.
+        public var isFinished = false
+    }
+
+    public let format: APIFormat
+    private let scrubber: SecretScrubber
+    private let keepsCompletedResponse: Bool
+    private var translator: (any StreamTranslator)?
+    private var stripper: InjectedUsageStripper?
+    public private(set) var usage: TokenUsage?
+    /// Bytes of the answer written so far.
+    public private(set) var answerBytes = 0
+
+    public init(format: APIFormat, transform: Transform, scrubber: SecretScrubber, keepsCompletedResponse: Bool) {
+        self.format = format
+        self.scrubber = scrubber
+        self.keepsCompletedResponse = keepsCompletedResponse
+        switch transform {
+        case .translate(let translator): self.translator = translator
+        case .passThrough(let strips): self.stripper = strips ? InjectedUsageStripper() : nil
+        }
+    }
+
+    /// The next batch of whole upstream events; nil when the upstream's body ended.
+    public mutating func relay(_ batch: SSEBatch?) -> Step {
+        if self.translator != nil { return self.translate(batch) }
+        guard let batch else { return Step(isFinished: true) }
+        var output = batch.bytes
+        if self.stripper != nil {
+            output = self.stripper!.strip(batch)
+            self.usage = self.stripper!.usage ?? self.usage
+            if output.readableBytes == 0 { return Step() }
+        } else if let usage = TokenUsage.lastReported(in: output) {
+            // Anthropic's counts come in two events: input in `message_start`, output after.
+            self.usage = self.format == .anthropic ? usage.merged(into: self.usage) : usage
+        }
+        output = self.scrubber.scrub(output)
+        self.answerBytes += output.readableBytes
+        var step = Step(output: output)
+        if StreamEndMarker.isIn(output, format: self.format) {
+            step.holdsEnd = true
+            if self.keepsCompletedResponse { step.completedResponse = ResponsesStreamEnd.response(in: batch) }
+        }
+        return step
+    }
+
+    private mutating func translate(_ batch: SSEBatch?) -> Step {
+        let translated = batch.map { self.translator!.translate($0) } ?? self.translator!.finish()
+        self.usage = self.translator!.usage ?? self.usage
+        let output = self.scrubber.scrub(translated.output)
+        self.answerBytes += output.readableBytes
+        let isComplete = self.translator!.isComplete
+        var step = Step(output: output, holdsEnd: isComplete || translated.failure != nil, failure: translated.failure)
+        if translated.failure == nil && self.keepsCompletedResponse { step.completedResponse = self.translator!.completedResponse }
+        step.isFinished = isComplete || translated.failure != nil || batch == nil
+        return step
+    }
+
+    /// The event that ends the stream with `error` found outside the events (a deadline, a
+    /// broken connection): the translator's own, in its sequence, or the caller format's.
+    public func failureEvent(_ error: GatewayError) -> ByteBuffer {
+        self.translator?.failureEvent(error) ?? self.format.streamErrorEvent(error)
+    }
+}
