@@ -64,11 +64,9 @@ struct SSEPump {
         }
         self.outcome.metrics.streamEnded()
         // Before the last bytes go out (it frees the slot), for the same reason as at `[DONE]`.
-        if clientGone != nil {
-            await outcome.end(status: 499, cause: .clientLeft)
-        } else {
-            await outcome.end(status: failure?.error.status ?? 200, cause: failure == nil ? .answered : .upstreamFailed)
-        }
+        let (status, cause): (Int, RequestLifecycle.Cause) =
+            clientGone != nil ? (499, .clientLeft) : failure.map { ($0.error.status, .upstreamFailed) } ?? (200, .answered)
+        await outcome.end(status: status, cause: cause)
         if let clientGone { throw clientGone }
         if let failure, !failure.isSent {
             self.logger.warning("stream ended by upstream failure", metadata: ["status": "\(failure.error.status)"])

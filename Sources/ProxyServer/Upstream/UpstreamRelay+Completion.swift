@@ -39,20 +39,21 @@ extension UpstreamRelay {
             // The stream's account is judged when the stream ends.
             outcome.answered(streamingOn: result.lease, latency: result.timeToFirstByte, isStream: true)
             return try self.streamingResponse(upstream, outcome: outcome, transform: plan.streamTransform(), onResponseCompleted: keep)
-        case .whole(let upstream, let body) where upstream.status.code >= 400:
-            outcome.answered(streamingOn: nil, latency: result.timeToFirstByte, isStream: false)
-            let response = self.errorResponse(upstream, body: body)
-            await outcome.end(status: response.status.code, cause: .answered)
-            return response
         case .whole(let upstream, let body):
             outcome.answered(streamingOn: nil, latency: result.timeToFirstByte, isStream: false)
-            let (response, answer) = try self.completeResponse(upstream, body: body)
-            if plan.responses != nil || plan.pinsResponses, let kept = JSONValue(parsing: answer) {
-                await plan.responses?.keep(kept)
-                await Self.responsePin(plan: plan, account: result.lease?.account)?(kept)
+            let response: Response
+            if upstream.status.code >= 400 {
+                response = self.errorResponse(upstream, body: body)
+            } else {
+                let answer: ByteBuffer
+                (response, answer) = try self.completeResponse(upstream, body: body)
+                if plan.responses != nil || plan.pinsResponses, let kept = JSONValue(parsing: answer) {
+                    await plan.responses?.keep(kept)
+                    await Self.responsePin(plan: plan, account: result.lease?.account)?(kept)
+                }
+                outcome.usage = TokenUsage.lastReported(in: body)
+                outcome.answerBytes = response.body.contentLength ?? body.readableBytes
             }
-            outcome.usage = TokenUsage.lastReported(in: body)
-            outcome.answerBytes = response.body.contentLength ?? body.readableBytes
             await outcome.end(status: response.status.code, cause: .answered)
             return response
         }
