@@ -137,6 +137,34 @@ final class SpreadRandom: Sendable {
         #expect(pool.select(session: "conversation-1")?.account != first.account)
     }
 
+    /// A conversation served elsewhere while its account is out goes back to it: a native
+    /// Responses id resolves only there.
+    @Test func aSessionGoesBackToItsAccountWhenItReturns() throws {
+        let clock = ManualClock()
+        let pool = self.pool(.roundRobin, clock: clock)
+        let home = try #require(pool.select())
+        home.end(.success(latencySeconds: 0.1))
+        pool.pin("response:resp_1", to: home.account)
+        try #require(pool.select()).end(.rateLimited(retryAfterSeconds: 0))
+        let limited = try #require(pool.select(session: "response:resp_1"))
+        limited.end(.rateLimited(retryAfterSeconds: 10))
+        let elsewhere = try #require(pool.select(session: "response:resp_1"))
+        #expect(elsewhere.account != home.account)
+        elsewhere.end(.success(latencySeconds: 0.1))
+        clock.advance(10)
+        #expect(pool.select(session: "response:resp_1")?.account == home.account)
+    }
+
+    @Test func aReloadKeepsEachConversationOnItsAccount() throws {
+        let old = self.pool(.roundRobin)
+        for (session, account) in [("a", 0), ("b", 2)] { old.pin(session, to: account) }
+        // The new pool lists the accounts in another order.
+        let new = AccountPool(accounts: [("a2", 1), ("a0", 1), ("a1", 1)], strategy: .roundRobin, now: { 0 })
+        new.adopt(old.carriedState())
+        #expect(new.select(session: "a")?.account == 1)
+        #expect(new.select(session: "b")?.account == 0)
+    }
+
     @Test(arguments: [
         ([("retry-after", "7")], 7.0),
         ([("x-ratelimit-reset-requests", "6m0s"), ("x-ratelimit-reset-tokens", "1s")], 360.0),

@@ -68,6 +68,15 @@ import Testing
         #expect(ending.verdict?.verdict == .success(latencySeconds: 0.1), "the upstream had delivered it all")
     }
 
+    @Test func aClientLeavingWhileAFailureEventGoesOutLeavesTheAccountUnjudged() throws {
+        var machine = Machine()
+        machine.attemptStarted()
+        machine.answered(streamingOn: Self.lease(), isStream: true)
+        let freed = machine.endMarkerSeen(delivered: false)
+        #expect(freed, "a failure event ends the stream too: the slot is freed")
+        #expect(try self.end(&machine, 499, .clientLeft).verdict?.verdict == .cancelled, "the upstream did not deliver")
+    }
+
     @Test func aClientLeavingMidStreamSaysNothingOfTheAccount() throws {
         var machine = Machine()
         machine.attemptStarted()

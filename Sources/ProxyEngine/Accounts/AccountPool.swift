@@ -72,8 +72,11 @@ public final class AccountPool: Sendable {
             let available = state.accounts.indices.filter { !excluding.contains($0) && state.accounts[$0].state.isAvailable(now: now) }
             guard !available.isEmpty else { return nil }
             let choice: Int
-            if let session, let pinned = state.sticky.value(session, now: now), available.contains(pinned) {
-                choice = pinned
+            if let session, let pinned = state.sticky.value(session, now: now) {
+                // While its account is out, the conversation is served elsewhere but stays its
+                // account's: it goes back when the account does (a native Responses id resolves
+                // only there; a provider's prompt cache is warm there).
+                choice = available.contains(pinned) ? pinned : self.choose(among: available, in: &state)
             } else {
                 choice = self.choose(among: available, in: &state)
                 if let session { state.sticky.set(session, choice, now: now) }
@@ -149,6 +152,8 @@ public final class AccountPool: Sendable {
     /// pool that replaces this one.
     public struct CarriedState: Sendable {
         fileprivate var accounts: [String: (health: Double, latency: Double, state: AccountState)]
+        /// Conversations and the name of the account each is kept on.
+        fileprivate var sessions: [(session: String, account: String, touched: Double)]
     }
 
     public func carriedState() -> CarriedState {
@@ -156,7 +161,11 @@ public final class AccountPool: Sendable {
             CarriedState(
                 accounts: Dictionary(
                     state.accounts.map { ($0.name, (health: $0.health, latency: $0.latency, state: $0.state)) },
-                    uniquingKeysWith: { first, _ in first }))
+                    uniquingKeysWith: { first, _ in first }),
+                sessions: state.sticky.entriesWithTimes.compactMap { entry in
+                    state.accounts.indices.contains(entry.value)
+                        ? (session: entry.key, account: state.accounts[entry.value].name, touched: entry.touched) : nil
+                })
         }
     }
 
@@ -172,6 +181,12 @@ public final class AccountPool: Sendable {
                 var adopted = old.state
                 if case .probing(let attempt) = adopted { adopted = .open(until: 0, attempt: attempt) }
                 state.accounts[index].state = adopted
+            }
+            // Conversations stay on their accounts (by name) across a reload.
+            let indexByName = Dictionary(
+                state.accounts.indices.map { (state.accounts[$0].name, $0) }, uniquingKeysWith: { first, _ in first })
+            for session in carried.sessions.sorted(by: { $0.touched < $1.touched }) {
+                if let index = indexByName[session.account] { state.sticky.set(session.session, index, now: session.touched) }
             }
         }
     }

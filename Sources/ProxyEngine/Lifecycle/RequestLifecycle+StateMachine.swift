@@ -11,9 +11,9 @@ extension RequestLifecycle {
             case attempting
             /// A whole answer was read; its account's verdict is given.
             case answered
-            /// A stream is being relayed on `lease`'s account; `slotFreed` once its end marker
-            /// went out.
-            case streaming(lease: AccountLease?, latencySeconds: Double, slotFreed: Bool)
+            /// A stream is being relayed on `lease`'s account; `slotFreed` once its end went out,
+            /// `delivered` when that end was the answer's own (not a failure event).
+            case streaming(lease: AccountLease?, latencySeconds: Double, slotFreed: Bool, delivered: Bool)
             case ended
         }
 
@@ -30,17 +30,19 @@ extension RequestLifecycle {
         public mutating func answered(streamingOn lease: AccountLease?, latencySeconds: Double = 0, isStream: Bool) {
             switch self.state {
             case .admitted, .attempting:
-                self.state = isStream ? .streaming(lease: lease, latencySeconds: latencySeconds, slotFreed: false) : .answered
+                self.state =
+                    isStream ? .streaming(lease: lease, latencySeconds: latencySeconds, slotFreed: false, delivered: false) : .answered
             case .answered, .streaming, .ended:
                 break
             }
         }
 
-        /// A stream's end marker is about to go out: whether to free the caller's slot now
-        /// (once), since the client may send its next request as soon as it reads it.
-        public mutating func endMarkerSeen() -> Bool {
-            guard case .streaming(let lease, let latency, slotFreed: false) = self.state else { return false }
-            self.state = .streaming(lease: lease, latencySeconds: latency, slotFreed: true)
+        /// A stream's end is about to go out (`delivered`: the answer's own end, not a failure
+        /// event): whether to free the caller's slot now (once), since the client may send its
+        /// next request as soon as it reads it.
+        public mutating func endMarkerSeen(delivered: Bool = true) -> Bool {
+            guard case .streaming(let lease, let latency, slotFreed: false, _) = self.state else { return false }
+            self.state = .streaming(lease: lease, latencySeconds: latency, slotFreed: true, delivered: delivered)
             return true
         }
 
@@ -58,13 +60,13 @@ extension RequestLifecycle {
                 ending = Ending(status: status, settlement: cause == .noUpstream ? .refund : .charge)
             case .answered:
                 ending = Ending(status: status, settlement: .charge)
-            case .streaming(let lease, let latency, let endMarkerSent):
+            case .streaming(let lease, let latency, _, let delivered):
                 let verdict: AccountVerdict =
                     switch cause {
                     case .answered: .success(latencySeconds: latency)
                     case .upstreamFailed: .failed
                     // Past its end marker the upstream had delivered all of it.
-                    case .clientLeft where endMarkerSent: .success(latencySeconds: latency)
+                    case .clientLeft where delivered: .success(latencySeconds: latency)
                     case .clientLeft, .noUpstream: .cancelled
                     }
                 ending = Ending(status: status, settlement: .charge, verdict: lease.map { ($0, verdict) })

@@ -53,6 +53,11 @@ public struct BoundedMap<Value> {
         return result
     }
 
+    /// Every entry with the time it was last touched: what a successor map takes over.
+    public var entriesWithTimes: [(key: String, value: Value, touched: Double)] {
+        self.entries.map { (key: $0.key, value: $0.value.value, touched: $0.value.touched) }
+    }
+
     private mutating func makeRoom(now: Double) {
         self.entries = self.entries.filter { now - $0.value.touched < self.maximumAge }
         guard self.entries.count >= self.capacity else { return }

@@ -63,8 +63,8 @@ struct RequestOutcome: Sendable {
 
     /// A stream's end marker is about to go out: the caller's slot is freed (once), since its
     /// client may send the next request as soon as it reads it.
-    mutating func endMarkerSeen() {
-        if self.life.endMarkerSeen() { self.ticket?.releaseSlot() }
+    mutating func endMarkerSeen(delivered: Bool) {
+        if self.life.endMarkerSeen(delivered: delivered) { self.ticket?.releaseSlot() }
     }
 
     /// The request's one end; every later call does nothing.

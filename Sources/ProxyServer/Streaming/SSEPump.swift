@@ -105,7 +105,7 @@ struct SSEPump {
                 // A client may send its next request as soon as it reads the end (the SDKs stop
                 // at `[DONE]`): its place must be free before the end leaves, and a response it
                 // may continue must be kept.
-                outcome.endMarkerSeen()
+                outcome.endMarkerSeen(delivered: step.failure == nil)
                 if let completed = step.completedResponse { await self.onResponseCompleted?(completed) }
             }
             if step.output.readableBytes > 0 { try await writer.write(step.output) }
