@@ -11,6 +11,13 @@ public enum RequestLifecycle {
         case upstreamFailed
         /// Its client went away.
         case clientLeft
+
+        /// The cause of an end by an error answer of `status`: 503 comes only when no account
+        /// could take a first attempt; another 5xx is the upstream's failure; a 4xx is an
+        /// answer (a refusal before any attempt is refunded whatever its cause).
+        public init(errorStatus status: Int) {
+            self = status == 503 ? .noUpstream : status >= 500 ? .upstreamFailed : .answered
+        }
     }
 
     /// What the request costs its caller.

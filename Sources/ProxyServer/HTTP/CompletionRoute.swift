@@ -65,10 +65,7 @@ struct CompletionRoute: Sendable {
         switch error {
         case let error as GatewayError:
             if error.status < 500 { self.gateway.metrics.rejected(reason: error.openAICode) }
-            // 503 comes only when no account could take a first attempt.
-            let cause: RequestLifecycle.Cause =
-                error.status == 503 ? .noUpstream : error.status >= 500 ? .upstreamFailed : .answered
-            return (error.status, cause, .error(error, format: self.format))
+            return (error.status, RequestLifecycle.Cause(errorStatus: error.status), .error(error, format: self.format))
         case is ClientHungUp:
             // Nobody is left to read an answer; 499 is the de facto "client closed request".
             return (499, .clientLeft, Response(status: .init(code: 499)))

@@ -14,7 +14,14 @@ struct CountTokensRoute: Sendable {
     let gateway: Gateway
     let format = APIFormat.anthropic
 
+    static let route = "/v1/messages/count_tokens"
+
+    /// Its life is a request's (`RequestOutcome`, one end) with nothing to settle: no admission
+    /// ticket, no usage record; only its slot, held for the call.
     func handle(_ request: Request, context: GatewayRequestContext) async throws -> Response {
+        var outcome = RequestOutcome(
+            route: Self.route, format: self.format, started: .now, metrics: self.gateway.metrics, now: self.gateway.now)
+        self.gateway.metrics.requestStarted()
         var request = request
         do {
             let principal = try await self.gateway.authenticator.authenticate(request.headers, now: self.gateway.now())
@@ -23,10 +30,20 @@ struct CountTokensRoute: Sendable {
             let route = try self.gateway.route(summary.model, for: principal)
             guard let slot = self.gateway.tokenLimiter.acquire(principal.credentialID) else { throw self.gateway.tokenLimiter.refusal }
             defer { slot.release() }
-            guard route.provider.upstream.wireFormat == .anthropic else { return Self.estimate(body) }
-            return try await self.exactCount(body: body, route: route, request: request, context: context)
+            outcome.provider = route.provider.name
+            outcome.modelLabel = route.configuredName
+            let response =
+                route.provider.upstream.wireFormat == .anthropic
+                ? try await self.exactCount(body: body, route: route, request: request, context: context, outcome: &outcome)
+                : Self.estimate(body)
+            await outcome.end(status: response.status.code, cause: response.status.code == 499 ? .clientLeft : .answered)
+            return response
         } catch let error as GatewayError {
+            await outcome.end(status: error.status, cause: RequestLifecycle.Cause(errorStatus: error.status))
             return .error(error, format: self.format)
+        } catch {
+            await outcome.end(status: 499, cause: .clientLeft)
+            throw error
         }
     }
 
@@ -42,7 +59,8 @@ struct CountTokensRoute: Sendable {
     }
 
     private func exactCount(
-        body: ByteBuffer, route: ModelRouter<ProviderRuntime>.Route, request: Request, context: GatewayRequestContext
+        body: ByteBuffer, route: ModelRouter<ProviderRuntime>.Route, request: Request, context: GatewayRequestContext,
+        outcome: inout RequestOutcome
     ) async throws -> Response {
         let provider = route.provider
         var bridge = FormatBridge(caller: .anthropic, upstream: .anthropic)
@@ -58,10 +76,11 @@ struct CountTokensRoute: Sendable {
         let client = self.gateway.clientConnections.connection(for: context.channel)
         let result: UpstreamExchange.Result
         do {
-            result = try await exchange.run(after: 0, client: client) {}
+            result = try await exchange.run(after: 0, client: client) { outcome.attemptStarted() }
         } catch is ClientHungUp {
             return Response(status: .init(code: 499))
         }
+        outcome.answered(streamingOn: nil, latency: result.timeToFirstByte, isStream: false)
         let relay = UpstreamRelay(
             deadline: call.deadline, eventLoop: call.eventLoop, client: client, timeoutSeconds: provider.config.timeoutSeconds,
             scrubber: provider.scrubber,

@@ -39,9 +39,6 @@ struct UpstreamExchange {
     /// The gateway's clock, in unix seconds (a rate limit's reset time is a date).
     let now: @Sendable () -> Double
 
-    static let backoffBase = 0.05
-    static let backoffCap = 2.0
-
     /// The call `plan` makes.
     let call: UpstreamCall
     /// The provider's `timeout_seconds`, named in a 504.
@@ -101,10 +98,11 @@ struct UpstreamExchange {
         var tried: Set<Int> = []
         var lastAnswer: Result?
         var lastError: (any Error)?
+        let policy = RetryPolicy(maxRetries: self.maxRetries, hasPool: self.pool != nil)
         for attempt in 0...self.maxRetries {
             if attempt > 0 {
                 self.metrics.upstreamRetried(provider: self.provider.name)
-                let ceiling = min(Self.backoffCap, Self.backoffBase * Double(1 << min(attempt, 10)))
+                let ceiling = RetryPolicy.backoffCeiling(beforeAttempt: attempt)
                 try await Task.sleep(for: .nanoseconds(Int64(Double.random(in: 0...ceiling) * 1e9)))
             }
             var lease: AccountLease?
@@ -129,7 +127,7 @@ struct UpstreamExchange {
                         "error": "\(error is UpstreamTransportError ? "\(error)" : String(reflecting: type(of: error)))",
                     ])
                 lastError = error
-                if self.pool == nil { throw Self.clientFacing(error, attempts: attempt + 1) }
+                if !policy.hasPool { throw Self.clientFacing(error, attempts: attempt + 1) }
                 continue
             } catch {
                 // Cut short by the client or the deadline: the attempt ends without a verdict,
@@ -148,7 +146,7 @@ struct UpstreamExchange {
                 // A head and then a broken body is one failure, not a success and a failure.
                 self.end(lease, .failed)
                 lastError = error
-                if self.pool == nil { throw Self.clientFacing(error, attempts: attempt + 1) }
+                if !policy.hasPool { throw Self.clientFacing(error, attempts: attempt + 1) }
                 continue
             } catch {
                 self.end(lease, .cancelled)
@@ -157,12 +155,10 @@ struct UpstreamExchange {
             // A stream's verdict is its end's: the lease goes on with it, to the pump.
             if case .whole = answer { self.end(lease, verdict) }
             let result = Result(answer: answer, timeToFirstByte: firstByte, account: call.account?.name ?? "", lease: lease)
-            guard case .success = verdict, self.pool != nil else {
-                if self.pool == nil || attempt == self.maxRetries { return result }
-                lastAnswer = result
-                continue
+            switch policy.decision(after: verdict, attempt: attempt) {
+            case .relay: return result
+            case .tryAnother: lastAnswer = result
             }
-            return result
         }
         // Every attempt failed, or no account was left to try: the last upstream answer is
         // relayed as it came; a transport failure is a 502; no account at all, 503.
