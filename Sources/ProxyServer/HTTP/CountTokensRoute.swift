@@ -36,11 +36,14 @@ struct CountTokensRoute: Sendable {
                 route.provider.upstream.wireFormat == .anthropic
                 ? try await self.exactCount(body: body, route: route, request: request, context: context, outcome: &outcome)
                 : Self.estimate(body)
-            await outcome.end(status: response.status.code, cause: response.status.code == 499 ? .clientLeft : .answered)
+            await outcome.end(status: response.status.code, cause: .answered)
             return response
         } catch let error as GatewayError {
             await outcome.end(status: error.status, cause: RequestLifecycle.Cause(errorStatus: error.status))
             return .error(error, format: self.format)
+        } catch is ClientHungUp {
+            await outcome.end(status: 499, cause: .clientLeft)
+            return Response(status: .init(code: 499))
         } catch {
             await outcome.end(status: 499, cause: .clientLeft)
             throw error
@@ -74,12 +77,7 @@ struct CountTokensRoute: Sendable {
             provider: provider, call: call, stream: false, session: nil, metrics: self.gateway.metrics, logger: context.logger,
             judgesAccount: false)
         let client = self.gateway.clientConnections.connection(for: context.channel)
-        let result: UpstreamExchange.Result
-        do {
-            result = try await exchange.run(after: 0, client: client) { outcome.attemptStarted() }
-        } catch is ClientHungUp {
-            return Response(status: .init(code: 499))
-        }
+        let result = try await exchange.run(after: 0, client: client) { outcome.attemptStarted() }
         outcome.answered(streamingOn: nil, latency: result.timeToFirstByte, isStream: false)
         let relay = UpstreamRelay(
             deadline: call.deadline, eventLoop: call.eventLoop, client: client, timeoutSeconds: provider.config.timeoutSeconds,

@@ -81,6 +81,9 @@ struct RequestOutcome: Sendable {
         case .refund:
             self.ticket?.refund()
             await self.queue.giveBack()
+        case .charge where self.ticket == nil:
+            // Nothing was counted to settle (`count_tokens`).
+            break
         case .charge:
             usage = self.usage
             // A stream its client left is charged for what it received: the upstream produced it.
