@@ -81,6 +81,36 @@ let benchmarks: @Sendable () -> Void = {
         }
     }
 
+    // The same with a dollar budget: the worst case reserved at admission, settled at the end.
+    Benchmark("AdmissionWithBudget") { benchmark in
+        let admission = Samples.admission()
+        let caller = Samples.budgetCaller
+        let price = ModelPrice(input: 2.5, cachedInput: 1.25, output: 10)
+        let demand = QuotaReservation.Demand(promptTokens: 20, requestedOutputTokens: 256, price: price)
+        let usage = TokenUsage(promptTokens: 10, completionTokens: 20)
+        for _ in benchmark.scaledIterations {
+            guard let ticket = try? await admission.admit(caller, demand: demand) else { fatalError("an admission was refused") }
+            ticket.finish(usage: usage, microdollars: price.cost(of: usage))
+        }
+    }
+
+    // A budgeted stream's event metered for its output tokens (see `OutputMeter`).
+    Benchmark("MeterEvent") { benchmark in
+        var meter = OutputMeter(allowance: .max / 2, format: .openAI)
+        for _ in benchmark.scaledIterations {
+            blackHole(meter.count(Samples.openAIEvent))
+        }
+    }
+
+    // A dated model's price found (its row's prefix) and a usage priced: per request, always.
+    Benchmark("PriceRequest") { benchmark in
+        let table = PriceTable()
+        let usage = TokenUsage(promptTokens: 1_200, completionTokens: 300, cacheReadTokens: 200)
+        for _ in benchmark.scaledIterations {
+            blackHole(table.price(of: "gpt-4o-mini-2024-07-18")?.cost(of: usage))
+        }
+    }
+
     // One whole request and answer over a pooled keep-alive connection, through the transport
     // and an in-process upstream on the same event loop group (whose own allocations count too).
     Benchmark(
@@ -163,6 +193,10 @@ enum Samples {
     static let caller = Admission.Caller(
         credential: "key-bench", user: "bench", tier: QuotaTier(requestsPerMinute: 600, tokensPerMinute: 100_000),
         quotaSubject: "user:bench", quotaLimits: .init(monthlyRequests: 1_000_000_000, monthlyTokens: 0))
+
+    static let budgetCaller = Admission.Caller(
+        credential: "key-bench", user: "bench", tier: QuotaTier(requestsPerMinute: 600, tokensPerMinute: 100_000),
+        quotaSubject: "user:bench", quotaLimits: .init(monthlyRequests: 0, monthlyTokens: 0, monthlyMicrodollars: 1 << 50))
 
     /// Each admission a minute after the last: the caller's windows stay short, as for a user
     /// well under their limits (a frozen clock would grow them without end).

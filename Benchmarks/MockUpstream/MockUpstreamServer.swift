@@ -186,13 +186,18 @@ public struct MockUpstreamServer: Sendable {
     private func answer(_ request: Request, format: APIFormat) async throws -> Response {
         var request = request
         let body = try await request.collectBody(upTo: 64 * 1024 * 1024)
-        let behaviour = self.effectiveBehaviour(request.headers)
+        var behaviour = self.effectiveBehaviour(request.headers)
         self.record(request, body: body)
         let summary: CompletionRequestSummary
         do {
             summary = try CompletionRequestSummary(body: body, format: format)
         } catch {
             return Self.errorResponse(status: .badRequest, message: error.message, type: "invalid_request_error", format: format)
+        }
+        // A piece is a token: an answer stops at its `max_tokens`, as a provider's does, unless
+        // `x-mock-ignore-max-tokens` plays an upstream that ignores it.
+        if let limit = summary.maxOutputTokens, request.headers[HTTPField.Name("x-mock-ignore-max-tokens")!] == nil {
+            behaviour.chunks = max(1, min(behaviour.chunks, limit))
         }
         if behaviour.latencyMilliseconds > 0 {
             try await Task.sleep(for: .milliseconds(behaviour.latencyMilliseconds))

@@ -58,6 +58,11 @@ struct ProxyBenchCommand: AsyncParsableCommand {
     var quotas = false
     @Flag(
         help:
+            "Give every user a monthly dollar budget (large enough never to run out): each request reserves its worst case and settles it, to measure its cost; off by default."
+    )
+    var budgets = false
+    @Flag(
+        help:
             "Also measure proxy-floor, the bare Hummingbird + AsyncHTTPClient pass-through the gateway is built on, as a third arm (and a second long-streams run): the speed and memory of the stack without the gateway's own work."
     )
     var floor = false
@@ -314,6 +319,7 @@ struct ProxyBenchCommand: AsyncParsableCommand {
             // The long streams all run on the first user's credential.
             perUserConcurrency: self.perTokenConcurrency ?? max(self.concurrencyPerUser, self.longStreams ?? 0),
             quotas: self.quotas || self.store == "postgres",
+            budgets: self.budgets,
             accounts: self.accounts,
             // A soak's hundreds of thousands of usage records would grow an in-memory store.
             storageURL: self.soak == nil ? "sqlite::memory:" : "sqlite:" + config.path + ".sqlite"
@@ -366,7 +372,8 @@ struct ProxyBenchCommand: AsyncParsableCommand {
     /// per simulated user, each allowed `perUserConcurrency` requests in flight. Logging at
     /// `warning` keeps the per-request access line out of the measurement.
     static func gatewayConfig(
-        mockPort: Int, users: Int, perUserConcurrency: Int, quotas: Bool, accounts: Int, storageURL: String = "sqlite::memory:"
+        mockPort: Int, users: Int, perUserConcurrency: Int, quotas: Bool, budgets: Bool = false, accounts: Int,
+        storageURL: String = "sqlite::memory:"
     ) -> String {
         let accountTables = (0..<max(1, accounts)).map {
             "[[providers.accounts]]\nname = \"bench-\($0)\"\napi_key = \"sk-bench-upstream-key-\($0)\"\n"
@@ -388,6 +395,7 @@ struct ProxyBenchCommand: AsyncParsableCommand {
             \(userTables)
             [quota.tiers.bench]
             monthly_requests = \(quotas ? 1_000_000_000 : 0)
+            \(budgets ? "monthly_usd = 1000000" : "")
 
             [limits]
             per_token_concurrency = \(perUserConcurrency)

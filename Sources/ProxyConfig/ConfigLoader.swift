@@ -79,7 +79,8 @@ public enum ConfigLoader {
                         monthlyRequests: try tier.int("monthly_requests") ?? 0,
                         monthlyTokens: try tier.int("monthly_tokens") ?? 0,
                         requestsPerMinute: try tier.int("requests_per_minute") ?? 0,
-                        tokensPerMinute: try tier.int("tokens_per_minute") ?? 0
+                        tokensPerMinute: try tier.int("tokens_per_minute") ?? 0,
+                        monthlyUSD: try tier.double("monthly_usd") ?? 0
                     )
                     try tier.rejectUnknownKeys()
                 }
@@ -109,6 +110,22 @@ public enum ConfigLoader {
                 config.logging.format = parsed
             }
             try logging.rejectUnknownKeys()
+        }
+        if var prices = try root.table("prices") {
+            for pattern in TOMLMemory.keys(of: prices.table) {
+                guard var price = try prices.table(pattern) else {
+                    throw ConfigError(key: "prices.\"\(pattern)\"", "must be a table of dollars per million tokens")
+                }
+                guard let input = try price.double("input"), let output = try price.double("output") else {
+                    throw ConfigError(key: "prices.\"\(pattern)\"", "needs 'input' and 'output' (dollars per million tokens)")
+                }
+                config.prices.append(
+                    PriceConfig(
+                        pattern: pattern, input: input, cachedInput: try price.double("cached_input"),
+                        cacheWrite: try price.double("cache_write"), output: output))
+                try price.rejectUnknownKeys()
+            }
+            try prices.rejectUnknownKeys()
         }
         for var provider in try root.tableArray("providers") ?? [] {
             config.providers.append(try self.provider(&provider))

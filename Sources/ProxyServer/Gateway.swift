@@ -32,6 +32,8 @@ struct Gateway: Sendable {
     /// The months of `quota.timezone`.
     let quotaCalendar: QuotaCalendar
     let usageLog: UsageLog
+    /// The price of every model served: `[prices]`, then the built-in table.
+    let prices: PriceTable
     /// Each `anthropic` provider's OAuth token keeper, by provider name.
     let oauthManagers: [String: OAuthManager]
     /// Unix time in seconds; injected so that tests can move it.
@@ -132,6 +134,7 @@ struct Gateway: Sendable {
                     pacer: Self.pacer(for: provider, previous: previous?.providers.first { $0.name == provider.name }, now: now),
                     oauth: oauthManagers[provider.name], now: now))
         }
+        self.prices = PriceTable(overrides: config.prices.map(\.override))
         self.router = ModelRouter(providers: providers.map { ($0.config, $0) })
         self.providers = providers
         self.oauthManagers = oauthManagers

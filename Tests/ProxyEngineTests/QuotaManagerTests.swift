@@ -28,14 +28,25 @@ import Testing
         #expect(quota.usage(of: "user:alice").usage.requests == 20)
     }
 
-    @Test func aTokenQuotaStopsOnceReportedUsageCrossesIt() async throws {
+    @Test func aTokenQuotaReservesEachRequestAndSettlesItToWhatItUsed() async throws {
         let quota = QuotaManager(calendar: Self.utc, flushEveryRequests: 1000, now: { Self.endOfNovember - 3600 })
         let limits = QuotaManager.Limits(monthlyRequests: 0, monthlyTokens: 100)
-        try await quota.admit(subject: "s", limits: limits)
-        quota.record(tokens: 60, subject: "s")
-        try await quota.admit(subject: "s", limits: limits)
-        quota.record(tokens: 50, subject: "s")
-        await #expect(throws: GatewayError.self) { try await quota.admit(subject: "s", limits: limits) }
+        let demand = QuotaReservation.Demand(promptTokens: 10, requestedOutputTokens: 50, price: nil)
+        let first = try await quota.admit(subject: "s", limits: limits, demand: demand)
+        #expect(first.reservation?.tokens == 60)
+        // 60 reserved: a second request of 60 does not fit, one of at most 40 does (clamped).
+        let second = try await quota.admit(subject: "s", limits: limits, demand: demand)
+        #expect(second.reservation == QuotaReservation(promptTokens: 10, outputTokens: 30, microdollars: 0, isClamped: true))
+        await #expect(throws: GatewayError.self) { try await quota.admit(subject: "s", limits: limits, demand: demand) }
+        // Settled to what they used: what the first did not use is free again.
+        quota.settle(first, tokens: 25, microdollars: 0, subject: "s")
+        let charged = quota.settle(second, tokens: 90, microdollars: 0, subject: "s")
+        #expect(charged.tokens == 40)
+        #expect(quota.usage(of: "s").usage.tokens == 65)
+        let third = try await quota.admit(subject: "s", limits: limits, demand: demand)
+        #expect(third.reservation?.outputTokens == 25)
+        quota.refund(subject: "s", third)
+        #expect(quota.usage(of: "s").usage == .init(requests: 2, tokens: 65))
     }
 
     @Test func countsResetOnTheFirstAndTheOldMonthsTotalsAreKept() async throws {

@@ -44,7 +44,7 @@ import Testing
         let store = InMemorySharedLimits()
         let a = Self.instance(store)
         let admitted = try await a.admit(subject: "s", limits: Self.limits)
-        #expect(admitted == .leased)
+        #expect(admitted.admitted == .leased)
         a.refund(subject: "s", admitted)
         let calls = store.leaseCalls
         try await a.admit(subject: "s", limits: Self.limits)
@@ -78,6 +78,7 @@ final class InMemorySharedLimits: SharedLimits {
         var counts: [String: SharedQuotaCounts] = [:]
         var isAway = false
         var leaseCalls = 0
+        var reserveCalls = 0
         var exhausted: [String] = []
     }
     private let state = Mutex(State())
@@ -112,6 +113,36 @@ final class InMemorySharedLimits: SharedLimits {
         }
     }
 
+    var reserveCalls: Int { self.state.withLock { $0.reserveCalls } }
+    func spent(_ subject: String) -> QuotaManager.Usage { self.state.withLock { $0.counts[subject]?.used ?? .init() } }
+    func reservedSpend(_ subject: String) -> (tokens: Int, microdollars: Int) {
+        self.state.withLock { ($0.counts[subject]?.reservedTokens ?? 0, $0.counts[subject]?.reservedMicrodollars ?? 0) }
+    }
+
+    func reserve(subject: String, period: String, tokens: Int, microdollars: Int, limits: QuotaManager.Limits) async throws
+        -> SharedReservationAnswer
+    {
+        await Task.yield()
+        return try self.state.withLock { state in
+            guard !state.isAway else { throw Away() }
+            state.reserveCalls += 1
+            var counts = state.counts[subject] ?? SharedQuotaCounts(reserved: 0, used: .init())
+            var remainingTokens = limits.monthlyTokens - counts.used.tokens - counts.reservedTokens
+            var remainingMicrodollars = limits.monthlyMicrodollars - counts.used.microdollars - counts.reservedMicrodollars
+            let granted =
+                (limits.monthlyTokens == 0 || tokens <= remainingTokens)
+                && (limits.monthlyMicrodollars == 0 || microdollars <= remainingMicrodollars)
+            if granted {
+                counts.reservedTokens += tokens
+                counts.reservedMicrodollars += microdollars
+                remainingTokens -= tokens
+                remainingMicrodollars -= microdollars
+                state.counts[subject] = counts
+            }
+            return SharedReservationAnswer(granted: granted, remainingTokens: remainingTokens, remainingMicrodollars: remainingMicrodollars)
+        }
+    }
+
     func report(_ report: QuotaReport) async throws -> [String: SharedQuotaCounts] {
         try self.state.withLock { state in
             guard !state.isAway else { throw Away() }
@@ -121,6 +152,9 @@ final class InMemorySharedLimits: SharedLimits {
                 counts.reserved = max(0, counts.reserved + entry.requests - entry.returnedUnits)
                 counts.used.requests += entry.consumed + entry.requests
                 counts.used.tokens += entry.tokens
+                counts.used.microdollars += entry.microdollars
+                counts.reservedTokens = max(0, counts.reservedTokens - entry.releasedTokens)
+                counts.reservedMicrodollars = max(0, counts.reservedMicrodollars - entry.releasedMicrodollars)
                 state.counts[subject] = counts
                 answer[subject] = counts
             }

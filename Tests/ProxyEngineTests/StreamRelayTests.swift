@@ -1,3 +1,4 @@
+import Foundation
 import NIOCore
 import Testing
 
@@ -62,5 +63,70 @@ import Testing
         let step = relay.relay(Self.batch(chunks.map { "data: \($0)\n\n" }.joined() + "data: [DONE]\n\n"))
         #expect(step.holdsEnd && step.isFinished && step.failure == nil)
         #expect(try #require(step.completedResponse)["status"] == .string("completed"))
+    }
+
+    // MARK: The cut at a reservation's output allowance
+
+    /// `chunks` pieces of the mock's answer, in `format`, event by event, through a relay
+    /// allowed `allowance` output tokens: the steps it took, up to the one that finished.
+    static func relayed(format: APIFormat, chunks: Int, allowance: Int, translated: Bool = false) -> [StreamRelay.Step] {
+        let request: JSONValue = .object(["model": .string("m"), "messages": .array([])])
+        let upstream: APIFormat = translated ? .openAI : format
+        let events = MockAnswer(request: request, format: upstream, chunks: chunks, created: 1, promptTokens: 7)
+            .streamEvents(upstream, includeUsage: true)
+        let transform: StreamRelay.Transform =
+            translated
+            ? .translate(ChatToResponsesStream(context: ResponsesRequestContext(), created: 1)) : .passThrough(stripsInjectedUsage: false)
+        var relay = StreamRelay(
+            format: format, transform: transform, scrubber: Self.scrubber, keepsCompletedResponse: false, outputAllowance: allowance,
+            promptEstimate: 7)
+        var steps: [StreamRelay.Step] = []
+        for event in events {
+            let step = relay.relay(SSEBatch(framing: event))
+            steps.append(step)
+            if step.isFinished { return steps }
+        }
+        steps.append(relay.relay(nil))
+        return steps
+    }
+
+    @Test(arguments: [(APIFormat.openAI, false), (.anthropic, false), (.responses, true)])
+    func anUpstreamThatIgnoresItsLimitIsCutCleanlyInTheCallersFormat(format: APIFormat, translated: Bool) throws {
+        let steps = Self.relayed(format: format, chunks: 400, allowance: 20, translated: translated)
+        let last = try #require(steps.last)
+        #expect(last.isFinished && last.holdsEnd)
+        #expect(last.failure?.isBudgetExceeded == true)
+        // Well under the 400 pieces: cut at the allowance and its margin (`OutputMeter.cutAt`).
+        #expect(steps.count < 60)
+        let stream = steps.map { String(buffer: $0.output) }.joined()
+        switch format {
+        case .openAI: #expect(stream.hasSuffix(#""code":"budget_exceeded"}}"# + "\n\n"))
+        case .anthropic: #expect(stream.contains("event: error\ndata: ") && stream.contains(#""code":"budget_exceeded""#))
+        case .responses:
+            // One end, the failure, and nothing after it.
+            #expect(stream.components(separatedBy: "event: response.failed").count == 2)
+            #expect(!stream.contains("response.completed"))
+            let failure = try #require(stream.range(of: "event: response.failed"))
+            #expect(!stream[failure.upperBound...].contains("event: "))
+            #expect(stream.contains(#""code":"budget_exceeded""#))
+        }
+    }
+
+    @Test(arguments: [APIFormat.openAI, .anthropic])
+    func anUpstreamThatKeepsToItsLimitIsNeverCut(format: APIFormat) throws {
+        let steps = Self.relayed(format: format, chunks: 20, allowance: 20)
+        #expect(steps.allSatisfy { $0.failure == nil })
+        #expect(steps.contains { $0.holdsEnd })
+    }
+
+    @Test func theUsageOfACutStreamIsWhatWasCounted() {
+        let request: JSONValue = .object(["model": .string("m"), "messages": .array([])])
+        var relay = StreamRelay(
+            format: .openAI, transform: .passThrough(stripsInjectedUsage: false), scrubber: Self.scrubber, keepsCompletedResponse: false,
+            outputAllowance: 4, promptEstimate: 9)
+        let answer = MockAnswer(request: request, format: .openAI, chunks: 100, created: 1, promptTokens: 7)
+        for event in answer.streamEvents(.openAI, includeUsage: false) where !relay.relay(SSEBatch(framing: event)).isFinished {}
+        // Cut after 16 + 4 + 1 one-token pieces, before the upstream said anything of usage.
+        #expect(relay.usage == TokenUsage(promptTokens: 9, completionTokens: 21))
     }
 }

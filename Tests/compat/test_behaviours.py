@@ -231,19 +231,22 @@ def test_models_list_is_filtered_by_the_keys_model_globs(launch, mock):
 
 
 def test_a_monthly_token_quota_used_up_is_402_in_the_callers_format(launch, mock):
-    """A key with `monthly_tokens` = 10: its first request is admitted (nothing used yet), the
-    tokens the upstream reports are counted, and from then on it gets 402, as an OpenAI error
-    (`insufficient_quota`) on /v1/chat/completions and an Anthropic one (`billing_error`) on
-    /v1/messages. Another key of the same user is not affected. (Polled with "sooner or later a
-    402": should the month turn between two requests, the count restarts and the next requests
-    use it up again.)"""
+    """A key with `monthly_tokens` = 60: each request reserves its prompt and output allowance
+    (clamped to what remains), the tokens the upstream reports are charged, and once what remains
+    cannot pay for a minimal answer it gets 402, as an OpenAI error (`insufficient_quota`) on
+    /v1/chat/completions and an Anthropic one (`billing_error`) on /v1/messages. Another key of the
+    same user is not affected. (Polled with "sooner or later a 402": should the month turn between
+    two requests, the count restarts and the next requests use it up again.)"""
     providers = provider("up", mock, ["gpt-*"]) + provider("claude", mock, ["claude-*"], kind="anthropic")
     gateway = launch(providers).gateway
-    small = gateway.create_key(monthly_tokens=10)
+    small = gateway.create_key(monthly_tokens=60)
 
     first = chat(gateway, "gpt-4o-mini", small)
     assert first.status == 200, first.text
-    assert first.json["usage"]["total_tokens"] > 10
+    assert 0 < first.json["usage"]["total_tokens"] <= 60
+    # A quota too small for a minimal answer refuses before anything is sent.
+    tiny = gateway.create_key(monthly_tokens=10)
+    assert chat(gateway, "gpt-4o-mini", tiny).status == 402
     openai_refusal, took = eventually(lambda: (a := chat(gateway, "gpt-4o-mini", small)).status == 402 and a, interval=0.2)
     assert openai_refusal, f"no 402 within {took:.1f} s of using up the key's monthly tokens"
     assert openai_refusal.json["error"]["code"] == "insufficient_quota"
@@ -253,7 +256,7 @@ def test_a_monthly_token_quota_used_up_is_402_in_the_callers_format(launch, mock
     assert anthropic_refusal.json["error"]["type"] == "billing_error"
 
     used = quota(gateway, small)
-    assert used["subject"] == "key" and used["limits"]["monthly_tokens"] == 10
+    assert used["subject"] == "key" and used["limits"]["monthly_tokens"] == 60
     assert chat(gateway, "gpt-4o-mini", gateway.key).status == 200, "the user's other key has no such quota"
 
 

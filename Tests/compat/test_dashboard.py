@@ -263,3 +263,30 @@ def test_recent_requests_say_which_door_they_came_through(dashboard_gateway, bro
     texts = [row.text for row in rows(browser, "requests-table")]
     assert any("Responses" in text and "gpt-4o-mini" in text for text in texts)
     assert any("Chat Completions" in text for text in texts)
+
+
+def test_the_spend_view_shows_dollars_per_user_key_and_model_and_the_unpriced(dashboard_gateway, browser):
+    """gpt-4o-mini has a built-in price; a pool-* model has none: it is served, costs nothing and
+    is shown as unpriced."""
+    alice = dashboard_gateway.login("alice", "alice-password")
+    assert chat(dashboard_gateway, alice) == 200
+    assert chat(dashboard_gateway, dashboard_gateway.key, model="pool-unpriced") == 200
+    sign_in(browser, dashboard_gateway, ADMIN_KEY)
+
+    def spend_rows():
+        found = {(row.get_attribute("data-dimension"), row.get_attribute("data-name")): row for row in rows(browser, "spend-table")}
+        return found if ("model", "gpt-4o-mini") in found and ("model", "pool-unpriced") in found else None
+
+    found = wait(browser, spend_rows)
+    priced = found[("model", "gpt-4o-mini")]
+    assert float(priced.find_element(By.CSS_SELECTOR, "td[data-cost]").get_attribute("data-cost")) > 0
+    assert "unpriced" in found[("model", "pool-unpriced")].text
+    assert ("user", "alice") in found
+    # The month's card and the chart in dollars.
+    assert wait(browser, lambda: browser.find_element(By.CSS_SELECTOR, selector("month-cost")).text.startswith("$"))
+    bars = wait(browser, lambda: browser.find_elements(By.CSS_SELECTOR, f"{selector('spend-chart')} rect.bar-cost") or None)
+    assert sum(float(bar.get_attribute("data-cost")) for bar in bars) > 0
+    # The recent requests: the unpriced one says so, the priced one has its cost.
+    texts = [row.text for row in rows(browser, "requests-table")]
+    assert any("pool-unpriced" in text and "unpriced" in text for text in texts)
+    assert any("gpt-4o-mini" in text and "$" in text for text in texts)

@@ -16,12 +16,16 @@ public struct VirtualKey: Sendable, Equatable {
     public var models: [String]
     public var monthlyRequests: Int?
     public var monthlyTokens: Int?
+    /// The key's own monthly budget (`monthly_usd`), in micro-dollars.
+    public var monthlyMicrodollars: Int?
     public var disabled: Bool
 
     public init(
         id: String, name: String, user: String, hash: String, prefix: String, createdAt: Int, expiresAt: Int? = nil,
-        models: [String] = [], monthlyRequests: Int? = nil, monthlyTokens: Int? = nil, disabled: Bool = false
+        models: [String] = [], monthlyRequests: Int? = nil, monthlyTokens: Int? = nil, monthlyMicrodollars: Int? = nil,
+        disabled: Bool = false
     ) {
+        self.monthlyMicrodollars = monthlyMicrodollars
         self.id = id
         self.name = name
         self.user = user
@@ -38,7 +42,7 @@ public struct VirtualKey: Sendable, Equatable {
     /// A new key: `sk-` and 256 random bits, with the record to store.
     public static func generate(
         name: String, user: String, now: Int, expiresAt: Int? = nil, models: [String] = [],
-        monthlyRequests: Int? = nil, monthlyTokens: Int? = nil
+        monthlyRequests: Int? = nil, monthlyTokens: Int? = nil, monthlyMicrodollars: Int? = nil
     ) -> (plaintext: String, record: VirtualKey) {
         var generator = SystemRandomNumberGenerator()
         let secret = (0..<32).map { _ in UInt8.random(in: .min ... .max, using: &generator) }
@@ -46,7 +50,8 @@ public struct VirtualKey: Sendable, Equatable {
         let id = "key_" + Base64URL.encode((0..<9).map { _ in UInt8.random(in: .min ... .max, using: &generator) })
         let record = VirtualKey(
             id: id, name: name, user: user, hash: Self.hash(plaintext), prefix: String(plaintext.prefix(7)),
-            createdAt: now, expiresAt: expiresAt, models: models, monthlyRequests: monthlyRequests, monthlyTokens: monthlyTokens
+            createdAt: now, expiresAt: expiresAt, models: models, monthlyRequests: monthlyRequests, monthlyTokens: monthlyTokens,
+            monthlyMicrodollars: monthlyMicrodollars
         )
         return (plaintext, record)
     }
@@ -54,6 +59,25 @@ public struct VirtualKey: Sendable, Equatable {
     /// The stored form of a key: lowercase hex SHA-256.
     public static func hash(_ plaintext: String) -> String {
         SHA256.hash(data: Array(plaintext.utf8)).map { String($0, radix: 16).leftPadded(to: 2) }.joined()
+    }
+
+    /// Whether the key has a monthly quota or budget of its own (else its user's tier counts).
+    public var hasOwnQuota: Bool { self.monthlyRequests != nil || self.monthlyTokens != nil || self.monthlyMicrodollars != nil }
+
+    /// A key's `monthly_usd`, as the admin API and the CLI take it: dollars, as micro-dollars.
+    public static func budget(dollars: Double?) throws(GatewayError) -> Int? {
+        guard let dollars else { return nil }
+        guard dollars.isFinite, dollars >= 0, dollars <= GatewayConfig.largestBudget else {
+            throw .badRequest("'monthly_usd' must be dollars between 0 and \(Int(GatewayConfig.largestBudget)).")
+        }
+        return Microdollars.from(dollars: dollars)
+    }
+
+    /// A key's `monthly_requests` or `monthly_tokens` (`name`): not negative.
+    public static func count(_ value: Int?, _ name: String) throws(GatewayError) -> Int? {
+        guard let value else { return nil }
+        guard value >= 0 else { throw .badRequest("'\(name)' must not be negative.") }
+        return value
     }
 
     /// Whether this key may ask for `model`.

@@ -24,6 +24,12 @@ public protocol SharedLimits: Sendable {
     /// Reserves a block of `subject`'s remaining monthly requests for this instance.
     func leaseQuota(subject: String, period: String, limit: Int) async throws -> QuotaLease
 
+    /// Reserves `tokens` and `microdollars` (each 0 when the subject has no such limit) of
+    /// `subject`'s month when both fit under `limits`, atomically across instances; answers
+    /// what remains either way. Given back (settled) by `report`.
+    func reserve(subject: String, period: String, tokens: Int, microdollars: Int, limits: QuotaManager.Limits) async throws
+        -> SharedReservationAnswer
+
     /// Writes what this instance counted that the store has not (tokens, requests admitted
     /// while the store was away) and gives back unused lease units; answers every reported
     /// subject's counts as the store now holds them.
@@ -71,12 +77,32 @@ public struct SharedLeaseID: Sendable, Hashable {
 public struct SharedQuotaCounts: Sendable, Equatable {
     /// Every unit any instance has leased: what admission is bounded by.
     public var reserved: Int
-    /// Requests the instances have reported as admitted, and tokens as used: what callers see.
+    /// Requests the instances have reported as admitted, tokens as used and their cost: what
+    /// callers see.
     public var used: QuotaManager.Usage
+    /// What requests in flight on every instance reserved (see `QuotaReservation`).
+    public var reservedTokens: Int
+    public var reservedMicrodollars: Int
 
-    public init(reserved: Int, used: QuotaManager.Usage) {
+    public init(reserved: Int, used: QuotaManager.Usage, reservedTokens: Int = 0, reservedMicrodollars: Int = 0) {
         self.reserved = reserved
         self.used = used
+        self.reservedTokens = reservedTokens
+        self.reservedMicrodollars = reservedMicrodollars
+    }
+}
+
+/// The shared store's answer to a reservation.
+public struct SharedReservationAnswer: Sendable, Equatable {
+    public var granted: Bool
+    /// What remains of the limits after the reservation (or without it, when refused).
+    public var remainingTokens: Int
+    public var remainingMicrodollars: Int
+
+    public init(granted: Bool, remainingTokens: Int, remainingMicrodollars: Int) {
+        self.granted = granted
+        self.remainingTokens = remainingTokens
+        self.remainingMicrodollars = remainingMicrodollars
     }
 }
 
@@ -105,12 +131,23 @@ public struct QuotaReport: Sendable, Equatable {
         public var tokens = 0
         /// Unused lease units given back, to subtract.
         public var returnedUnits = 0
+        /// What the tokens cost, to add.
+        public var microdollars = 0
+        /// Reservations settled or refunded, to subtract from the reserved counts.
+        public var releasedTokens = 0
+        public var releasedMicrodollars = 0
 
-        public init(consumed: Int = 0, requests: Int = 0, tokens: Int = 0, returnedUnits: Int = 0) {
+        public init(
+            consumed: Int = 0, requests: Int = 0, tokens: Int = 0, returnedUnits: Int = 0, microdollars: Int = 0, releasedTokens: Int = 0,
+            releasedMicrodollars: Int = 0
+        ) {
             self.consumed = consumed
             self.requests = requests
             self.tokens = tokens
             self.returnedUnits = returnedUnits
+            self.microdollars = microdollars
+            self.releasedTokens = releasedTokens
+            self.releasedMicrodollars = releasedMicrodollars
         }
     }
 

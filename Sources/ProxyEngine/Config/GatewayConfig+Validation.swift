@@ -1,6 +1,9 @@
 extension GatewayConfig {
     /// Every rule a loaded configuration must meet before the gateway starts; the first broken
     /// rule is thrown, naming its key.
+    /// The largest `monthly_usd`: a million dollars a month, beyond any team's budget.
+    public static let largestBudget = 1_000_000.0
+
     public func validate() throws(ConfigError) {
         try Self.check(self.server.port >= 0 && self.server.port <= 65535, "server.port", "must be between 0 and 65535")
         try Self.check(
@@ -35,6 +38,22 @@ extension GatewayConfig {
             try Self.check(tier.monthlyTokens >= 0, "\(key).monthly_tokens", "must not be negative")
             try Self.check(tier.requestsPerMinute >= 0, "\(key).requests_per_minute", "must not be negative")
             try Self.check(tier.tokensPerMinute >= 0, "\(key).tokens_per_minute", "must not be negative")
+            try Self.check(
+                tier.monthlyUSD.isFinite && tier.monthlyUSD >= 0 && tier.monthlyUSD <= Self.largestBudget, "\(key).monthly_usd",
+                "must be between 0 (unlimited) and \(Int(Self.largestBudget)) dollars")
+        }
+        for price in self.prices {
+            let key = "prices.\"\(price.pattern)\""
+            try Self.check(!price.pattern.isEmpty, key, "needs a model name or pattern")
+            let parts = [
+                ("input", price.input), ("output", price.output), ("cached_input", price.cachedInput ?? 0),
+                ("cache_write", price.cacheWrite ?? 0),
+            ]
+            for (name, dollars) in parts {
+                try Self.check(
+                    dollars.isFinite && dollars >= 0 && dollars <= ModelPrice.maximumDollarsPerMillion, "\(key).\(name)",
+                    "must be dollars per million tokens, between 0 and \(Int(ModelPrice.maximumDollarsPerMillion))")
+            }
         }
         var usernames: Set<String> = []
         for (index, user) in self.auth.users.enumerated() {

@@ -9,6 +9,8 @@ public struct GatewayConfig: Sendable, Equatable {
     public var responses = ResponsesConfig()
     public var logging = LoggingConfig()
     public var providers: [ProviderConfig] = []
+    /// `[prices."pattern"]`, in file order.
+    public var prices: [PriceConfig] = []
 
     public init() {}
 }
@@ -62,11 +64,46 @@ public struct QuotaTier: Sendable, Equatable {
     public var monthlyTokens = 0
     public var requestsPerMinute = 0
     public var tokensPerMinute = 0
-    public init(monthlyRequests: Int = 0, monthlyTokens: Int = 0, requestsPerMinute: Int = 0, tokensPerMinute: Int = 0) {
+    /// The monthly spend budget in dollars.
+    public var monthlyUSD = 0.0
+    public init(
+        monthlyRequests: Int = 0, monthlyTokens: Int = 0, requestsPerMinute: Int = 0, tokensPerMinute: Int = 0, monthlyUSD: Double = 0
+    ) {
         self.monthlyRequests = monthlyRequests
         self.monthlyTokens = monthlyTokens
         self.requestsPerMinute = requestsPerMinute
         self.tokensPerMinute = tokensPerMinute
+        self.monthlyUSD = monthlyUSD
+    }
+
+    /// The monthly quota's limits, as `QuotaManager` counts them.
+    public var quotaLimits: QuotaManager.Limits {
+        .init(
+            monthlyRequests: self.monthlyRequests, monthlyTokens: self.monthlyTokens,
+            monthlyMicrodollars: Microdollars.from(dollars: self.monthlyUSD))
+    }
+}
+
+/// One `[prices."pattern"]` table: dollars per million tokens.
+public struct PriceConfig: Sendable, Equatable {
+    public var pattern: String
+    public var input: Double
+    public var cachedInput: Double?
+    public var cacheWrite: Double?
+    public var output: Double
+
+    public init(pattern: String, input: Double, cachedInput: Double? = nil, cacheWrite: Double? = nil, output: Double) {
+        self.pattern = pattern
+        self.input = input
+        self.cachedInput = cachedInput
+        self.cacheWrite = cacheWrite
+        self.output = output
+    }
+
+    public var override: PriceOverride {
+        PriceOverride(
+            pattern: self.pattern,
+            price: ModelPrice(input: self.input, cachedInput: self.cachedInput, cacheWrite: self.cacheWrite, output: self.output))
     }
 }
 

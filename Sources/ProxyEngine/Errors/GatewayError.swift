@@ -8,6 +8,7 @@ public struct GatewayError: Error, Sendable, Equatable, CustomStringConvertible 
         case badRequest
         case unauthorized
         case quotaExhausted
+        case budgetExceeded
         case forbidden
         case notFound
         case unknownModel
@@ -40,6 +41,21 @@ public struct GatewayError: Error, Sendable, Equatable, CustomStringConvertible 
     public static func badRequest(_ message: String) -> GatewayError { .init(.badRequest, message) }
     public static func unauthorized(_ message: String) -> GatewayError { .init(.unauthorized, message) }
     public static func quotaExhausted(_ message: String) -> GatewayError { .init(.quotaExhausted, message) }
+    /// A dollar budget (`monthly_usd`) cannot pay for the request: what remains is in the message.
+    public static func budgetExceeded(limit: Int, remaining: Int, resets: String) -> GatewayError {
+        .init(
+            .budgetExceeded,
+            "The monthly budget of $\(Microdollars.dollars(limit)) cannot pay for this request: $\(Microdollars.dollars(max(0, remaining))) remains; it resets on \(resets)."
+        )
+    }
+    /// A stream ran past the output its budget or quota reserved for it, and was cut there.
+    public static func budgetCut(outputTokens: Int) -> GatewayError {
+        .init(
+            .budgetExceeded,
+            "The answer was cut at \(outputTokens) output token(s): the upstream went past the limit the monthly budget or quota could pay for."
+        )
+    }
+    public var isBudgetExceeded: Bool { self.code == .budgetExceeded }
     public static func forbidden(_ message: String) -> GatewayError { .init(.forbidden, message) }
     public static func notFound(_ message: String) -> GatewayError { .init(.notFound, message) }
     public static func unknownModel(_ model: String) -> GatewayError {
@@ -93,7 +109,7 @@ public struct GatewayError: Error, Sendable, Equatable, CustomStringConvertible 
         switch self.code {
         case .badRequest, .previousResponseNotFound: 400
         case .unauthorized: 401
-        case .quotaExhausted: 402
+        case .quotaExhausted, .budgetExceeded: 402
         case .forbidden: 403
         case .notFound, .unknownModel: 404
         case .queueTimeout: 408
@@ -113,7 +129,7 @@ public struct GatewayError: Error, Sendable, Equatable, CustomStringConvertible 
         case .badRequest, .payloadTooLarge, .notFound, .unknownModel, .previousResponseNotFound: "invalid_request_error"
         case .unauthorized: "authentication_error"
         case .forbidden: "permission_error"
-        case .quotaExhausted: "insufficient_quota"
+        case .quotaExhausted, .budgetExceeded: "insufficient_quota"
         case .rateLimited: "rate_limit_error"
         case .queueTimeout, .upstreamTimeout: "timeout_error"
         case .upstreamFailed, .noHealthyAccount, .storeUnavailable, .notImplemented, .internalError: "server_error"
@@ -126,6 +142,7 @@ public struct GatewayError: Error, Sendable, Equatable, CustomStringConvertible 
         case .badRequest: "invalid_request"
         case .unauthorized: "invalid_api_key"
         case .quotaExhausted: "insufficient_quota"
+        case .budgetExceeded: "budget_exceeded"
         case .forbidden: "permission_denied"
         case .notFound: "not_found"
         case .unknownModel: "model_not_found"
@@ -147,7 +164,7 @@ public struct GatewayError: Error, Sendable, Equatable, CustomStringConvertible 
         switch self.code {
         case .badRequest, .previousResponseNotFound: "invalid_request_error"
         case .unauthorized: "authentication_error"
-        case .quotaExhausted: "billing_error"
+        case .quotaExhausted, .budgetExceeded: "billing_error"
         case .forbidden: "permission_error"
         case .notFound, .unknownModel: "not_found_error"
         case .payloadTooLarge: "request_too_large"

@@ -45,6 +45,11 @@ public enum APIFormat: Sendable, Hashable {
             json.appendString(error.anthropicType)
             json.append(#","message":"#)
             json.appendString(error.message)
+            if error.isBudgetExceeded {
+                // Anthropic's errors have no code: the budget's is told apart from a quota's here.
+                json.append(#","code":"#)
+                json.appendString(error.openAICode)
+            }
             json.append("}}")
         }
         return json.buffer

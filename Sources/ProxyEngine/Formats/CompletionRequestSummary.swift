@@ -14,6 +14,10 @@ public struct CompletionRequestSummary: Sendable, Equatable {
     public var sessionKey: String?
     /// The Responses API's `previous_response_id`: the stored response this request continues.
     public var previousResponseID: String?
+    /// The most output tokens the request asks for: `max_tokens` (Chat Completions and
+    /// Messages), `max_completion_tokens` (Chat Completions, which wins) or `max_output_tokens`
+    /// (Responses).
+    public var maxOutputTokens: Int?
 
     /// Validates the body as JSON, the fields the API requires, and reads those routing needs.
     /// The rest of the body is not interpreted: it goes upstream as received.
@@ -38,6 +42,7 @@ public struct CompletionRequestSummary: Sendable, Equatable {
         var input: JSONScanner.Span?
         var promptCacheKey: JSONScanner.Span?
         var previousResponse: JSONScanner.Span?
+        var maxTokens: (name: String, span: JSONScanner.Span)?
         var keys = TopLevelKeys(bytes)
         var keyProblem: GatewayError?
         do {
@@ -54,6 +59,10 @@ public struct CompletionRequestSummary: Sendable, Equatable {
                 case 8 where key.elementsEqual("messages".utf8): messages = value
                 case 8 where key.elementsEqual("metadata".utf8): metadata = value
                 case 14 where key.elementsEqual("stream_options".utf8): streamOptions = value
+                case 10 where key.elementsEqual("max_tokens".utf8) && !isResponses:
+                    if maxTokens == nil { maxTokens = ("max_tokens", value) }
+                case 21 where key.elementsEqual("max_completion_tokens".utf8) && !isResponses: maxTokens = ("max_completion_tokens", value)
+                case 17 where key.elementsEqual("max_output_tokens".utf8) && isResponses: maxTokens = ("max_output_tokens", value)
                 default: break
                 }
             }
@@ -104,11 +113,29 @@ public struct CompletionRequestSummary: Sendable, Equatable {
             streamOptions: (streamOptions != nil, includeUsage ?? false),
             sessionKey: sessionKey
         )
+        if let maxTokens {
+            guard maxTokens.span.kind == .number, let count = Self.count(maxTokens.span, in: bytes) else {
+                return .failure(.badRequest("'\(maxTokens.name)' must be a non-negative integer."))
+            }
+            summary.maxOutputTokens = count
+        }
         if isResponses, let previousResponse {
             guard previousResponse.kind == .string else { return .failure(Self.wrongType("previous_response_id")) }
             summary.previousResponseID = Self.string(previousResponse, in: bytes)
         }
         return .success(summary)
+    }
+
+    /// A non-negative integer's value (capped: no answer is a trillion tokens long); nil for
+    /// a negative or fractional number.
+    private static func count(_ span: JSONScanner.Span, in bytes: UnsafeRawBufferPointer) -> Int? {
+        var value = 0
+        for index in span.range {
+            let byte = bytes[index]
+            guard byte >= UInt8(ascii: "0"), byte <= UInt8(ascii: "9") else { return nil }
+            value = min(value * 10 + Int(byte - UInt8(ascii: "0")), TokenUsage.maximumCount)
+        }
+        return value
     }
 
     private static func wrongType(_ path: String) -> GatewayError {

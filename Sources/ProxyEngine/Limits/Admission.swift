@@ -38,11 +38,12 @@ public struct Admission: Sendable {
         }
     }
 
-    /// Admits one request of `caller`, or throws the refusal (429 or 402).
+    /// Admits one request of `caller`, or throws the refusal (429 or 402). `demand` is what the
+    /// request may cost, reserved when the caller has a token quota or a budget.
     ///
     /// This instance's own limits come first: what they refuse, the shared ones would too (an
     /// instance's count is part of the shared count), so a refusal costs no round trip.
-    public func admit(_ caller: Caller) async throws(GatewayError) -> AdmissionTicket {
+    public func admit(_ caller: Caller, demand: QuotaReservation.Demand? = nil) async throws(GatewayError) -> AdmissionTicket {
         guard let slot = self.tokenLimiter.acquire(caller.credential) else { throw self.tokenLimiter.refusal }
         let tier = caller.tier
         let hasMinuteLimit = tier.requestsPerMinute > 0 || tier.tokensPerMinute > 0
@@ -72,7 +73,7 @@ public struct Admission: Sendable {
                 isQuotaLimited
                 ? .init(
                     manager: self.quota, subject: caller.quotaSubject,
-                    admitted: try await self.quota.admit(subject: caller.quotaSubject, limits: caller.quotaLimits)) : nil
+                    grant: try await self.quota.admit(subject: caller.quotaSubject, limits: caller.quotaLimits, demand: demand)) : nil
         } catch {
             sharedLease?.release(refundingMinute: true)
             minute?.refund()

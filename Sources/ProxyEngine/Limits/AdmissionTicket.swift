@@ -19,7 +19,7 @@ public final class AdmissionTicket: Sendable {
     struct QuotaCount: Sendable {
         let manager: QuotaManager
         let subject: String
-        let admitted: QuotaManager.Admitted
+        let grant: QuotaManager.Grant
     }
 
     private let slot: ConcurrencySlot
@@ -42,15 +42,27 @@ public final class AdmissionTicket: Sendable {
         self.shared?.release()
     }
 
-    /// The request was served: its reported (or estimated) tokens count, its slot is free.
-    public func finish(usage: TokenUsage?) {
-        guard !self.isFinished.exchange(true, ordering: .acquiringAndReleasing) else { return }
+    /// The worst case the request reserved of its quota and budget, when it reserves: its
+    /// output allowance goes upstream as its `max_tokens` when clamped.
+    public var reservation: QuotaReservation? { self.quota?.grant.reservation }
+
+    /// The request was served: its reported (or estimated) tokens and their cost (in
+    /// micro-dollars) count, settling its reservation, and its slot is free. What its quota was
+    /// charged (never past the reservation); nil when it ended already.
+    @discardableResult
+    public func finish(usage: TokenUsage?, microdollars: Int = 0) -> (tokens: Int, microdollars: Int)? {
+        guard !self.isFinished.exchange(true, ordering: .acquiringAndReleasing) else { return nil }
         self.slot.release()
         self.shared?.release()
-        guard let total = usage?.total, total > 0 else { return }
-        if let quota = self.quota { quota.manager.record(tokens: total, subject: quota.subject) }
+        let total = usage?.total ?? 0
+        var charged = (tokens: total, microdollars: microdollars)
+        if let quota = self.quota {
+            charged = quota.manager.settle(quota.grant, tokens: total, microdollars: microdollars, subject: quota.subject)
+        }
+        guard total > 0 else { return charged }
         if let minute = self.minute, minute.countsTokens { minute.limiter.record(tokens: total, user: minute.user) }
         self.shared?.record(tokens: total)
+        return charged
     }
 
     /// The request never reached a provider: it costs its caller nothing.
@@ -58,7 +70,7 @@ public final class AdmissionTicket: Sendable {
         guard !self.isFinished.exchange(true, ordering: .acquiringAndReleasing) else { return }
         self.slot.release()
         self.shared?.release(refundingMinute: true)
-        if let quota = self.quota { quota.manager.refund(subject: quota.subject, quota.admitted) }
+        if let quota = self.quota { quota.manager.refund(subject: quota.subject, quota.grant) }
         self.minute?.refund()
     }
 }

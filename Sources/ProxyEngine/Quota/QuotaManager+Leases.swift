@@ -16,6 +16,23 @@ extension QuotaManager {
     /// as last known.
     public static func offlineAllowance(limit: Int) -> Int { max(10, limit / 10) }
 
+    /// What requests in flight reserved in this instance's memory.
+    struct Reserved {
+        var tokens = 0
+        var microdollars = 0
+        var isEmpty: Bool { self.tokens <= 0 && self.microdollars <= 0 }
+
+        mutating func add(_ reservation: QuotaReservation) {
+            self.tokens += reservation.tokens
+            self.microdollars += reservation.microdollars
+        }
+
+        mutating func remove(_ reservation: QuotaReservation) {
+            self.tokens = max(0, self.tokens - reservation.tokens)
+            self.microdollars = max(0, self.microdollars - reservation.microdollars)
+        }
+    }
+
     struct Lease {
         /// The subject's month as the store last answered.
         var stored = SharedQuotaCounts(reserved: 0, used: Usage())
@@ -26,6 +43,10 @@ extension QuotaManager {
         /// Admitted without a lease (a token-only quota, or the store was away): to add.
         var unwrittenRequests = 0
         var unwrittenTokens = 0
+        var unwrittenMicrodollars = 0
+        /// Shared reservations settled or refunded since the last report: to take off the
+        /// store's reserved counts.
+        var released = Reserved()
         /// Admitted without a lease during the current outage.
         var admittedWhileAway = 0
         var reclaimWanted = false
@@ -35,7 +56,14 @@ extension QuotaManager {
         var seenHere: Usage {
             Usage(
                 requests: self.stored.used.requests + self.consumedUnwritten + self.unwrittenRequests,
-                tokens: self.stored.used.tokens + self.unwrittenTokens)
+                tokens: self.stored.used.tokens + self.unwrittenTokens,
+                microdollars: self.stored.used.microdollars + self.unwrittenMicrodollars)
+        }
+
+        /// Whether there is anything to report.
+        var hasUnwritten: Bool {
+            self.consumedUnwritten > 0 || self.unwrittenRequests > 0 || self.unwrittenTokens > 0 || self.unwrittenMicrodollars > 0
+                || !self.released.isEmpty
         }
 
         mutating func takeUnit() {
@@ -48,9 +76,14 @@ extension QuotaManager {
             if self.consumedUnwritten > 0 { self.consumedUnwritten -= 1 }
         }
 
-        mutating func addTokens(_ tokens: Int) {
-            let (sum, overflowed) = self.unwrittenTokens.addingReportingOverflow(tokens)
-            self.unwrittenTokens = overflowed ? Int.max : sum
+        mutating func addSpend(tokens: Int, microdollars: Int) {
+            self.unwrittenTokens = ModelPrice.saturatingAdd(self.unwrittenTokens, max(0, tokens))
+            self.unwrittenMicrodollars = ModelPrice.saturatingAdd(self.unwrittenMicrodollars, max(0, microdollars))
+        }
+
+        mutating func release(tokens: Int, microdollars: Int) {
+            self.released.tokens += tokens
+            self.released.microdollars += microdollars
         }
 
         mutating func takeBackUnleased() {
@@ -61,7 +94,9 @@ extension QuotaManager {
         mutating func restore(_ entry: QuotaReport.Entry) {
             self.consumedUnwritten += entry.consumed
             self.unwrittenRequests += entry.requests
-            self.addTokens(entry.tokens)
+            self.addSpend(tokens: entry.tokens, microdollars: entry.microdollars)
+            self.released.tokens += entry.releasedTokens
+            self.released.microdollars += entry.releasedMicrodollars
             self.unused += entry.returnedUnits
         }
     }
@@ -100,7 +135,10 @@ extension QuotaManager.Ledger {
         guard period == self.period.key else { throw self.requestQuotaSpent(limits) }
         var lease = self.leases[subject] ?? QuotaManager.Lease()
         defer { self.leases[subject] = lease }
-        lease.stored = grant.counts
+        // A lease answers the request counts; the spend counts come with reports.
+        lease.stored.reserved = grant.counts.reserved
+        lease.stored.used.requests = grant.counts.used.requests
+        lease.stored.used.tokens = grant.counts.used.tokens
         lease.admittedWhileAway = 0
         if grant.granted > 0 {
             lease.unused += grant.granted
@@ -136,15 +174,16 @@ extension QuotaManager.Ledger {
         for (subject, var lease) in self.leases {
             let expired = now - lease.grantedAt >= QuotaManager.leaseLifetime
             let returned = (returningAll || expired || lease.reclaimWanted) ? lease.unused : 0
-            guard lease.consumedUnwritten > 0 || lease.unwrittenRequests > 0 || lease.unwrittenTokens > 0 || returned > 0 else {
-                continue
-            }
+            guard lease.hasUnwritten || returned > 0 else { continue }
             entries[subject] = QuotaReport.Entry(
                 consumed: lease.consumedUnwritten, requests: lease.unwrittenRequests, tokens: lease.unwrittenTokens,
-                returnedUnits: returned)
+                returnedUnits: returned, microdollars: lease.unwrittenMicrodollars, releasedTokens: lease.released.tokens,
+                releasedMicrodollars: lease.released.microdollars)
             lease.consumedUnwritten = 0
             lease.unwrittenRequests = 0
             lease.unwrittenTokens = 0
+            lease.unwrittenMicrodollars = 0
+            lease.released = QuotaManager.Reserved()
             lease.unused -= returned
             lease.reclaimWanted = false
             self.leases[subject] = lease

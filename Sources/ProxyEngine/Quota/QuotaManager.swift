@@ -4,21 +4,27 @@ import Synchronization
 /// behind (see `takeDirty`) and loaded back at start-up.
 ///
 /// A request is counted when it is admitted, so concurrent requests can never overshoot a
-/// request quota; tokens are added when the upstream reports them, so a token quota stops a
-/// subject once its reported usage has crossed the limit.
+/// request quota. A subject with a token quota or a dollar budget also reserves each request's
+/// worst case at admission and settles it to what the upstream reported at its end
+/// (`QuotaReservation`), so concurrent requests can never together spend past either.
 ///
 /// Every admitted request passes here: the counts are a `Ledger` behind a `Mutex` (STYLE §2),
 /// so that admission costs no actor hop.
 public final class QuotaManager: Sendable {
     public struct Limits: Sendable, Equatable {
-        /// 0 = unlimited, for both.
+        /// 0 = unlimited, for all three.
         public var monthlyRequests: Int
         public var monthlyTokens: Int
-        public init(monthlyRequests: Int, monthlyTokens: Int) {
+        /// The dollar budget (`monthly_usd`), in micro-dollars.
+        public var monthlyMicrodollars: Int
+        public init(monthlyRequests: Int, monthlyTokens: Int, monthlyMicrodollars: Int = 0) {
             self.monthlyRequests = monthlyRequests
             self.monthlyTokens = monthlyTokens
+            self.monthlyMicrodollars = monthlyMicrodollars
         }
-        public var isUnlimited: Bool { self.monthlyRequests == 0 && self.monthlyTokens == 0 }
+        public var isUnlimited: Bool { self.monthlyRequests == 0 && !self.reserves }
+        /// Whether a request reserves its worst case (a token quota or a budget).
+        public var reserves: Bool { self.monthlyTokens > 0 || self.monthlyMicrodollars > 0 }
     }
 
     /// Counts of one month to write: absolute values, so writing one twice is harmless.
@@ -30,10 +36,40 @@ public final class QuotaManager: Sendable {
     public struct Usage: Sendable, Equatable, Codable {
         public var requests: Int
         public var tokens: Int
-        public init(requests: Int = 0, tokens: Int = 0) {
+        /// What the month's requests cost, in micro-dollars.
+        public var microdollars: Int
+        public init(requests: Int = 0, tokens: Int = 0, microdollars: Int = 0) {
             self.requests = requests
             self.tokens = tokens
+            self.microdollars = microdollars
         }
+
+        mutating func add(tokens: Int, microdollars: Int) {
+            self.tokens = ModelPrice.saturatingAdd(self.tokens, max(0, tokens))
+            self.microdollars = ModelPrice.saturatingAdd(self.microdollars, max(0, microdollars))
+        }
+    }
+
+    /// What one admitted request holds of its subject's month: its count, and its reservation
+    /// when the subject reserves (see `Limits.reserves`).
+    public struct Grant: Sendable, Equatable {
+        public var admitted: Admitted
+        public var reservation: QuotaReservation?
+        /// Where the reservation is held.
+        public var place = ReservationPlace.local
+        /// The month it was reserved in: one that has ended is not given back to the new one.
+        public var period: String?
+
+        public static let unlimited = Grant(admitted: .unlimited)
+
+        public var isSharedReservation: Bool { if case .shared = self.place { true } else { false } }
+    }
+
+    public enum ReservationPlace: Sendable, Equatable {
+        /// In this instance's memory (no shared store, or it was away).
+        case local
+        /// In the shared store: the amounts reserved there (0 for a limit the subject lacks).
+        case shared(tokens: Int, microdollars: Int)
     }
 
     private let ledger: Mutex<Ledger>
@@ -73,13 +109,28 @@ public final class QuotaManager: Sendable {
         case unleased
     }
 
-    /// Counts one request of `subject`, or throws 402 if its quota for this month is spent.
+    /// Counts one request of `subject`, and reserves its worst case when the subject reserves
+    /// (`demand` says what it asks; nil reserves a request of no prompt and no limit), or
+    /// throws 402 if its quota or budget for this month cannot pay for it.
+    @discardableResult
+    public func admit(subject: String, limits: Limits, demand: QuotaReservation.Demand? = nil) async throws(GatewayError) -> Grant {
+        guard !limits.isUnlimited else { return .unlimited }
+        let admitted = try await self.admitRequest(subject: subject, limits: limits)
+        guard limits.reserves else { return Grant(admitted: admitted) }
+        let demand = demand ?? QuotaReservation.Demand(promptTokens: 0, requestedOutputTokens: nil, price: nil)
+        do {
+            return try await self.reserve(demand, subject: subject, limits: limits, admitted: admitted)
+        } catch {
+            self.refund(subject: subject, Grant(admitted: admitted))
+            throw error
+        }
+    }
+
+    /// Counts one request of `subject`, or throws 402 if its request quota is spent.
     ///
     /// With a shared store, a request takes a unit of this instance's lease on the subject's
     /// month; only when the lease is spent does it wait for the store (see `SharedLimits`).
-    @discardableResult
-    public func admit(subject: String, limits: Limits) async throws(GatewayError) -> Admitted {
-        guard !limits.isUnlimited else { return .unlimited }
+    private func admitRequest(subject: String, limits: Limits) async throws(GatewayError) -> Admitted {
         guard let shared = self.shared else {
             let flushDue = try self.ledger.withLock { (ledger) throws(GatewayError) in try ledger.admit(subject: subject, limits: limits) }
             if flushDue { self.flushWanted.yield() }
@@ -111,16 +162,94 @@ public final class QuotaManager: Sendable {
         }
     }
 
-    /// Takes back the request `admit` counted, when the gateway refused it before any upstream
-    /// attempt (a full queue, no account in rotation, a client that left while queued).
-    public func refund(subject: String, _ admitted: Admitted) {
-        self.ledger.withLock { $0.refund(subject: subject, admitted) }
+    /// Reserves `demand`'s worst case: in this instance's ledger, or in the shared store, which
+    /// answers what remains when it does not fit (another instance spent it), so that the
+    /// next try is planned on the store's count.
+    private func reserve(_ demand: QuotaReservation.Demand, subject: String, limits: Limits, admitted: Admitted) async throws(GatewayError)
+        -> Grant
+    {
+        guard let shared = self.shared, shared.isAvailable else {
+            return try self.reserveLocally(demand, subject: subject, limits: limits, admitted: admitted)
+        }
+        var remaining = self.ledger.withLock { $0.knownRemaining(subject: subject, limits: limits) }
+        for _ in 0..<Self.sharedReservationAttempts {
+            let reservation: QuotaReservation
+            switch QuotaReservation.plan(demand, remainingTokens: remaining.tokens, remainingMicrodollars: remaining.microdollars) {
+            case .success(let planned): reservation = planned
+            case .failure(let shortfall): throw self.ledger.withLock { $0.refusal(shortfall, limits: limits) }
+            }
+            let period = self.ledger.withLock { ledger in
+                ledger.rollIfNeeded()
+                return ledger.period.key
+            }
+            let tokens = limits.monthlyTokens > 0 ? reservation.tokens : 0
+            let microdollars = limits.monthlyMicrodollars > 0 ? reservation.microdollars : 0
+            // Nothing to hold in the store (a budget, and a model with no price).
+            guard tokens > 0 || microdollars > 0 else { return Grant(admitted: admitted, reservation: reservation, period: period) }
+            let answer: SharedReservationAnswer
+            do {
+                answer = try await shared.reserve(
+                    subject: subject, period: period, tokens: tokens, microdollars: microdollars, limits: limits)
+            } catch {
+                // The store went away: this instance's last knowledge of it, as for requests.
+                return try self.reserveLocally(demand, subject: subject, limits: limits, admitted: admitted)
+            }
+            if answer.granted {
+                return Grant(
+                    admitted: admitted, reservation: reservation, place: .shared(tokens: tokens, microdollars: microdollars), period: period
+                )
+            }
+            remaining = (
+                limits.monthlyTokens > 0 ? answer.remainingTokens : nil, limits.monthlyMicrodollars > 0 ? answer.remainingMicrodollars : nil
+            )
+        }
+        throw self.ledger.withLock {
+            $0.refusal(
+                limits.monthlyMicrodollars > 0
+                    ? .microdollars(remaining: remaining.microdollars ?? 0) : .tokens(remaining: remaining.tokens ?? 0),
+                limits: limits)
+        }
     }
 
-    /// Adds tokens an answer of `subject` used.
-    public func record(tokens: Int, subject: String) {
-        guard tokens > 0 else { return }
-        self.ledger.withLock { $0.record(tokens: tokens, subject: subject) }
+    private func reserveLocally(_ demand: QuotaReservation.Demand, subject: String, limits: Limits, admitted: Admitted)
+        throws(GatewayError) -> Grant
+    {
+        try self.ledger.withLock { (ledger) throws(GatewayError) in
+            let reservation = try ledger.reserve(demand, subject: subject, limits: limits)
+            return Grant(admitted: admitted, reservation: reservation, period: ledger.period.key)
+        }
+    }
+
+    /// How often a reservation is tried against the shared store, each planned on what it
+    /// answered remains, before the request is refused.
+    static let sharedReservationAttempts = 4
+
+    /// Takes back what `admit` counted and reserved, when the gateway refused the request
+    /// before any upstream attempt (a full queue, no account in rotation, a client that left
+    /// while queued).
+    public func refund(subject: String, _ grant: Grant) {
+        let flushDue = self.ledger.withLock { $0.refund(subject: subject, grant) }
+        if flushDue { self.flushWanted.yield() }
+    }
+
+    /// Takes back a count alone (see `refund(subject:_:)`).
+    public func refund(subject: String, _ admitted: Admitted) {
+        self.refund(subject: subject, Grant(admitted: admitted))
+    }
+
+    /// Adds what an answer of a subject that reserves nothing used.
+    public func record(tokens: Int, microdollars: Int = 0, subject: String) {
+        self.settle(Grant(admitted: .unlimited), tokens: tokens, microdollars: microdollars, subject: subject)
+    }
+
+    /// Adds what an answer of `subject` used (`tokens`, priced `microdollars`), settling its
+    /// reservation: never charged past it. What was charged.
+    @discardableResult
+    public func settle(_ grant: Grant, tokens: Int, microdollars: Int, subject: String) -> (tokens: Int, microdollars: Int) {
+        let charged = grant.reservation?.charge(tokens: tokens, microdollars: microdollars) ?? (max(0, tokens), max(0, microdollars))
+        let flushDue = self.ledger.withLock { $0.settle(grant, charged: charged, subject: subject) }
+        if flushDue { self.flushWanted.yield() }
+        return charged
     }
 
     /// `subject`'s month as this instance knows it. With a shared store: the used counts as the
@@ -187,6 +316,9 @@ extension QuotaManager {
         /// Unwritten counts of months that ended, kept until the flusher has them.
         var finished: [Batch] = []
         var admittedSinceFlush = 0
+        /// Reservations of requests in flight, by subject (in this instance's memory: every
+        /// one without a shared store, and those made while it was away).
+        var reserved: [String: Reserved] = [:]
         /// With a shared store, each subject's lease and unwritten counts (`usage` and `dirty`
         /// stay empty: the store holds the counts).
         var isShared = false
@@ -219,6 +351,87 @@ extension QuotaManager {
             return self.markDirty(subject, admission: true)
         }
 
+        /// What is left of `subject`'s token quota and budget as this instance knows it: its
+        /// counts, less what requests in flight reserved.
+        mutating func knownRemaining(subject: String, limits: Limits) -> (tokens: Int?, microdollars: Int?) {
+            self.rollIfNeeded()
+            let used: Usage
+            var held = self.reserved[subject] ?? Reserved()
+            if self.isShared, let lease = self.leases[subject] {
+                used = lease.seenHere
+                // What this instance released is in its unwritten usage already.
+                held.tokens += max(0, lease.stored.reservedTokens - lease.released.tokens)
+                held.microdollars += max(0, lease.stored.reservedMicrodollars - lease.released.microdollars)
+            } else {
+                used = self.isShared ? Usage() : self.usage[subject] ?? Usage()
+            }
+            return (
+                limits.monthlyTokens > 0 ? limits.monthlyTokens - used.tokens - held.tokens : nil,
+                limits.monthlyMicrodollars > 0 ? limits.monthlyMicrodollars - used.microdollars - held.microdollars : nil
+            )
+        }
+
+        /// Reserves `demand` in this instance's memory, or throws the refusal.
+        mutating func reserve(_ demand: QuotaReservation.Demand, subject: String, limits: Limits) throws(GatewayError)
+            -> QuotaReservation
+        {
+            let remaining = self.knownRemaining(subject: subject, limits: limits)
+            switch QuotaReservation.plan(demand, remainingTokens: remaining.tokens, remainingMicrodollars: remaining.microdollars) {
+            case .success(let reservation):
+                self.reserved[subject, default: Reserved()].add(reservation)
+                return reservation
+            case .failure(let shortfall):
+                throw self.refusal(shortfall, limits: limits)
+            }
+        }
+
+        func refusal(_ shortfall: QuotaReservation.Shortfall, limits: Limits) -> GatewayError {
+            switch shortfall {
+            case .tokens(let remaining):
+                .quotaExhausted(
+                    "The monthly token quota (\(limits.monthlyTokens)) cannot pay for this request: \(max(0, remaining)) token(s) remain; it resets on \(self.resetDescription)."
+                )
+            case .microdollars(let remaining):
+                .budgetExceeded(limit: limits.monthlyMicrodollars, remaining: remaining, resets: self.resetDescription)
+            }
+        }
+
+        /// Settles a request's grant with what it was charged. Whether a flush is due (a
+        /// shared reservation is given back to the store at once).
+        mutating func settle(_ grant: Grant, charged: (tokens: Int, microdollars: Int), subject: String) -> Bool {
+            self.rollIfNeeded()
+            self.release(grant, subject: subject)
+            if self.isShared {
+                self.leases[subject, default: Lease()].addSpend(tokens: charged.tokens, microdollars: charged.microdollars)
+                return grant.isSharedReservation
+            }
+            guard charged.tokens > 0 || charged.microdollars > 0 else { return false }
+            self.usage[subject, default: Usage()].add(tokens: charged.tokens, microdollars: charged.microdollars)
+            _ = self.markDirty(subject, admission: false)
+            return false
+        }
+
+        /// Ends a grant's reservation, wherever it is held: of this month only (a month that
+        /// ended took its reservations with it, see `rollIfNeeded`).
+        private mutating func release(_ grant: Grant, subject: String) {
+            guard let reservation = grant.reservation, grant.period == self.period.key else { return }
+            switch grant.place {
+            case .shared(let tokens, let microdollars):
+                self.leases[subject, default: Lease()].release(tokens: tokens, microdollars: microdollars)
+            case .local:
+                // The entry stays (a subject's next request finds it): the month's end clears them.
+                self.reserved[subject]?.remove(reservation)
+            }
+        }
+
+        /// Whether a flush is due.
+        mutating func refund(subject: String, _ grant: Grant) -> Bool {
+            self.rollIfNeeded()
+            self.release(grant, subject: subject)
+            self.refund(subject: subject, grant.admitted)
+            return grant.isSharedReservation
+        }
+
         mutating func refund(subject: String, _ admitted: Admitted) {
             self.rollIfNeeded()
             switch admitted {
@@ -230,18 +443,6 @@ extension QuotaManager {
             case .leased: self.leases[subject]?.giveBackUnit()
             case .unleased: self.leases[subject]?.takeBackUnleased()
             }
-        }
-
-        /// Adds tokens an answer of `subject` used.
-        mutating func record(tokens: Int, subject: String) {
-            self.rollIfNeeded()
-            if self.isShared {
-                self.leases[subject, default: Lease()].addTokens(tokens)
-                return
-            }
-            let (sum, overflowed) = self.usage[subject, default: Usage()].tokens.addingReportingOverflow(tokens)
-            self.usage[subject, default: Usage()].tokens = overflowed ? Int.max : sum
-            _ = self.markDirty(subject, admission: false)
         }
 
         mutating func usage(of subject: String) -> (usage: Usage, period: QuotaPeriod) {
@@ -311,6 +512,8 @@ extension QuotaManager {
             }
             if let report = self.takeReport(returningAll: true, forcing: []) { self.finishedReports.append(report) }
             self.leases.removeAll()
+            // A reservation of the month that ended settles into it; none is held in the new one.
+            self.reserved.removeAll()
             self.period = self.calendar.period(at: now)
             self.usage.removeAll()
             self.dirty.removeAll()

@@ -22,14 +22,21 @@ public struct UsageRecord: Sendable, Equatable {
     public var timeToFirstByteMilliseconds: Double?
     /// The door it came through: `chat`, `messages` or `responses` (see `APIFormat.door`).
     public var door: String
+    /// What the request cost, in micro-dollars, at the serving model's price (see `PriceTable`):
+    /// what its quota was charged.
+    public var costMicrodollars: Int
+    /// The serving model has a price (an unpriced one costs nothing, and is shown as such).
+    public var priced: Bool
 
     public init(
         at: Double, user: String, keyID: String?, model: String, provider: String, account: String,
         promptTokens: Int, completionTokens: Int, estimated: Bool, status: Int,
         latencyMilliseconds: Double, timeToFirstByteMilliseconds: Double?, door: String = APIFormat.openAI.door,
-        cacheReadTokens: Int = 0, cacheWriteTokens: Int = 0, reasoningTokens: Int = 0
+        cacheReadTokens: Int = 0, cacheWriteTokens: Int = 0, reasoningTokens: Int = 0, costMicrodollars: Int = 0, priced: Bool = true
     ) {
         self.door = door
+        self.costMicrodollars = costMicrodollars
+        self.priced = priced
         self.cacheReadTokens = cacheReadTokens
         self.cacheWriteTokens = cacheWriteTokens
         self.reasoningTokens = reasoningTokens

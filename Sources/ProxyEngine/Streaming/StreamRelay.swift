@@ -8,6 +8,10 @@ import NIOCore
 /// usage the gateway asked for on the client's behalf; translated, it goes through the
 /// translator, whose output is a well-formed stream in the caller's format whatever comes in.
 /// Either way every byte is scrubbed of the provider's keys, and the usage is read as it passes.
+///
+/// A stream whose output its quota or budget bounds is metered (`OutputMeter`): past its
+/// allowance it is cut cleanly, the batch that crossed replaced by the format's own last
+/// error event, and its usage is what was counted.
 public struct StreamRelay: Sendable {
     public enum Transform: Sendable {
         /// Bytes as received; `stripsInjectedUsage` when the gateway asked for usage the client
@@ -40,8 +44,17 @@ public struct StreamRelay: Sendable {
     public private(set) var usage: TokenUsage?
     /// Bytes of the answer written so far.
     public private(set) var answerBytes = 0
+    private var meter: OutputMeter?
+    /// The prompt the request's reservation estimated, its usage when cut before any report.
+    private let promptEstimate: Int
 
-    public init(format: APIFormat, transform: Transform, scrubber: SecretScrubber, keepsCompletedResponse: Bool) {
+    /// `outputAllowance`: the output tokens the request's reservation pays for, when it has one.
+    public init(
+        format: APIFormat, transform: Transform, scrubber: SecretScrubber, keepsCompletedResponse: Bool, outputAllowance: Int? = nil,
+        promptEstimate: Int = 0
+    ) {
+        self.meter = outputAllowance.map { OutputMeter(allowance: $0, format: format) }
+        self.promptEstimate = promptEstimate
         self.format = format
         self.scrubber = scrubber
         self.keepsCompletedResponse = keepsCompletedResponse
@@ -65,6 +78,9 @@ public struct StreamRelay: Sendable {
             self.usage = self.format == .anthropic ? usage.merged(into: self.usage) : usage
         }
         output = self.scrubber.scrub(output)
+        if self.meter != nil, let cut = self.cutIfPastAllowance(output, ends: StreamEndMarker.isIn(output, format: self.format)) {
+            return cut
+        }
         self.answerBytes += output.readableBytes
         var step = Step(output: output)
         if StreamEndMarker.isIn(output, format: self.format) {
@@ -78,12 +94,36 @@ public struct StreamRelay: Sendable {
         let translated = batch.map { self.translator!.translate($0) } ?? self.translator!.finish()
         self.usage = self.translator!.usage ?? self.usage
         let output = self.scrubber.scrub(translated.output)
+        if self.meter != nil, translated.failure == nil, let cut = self.cutIfPastAllowance(output, ends: self.translator!.isComplete) {
+            return cut
+        }
         self.answerBytes += output.readableBytes
         let isComplete = self.translator!.isComplete
         var step = Step(output: output, holdsEnd: isComplete || translated.failure != nil, failure: translated.failure)
         if translated.failure == nil && self.keepsCompletedResponse { step.completedResponse = self.translator!.completedResponse }
         step.isFinished = isComplete || translated.failure != nil || batch == nil
         return step
+    }
+
+    /// The end of a stream whose output ran past its allowance with `output`: the format's
+    /// error event instead of it, and the usage counted. Nil while within the allowance, or
+    /// when the upstream's own count says it kept to it: at the stream's end, or once it has
+    /// counted its output (Anthropic's `message_delta`; its `message_start` says 1).
+    private mutating func cutIfPastAllowance(_ output: ByteBuffer, ends: Bool) -> Step? {
+        guard self.meter!.count(output) else { return nil }
+        let meter = self.meter!
+        if let reported = self.usage, ends || reported.completionTokens > 1, reported.completionTokens <= meter.allowance {
+            return nil
+        }
+        self.meter = nil
+        let reported = self.usage
+        self.usage = TokenUsage(
+            promptTokens: reported?.promptTokens ?? self.promptEstimate, completionTokens: meter.tokens,
+            cacheReadTokens: reported?.cacheReadTokens ?? 0, cacheWriteTokens: reported?.cacheWriteTokens ?? 0)
+        let error = GatewayError.budgetCut(outputTokens: meter.allowance)
+        let event = self.failureEvent(error)
+        self.answerBytes += event.readableBytes
+        return Step(output: event, holdsEnd: true, failure: error, isFinished: true)
     }
 
     /// The event that ends the stream with `error` found outside the events (a deadline, a

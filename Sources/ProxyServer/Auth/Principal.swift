@@ -12,11 +12,15 @@ struct Principal: Sendable {
     /// What this caller's monthly quota is counted against: a key with a quota of its own, or
     /// else the user under their tier's quota.
     func quotaSubject(tiers: [String: QuotaTier]) -> (subject: String, limits: QuotaManager.Limits) {
-        if let key = self.key, key.monthlyRequests != nil || key.monthlyTokens != nil {
-            return ("key:" + key.id, .init(monthlyRequests: key.monthlyRequests ?? 0, monthlyTokens: key.monthlyTokens ?? 0))
+        if let key = self.key, key.hasOwnQuota {
+            return (
+                "key:" + key.id,
+                .init(
+                    monthlyRequests: key.monthlyRequests ?? 0, monthlyTokens: key.monthlyTokens ?? 0,
+                    monthlyMicrodollars: key.monthlyMicrodollars ?? 0)
+            )
         }
-        let tier = tiers[self.tier] ?? QuotaTier()
-        return ("user:" + self.user, .init(monthlyRequests: tier.monthlyRequests, monthlyTokens: tier.monthlyTokens))
+        return ("user:" + self.user, (tiers[self.tier] ?? QuotaTier()).quotaLimits)
     }
 
     /// This caller as the limits count it.

@@ -28,12 +28,12 @@ struct UsageCommand: AsyncParsableCommand {
             return
         }
         print(
-            "requests \(totals.requests), prompt tokens \(totals.promptTokens), completion tokens \(totals.completionTokens), estimated \(totals.estimatedRequests)"
+            "requests \(totals.requests), prompt tokens \(totals.promptTokens), completion tokens \(totals.completionTokens), estimated \(totals.estimatedRequests), cost $\(Microdollars.dollars(totals.costMicrodollars))"
         )
         for record in records {
             let time = Date(timeIntervalSince1970: record.at).formatted(.iso8601)
             print(
-                "\(time)  \(record.user)  \(record.keyID ?? "-")  \(record.model)  \(record.provider)/\(record.account)  \(record.status)  \(record.promptTokens)+\(record.completionTokens)\(record.estimated ? " (estimated)" : "")  \(String(format: "%.1f", record.latencyMilliseconds)) ms"
+                "\(time)  \(record.user)  \(record.keyID ?? "-")  \(record.model)  \(record.provider)/\(record.account)  \(record.status)  \(record.promptTokens)+\(record.completionTokens)\(record.estimated ? " (estimated)" : "")  \(record.priced ? "$" + Microdollars.dollars(record.costMicrodollars) : "unpriced")  \(String(format: "%.1f", record.latencyMilliseconds)) ms"
             )
         }
     }

@@ -25,8 +25,8 @@ extension DashboardAssets {
         <main id="app" hidden>
           <p id="api-error" class="error" hidden></p>
           <section class="cards">
-            <div class="card"><h3>Today</h3><p><b id="today-requests">–</b> requests</p><p><b id="today-tokens">–</b> tokens</p><p><b id="today-errors">–</b> errors</p></div>
-            <div class="card"><h3>This month</h3><p><b id="month-requests">–</b> requests</p><p><b id="month-tokens">–</b> tokens</p><p><b id="month-errors">–</b> errors</p></div>
+            <div class="card"><h3>Today</h3><p><b id="today-requests">–</b> requests</p><p><b id="today-tokens">–</b> tokens</p><p><b id="today-errors">–</b> errors</p><p><b id="today-cost">–</b> spent</p></div>
+            <div class="card"><h3>This month</h3><p><b id="month-requests">–</b> requests</p><p><b id="month-tokens">–</b> tokens</p><p><b id="month-errors">–</b> errors</p><p><b id="month-cost" data-testid="month-cost">–</b> spent</p></div>
             <div class="card"><h3>Now</h3><p><b id="in-flight">–</b> in flight</p><p>store <b id="store-state">–</b></p></div>
           </section>
           <section class="panel">
@@ -39,18 +39,27 @@ extension DashboardAssets {
             </div>
             <svg data-testid="usage-chart" id="usage-chart" viewBox="0 0 720 220" role="img" aria-label="Requests and tokens over time"></svg>
             <p class="legend"><span class="swatch requests"></span> requests <span class="swatch tokens"></span> tokens <span class="swatch errors"></span> errors</p>
+            <h3>Spend, in dollars</h3>
+            <svg data-testid="spend-chart" id="spend-chart" viewBox="0 0 720 160" role="img" aria-label="Dollars spent over time"></svg>
+          </section>
+          <section class="panel">
+            <h2>Spend this month</h2>
+            <table data-testid="spend-table" id="spend-table">
+              <thead><tr><th>By</th><th>Name</th><th>Requests</th><th>Tokens</th><th>Spent</th></tr></thead>
+              <tbody></tbody>
+            </table>
           </section>
           <section class="panel">
             <h2>Recent requests</h2>
             <table data-testid="requests-table" id="requests-table">
-              <thead><tr><th>When</th><th>User</th><th>Door</th><th>Model</th><th>Provider</th><th>Status</th><th>Tokens</th></tr></thead>
+              <thead><tr><th>When</th><th>User</th><th>Key</th><th>Door</th><th>Model</th><th>Provider</th><th>Status</th><th>Tokens</th><th>Cost</th><th>Latency</th></tr></thead>
               <tbody></tbody>
             </table>
           </section>
           <section class="panel">
             <h2>Users</h2>
             <table data-testid="users-table" id="users-table">
-              <thead><tr><th>User</th><th>Tier</th><th>Requests this month</th><th>Tokens this month</th></tr></thead>
+              <thead><tr><th>User</th><th>Tier</th><th>Requests this month</th><th>Tokens this month</th><th>Spent this month</th></tr></thead>
               <tbody></tbody>
             </table>
           </section>

@@ -99,7 +99,37 @@ extension DashboardAssets {
               byId(period + "-requests").textContent = number(figures.requests);
               byId(period + "-tokens").textContent = number(figures.tokens);
               byId(period + "-errors").textContent = number(figures.errors);
+              byId(period + "-cost").textContent = figures.cost_usd === undefined ? "–" : dollars(figures.cost_usd);
             }
+          }
+
+          // Dollars as the API gives them (a string of six decimals), shown to the cent or, below
+          // a cent, to the micro-dollar.
+          function dollars(text) {
+            const value = Number(text);
+            return "$" + (value !== 0 && Math.abs(value) < 0.01 ? value.toFixed(6) : value.toFixed(2));
+          }
+
+          async function refreshSpend() {
+            const spend = await api("GET", "/admin/spend");
+            const rows = [];
+            for (const [dimension, label] of [["users", "user"], ["keys", "key"], ["models", "model"]]) {
+              for (const share of spend[dimension]) rows.push({ dimension: label, ...share });
+            }
+            fill("spend-table", rows, (rows) => rows.map((share) => {
+              const row = el("tr");
+              row.dataset.dimension = share.dimension;
+              row.dataset.name = share.name;
+              row.appendChild(el("td", share.dimension));
+              row.appendChild(el("td", share.name));
+              row.appendChild(el("td", number(share.requests)));
+              row.appendChild(el("td", number(share.tokens)));
+              const unpriced = share.unpriced_requests > 0;
+              const cost = el("td", dollars(share.cost_usd) + (unpriced ? " (" + number(share.unpriced_requests) + " unpriced)" : ""), unpriced ? "state-warn" : null);
+              cost.dataset.cost = share.cost_usd;
+              row.appendChild(cost);
+              return row;
+            }));
           }
 
           // The door names the API a request came through: Chat Completions, Messages or Responses.
@@ -112,11 +142,16 @@ extension DashboardAssets {
               row.dataset.door = record.door;
               row.appendChild(el("td", time(record.at)));
               row.appendChild(el("td", record.user));
+              row.appendChild(el("td", record.key_id || "–"));
               row.appendChild(el("td", doors[record.door] || record.door));
               row.appendChild(el("td", record.model));
               row.appendChild(el("td", record.provider));
               row.appendChild(el("td", String(record.status), record.status >= 400 ? "state-warn" : "state-ok"));
               row.appendChild(el("td", number(record.prompt_tokens + record.completion_tokens)));
+              const cost = el("td", record.priced ? dollars(record.cost_usd) : "unpriced", record.priced ? null : "state-warn");
+              cost.dataset.cost = record.cost_usd;
+              row.appendChild(cost);
+              row.appendChild(el("td", Math.round(record.latency_ms) + " ms"));
               return row;
             }));
           }
@@ -131,6 +166,10 @@ extension DashboardAssets {
               row.appendChild(el("td", user.tier));
               row.appendChild(usageCell(user.requests, user.monthly_requests));
               row.appendChild(usageCell(user.tokens, user.monthly_tokens));
+              const budget = Number(user.monthly_usd);
+              const spent = el("td", dollars(user.spent_usd) + (budget > 0 ? " of " + dollars(user.monthly_usd) : ""));
+              spent.dataset.spent = user.spent_usd;
+              row.appendChild(spent);
               return row;
             }));
             for (const id of ["new-key-user", "filter-user"]) {
@@ -155,6 +194,7 @@ extension DashboardAssets {
               const limits = [];
               if (key.monthly_requests !== null) limits.push(number(key.monthly_requests) + " req/month");
               if (key.monthly_tokens !== null) limits.push(number(key.monthly_tokens) + " tokens/month");
+              if (key.monthly_usd !== null) limits.push(dollars(key.monthly_usd) + "/month");
               row.appendChild(el("td", limits.length ? limits.join(", ") : "the user's tier"));
               row.appendChild(el("td", time(key.last_used_at)));
               row.appendChild(el("td", key.disabled ? "disabled" : "active", key.disabled ? "state-warn" : "state-ok"));
@@ -264,12 +304,36 @@ extension DashboardAssets {
             });
             nodes.push(svg("polyline", { points: points.join(" "), class: "line-tokens" }));
             chart.replaceChildren(...nodes);
+            drawSpend(buckets);
+          }
+
+          // The same buckets in dollars: one bar each.
+          function drawSpend(buckets) {
+            const chart = byId("spend-chart");
+            const width = 720, height = 160, left = 60, right = 10, top = 10, bottom = 24;
+            const costs = buckets.map((bucket) => Number(bucket.cost_usd || 0));
+            const maxCost = Math.max(...costs);
+            const plotWidth = width - left - right, plotHeight = height - top - bottom;
+            const slot = plotWidth / Math.max(1, buckets.length);
+            const nodes = [
+              svg("line", { x1: left, y1: top + plotHeight, x2: width - right, y2: top + plotHeight, class: "axis" }),
+              svg("text", { x: 4, y: top + 8 }, dollars(String(maxCost))),
+            ];
+            buckets.forEach((bucket, index) => {
+              if (costs[index] <= 0) return;
+              const barHeight = (costs[index] / maxCost) * plotHeight;
+              const bar = svg("rect", { x: left + index * slot + 1, y: top + plotHeight - barHeight, width: Math.max(1, slot - 2), height: barHeight, class: "bar-cost" });
+              bar.dataset.cost = String(costs[index]);
+              bar.appendChild(svg("title", {}, new Date(bucket.start * 1000).toLocaleString() + ": " + dollars(String(costs[index]))));
+              nodes.push(bar);
+            });
+            chart.replaceChildren(...nodes);
           }
 
           async function refresh() {
             try {
               await refreshOverview();
-              await Promise.all([refreshUsers(), refreshKeys(), refreshAccounts(), refreshRequests()]);
+              await Promise.all([refreshUsers(), refreshKeys(), refreshAccounts(), refreshRequests(), refreshSpend()]);
               await refreshChart();
               byId("api-error").hidden = true;
               byId("refreshed").textContent = "updated " + new Date().toLocaleTimeString();
@@ -300,6 +364,7 @@ extension DashboardAssets {
             byId("sign-in-panel").hidden = false;
             for (const table of ["users-table", "keys-table", "accounts-table"]) fill(table, [], () => []);
             byId("usage-chart").replaceChildren();
+            byId("spend-chart").replaceChildren();
             const error = byId("sign-in-error");
             error.textContent = message || "";
             error.hidden = !message;

@@ -35,6 +35,7 @@ extension DashboardAssets {
         svg { width: 100%; height: auto; display: block; }
         svg .axis { stroke: var(--line); } svg text { fill: var(--muted); font-size: 10px; }
         svg .bar-requests { fill: var(--accent); } svg .bar-errors { fill: var(--bad); } svg .line-tokens { fill: none; stroke: var(--tokens); stroke-width: 2; }
+        svg .bar-cost { fill: var(--tokens); }
         .legend { margin: 6px 0 0; color: var(--muted); font-size: 12px; }
         .swatch { display: inline-block; width: 10px; height: 10px; border-radius: 2px; margin: 0 4px 0 12px; vertical-align: -1px; }
         .swatch.requests { background: var(--accent); } .swatch.tokens { background: var(--tokens); } .swatch.errors { background: var(--bad); }

@@ -54,10 +54,14 @@ struct AdminDashboardRoute: Sendable {
             json.appendInt(used.requests)
             json.append(#","tokens":"#)
             json.appendInt(used.tokens)
+            json.append(#","spent_usd":"#)
+            json.append(Microdollars.dollars(used.microdollars))
             json.append(#","monthly_requests":"#)
             json.appendInt(tier.monthlyRequests)
             json.append(#","monthly_tokens":"#)
             json.appendInt(tier.monthlyTokens)
+            json.append(#","monthly_usd":"#)
+            json.append(Microdollars.dollars(tier.quotaLimits.monthlyMicrodollars))
             json.append("}")
         }
         json.append("]}")
@@ -102,6 +106,38 @@ struct AdminDashboardRoute: Sendable {
         }
     }
 
+    /// `GET /admin/spend`: this quota month's requests, tokens and dollars per user, per key and
+    /// per model (the largest spenders first, 50 of each), with the requests of unpriced models.
+    func spend(_ request: Request, context: GatewayRequestContext) async throws -> Response {
+        let since = self.gateway.quotaCalendar.period(at: self.gateway.now()).startsAt
+        let shares = try await self.gateway.store.usageShares(since: since, limit: 50)
+        var json = JSONWriter()
+        json.append(#"{"since":"#)
+        json.appendInt(Int(since))
+        for dimension in [UsageShare.Dimension.user, .key, .model] {
+            json.append(",")
+            json.appendString(dimension.rawValue + "s")
+            json.append(":[")
+            for (index, share) in shares.filter({ $0.dimension == dimension }).enumerated() {
+                if index > 0 { json.append(",") }
+                json.append(#"{"name":"#)
+                json.appendString(share.name)
+                json.append(#","requests":"#)
+                json.appendInt(share.requests)
+                json.append(#","tokens":"#)
+                json.appendInt(share.tokens)
+                json.append(#","cost_usd":"#)
+                json.append(Microdollars.dollars(share.costMicrodollars))
+                json.append(#","unpriced_requests":"#)
+                json.appendInt(share.unpricedRequests)
+                json.append("}")
+            }
+            json.append("]")
+        }
+        json.append("}")
+        return Self.json(json)
+    }
+
     /// `POST /admin/accounts/{provider}/{account}/enable`: puts one account back in rotation (its
     /// key was fixed, its cooldown is known to be over) without probing it.
     func enableAccount(_ request: Request, context: GatewayRequestContext) async throws -> Response {
@@ -137,6 +173,8 @@ struct AdminDashboardRoute: Sendable {
         json.appendInt(bucket.tokens)
         json.append(#","errors":"#)
         json.appendInt(bucket.errors)
+        json.append(#","cost_usd":"#)
+        json.append(Microdollars.dollars(bucket.costMicrodollars))
         json.append("}")
     }
 

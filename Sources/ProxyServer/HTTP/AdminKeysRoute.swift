@@ -17,6 +17,7 @@ struct AdminKeysRoute: Sendable {
         var models: [String]?
         var monthly_requests: Int?
         var monthly_tokens: Int?
+        var monthly_usd: Double?
     }
 
     func create(_ request: Request, context: GatewayRequestContext) async throws -> Response {
@@ -28,7 +29,8 @@ struct AdminKeysRoute: Sendable {
                 input = try JSONDecoder().decode(CreateKey.self, from: Data(body.readableBytesView))
             } catch {
                 throw GatewayError.badRequest(
-                    "The body must have 'name' and 'user' strings; optional 'expires_at', 'models', 'monthly_requests', 'monthly_tokens'.")
+                    "The body must have 'name' and 'user' strings; optional 'expires_at', 'models', 'monthly_requests', 'monthly_tokens', 'monthly_usd'."
+                )
             }
             guard !input.name.isEmpty else { throw GatewayError.badRequest("'name' must not be empty.") }
             guard self.gateway.authenticator.users[input.user] != nil else {
@@ -36,7 +38,9 @@ struct AdminKeysRoute: Sendable {
             }
             let (plaintext, key) = VirtualKey.generate(
                 name: input.name, user: input.user, now: Int(self.gateway.now()), expiresAt: input.expires_at,
-                models: input.models ?? [], monthlyRequests: input.monthly_requests, monthlyTokens: input.monthly_tokens
+                models: input.models ?? [], monthlyRequests: try VirtualKey.count(input.monthly_requests, "monthly_requests"),
+                monthlyTokens: try VirtualKey.count(input.monthly_tokens, "monthly_tokens"),
+                monthlyMicrodollars: try VirtualKey.budget(dollars: input.monthly_usd)
             )
             try await self.gateway.store.insert(key)
             self.gateway.authenticator.keys.changed(hash: key.hash, key: key, now: self.gateway.now())
@@ -76,21 +80,40 @@ struct AdminKeysRoute: Sendable {
         }
     }
 
+    /// Each field optional: what is present changes. A limit of 0 removes it.
     private struct UpdateKey: Decodable {
-        var disabled: Bool
+        var disabled: Bool?
+        var monthly_requests: Int?
+        var monthly_tokens: Int?
+        var monthly_usd: Double?
+        var changesLimits: Bool { self.monthly_requests != nil || self.monthly_tokens != nil || self.monthly_usd != nil }
     }
 
     func update(_ request: Request, context: GatewayRequestContext) async throws -> Response {
         var request = request
         return try await self.guarded(request) {
             let body = try await self.gateway.collectBody(of: &request)
-            guard let input = try? JSONDecoder().decode(UpdateKey.self, from: Data(body.readableBytesView)) else {
-                throw GatewayError.badRequest("The body must be {\"disabled\": true | false}.")
+            guard let input = try? JSONDecoder().decode(UpdateKey.self, from: Data(body.readableBytesView)),
+                input.disabled != nil || input.changesLimits
+            else {
+                throw GatewayError.badRequest(
+                    "The body must have one or more of 'disabled' (true | false), 'monthly_requests', 'monthly_tokens', 'monthly_usd'.")
             }
             let id = context.parameters.get("id") ?? ""
-            guard let key = try await self.gateway.store.setDisabled(id: id, input.disabled) else {
-                throw GatewayError.notFound("No live key has the id '\(id)'.")
+            let missing = GatewayError.notFound("No live key has the id '\(id)'.")
+            var key: VirtualKey?
+            if input.changesLimits {
+                guard var current = try await self.gateway.store.keys().first(where: { $0.id == id }) else { throw missing }
+                let nonZero = { (value: Int?) in value == 0 ? nil : value }
+                if let requests = try VirtualKey.count(input.monthly_requests, "monthly_requests") {
+                    current.monthlyRequests = nonZero(requests)
+                }
+                if let tokens = try VirtualKey.count(input.monthly_tokens, "monthly_tokens") { current.monthlyTokens = nonZero(tokens) }
+                if let budget = try VirtualKey.budget(dollars: input.monthly_usd) { current.monthlyMicrodollars = nonZero(budget) }
+                key = try await self.gateway.store.setLimits(of: current)
             }
+            if let disabled = input.disabled { key = try await self.gateway.store.setDisabled(id: id, disabled) }
+            guard let key else { throw missing }
             self.gateway.authenticator.keys.changed(hash: key.hash, key: key, now: self.gateway.now())
             context.logger.info("virtual key updated", metadata: ["key_id": "\(key.id)", "disabled": "\(key.disabled)"])
             return Self.json(status: .ok, Self.describe(key, plaintext: nil))
@@ -142,6 +165,8 @@ struct AdminKeysRoute: Sendable {
         json.append(key.monthlyRequests.map(String.init) ?? "null")
         json.append(#","monthly_tokens":"#)
         json.append(key.monthlyTokens.map(String.init) ?? "null")
+        json.append(#","monthly_usd":"#)
+        json.append(key.monthlyMicrodollars.map(Microdollars.dollars) ?? "null")
         json.append(#","disabled":"#)
         json.append(key.disabled ? "true" : "false")
         json.append(#","last_used_at":"#)

@@ -63,6 +63,10 @@ enum UsageReport {
         json.appendInt(totals.reasoningTokens)
         json.append(#","estimated_requests":"#)
         json.appendInt(totals.estimatedRequests)
+        json.append(#","cost_usd":"#)
+        json.append(Microdollars.dollars(totals.costMicrodollars))
+        json.append(#","cost_microdollars":"#)
+        json.appendInt(totals.costMicrodollars)
         json.append(#"},"data":["#)
         for (index, record) in records.enumerated() {
             if index > 0 { json.append(",") }
@@ -98,6 +102,12 @@ enum UsageReport {
             json.append(record.timeToFirstByteMilliseconds.map { String(format: "%.3f", $0) } ?? "null")
             json.append(#","door":"#)
             json.appendString(record.door)
+            json.append(#","cost_usd":"#)
+            json.append(Microdollars.dollars(record.costMicrodollars))
+            json.append(#","cost_microdollars":"#)
+            json.appendInt(record.costMicrodollars)
+            json.append(#","priced":"#)
+            json.append(record.priced ? "true" : "false")
             json.append("}")
         }
         json.append("]}")

@@ -9,7 +9,12 @@ struct CompletionPlan {
     let bridge: FormatBridge
     let route: ModelRouter<ProviderRuntime>.Route
     let summary: CompletionRequestSummary
-    let call: UpstreamCall
+    private(set) var call: UpstreamCall
+    /// The serving model's price (`PriceTable`), nil when it has none.
+    var price: ModelPrice?
+    /// The output limit the gateway set in the upstream request, when the caller's quota or
+    /// budget could not pay for what it asked (see `QuotaReservation`).
+    private(set) var clampedOutputTokens: Int?
     /// Keeps a conversation on one account: the client's `x-session-id`, else Anthropic's
     /// `metadata.user_id`.
     let session: String?
@@ -66,6 +71,28 @@ struct CompletionPlan {
             eventLoop: eventLoop,
             silenceTick: summary.stream && keepaliveSeconds > 0 ? .nanoseconds(Int64(keepaliveSeconds * 1e9)) : nil
         )
+    }
+
+    /// What the request asks of its caller's token quota and budget: its prompt from the larger
+    /// of the client's body and the upstream's (a kept conversation, a translation), and the
+    /// output limit the upstream will keep to (a translation may raise it for a thinking
+    /// budget), else the client's.
+    func demand(requestBytes: Int) -> QuotaReservation.Demand {
+        let upstream = self.bridge.isPassThrough ? nil : OutputTokenLimit.value(in: self.call.body, format: self.bridge.upstream)
+        return QuotaReservation.Demand(
+            promptTokens: QuotaReservation.Demand.promptTokens(ofBodyBytes: max(requestBytes, self.call.body.readableBytes)),
+            requestedOutputTokens: upstream ?? self.summary.maxOutputTokens, price: self.price)
+    }
+
+    /// Lowers the upstream request's output limit to what the reservation pays for (see
+    /// `OutputTokenLimit.lowering`).
+    mutating func clampOutput(to tokens: Int) {
+        guard
+            let body = OutputTokenLimit.lowering(
+                to: tokens, in: self.call.body, format: self.bridge.upstream, model: self.route.upstreamModel)
+        else { return }
+        self.call.body = body
+        self.clampedOutputTokens = tokens
     }
 
     /// The account-pool session of a native upstream's response id, which resolves only on the

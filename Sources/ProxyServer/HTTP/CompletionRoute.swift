@@ -41,11 +41,17 @@ struct CompletionRoute: Sendable {
                 caller: self.format, route: route, summary: summary, body: body, headers: request.headers,
                 eventLoop: context.channel.eventLoop, keepaliveSeconds: self.gateway.config.server.streamKeepaliveSeconds)
             plan.responses = responses
+            plan.price = self.gateway.prices.price(of: route.upstreamModel)
             // Every check of the request itself comes before any limit counts it.
-            outcome.ticket = try await self.gateway.admission.admit(principal.admissionCaller(tiers: self.gateway.config.quota.tiers))
+            outcome.ticket = try await self.gateway.admission.admit(
+                principal.admissionCaller(tiers: self.gateway.config.quota.tiers), demand: plan.demand(requestBytes: body.readableBytes))
+            if let reservation = outcome.ticket?.reservation, reservation.isClamped { plan.clampOutput(to: reservation.outputTokens) }
             outcome.describe(principal: principal, plan: plan, requestBytes: body.readableBytes)
             var logger = context.logger
             logger.handler.metadata.merge(["model": .string(outcome.model), "provider": .string(route.provider.name)]) { $1 }
+            if plan.price == nil, self.gateway.metrics.firstUnpriced(model: outcome.modelLabel) {
+                logger.warning("model has no price: its requests cost nothing; add it under [prices]")
+            }
             let client = self.gateway.clientConnections.connection(for: context.channel)
             try await outcome.queue.reserve(route.provider.pacer)
             let exchange = UpstreamExchange(plan: plan, metrics: self.gateway.metrics, logger: logger)

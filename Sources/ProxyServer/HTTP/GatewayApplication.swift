@@ -66,6 +66,7 @@ enum GatewayApplication {
         admin.get("overview") { request, context in try await AdminDashboardRoute(gateway: live.current).overview(request, context: context)
         }
         admin.get("users") { request, context in try await AdminDashboardRoute(gateway: live.current).users(request, context: context) }
+        admin.get("spend") { request, context in try await AdminDashboardRoute(gateway: live.current).spend(request, context: context) }
         admin.get("usage/series") { request, context in
             try await AdminDashboardRoute(gateway: live.current).series(request, context: context)
         }

@@ -4,7 +4,8 @@ import Hummingbird
 import ProxyEngine
 
 /// `GET /auth/quota`: the caller's monthly quota: tier, period, limits, used, remaining,
-/// `resets_at`. Limits of 0 mean unlimited, and their `remaining` is null.
+/// `resets_at`. Limits of 0 mean unlimited, and their `remaining` is null. Dollars (`usd`) are
+/// spent this month, the budget and what remains of it.
 struct QuotaRoute: Sendable {
     let gateway: Gateway
 
@@ -29,14 +30,21 @@ struct QuotaRoute: Sendable {
             json.appendInt(limits.monthlyRequests)
             json.append(#","monthly_tokens":"#)
             json.appendInt(limits.monthlyTokens)
+            json.append(#","monthly_usd":"#)
+            json.append(Microdollars.dollars(limits.monthlyMicrodollars))
             json.append(#"},"used":{"requests":"#)
             json.appendInt(used.requests)
             json.append(#","tokens":"#)
             json.appendInt(used.tokens)
+            json.append(#","usd":"#)
+            json.append(Microdollars.dollars(used.microdollars))
             json.append(#"},"remaining":{"requests":"#)
             json.append(limits.monthlyRequests > 0 ? String(max(0, limits.monthlyRequests - used.requests)) : "null")
             json.append(#","tokens":"#)
             json.append(limits.monthlyTokens > 0 ? String(max(0, limits.monthlyTokens - used.tokens)) : "null")
+            json.append(#","usd":"#)
+            json.append(
+                limits.monthlyMicrodollars > 0 ? Microdollars.dollars(max(0, limits.monthlyMicrodollars - used.microdollars)) : "null")
             json.append(#"},"resets_at":"#)
             json.appendString(Date(timeIntervalSince1970: period.resetsAt).formatted(.iso8601))
             json.append("}")

@@ -78,4 +78,8 @@ extension HTTPField.Name {
     static let xAPIKey = Self("x-api-key")!
     /// Keeps a conversation on one upstream account (sticky selection).
     static let xSessionID = Self("x-session-id")!
+    /// A whole answer's price in dollars.
+    static let xGatewayCostUSD = Self("x-gateway-cost-usd")!
+    /// The output limit the gateway set upstream, to what the caller's quota or budget pays for.
+    static let xGatewayMaxTokens = Self("x-gateway-max-tokens")!
 }

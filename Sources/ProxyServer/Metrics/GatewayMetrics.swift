@@ -16,6 +16,8 @@ final class GatewayMetrics: Sendable {
     /// Completion requests between their arrival and their last byte (the dashboard's "in
     /// flight"): an atomic, not a metric, since it is read back.
     private let inFlight = Atomic<Int>(0)
+    /// Models (configured names) already warned of having no price.
+    private let unpricedWarned = Mutex<Set<String>>([])
 
     /// Fine at the low end, where the gateway's own overhead lives, and up to the minutes a long
     /// generation takes.
@@ -76,6 +78,27 @@ final class GatewayMetrics: Sendable {
     func tokens(model: String, kind: String, count: Int) {
         guard count > 0 else { return }
         self.handles.counter("proxy_tokens_total", [("model", model), ("kind", kind)]).increment(by: count)
+    }
+
+    /// `proxy_spend_usd_total{provider,model}`, and `proxy_unpriced_requests_total{model}` for a
+    /// model with no price.
+    func spent(provider: String, model: String, microdollars: Int, priced: Bool) {
+        guard priced else {
+            self.handles.counter("proxy_unpriced_requests_total", [("model", model)]).increment()
+            return
+        }
+        guard microdollars > 0 else { return }
+        self.handles.floatingCounter("proxy_spend_usd_total", [("provider", provider), ("model", model)])
+            .increment(by: Double(microdollars) / 1_000_000)
+    }
+
+    /// Whether `model` (a configured name) is found unpriced for the first time: it is warned
+    /// of once.
+    func firstUnpriced(model: String) -> Bool {
+        self.unpricedWarned.withLock { warned in
+            guard warned.count < 10_000 else { return false }
+            return warned.insert(model).inserted
+        }
     }
 
     func upstreamRetried(provider: String) {

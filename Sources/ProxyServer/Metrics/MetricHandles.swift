@@ -16,6 +16,7 @@ final class MetricHandles: Sendable {
     private let counters = Mutex<[Key: CoreMetrics.Counter]>([:])
     private let timers = Mutex<[Key: CoreMetrics.Timer]>([:])
     private let gauges = Mutex<[Key: CoreMetrics.Gauge]>([:])
+    private let floatingCounters = Mutex<[Key: CoreMetrics.FloatingPointCounter]>([:])
 
     init(factory: PrometheusMetricsFactory) {
         self.factory = factory
@@ -23,6 +24,12 @@ final class MetricHandles: Sendable {
 
     func counter(_ name: String, _ dimensions: [(String, String)]) -> CoreMetrics.Counter {
         Self.handle(in: self.counters, name, dimensions) { CoreMetrics.Counter(label: name, dimensions: dimensions, factory: self.factory) }
+    }
+
+    func floatingCounter(_ name: String, _ dimensions: [(String, String)]) -> CoreMetrics.FloatingPointCounter {
+        Self.handle(in: self.floatingCounters, name, dimensions) {
+            CoreMetrics.FloatingPointCounter(label: name, dimensions: dimensions, factory: self.factory)
+        }
     }
 
     func timer(_ name: String, _ dimensions: [(String, String)]) -> CoreMetrics.Timer {

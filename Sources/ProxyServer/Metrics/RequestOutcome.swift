@@ -21,6 +21,10 @@ struct RequestOutcome: Sendable {
     var requestBytes = 0
     var answerBytes = 0
     var timeToFirstByte: Duration?
+    /// The serving model's price; nil when it has none (the request costs nothing).
+    var price: ModelPrice?
+    /// What the request was charged, in micro-dollars, once it ended.
+    private(set) var microdollars = 0
     /// Where the request's usage record goes.
     var usageLog: UsageLog?
     /// What the request holds under its limits; freed, and charged its tokens, at the end.
@@ -51,6 +55,7 @@ struct RequestOutcome: Sendable {
         self.user = principal.user
         self.keyID = principal.key?.id
         self.requestBytes = requestBytes
+        self.price = plan.price
     }
 
     /// An upstream attempt is about to begin: from now on the request has asked a provider.
@@ -93,7 +98,9 @@ struct RequestOutcome: Sendable {
                 self.metrics.tokens(model: self.modelLabel, kind: "prompt", count: usage.promptTokens)
                 self.metrics.tokens(model: self.modelLabel, kind: "completion", count: usage.completionTokens)
             }
-            self.ticket?.finish(usage: usage)
+            let cost = usage.map { self.price?.cost(of: $0) ?? 0 } ?? 0
+            self.microdollars = self.ticket?.finish(usage: usage, microdollars: cost)?.microdollars ?? cost
+            self.metrics.spent(provider: self.provider, model: self.modelLabel, microdollars: self.microdollars, priced: self.price != nil)
         }
         // A request refused before routing (no provider) leaves no record.
         guard self.provider != "none" else { return }
@@ -105,7 +112,7 @@ struct RequestOutcome: Sendable {
                 estimated: estimated, status: status, latencyMilliseconds: duration.milliseconds,
                 timeToFirstByteMilliseconds: self.timeToFirstByte?.milliseconds, door: self.door,
                 cacheReadTokens: usage?.cacheReadTokens ?? 0, cacheWriteTokens: usage?.cacheWriteTokens ?? 0,
-                reasoningTokens: usage?.reasoningTokens ?? 0
+                reasoningTokens: usage?.reasoningTokens ?? 0, costMicrodollars: self.microdollars, priced: self.price != nil
             )
         )
     }

@@ -18,7 +18,8 @@ extension SQLiteStateStore {
                 db,
                 sql: """
                     SELECT CAST((at - ?) / ? AS INTEGER) AS bucket, COUNT(*) AS requests,
-                    COALESCE(SUM(prompt_tokens + completion_tokens), 0) AS tokens, COALESCE(SUM(status >= 400), 0) AS errors
+                    COALESCE(SUM(prompt_tokens + completion_tokens), 0) AS tokens, COALESCE(SUM(status >= 400), 0) AS errors,
+                    COALESCE(SUM(cost_microdollars), 0) AS cost
                     FROM usage_records WHERE \(conditions.joined(separator: " AND ")) GROUP BY bucket ORDER BY bucket
                     """,
                 arguments: StatementArguments([since, bucketSeconds] + arguments)
@@ -26,7 +27,8 @@ extension SQLiteStateStore {
             return rows.map { row in
                 let bucket: Int = row["bucket"]
                 return UsageBucket(
-                    start: Int(since) + bucket * bucketSeconds, requests: row["requests"], tokens: row["tokens"], errors: row["errors"])
+                    start: Int(since) + bucket * bucketSeconds, requests: row["requests"], tokens: row["tokens"], errors: row["errors"],
+                    costMicrodollars: row["cost"])
             }
         }
     }
@@ -38,10 +40,34 @@ extension SQLiteStateStore {
                 db,
                 sql: """
                     SELECT COUNT(*) AS requests, COALESCE(SUM(prompt_tokens + completion_tokens), 0) AS tokens,
-                    COALESCE(SUM(status >= 400), 0) AS errors FROM usage_records WHERE at >= ?
+                    COALESCE(SUM(status >= 400), 0) AS errors, COALESCE(SUM(cost_microdollars), 0) AS cost FROM usage_records WHERE at >= ?
                     """,
                 arguments: [since])
-            return UsageBucket(start: Int(since), requests: row?["requests"] ?? 0, tokens: row?["tokens"] ?? 0, errors: row?["errors"] ?? 0)
+            return UsageBucket(
+                start: Int(since), requests: row?["requests"] ?? 0, tokens: row?["tokens"] ?? 0, errors: row?["errors"] ?? 0,
+                costMicrodollars: row?["cost"] ?? 0)
+        }
+    }
+
+    func usageShares(since: Double, limit: Int) async throws -> [UsageShare] {
+        try await self.database.read { db in
+            var shares: [UsageShare] = []
+            for (dimension, column) in [(UsageShare.Dimension.user, "user"), (.key, "key_id"), (.model, "model")] {
+                let rows = try Row.fetchAll(
+                    db,
+                    sql: """
+                        SELECT \(column) AS name, COUNT(*) AS requests, COALESCE(SUM(prompt_tokens + completion_tokens), 0) AS tokens,
+                        COALESCE(SUM(cost_microdollars), 0) AS cost, COALESCE(SUM(NOT priced), 0) AS unpriced
+                        FROM usage_records WHERE at >= ? AND \(column) IS NOT NULL GROUP BY \(column) ORDER BY cost DESC, requests DESC LIMIT ?
+                        """,
+                    arguments: [since, limit])
+                shares += rows.map { row in
+                    UsageShare(
+                        dimension: dimension, name: row["name"], requests: row["requests"], tokens: row["tokens"],
+                        costMicrodollars: row["cost"], unpricedRequests: row["unpriced"])
+                }
+            }
+            return shares
         }
     }
 

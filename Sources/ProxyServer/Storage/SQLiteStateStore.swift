@@ -110,6 +110,15 @@ final class SQLiteStateStore: StateStore {
                 table.add(column: "reasoning_tokens", .integer).notNull().defaults(to: 0)
             }
         }
+        migrator.registerMigration("v8-spend") { db in
+            // Each record's price, each month's cost, and each key's own budget.
+            try db.alter(table: "usage_records") { table in
+                table.add(column: "cost_microdollars", .integer).notNull().defaults(to: 0)
+                table.add(column: "priced", .boolean).notNull().defaults(to: true)
+            }
+            try db.alter(table: "quota_counts") { table in table.add(column: "microdollars", .integer).notNull().defaults(to: 0) }
+            try db.alter(table: "virtual_keys") { table in table.add(column: "monthly_microdollars", .integer) }
+        }
         return migrator
     }
 
@@ -117,8 +126,8 @@ final class SQLiteStateStore: StateStore {
         try await self.database.write { db in
             let statement = try db.makeStatement(
                 sql: """
-                    INSERT INTO usage_records (at, user, key_id, model, provider, account, prompt_tokens, completion_tokens, estimated, status, latency_ms, ttfb_ms, door, cache_read_tokens, cache_write_tokens, reasoning_tokens)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    INSERT INTO usage_records (at, user, key_id, model, provider, account, prompt_tokens, completion_tokens, estimated, status, latency_ms, ttfb_ms, door, cache_read_tokens, cache_write_tokens, reasoning_tokens, cost_microdollars, priced)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                     """
             )
             for record in records {
@@ -126,7 +135,7 @@ final class SQLiteStateStore: StateStore {
                     record.at, record.user, record.keyID, record.model, record.provider, record.account,
                     record.promptTokens, record.completionTokens, record.estimated, record.status,
                     record.latencyMilliseconds, record.timeToFirstByteMilliseconds, record.door,
-                    record.cacheReadTokens, record.cacheWriteTokens, record.reasoningTokens,
+                    record.cacheReadTokens, record.cacheWriteTokens, record.reasoningTokens, record.costMicrodollars, record.priced,
                 ])
             }
         }
@@ -153,7 +162,8 @@ final class SQLiteStateStore: StateStore {
                     account: row["account"], promptTokens: row["prompt_tokens"], completionTokens: row["completion_tokens"],
                     estimated: row["estimated"], status: row["status"], latencyMilliseconds: row["latency_ms"],
                     timeToFirstByteMilliseconds: row["ttfb_ms"], door: row["door"], cacheReadTokens: row["cache_read_tokens"],
-                    cacheWriteTokens: row["cache_write_tokens"], reasoningTokens: row["reasoning_tokens"]
+                    cacheWriteTokens: row["cache_write_tokens"], reasoningTokens: row["reasoning_tokens"],
+                    costMicrodollars: row["cost_microdollars"], priced: row["priced"]
                 )
             }
             let total = try Row.fetchOne(
@@ -161,7 +171,8 @@ final class SQLiteStateStore: StateStore {
                 sql: """
                     SELECT COUNT(*) AS requests, COALESCE(SUM(prompt_tokens), 0) AS prompt, COALESCE(SUM(completion_tokens), 0) AS completion,
                     COALESCE(SUM(estimated), 0) AS estimated, COALESCE(SUM(cache_read_tokens), 0) AS cache_read,
-                    COALESCE(SUM(cache_write_tokens), 0) AS cache_write, COALESCE(SUM(reasoning_tokens), 0) AS reasoning
+                    COALESCE(SUM(cache_write_tokens), 0) AS cache_write, COALESCE(SUM(reasoning_tokens), 0) AS reasoning,
+                    COALESCE(SUM(cost_microdollars), 0) AS cost
                     FROM usage_records \(whereClause)
                     """,
                 arguments: StatementArguments(arguments)
@@ -170,7 +181,7 @@ final class SQLiteStateStore: StateStore {
                 requests: total?["requests"] ?? 0, promptTokens: total?["prompt"] ?? 0,
                 completionTokens: total?["completion"] ?? 0, estimatedRequests: total?["estimated"] ?? 0,
                 cacheReadTokens: total?["cache_read"] ?? 0, cacheWriteTokens: total?["cache_write"] ?? 0,
-                reasoningTokens: total?["reasoning"] ?? 0
+                reasoningTokens: total?["reasoning"] ?? 0, costMicrodollars: total?["cost"] ?? 0
             )
             return (records, totals)
         }
@@ -183,10 +194,11 @@ final class SQLiteStateStore: StateStore {
                 for (subject, usage) in batch.usage {
                     try db.execute(
                         sql: """
-                            INSERT INTO quota_counts (subject, period, requests, tokens, updated_at) VALUES (?, ?, ?, ?, ?)
-                            ON CONFLICT(subject, period) DO UPDATE SET requests = excluded.requests, tokens = excluded.tokens, updated_at = excluded.updated_at
+                            INSERT INTO quota_counts (subject, period, requests, tokens, microdollars, updated_at) VALUES (?, ?, ?, ?, ?, ?)
+                            ON CONFLICT(subject, period) DO UPDATE SET requests = excluded.requests, tokens = excluded.tokens,
+                            microdollars = excluded.microdollars, updated_at = excluded.updated_at
                             """,
-                        arguments: [subject, batch.period, usage.requests, usage.tokens, now]
+                        arguments: [subject, batch.period, usage.requests, usage.tokens, usage.microdollars, now]
                     )
                 }
             }
@@ -197,9 +209,10 @@ final class SQLiteStateStore: StateStore {
     func quotaCounts(period: String) async throws -> [String: QuotaManager.Usage] {
         try await self.database.read { db in
             var counts: [String: QuotaManager.Usage] = [:]
-            for row in try Row.fetchAll(db, sql: "SELECT subject, requests, tokens FROM quota_counts WHERE period = ?", arguments: [period])
-            {
-                counts[row["subject"]] = QuotaManager.Usage(requests: row["requests"], tokens: row["tokens"])
+            let sql = "SELECT subject, requests, tokens, microdollars FROM quota_counts WHERE period = ?"
+            for row in try Row.fetchAll(db, sql: sql, arguments: [period]) {
+                counts[row["subject"]] = QuotaManager.Usage(
+                    requests: row["requests"], tokens: row["tokens"], microdollars: row["microdollars"])
             }
             return counts
         }
@@ -224,12 +237,12 @@ final class SQLiteStateStore: StateStore {
         try await self.database.write { db in
             try db.execute(
                 sql: """
-                    INSERT INTO virtual_keys (id, name, user, hash, prefix, created_at, expires_at, models, monthly_requests, monthly_tokens, disabled)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    INSERT INTO virtual_keys (id, name, user, hash, prefix, created_at, expires_at, models, monthly_requests, monthly_tokens, monthly_microdollars, disabled)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                     """,
                 arguments: [
                     key.id, key.name, key.user, key.hash, key.prefix, key.createdAt, key.expiresAt,
-                    key.models.joined(separator: "\n"), key.monthlyRequests, key.monthlyTokens, key.disabled,
+                    key.models.joined(separator: "\n"), key.monthlyRequests, key.monthlyTokens, key.monthlyMicrodollars, key.disabled,
                 ]
             )
         }
@@ -272,13 +285,26 @@ final class SQLiteStateStore: StateStore {
         }
     }
 
+    func setLimits(of key: VirtualKey) async throws -> VirtualKey? {
+        try await self.database.write { db in
+            try db.execute(
+                sql:
+                    "UPDATE virtual_keys SET monthly_requests = ?, monthly_tokens = ?, monthly_microdollars = ? WHERE id = ? AND revoked_at IS NULL",
+                arguments: [key.monthlyRequests, key.monthlyTokens, key.monthlyMicrodollars, key.id])
+            return try Row.fetchOne(db, sql: "SELECT * FROM virtual_keys WHERE id = ? AND revoked_at IS NULL", arguments: [key.id])
+                .map(Self.key(from:))
+        }
+    }
+
     private static func key(from row: Row) -> VirtualKey {
         let models: String = row["models"]
         return VirtualKey(
             id: row["id"], name: row["name"], user: row["user"], hash: row["hash"], prefix: row["prefix"],
             createdAt: row["created_at"], expiresAt: row["expires_at"],
             models: models.isEmpty ? [] : models.split(separator: "\n").map(String.init),
-            monthlyRequests: row["monthly_requests"], monthlyTokens: row["monthly_tokens"], disabled: row["disabled"]
+            monthlyRequests: row["monthly_requests"], monthlyTokens: row["monthly_tokens"],
+            monthlyMicrodollars: row["monthly_microdollars"],
+            disabled: row["disabled"]
         )
     }
 }

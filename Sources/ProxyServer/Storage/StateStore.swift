@@ -34,6 +34,9 @@ protocol StateStore: Sendable {
     func revoke(id: String, at now: Int) async throws -> VirtualKey?
     /// Disables or re-enables a live key; nil when there is no live key with this id.
     func setDisabled(id: String, _ disabled: Bool) async throws -> VirtualKey?
+    /// Sets a live key's monthly limits (`monthly_requests`, `monthly_tokens`, `monthly_usd`) to
+    /// those of `key`; nil when there is no live key with its id.
+    func setLimits(of key: VirtualKey) async throws -> VirtualKey?
 
     // Usage records.
     func save(_ records: [UsageRecord]) async throws
@@ -45,6 +48,9 @@ protocol StateStore: Sendable {
     func usageSeries(bucketSeconds: Int, since: Double, filter: UsageFilter) async throws -> [UsageBucket]
     /// Requests, tokens and errors since `since`, over every record.
     func usageSummary(since: Double) async throws -> UsageBucket
+    /// Requests, tokens and spend since `since` per user, per key and per model, the
+    /// largest spenders first (at most `limit` of each).
+    func usageShares(since: Double, limit: Int) async throws -> [UsageShare]
     /// When each key last served a request (unix seconds), from the usage records.
     func keysLastUsed() async throws -> [String: Double]
 
@@ -88,6 +94,19 @@ struct UsageTotals: Sendable, Equatable {
     var cacheReadTokens = 0
     var cacheWriteTokens = 0
     var reasoningTokens = 0
+    var costMicrodollars = 0
+}
+
+/// One user's, key's or model's part of the usage (see `StateStore.usageShares`).
+struct UsageShare: Sendable, Equatable {
+    enum Dimension: String, Sendable { case user, key, model }
+    var dimension: Dimension
+    var name: String
+    var requests: Int
+    var tokens: Int
+    var costMicrodollars: Int
+    /// Requests whose model had no price.
+    var unpricedRequests: Int
 }
 
 struct UsageBucket: Sendable, Equatable {
@@ -96,6 +115,7 @@ struct UsageBucket: Sendable, Equatable {
     var requests: Int
     var tokens: Int
     var errors: Int
+    var costMicrodollars = 0
 }
 
 /// Opens `storage.url`.

@@ -50,9 +50,11 @@ struct SSEPump {
         defer { watch.end() }
         // Held here, not in `relayEvents`: a failure found out there (the deadline) is written as
         // the translator's own last event, in its sequence.
+        let reservation = self.outcome.ticket?.reservation
         var relay = StreamRelay(
             format: self.format, transform: self.transform, scrubber: self.scrubber,
-            keepsCompletedResponse: self.onResponseCompleted != nil)
+            keepsCompletedResponse: self.onResponseCompleted != nil, outputAllowance: reservation?.outputTokens,
+            promptEstimate: reservation?.promptTokens ?? 0)
         var clientGone: (any Error)?
         do {
             failure = try await self.relayEvents(to: &writer, outcome: &outcome, watch: watch, relay: &relay)
@@ -64,8 +66,12 @@ struct SSEPump {
         }
         self.outcome.metrics.streamEnded()
         // Before the last bytes go out (it frees the slot), for the same reason as at `[DONE]`.
+        // A stream cut at its budget was the gateway's doing, not the upstream's failure.
         let (status, cause): (Int, RequestLifecycle.Cause) =
-            clientGone != nil ? (499, .clientLeft) : failure.map { ($0.error.status, .upstreamFailed) } ?? (200, .answered)
+            clientGone != nil
+            ? (499, .clientLeft)
+            : failure.map { ($0.error.status, $0.error.isBudgetExceeded ? .answered : .upstreamFailed) } ?? (200, .answered)
+        if failure?.error.isBudgetExceeded == true { upstream.cancel() }
         await outcome.end(status: status, cause: cause)
         if let clientGone { throw clientGone }
         if let failure, !failure.isSent {

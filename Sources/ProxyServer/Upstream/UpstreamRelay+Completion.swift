@@ -15,7 +15,8 @@ extension UpstreamRelay {
             bridge: plan.bridge,
             exposesRateLimits: plan.provider.config.exposeRateLimitHeaders,
             logger: logger,
-            now: plan.provider.now
+            now: plan.provider.now,
+            clampedOutputTokens: plan.clampedOutputTokens
         )
     }
 
@@ -55,7 +56,10 @@ extension UpstreamRelay {
                 outcome.answerBytes = response.body.contentLength ?? body.readableBytes
             }
             await outcome.end(status: response.status.code, cause: .answered)
-            return response
+            guard outcome.price != nil, response.status.code < 400 else { return response }
+            var priced = response
+            priced.headers[.xGatewayCostUSD] = Microdollars.dollars(outcome.microdollars)
+            return priced
         }
     }
 

@@ -40,6 +40,8 @@ struct UpstreamRelay {
     let logger: Logger
     /// The gateway's clock (a translated answer's `created`).
     let now: @Sendable () -> Double
+    /// The output limit the gateway set upstream (see `CompletionPlan.clampedOutputTokens`).
+    var clampedOutputTokens: Int?
 
     /// The client's format.
     var format: APIFormat { self.bridge.caller }
@@ -115,6 +117,10 @@ struct UpstreamRelay {
     private func relayHeaders(of response: UpstreamResponse, into fields: inout HTTPFields) {
         UpstreamHeaders.relayed(
             from: response.headers, status: Int(response.status.code), exposesRateLimits: self.exposesRateLimits, into: &fields)
+        if let clamped = self.clampedOutputTokens {
+            // The caller's quota or budget pays for no more: the answer may stop short of what it asked.
+            fields[.xGatewayMaxTokens] = String(clamped)
+        }
         let dropped = self.bridge.responsesContext.droppedTools
         if !dropped.isEmpty {
             // Hosted tools only OpenAI runs: the request was served without them, and says so.

@@ -45,7 +45,8 @@ public enum ResponsesObjects {
 
     /// `error.code` of a failed response: the codes the SDKs and Codex know.
     public static func failureCode(_ error: GatewayError) -> String {
-        switch error.status {
+        if error.isBudgetExceeded { return error.openAICode }
+        return switch error.status {
         case 429: "rate_limit_exceeded"
         case 402: "insufficient_quota"
         case 400...499: "invalid_prompt"

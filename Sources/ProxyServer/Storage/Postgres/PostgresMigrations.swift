@@ -145,6 +145,45 @@ enum PostgresMigrations {
                 "ALTER TABLE usage_records ADD COLUMN reasoning_tokens BIGINT NOT NULL DEFAULT 0",
             ]
         ),
+        // Spend: each record's price, each month's cost, and the tokens and dollars reserved by
+        // requests in flight on every instance (see `QuotaReservation`).
+        (
+            version: 5,
+            sql: [
+                "ALTER TABLE usage_records ADD COLUMN cost_microdollars BIGINT NOT NULL DEFAULT 0",
+                "ALTER TABLE usage_records ADD COLUMN priced BOOLEAN NOT NULL DEFAULT true",
+                "ALTER TABLE quota_counts ADD COLUMN microdollars BIGINT NOT NULL DEFAULT 0",
+                "ALTER TABLE quota_counts ADD COLUMN reserved_tokens BIGINT NOT NULL DEFAULT 0",
+                "ALTER TABLE quota_counts ADD COLUMN reserved_microdollars BIGINT NOT NULL DEFAULT 0",
+                "ALTER TABLE virtual_keys ADD COLUMN monthly_microdollars BIGINT",
+                // Reserves both amounts when both fit (a limit of 0 is none), the row locked
+                // while it is read and raised: every instance's reservations and reported usage
+                // add up to the limits at most.
+                """
+                CREATE FUNCTION proxy_reserve_spend(p_subject TEXT, p_period TEXT, p_tokens BIGINT, p_microdollars BIGINT,
+                    p_token_limit BIGINT, p_microdollar_limit BIGINT, p_now BIGINT,
+                    OUT granted BOOLEAN, OUT remaining_tokens BIGINT, OUT remaining_microdollars BIGINT)
+                LANGUAGE plpgsql AS $$
+                DECLARE q quota_counts%ROWTYPE;
+                BEGIN
+                    INSERT INTO quota_counts (subject, period, requests, tokens, updated_at)
+                    VALUES (p_subject, p_period, 0, 0, p_now) ON CONFLICT DO NOTHING;
+                    SELECT * INTO q FROM quota_counts c WHERE c.subject = p_subject AND c.period = p_period FOR UPDATE;
+                    remaining_tokens := p_token_limit - q.tokens - q.reserved_tokens;
+                    remaining_microdollars := p_microdollar_limit - q.microdollars - q.reserved_microdollars;
+                    granted := (p_token_limit = 0 OR p_tokens <= remaining_tokens)
+                        AND (p_microdollar_limit = 0 OR p_microdollars <= remaining_microdollars);
+                    IF granted THEN
+                        UPDATE quota_counts c SET reserved_tokens = c.reserved_tokens + p_tokens,
+                            reserved_microdollars = c.reserved_microdollars + p_microdollars, updated_at = p_now
+                        WHERE c.subject = p_subject AND c.period = p_period;
+                        remaining_tokens := remaining_tokens - p_tokens;
+                        remaining_microdollars := remaining_microdollars - p_microdollars;
+                    END IF;
+                END $$
+                """,
+            ]
+        ),
     ]
 
     /// Applies every version the database lacks, holding the advisory lock on one connection.

@@ -152,25 +152,60 @@ final class PostgresSharedLimits: SharedLimits {
         }
     }
 
+    func reserve(subject: String, period: String, tokens: Int, microdollars: Int, limits: QuotaManager.Limits) async throws
+        -> SharedReservationAnswer
+    {
+        let now = Int(Date().timeIntervalSince1970)
+        let (tokenLimit, microdollarLimit) = (limits.monthlyTokens, limits.monthlyMicrodollars)
+        return try await self.run { client in
+            var answer = SharedReservationAnswer(granted: false, remainingTokens: 0, remainingMicrodollars: 0)
+            for try await (granted, remainingTokens, remainingMicrodollars) in try await client.query(
+                """
+                SELECT granted, remaining_tokens, remaining_microdollars FROM proxy_reserve_spend(\(subject), \(period), \(tokens),
+                \(microdollars), \(tokenLimit), \(microdollarLimit), \(now))
+                """, logger: self.logger
+            ).decode((Bool, Int, Int).self) {
+                answer = SharedReservationAnswer(
+                    granted: granted, remainingTokens: remainingTokens, remainingMicrodollars: remainingMicrodollars)
+            }
+            return answer
+        }
+    }
+
     func report(_ report: QuotaReport) async throws -> [String: SharedQuotaCounts] {
         let subjects = Array(report.entries.keys)
         let entries = subjects.map { report.entries[$0]! }
         let reserved = entries.map { $0.requests - $0.returnedUnits }
         let used = entries.map { $0.consumed + $0.requests }
         let tokens = entries.map(\.tokens)
+        let microdollars = entries.map(\.microdollars)
+        let releasedTokens = entries.map(\.releasedTokens)
+        let releasedMicrodollars = entries.map(\.releasedMicrodollars)
         let now = Int(Date().timeIntervalSince1970)
         return try await self.run { client in
             var counts: [String: SharedQuotaCounts] = [:]
-            for try await (subject, reserved, used, tokens) in try await client.query(
+            // Usage added and the reservations it settles taken off in one statement: no
+            // moment shows neither, and a report that fails changes nothing
+            // (it is sent again whole).
+            for try await (subject, reserved, used, tokens, microdollars, reservedTokens, reservedMicrodollars) in try await client.query(
                 """
-                INSERT INTO quota_counts AS q (subject, period, requests, used, tokens, updated_at)
-                SELECT s, \(report.period), r, u, t, \(now) FROM unnest(\(subjects), \(reserved), \(used), \(tokens)) AS d(s, r, u, t)
+                WITH d AS (SELECT * FROM unnest(\(subjects), \(reserved), \(used), \(tokens), \(microdollars), \(releasedTokens),
+                    \(releasedMicrodollars)) AS d(s, r, u, t, m, rt, rm))
+                INSERT INTO quota_counts AS q (subject, period, requests, used, tokens, microdollars, reserved_tokens,
+                    reserved_microdollars, updated_at)
+                SELECT s, \(report.period), r, u, t, m, 0, 0, \(now) FROM d
                 ON CONFLICT (subject, period) DO UPDATE SET requests = GREATEST(q.requests + excluded.requests, 0),
-                    used = q.used + excluded.used, tokens = q.tokens + excluded.tokens, updated_at = excluded.updated_at
-                RETURNING subject, requests, used, tokens
+                    used = q.used + excluded.used, tokens = q.tokens + excluded.tokens,
+                    microdollars = q.microdollars + excluded.microdollars,
+                    reserved_tokens = GREATEST(q.reserved_tokens - (SELECT d.rt FROM d WHERE d.s = q.subject), 0),
+                    reserved_microdollars = GREATEST(q.reserved_microdollars - (SELECT d.rm FROM d WHERE d.s = q.subject), 0),
+                    updated_at = excluded.updated_at
+                RETURNING subject, requests, used, tokens, microdollars, reserved_tokens, reserved_microdollars
                 """, logger: self.logger
-            ).decode((String, Int, Int, Int).self) {
-                counts[subject] = SharedQuotaCounts(reserved: reserved, used: .init(requests: used, tokens: tokens))
+            ).decode((String, Int, Int, Int, Int, Int, Int).self) {
+                counts[subject] = SharedQuotaCounts(
+                    reserved: reserved, used: .init(requests: used, tokens: tokens, microdollars: microdollars),
+                    reservedTokens: reservedTokens, reservedMicrodollars: reservedMicrodollars)
             }
             return counts
         }

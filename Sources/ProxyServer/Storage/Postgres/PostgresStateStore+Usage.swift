@@ -12,13 +12,14 @@ extension PostgresStateStore {
         try await self.run { client in
             try await client.query(
                 """
-                INSERT INTO usage_records (at, "user", key_id, model, provider, account, prompt_tokens, completion_tokens, estimated, status, latency_ms, ttfb_ms, door, cache_read_tokens, cache_write_tokens, reasoning_tokens)
-                SELECT at, u, NULLIF(k, ''), m, p, a, pt, ct, e, s, l, NULLIF(t, -1), d, cr, cw, rt FROM unnest(\(records.map(\.at)),
+                INSERT INTO usage_records (at, "user", key_id, model, provider, account, prompt_tokens, completion_tokens, estimated, status, latency_ms, ttfb_ms, door, cache_read_tokens, cache_write_tokens, reasoning_tokens, cost_microdollars, priced)
+                SELECT at, u, NULLIF(k, ''), m, p, a, pt, ct, e, s, l, NULLIF(t, -1), d, cr, cw, rt, c, pr FROM unnest(\(records.map(\.at)),
                 \(records.map(\.user)), \(records.map { $0.keyID ?? "" }), \(records.map(\.model)), \(records.map(\.provider)),
                 \(records.map(\.account)), \(records.map(\.promptTokens)), \(records.map(\.completionTokens)), \(records.map(\.estimated)),
                 \(records.map(\.status)), \(records.map(\.latencyMilliseconds)), \(records.map { $0.timeToFirstByteMilliseconds ?? -1 }), \(records.map(\.door)),
-                \(records.map(\.cacheReadTokens)), \(records.map(\.cacheWriteTokens)), \(records.map(\.reasoningTokens)))
-                AS r(at, u, k, m, p, a, pt, ct, e, s, l, t, d, cr, cw, rt)
+                \(records.map(\.cacheReadTokens)), \(records.map(\.cacheWriteTokens)), \(records.map(\.reasoningTokens)),
+                \(records.map(\.costMicrodollars)), \(records.map(\.priced)))
+                AS r(at, u, k, m, p, a, pt, ct, e, s, l, t, d, cr, cw, rt, c, pr)
                 """, logger: self.logger)
         }
     }
@@ -45,35 +46,40 @@ extension PostgresStateStore {
         let recordsQuery = PostgresQuery(
             unsafeSQL: """
                 SELECT at, "user", key_id, model, provider, account, prompt_tokens, completion_tokens, estimated, status, latency_ms, ttfb_ms, door,
-                cache_read_tokens, cache_write_tokens, reasoning_tokens
+                cache_read_tokens, cache_write_tokens, reasoning_tokens, cost_microdollars, priced
                 FROM usage_records \(whereClause) ORDER BY at DESC, id DESC LIMIT $\(limited.count)
                 """, binds: limited)
         let totalsQuery = PostgresQuery(
             unsafeSQL: """
                 SELECT COUNT(*), COALESCE(SUM(prompt_tokens), 0)::BIGINT, COALESCE(SUM(completion_tokens), 0)::BIGINT,
                 COUNT(*) FILTER (WHERE estimated), COALESCE(SUM(cache_read_tokens), 0)::BIGINT,
-                COALESCE(SUM(cache_write_tokens), 0)::BIGINT, COALESCE(SUM(reasoning_tokens), 0)::BIGINT FROM usage_records \(whereClause)
+                COALESCE(SUM(cache_write_tokens), 0)::BIGINT, COALESCE(SUM(reasoning_tokens), 0)::BIGINT,
+                COALESCE(SUM(cost_microdollars), 0)::BIGINT FROM usage_records \(whereClause)
                 """, binds: bindings)
         return try await self.run { client in
             var records: [UsageRecord] = []
             for try await row in try await client.query(recordsQuery, logger: self.logger)
-                .decode((Double, String, String?, String, String, String, Int, Int, Bool, Int, Double, Double?, String, Int, Int, Int).self)
+                .decode(
+                    (
+                        Double, String, String?, String, String, String, Int, Int, Bool, Int, Double, Double?, String, Int, Int, Int, Int,
+                        Bool
+                    ).self)
             {
                 records.append(
                     UsageRecord(
                         at: row.0, user: row.1, keyID: row.2, model: row.3, provider: row.4, account: row.5, promptTokens: row.6,
                         completionTokens: row.7, estimated: row.8, status: row.9, latencyMilliseconds: row.10,
                         timeToFirstByteMilliseconds: row.11, door: row.12, cacheReadTokens: row.13, cacheWriteTokens: row.14,
-                        reasoningTokens: row.15))
+                        reasoningTokens: row.15, costMicrodollars: row.16, priced: row.17))
             }
             var totals = UsageTotals()
-            for try await (requests, prompt, completion, estimated, cacheRead, cacheWrite, reasoning) in try await client.query(
+            for try await (requests, prompt, completion, estimated, cacheRead, cacheWrite, reasoning, cost) in try await client.query(
                 totalsQuery, logger: self.logger
             )
-            .decode((Int, Int, Int, Int, Int, Int, Int).self) {
+            .decode((Int, Int, Int, Int, Int, Int, Int, Int).self) {
                 totals = UsageTotals(
                     requests: requests, promptTokens: prompt, completionTokens: completion, estimatedRequests: estimated,
-                    cacheReadTokens: cacheRead, cacheWriteTokens: cacheWrite, reasoningTokens: reasoning)
+                    cacheReadTokens: cacheRead, cacheWriteTokens: cacheWrite, reasoningTokens: reasoning, costMicrodollars: cost)
             }
             return (records, totals)
         }
@@ -87,14 +93,18 @@ extension PostgresStateStore {
         let query = PostgresQuery(
             unsafeSQL: """
                 SELECT FLOOR((at - $1) / $2)::BIGINT AS bucket, COUNT(*), COALESCE(SUM(prompt_tokens + completion_tokens), 0)::BIGINT,
-                COUNT(*) FILTER (WHERE status >= 400) FROM usage_records \(whereClause) GROUP BY bucket ORDER BY bucket
+                COUNT(*) FILTER (WHERE status >= 400), COALESCE(SUM(cost_microdollars), 0)::BIGINT
+                FROM usage_records \(whereClause) GROUP BY bucket ORDER BY bucket
                 """, binds: bindings)
         return try await self.run { client in
             var buckets: [UsageBucket] = []
-            for try await (bucket, requests, tokens, errors) in try await client.query(query, logger: self.logger)
-                .decode((Int, Int, Int, Int).self)
+            for try await (bucket, requests, tokens, errors, cost) in try await client.query(query, logger: self.logger)
+                .decode((Int, Int, Int, Int, Int).self)
             {
-                buckets.append(UsageBucket(start: Int(since) + bucket * bucketSeconds, requests: requests, tokens: tokens, errors: errors))
+                buckets.append(
+                    UsageBucket(
+                        start: Int(since) + bucket * bucketSeconds, requests: requests, tokens: tokens, errors: errors,
+                        costMicrodollars: cost))
             }
             return buckets
         }
@@ -103,15 +113,42 @@ extension PostgresStateStore {
     func usageSummary(since: Double) async throws -> UsageBucket {
         try await self.run { client in
             var summary = UsageBucket(start: Int(since), requests: 0, tokens: 0, errors: 0)
-            for try await (requests, tokens, errors) in try await client.query(
+            for try await (requests, tokens, errors, cost) in try await client.query(
                 """
-                SELECT COUNT(*), COALESCE(SUM(prompt_tokens + completion_tokens), 0)::BIGINT, COUNT(*) FILTER (WHERE status >= 400)
-                FROM usage_records WHERE at >= \(since)
+                SELECT COUNT(*), COALESCE(SUM(prompt_tokens + completion_tokens), 0)::BIGINT, COUNT(*) FILTER (WHERE status >= 400),
+                COALESCE(SUM(cost_microdollars), 0)::BIGINT FROM usage_records WHERE at >= \(since)
                 """, logger: self.logger
-            ).decode((Int, Int, Int).self) {
-                summary = UsageBucket(start: Int(since), requests: requests, tokens: tokens, errors: errors)
+            ).decode((Int, Int, Int, Int).self) {
+                summary = UsageBucket(start: Int(since), requests: requests, tokens: tokens, errors: errors, costMicrodollars: cost)
             }
             return summary
+        }
+    }
+
+    func usageShares(since: Double, limit: Int) async throws -> [UsageShare] {
+        try await self.run { client in
+            var shares: [UsageShare] = []
+            for (dimension, column) in [(UsageShare.Dimension.user, #""user""#), (.key, "key_id"), (.model, "model")] {
+                var bindings = PostgresBindings()
+                bindings.append(since)
+                bindings.append(limit)
+                let query = PostgresQuery(
+                    unsafeSQL: """
+                        SELECT \(column), COUNT(*), COALESCE(SUM(prompt_tokens + completion_tokens), 0)::BIGINT,
+                        COALESCE(SUM(cost_microdollars), 0)::BIGINT, COUNT(*) FILTER (WHERE NOT priced)
+                        FROM usage_records WHERE at >= $1 AND \(column) IS NOT NULL GROUP BY \(column)
+                        ORDER BY 4 DESC, 2 DESC LIMIT $2
+                        """, binds: bindings)
+                for try await (name, requests, tokens, cost, unpriced) in try await client.query(query, logger: self.logger)
+                    .decode((String, Int, Int, Int, Int).self)
+                {
+                    shares.append(
+                        UsageShare(
+                            dimension: dimension, name: name, requests: requests, tokens: tokens, costMicrodollars: cost,
+                            unpricedRequests: unpriced))
+                }
+            }
+            return shares
         }
     }
 
@@ -132,13 +169,14 @@ extension PostgresStateStore {
             let subjects = Array(batch.usage.keys)
             let requests = subjects.map { batch.usage[$0]!.requests }
             let tokens = subjects.map { batch.usage[$0]!.tokens }
+            let microdollars = subjects.map { batch.usage[$0]!.microdollars }
             try await self.run { client in
                 try await client.query(
                     """
-                    INSERT INTO quota_counts (subject, period, requests, used, tokens, updated_at)
-                    SELECT s, \(batch.period), r, r, t, \(now) FROM unnest(\(subjects), \(requests), \(tokens)) AS u(s, r, t)
+                    INSERT INTO quota_counts (subject, period, requests, used, tokens, microdollars, updated_at)
+                    SELECT s, \(batch.period), r, r, t, m, \(now) FROM unnest(\(subjects), \(requests), \(tokens), \(microdollars)) AS u(s, r, t, m)
                     ON CONFLICT (subject, period) DO UPDATE SET requests = excluded.requests, used = excluded.used, tokens = excluded.tokens,
-                        updated_at = excluded.updated_at
+                        microdollars = excluded.microdollars, updated_at = excluded.updated_at
                     """, logger: self.logger)
             }
         }
@@ -147,10 +185,10 @@ extension PostgresStateStore {
     func quotaCounts(period: String) async throws -> [String: QuotaManager.Usage] {
         try await self.run { client in
             var counts: [String: QuotaManager.Usage] = [:]
-            for try await (subject, requests, tokens) in try await client.query(
-                "SELECT subject, used, tokens FROM quota_counts WHERE period = \(period)", logger: self.logger
-            ).decode((String, Int, Int).self) {
-                counts[subject] = QuotaManager.Usage(requests: requests, tokens: tokens)
+            for try await (subject, requests, tokens, microdollars) in try await client.query(
+                "SELECT subject, used, tokens, microdollars FROM quota_counts WHERE period = \(period)", logger: self.logger
+            ).decode((String, Int, Int, Int).self) {
+                counts[subject] = QuotaManager.Usage(requests: requests, tokens: tokens, microdollars: microdollars)
             }
             return counts
         }
