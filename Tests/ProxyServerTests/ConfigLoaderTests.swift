@@ -37,13 +37,21 @@ import Testing
         monthly_tokens = 0
         requests_per_minute = 0
         tokens_per_minute = 0
+        monthly_usd = 0
         [quota.tiers.pro]
         monthly_requests = 1000
+        monthly_usd = 25.5
         [quota.tiers.premium]
         monthly_requests = 1500
 
         [limits]
         per_token_concurrency = 1
+
+        [prices."deepseek-chat"]
+        input = 0.27
+        cached_input = 0.07
+        cache_write = 0
+        output = 1.10
 
         [storage]
         url = "sqlite:data/proxy.sqlite"
@@ -107,11 +115,17 @@ import Testing
         #expect(config.auth.jwtSecret == "jwt-secret-0123456789")
         #expect(config.auth.users.first?.tier == "pro")
         #expect(config.quota.tiers["pro"]?.monthlyRequests == 1000)
+        #expect(config.quota.tiers["pro"]?.quotaLimits.monthlyMicrodollars == 25_500_000)
         #expect(config.providers[0].aliases == ["gpt-4o": "deepseek-chat"])
         #expect(config.providers[0].accounts[0].apiKey == "sk-ds")
         #expect(config.providers[0].requestsPerSecond == 2)
         #expect(config.providers[1].accounts[0].kind == .oauth)
         #expect(config.providers[1].oauth?.clientID == "abc")
+        // `[prices."deepseek-chat"]` wins over the built-in row of the same name.
+        let price = ModelPrice(input: 0.27, cachedInput: 0.07, cacheWrite: 0, output: 1.10)
+        #expect(config.prices == [PriceConfig(pattern: "deepseek-chat", input: 0.27, cachedInput: 0.07, cacheWrite: 0, output: 1.10)])
+        #expect(PriceTable(overrides: config.prices.map(\.override)).price(of: "deepseek-chat") == price)
+        #expect(PriceTable().price(of: "deepseek-chat") != price)
     }
 
     @Test func theRootConfigLoadsAndNeedsNoKey() throws {
@@ -163,6 +177,11 @@ import Testing
             "providers[0].forward_headers[0]", "never go upstream"
         ),
         ("[auth]\njwt_secret = \"${NOT_SET_ANYWHERE}\"", "auth.jwt_secret", "NOT_SET_ANYWHERE"),
+        ("[prices.\"m\"]\ninput = -1\noutput = 1", "prices.\"m\".input", "dollars per million tokens"),
+        ("[prices.\"m\"]\ninput = 1\noutput = 1e9", "prices.\"m\".output", "between 0 and"),
+        ("[prices.\"m\"]\ninput = 1", "prices.\"m\"", "needs 'input' and 'output'"),
+        ("[prices.\"m\"]\ninput = 1\noutput = 2\ncolour = 3", "prices.m.colour", "unknown key"),
+        ("[quota.tiers.x]\nmonthly_usd = -5", "quota.tiers.x.monthly_usd", "between 0"),
     ])
     func errorsNameTheKey(text: String, key: String, message: String) throws {
         let error = try #require(self.loadError(text))
