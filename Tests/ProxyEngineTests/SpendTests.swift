@@ -199,6 +199,22 @@ import Testing
         #expect(store.spent("s").microdollars == 0)
     }
 
+    /// A budget and a model with no price: nothing to hold, so no round trip to the store, and
+    /// the reservations of the instance's outages are untouched by its end.
+    @Test func anUnpricedRequestOnABudgetAsksNothingOfTheStore() async throws {
+        let store = InMemorySharedLimits()
+        let quota = QuotaManager(calendar: Self.utc, flushEveryRequests: 1000, shared: store, now: { Self.midNovember })
+        let limits = QuotaManager.Limits(monthlyRequests: 0, monthlyTokens: 0, monthlyMicrodollars: 10_000)
+        let grant = try await quota.admit(
+            subject: "s", limits: limits, demand: QuotaReservation.Demand(promptTokens: 100, requestedOutputTokens: 100, price: nil))
+        #expect(store.reserveCalls == 0)
+        #expect(grant.reservation?.microdollars == 0)
+        quota.settle(grant, tokens: 200, microdollars: 0, subject: "s")
+        try await quota.synchronize()
+        #expect(store.reservedSpend("s") == (0, 0))
+        #expect(store.spent("s").tokens == 200)
+    }
+
     // MARK: The output limit in the body
 
     @Test func theOutputLimitIsLoweredInPlaceOrAdded() {

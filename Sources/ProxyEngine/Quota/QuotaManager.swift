@@ -63,6 +63,11 @@ public final class QuotaManager: Sendable {
         public static let unlimited = Grant(admitted: .unlimited)
 
         public var isSharedReservation: Bool { if case .shared = self.place { true } else { false } }
+
+        /// Whether the shared store holds some of it, to be given back at once.
+        var holdsSharedAmounts: Bool {
+            if case .shared(let tokens, let microdollars) = self.place { tokens > 0 || microdollars > 0 } else { false }
+        }
     }
 
     public enum ReservationPlace: Sendable, Equatable {
@@ -184,8 +189,10 @@ public final class QuotaManager: Sendable {
             }
             let tokens = limits.monthlyTokens > 0 ? reservation.tokens : 0
             let microdollars = limits.monthlyMicrodollars > 0 ? reservation.microdollars : 0
-            // Nothing to hold in the store (a budget, and a model with no price).
-            guard tokens > 0 || microdollars > 0 else { return Grant(admitted: admitted, reservation: reservation, period: period) }
+            // Nothing to hold anywhere (a budget, and a model with no price).
+            guard tokens > 0 || microdollars > 0 else {
+                return Grant(admitted: admitted, reservation: reservation, place: .shared(tokens: 0, microdollars: 0), period: period)
+            }
             let answer: SharedReservationAnswer
             do {
                 answer = try await shared.reserve(
@@ -403,7 +410,7 @@ extension QuotaManager {
             self.release(grant, subject: subject)
             if self.isShared {
                 self.leases[subject, default: Lease()].addSpend(tokens: charged.tokens, microdollars: charged.microdollars)
-                return grant.isSharedReservation
+                return grant.holdsSharedAmounts
             }
             guard charged.tokens > 0 || charged.microdollars > 0 else { return false }
             self.usage[subject, default: Usage()].add(tokens: charged.tokens, microdollars: charged.microdollars)
@@ -429,7 +436,7 @@ extension QuotaManager {
             self.rollIfNeeded()
             self.release(grant, subject: subject)
             self.refund(subject: subject, grant.admitted)
-            return grant.isSharedReservation
+            return grant.holdsSharedAmounts
         }
 
         mutating func refund(subject: String, _ admitted: Admitted) {
