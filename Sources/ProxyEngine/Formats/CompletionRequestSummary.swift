@@ -114,7 +114,7 @@ public struct CompletionRequestSummary: Sendable, Equatable {
             sessionKey: sessionKey
         )
         if let maxTokens {
-            guard maxTokens.span.kind == .number, let count = Self.count(maxTokens.span, in: bytes) else {
+            guard let count = JSONScanner.count(maxTokens.span, in: bytes) else {
                 return .failure(.badRequest("'\(maxTokens.name)' must be a non-negative integer."))
             }
             summary.maxOutputTokens = count
@@ -124,18 +124,6 @@ public struct CompletionRequestSummary: Sendable, Equatable {
             summary.previousResponseID = Self.string(previousResponse, in: bytes)
         }
         return .success(summary)
-    }
-
-    /// A non-negative integer's value (capped: no answer is a trillion tokens long); nil for
-    /// a negative or fractional number.
-    private static func count(_ span: JSONScanner.Span, in bytes: UnsafeRawBufferPointer) -> Int? {
-        var value = 0
-        for index in span.range {
-            let byte = bytes[index]
-            guard byte >= UInt8(ascii: "0"), byte <= UInt8(ascii: "9") else { return nil }
-            value = min(value * 10 + Int(byte - UInt8(ascii: "0")), TokenUsage.maximumCount)
-        }
-        return value
     }
 
     private static func wrongType(_ path: String) -> GatewayError {

@@ -43,6 +43,19 @@ struct JSONScanner {
     }
 
     /// The text of a string value `span` (quotes excluded), or nil when it holds escapes.
+    /// A number's value when it is a non-negative integer (capped at `TokenUsage.maximumCount`:
+    /// it counts tokens); nil for any other value.
+    static func count(_ span: Span, in bytes: UnsafeRawBufferPointer) -> Int? {
+        guard span.kind == .number else { return nil }
+        var value = 0
+        for index in span.range {
+            let byte = bytes[index]
+            guard byte >= UInt8(ascii: "0"), byte <= UInt8(ascii: "9") else { return nil }
+            value = min(value * 10 + Int(byte - UInt8(ascii: "0")), TokenUsage.maximumCount)
+        }
+        return value
+    }
+
     static func plainString(_ span: Span, in bytes: UnsafeRawBufferPointer) -> String? {
         let inner = UnsafeRawBufferPointer(rebasing: bytes[(span.range.lowerBound + 1)..<(span.range.upperBound - 1)])
         guard !inner.contains(UInt8(ascii: "\\")) else { return nil }

@@ -72,14 +72,7 @@ public enum OutputTokenLimit {
             do {
                 try JSONScanner.members(ofObject: bytes) { key, value in
                     guard value.kind != .null, names.contains(where: { key.elementsEqual($0.utf8) }) else { return }
-                    var count: Int? = value.kind == .number ? 0 : nil
-                    for index in value.range where count != nil {
-                        let byte = bytes[index]
-                        count =
-                            byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9")
-                            ? min(count! * 10 + Int(byte - UInt8(ascii: "0")), TokenUsage.maximumCount) : nil
-                    }
-                    fields.append((value.range, count))
+                    fields.append((value.range, JSONScanner.count(value, in: bytes)))
                 }
             } catch {
                 return nil
