@@ -156,6 +156,7 @@ let package = Package(
             name: "HotPath",
             dependencies: [
                 "ProxyEngine",
+                "MockUpstream",
                 "UpstreamTransport",
                 .product(name: "Benchmark", package: "benchmark"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),

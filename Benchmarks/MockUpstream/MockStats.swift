@@ -1,3 +1,4 @@
+import NIOCore
 import Synchronization
 
 /// What the mock upstream has seen, for tests to assert on and to await without sleeping.
@@ -17,7 +18,9 @@ public final class MockStats: Sendable {
         public var lastHeaderNames: [String] = []
         /// Every header of the last request, names lowercased.
         public var lastHeaders: [String: String] = [:]
-        public var lastBody: String?
+        /// The last request's body, kept as received: a megabyte body costs no copy per request.
+        public var lastBodyBytes: ByteBuffer?
+        public var lastBody: String? { self.lastBodyBytes.map { String(buffer: $0) } }
         /// Requests by the key they were sent with.
         public var requestsByKey: [String: Int] = [:]
         /// Calls to the OAuth token endpoint, by grant type.

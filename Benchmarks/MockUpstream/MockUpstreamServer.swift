@@ -178,7 +178,7 @@ public struct MockUpstreamServer: Sendable {
             stats.lastAuthorization = request.headers[.authorization]
             stats.lastHeaderNames = request.headers.map { $0.name.canonicalName }
             stats.lastHeaders = Dictionary(request.headers.map { ($0.name.canonicalName, $0.value) }, uniquingKeysWith: { "\($0), \($1)" })
-            stats.lastBody = String(buffer: body)
+            stats.lastBodyBytes = body
             if let key = Self.key(request.headers) { stats.requestsByKey[key, default: 0] += 1 }
         }
     }

@@ -21,6 +21,13 @@ struct ArmResult: Sendable {
     var transportErrors = 0
     /// Server-sent events received (blank lines), over every stream.
     var events = 0
+    /// User and system CPU its proxy process spent on the arm (the mock's, for the direct arm).
+    var cpuSeconds: Double?
+
+    /// CPU per request, microseconds.
+    var cpuPerRequest: Double? { self.cpuSeconds.map { self.requests > 0 ? $0 * 1e6 / Double(self.requests) : 0 } }
+    /// CPU per streamed event, microseconds.
+    var cpuPerEvent: Double? { self.cpuSeconds.map { self.events > 0 ? $0 * 1e6 / Double(self.events) : 0 } }
 
     var throughput: Double { self.seconds > 0 ? Double(self.requests) / self.seconds : 0 }
     var failures: Int { self.statuses.filter { $0.key != 200 }.values.reduce(0, +) + self.brokenStreams + self.transportErrors }
@@ -56,6 +63,11 @@ struct LoadShape: Sendable {
     var requests: Int?
     var chunks: Int
     var chunkDelayMilliseconds: Int
+    /// The non-streaming Chat Completions body to send, instead of the short default.
+    var body: ByteBuffer?
+    /// `body` to a model of a provider of another format: the scenario also measures the
+    /// gateway translating it (the `translated` arm).
+    var translatedBody: ByteBuffer?
     var workers: Int { self.users * self.concurrencyPerUser }
 }
 
@@ -133,10 +145,16 @@ struct LoadRunner {
         return request
     }
 
-    private func one(baseURL: String, stream: Bool, shape: LoadShape, credential: String?, into result: inout ArmResult) async {
-        let request = Self.chatRequest(
+    private static func request(for shape: LoadShape, baseURL: String, credential: String?, stream: Bool) -> HTTPClientRequest {
+        var request = Self.chatRequest(
             baseURL: baseURL, credential: credential, stream: stream, chunks: shape.chunks,
             chunkDelayMilliseconds: shape.chunkDelayMilliseconds, mix: shape.mix)
+        if let body = shape.body, !stream, !shape.mix.isResponses { request.body = .bytes(body) }
+        return request
+    }
+
+    private func one(baseURL: String, stream: Bool, shape: LoadShape, credential: String?, into result: inout ArmResult) async {
+        let request = Self.request(for: shape, baseURL: baseURL, credential: credential, stream: stream)
         let started = ContinuousClock.now
         do {
             let response = try await self.client.execute(request, timeout: .seconds(120))

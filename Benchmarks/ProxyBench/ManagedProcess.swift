@@ -56,15 +56,7 @@ final class ManagedProcess: @unchecked Sendable {
     var peakResidentBytes: Int { self.statusField("VmHWM") }
 
     /// User plus system CPU time used so far, in seconds.
-    var cpuSeconds: Double {
-        guard let stat = try? String(contentsOfFile: "/proc/\(self.pid)/stat", encoding: .utf8),
-            let close = stat.lastIndex(of: ")")
-        else { return 0 }
-        let fields = stat[stat.index(after: close)...].split(separator: " ")
-        // Fields 14 and 15 of /proc/PID/stat (utime, stime); the split starts at field 3.
-        guard fields.count > 13, let user = Double(fields[11]), let system = Double(fields[12]) else { return 0 }
-        return (user + system) / Double(sysconf(Int32(_SC_CLK_TCK)))
-    }
+    var cpuSeconds: Double { ProcessCPU.seconds(pid: self.pid) }
 
     func stop() {
         guard self.process.isRunning else { return }

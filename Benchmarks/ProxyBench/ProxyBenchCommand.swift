@@ -1,6 +1,7 @@
 import ArgumentParser
 import AsyncHTTPClient
 import Foundation
+import MockUpstream
 import NIOCore
 import NIOHTTP1
 import NIOPosix
@@ -30,6 +31,12 @@ struct ProxyBenchCommand: AsyncParsableCommand {
     @Option(name: .customLong("gateway-url"), help: "A running gateway to measure (needs --mock-url).") var gatewayURL: String?
     @Option(name: .customLong("mock-url"), help: "The running mock the gateway forwards to.") var mockURL: String?
     @Option(name: .customLong("bin-dir"), help: "Where proxy-server, proxy-mock (and proxy-floor) are.") var binDirectory: String?
+    @Option(
+        name: .customLong("before-server"),
+        help:
+            "Another build's proxy-server, measured as one more arm (\"before\") on the same configuration and mock, for before/after figures from one run."
+    )
+    var beforeServer: String?
     @Option(
         name: .customLong("long-streams"), help: "Instead of the scenarios: hold this many slow streams open at once and report memory.")
     var longStreams: Int?
@@ -83,6 +90,14 @@ struct ProxyBenchCommand: AsyncParsableCommand {
     var perTokenConcurrency: Int?
     @Option(name: .customLong("postgres-url"), help: "The PostgreSQL the postgres arms share (a scratch database: the bench writes to it).")
     var postgresURL: String?
+    @Option(
+        name: .customLong("body-kb"), parsing: .upToNextOption,
+        help:
+            "Instead of the scenarios: pass-through requests whose body is this many KB of conversation (e.g. --body-kb 1 100 1000), each size a scenario with every arm (the floor, nginx and Caddy are started with it), then the CPU per extra MB."
+    )
+    var bodyKilobytes: [Int] = []
+    @Option(name: .customLong("body-concurrency"), help: "Requests in flight in the --body-kb scenarios, over all users.")
+    var bodyConcurrency: Int = 8
     @Flag(help: "Print the results as JSON.") var json = false
     @Option(help: "Also write a self-contained HTML report here: latency histograms, the gateway's RSS over time, the figures.")
     var report: String?
@@ -97,13 +112,25 @@ struct ProxyBenchCommand: AsyncParsableCommand {
         }
         guard (self.gatewayURL == nil) == (self.mockURL == nil) else { throw ValidationError("--gateway-url and --mock-url go together") }
         guard self.gatewayURL == nil || self.apiKey != nil else { throw ValidationError("--gateway-url needs --api-key") }
+        guard self.beforeServer == nil || self.gatewayURL == nil else {
+            throw ValidationError("--before-server starts its own servers: drop --gateway-url")
+        }
         guard !self.floor || self.gatewayURL == nil else { throw ValidationError("--floor starts its own servers: drop --gateway-url") }
+        guard self.beforeServer == nil || self.gatewayURL == nil else {
+            throw ValidationError("--before-server starts its own servers: drop --gateway-url")
+        }
         guard !self.reverseProxies || self.gatewayURL == nil else {
             throw ValidationError("--reverse-proxies starts its own servers: drop --gateway-url")
         }
         guard ["sqlite", "postgres"].contains(self.store) else { throw ValidationError("--store must be sqlite or postgres") }
         guard self.store == "sqlite" || (self.postgresURL != nil && self.gatewayURL == nil) else {
             throw ValidationError("--store postgres needs --postgres-url and starts its own gateways (drop --gateway-url)")
+        }
+        guard self.bodyKilobytes.allSatisfy({ $0 > 0 && $0 <= 8192 }), self.bodyConcurrency > 0 else {
+            throw ValidationError("--body-kb sizes must be between 1 and 8192, and --body-concurrency positive")
+        }
+        guard self.bodyKilobytes.isEmpty || self.gatewayURL == nil else {
+            throw ValidationError("--body-kb starts its own servers: drop --gateway-url")
         }
         if let soak = self.soak {
             guard soak.isFinite, soak > 0, soak <= 24 * 60 else { throw ValidationError("--soak must be between 0 and 1440 minutes") }
@@ -175,69 +202,18 @@ struct ProxyBenchCommand: AsyncParsableCommand {
             return
         }
 
-        let mixes: [LoadShape.Mix] =
-            self.scenario == "all" ? LoadShape.Mix.allCases : [LoadShape.Mix(rawValue: self.scenario)!]
         let gatewayProcess = servers.gateway
         let progress = BenchProgress(residentBytes: { gatewayProcess?.residentBytes })
         let sampler = Task { await progress.run() }
         defer { sampler.cancel() }
         let runner = LoadRunner(client: client, progress: progress)
         var reports: [ScenarioReport] = []
-        for mix in mixes {
-            let shape = LoadShape(
-                mix: mix,
-                users: self.users,
-                concurrencyPerUser: self.concurrencyPerUser,
-                duration: self.duration,
-                requests: self.requests,
-                chunks: self.chunks,
-                chunkDelayMilliseconds: self.chunkDelayMilliseconds
-            )
-            var warm = shape
-            warm.duration = self.warmup
-            warm.requests = nil
-            if self.warmup > 0 {
-                _ = await runner.run(arm: "warmup", baseURL: servers.mockURL, shape: warm, credential: credential)
-                _ = await runner.run(arm: "warmup", baseURL: servers.gatewayURL, shape: warm, credential: credential)
-                if let floorURL = servers.floorURL {
-                    _ = await runner.run(arm: "warmup", baseURL: floorURL, shape: warm, credential: credential)
-                }
-                for proxy in servers.reverseProxies {
-                    _ = await runner.run(arm: "warmup", baseURL: proxy.url, shape: warm, credential: credential)
-                }
-                for arm in servers.storeArms {
-                    _ = await runner.run(arm: "warmup", baseURLs: arm.urls, shape: warm, credential: credential)
-                }
-            }
-            let direct = await runner.run(arm: "direct", baseURL: servers.mockURL, shape: shape, credential: credential)
-            let cpuBefore = servers.gateway?.cpuSeconds
-            let proxy = await runner.run(arm: "proxy", baseURL: servers.gatewayURL, shape: shape, credential: credential)
-            let cpuSeconds = cpuBefore.map { (servers.gateway?.cpuSeconds ?? 0) - $0 }
-            var floor: ArmResult?
-            if let floorURL = servers.floorURL {
-                floor = await runner.run(arm: "floor", baseURL: floorURL, shape: shape, credential: credential)
-            }
-            var others: [ArmResult] = []
-            for reverseProxy in servers.reverseProxies {
-                others.append(
-                    await runner.run(arm: reverseProxy.kind.rawValue, baseURL: reverseProxy.url, shape: shape, credential: credential))
-            }
-            for arm in servers.storeArms {
-                others.append(await runner.run(arm: arm.name, baseURLs: arm.urls, shape: shape, credential: credential))
-            }
-            let report = ScenarioReport(
-                scenario: mix.rawValue,
-                shape: shape,
-                direct: direct,
-                proxy: proxy,
-                floor: floor,
-                reverseProxies: others,
-                gatewayPeakRSSBytes: servers.gateway?.peakResidentBytes,
-                gatewayCPUSeconds: cpuSeconds
-            )
+        for (name, shape) in self.scenarios() {
+            let report = await self.run(scenario: name, shape: shape, servers: servers, runner: runner, credential: credential)
             if !self.json { print(report.text + "\n") }
             reports.append(report)
         }
+        if !self.bodyKilobytes.isEmpty, !self.json { print(BodySizeSummary(reports: reports).text + "\n") }
         if self.json { print(Self.jsonText(reports.map(\.json))) }
         if let path = self.report {
             let html = HTMLReport.render(
@@ -256,6 +232,76 @@ struct ProxyBenchCommand: AsyncParsableCommand {
             FileHandle.standardError.write(Data("proxy-bench: \(failures) failed requests or broken streams\n".utf8))
             throw ExitCode(1)
         }
+    }
+
+    /// The scenarios of this run, each named: `--body-kb`'s sizes, else `--scenario`'s mixes.
+    private func scenarios() -> [(String, LoadShape)] {
+        let base = LoadShape(
+            mix: .nonStreaming, users: self.users, concurrencyPerUser: self.concurrencyPerUser, duration: self.duration,
+            requests: self.requests, chunks: self.chunks, chunkDelayMilliseconds: self.chunkDelayMilliseconds)
+        if !self.bodyKilobytes.isEmpty {
+            return self.bodyKilobytes.map { kilobytes in
+                var shape = base
+                // Agents send one big request at a time per session: few connections, as wrk -c 8.
+                shape.users = min(self.users, self.bodyConcurrency)
+                shape.concurrencyPerUser = max(1, self.bodyConcurrency / shape.users)
+                shape.body = AgentRequestBody.chatCompletions(kilobytes: kilobytes)
+                shape.translatedBody = AgentRequestBody.chatCompletions(kilobytes: kilobytes, model: "claude-bench")
+                return ("body-\(kilobytes)kb", shape)
+            }
+        }
+        let mixes = self.scenario == "all" ? LoadShape.Mix.allCases : [LoadShape.Mix(rawValue: self.scenario)!]
+        return mixes.map { mix in
+            var shape = base
+            shape.mix = mix
+            return (mix.rawValue, shape)
+        }
+    }
+
+    /// One scenario: a warm-up of every arm, then each arm in turn, with the CPU its proxy
+    /// process spent (the direct arm's is the mock's).
+    private func run(
+        scenario: String, shape: LoadShape, servers: Targets, runner: LoadRunner, credential: @escaping @Sendable (Int) -> String?
+    ) async -> ScenarioReport {
+        func arm(_ name: String, _ urls: [String], cpu: (() -> Double)?, shape: LoadShape = shape) async -> ArmResult {
+            if self.warmup > 0 {
+                var warm = shape
+                warm.duration = self.warmup
+                warm.requests = nil
+                _ = await runner.run(arm: "warmup", baseURLs: urls, shape: warm, credential: credential)
+            }
+            let before = cpu?()
+            var result = await runner.run(arm: name, baseURLs: urls, shape: shape, credential: credential)
+            if let before, let cpu { result.cpuSeconds = cpu() - before }
+            return result
+        }
+        let mock = servers.mock, gateway = servers.gateway, floorProcess = servers.floor
+        let gatewayCPU = gateway.map { process in { process.cpuSeconds } }
+        let direct = await arm("direct", [servers.mockURL], cpu: mock.map { process in { process.cpuSeconds } })
+        let proxy = await arm("proxy", [servers.gatewayURL], cpu: gatewayCPU)
+        var others: [ArmResult] = []
+        if let beforeURL = servers.beforeURL, let before = servers.before {
+            others.append(await arm("before", [beforeURL], cpu: { before.cpuSeconds }))
+        }
+        var floor: ArmResult?
+        if let floorURL = servers.floorURL {
+            floor = await arm("floor", [floorURL], cpu: floorProcess.map { process in { process.cpuSeconds } })
+        }
+        for reverseProxy in servers.reverseProxies {
+            others.append(await arm(reverseProxy.kind.rawValue, [reverseProxy.url], cpu: { reverseProxy.cpuSeconds }))
+        }
+        for store in servers.storeArms {
+            others.append(await arm(store.name, store.urls, cpu: nil))
+        }
+        if let body = shape.translatedBody {
+            // The same gateway and body, to a `claude-*` model: translated to Messages and back.
+            var translated = shape
+            translated.body = body
+            others.append(await arm("translated", [servers.gatewayURL], cpu: gatewayCPU, shape: translated))
+        }
+        return ScenarioReport(
+            scenario: scenario, shape: shape, direct: direct, proxy: proxy, floor: floor, reverseProxies: others,
+            gatewayPeakRSSBytes: servers.gateway?.peakResidentBytes, gatewayCPUSeconds: proxy.cpuSeconds)
     }
 
     /// One session token per simulated user, from the gateway's own login (or --api-key).
@@ -284,17 +330,21 @@ struct ProxyBenchCommand: AsyncParsableCommand {
         var gateway: ManagedProcess?
         var mock: ManagedProcess?
         var floor: ManagedProcess?
+        /// `--before-server`: the gateway of another build.
+        var before: ManagedProcess?
         var reverseProxies: [ReverseProxy] = []
         /// Gateways on another store (--store postgres), each arm spread over its instances.
         var storeArms: [(name: String, urls: [String])] = []
         var storeGateways: [ManagedProcess] = []
 
         var floorURL: String? { self.floor.map { "http://127.0.0.1:\($0.port)" } }
+        var beforeURL: String? { self.before.map { "http://127.0.0.1:\($0.port)" } }
 
         func stop() {
             for proxy in self.reverseProxies { proxy.stop() }
             for gateway in self.storeGateways { gateway.stop() }
             self.floor?.stop()
+            self.before?.stop()
             self.gateway?.stop()
             self.mock?.stop()
         }
@@ -331,14 +381,20 @@ struct ProxyBenchCommand: AsyncParsableCommand {
             arguments: ["serve", "--config", config.path, "--port", "0"]
         )
         let floor =
-            self.floor
+            self.floor || !self.bodyKilobytes.isEmpty
             ? try await ManagedProcess(
                 name: "proxy-floor",
                 executable: directory.appendingPathComponent("proxy-floor"),
                 arguments: ["http://127.0.0.1:\(mock.port)", "0"]
             ) : nil
+        var before: ManagedProcess?
+        if let path = self.beforeServer {
+            before = try await ManagedProcess(
+                name: "proxy-server (before)", executable: URL(fileURLWithPath: path),
+                arguments: ["serve", "--config", config.path, "--port", "0"])
+        }
         var reverseProxies: [ReverseProxy] = []
-        if self.reverseProxies {
+        if self.reverseProxies || !self.bodyKilobytes.isEmpty {
             for kind in ReverseProxy.Kind.allCases { reverseProxies.append(try await ReverseProxy(kind, upstreamPort: mock.port)) }
         }
         var targets = Targets(
@@ -347,6 +403,7 @@ struct ProxyBenchCommand: AsyncParsableCommand {
             gateway: gateway,
             mock: mock,
             floor: floor,
+            before: before,
             reverseProxies: reverseProxies
         )
         if self.store == "postgres", let postgresURL = self.postgresURL {
@@ -420,6 +477,17 @@ struct ProxyBenchCommand: AsyncParsableCommand {
             base_url = "http://127.0.0.1:\(mockPort)"
             models = ["native-*"]
             responses_api = "native"
+            timeout_seconds = 600
+            forward_headers = ["x-mock-*"]
+
+            \(accountTables)
+
+            # Chat Completions translated to Messages (the `--body-kb` scenarios' translated arm).
+            [[providers]]
+            name = "mock-anthropic"
+            kind = "anthropic"
+            base_url = "http://127.0.0.1:\(mockPort)"
+            models = ["claude-*"]
             timeout_seconds = 600
             forward_headers = ["x-mock-*"]
 

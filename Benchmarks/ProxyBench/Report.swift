@@ -82,6 +82,16 @@ struct ScenarioReport: Sendable {
                 )
             )
         }
+        let measured = self.arms.filter { $0.cpuSeconds != nil }
+        if !measured.isEmpty {
+            var line = "CPU per request (the direct arm's is the mock's): "
+            line += measured.map { String(format: "%@ %.0f us", $0.name, $0.cpuPerRequest ?? 0) }.joined(separator: ", ")
+            if self.proxy.events > 0 {
+                line += "; per streamed event: "
+                line += measured.map { String(format: "%@ %.1f us", $0.name, $0.cpuPerEvent ?? 0) }.joined(separator: ", ")
+            }
+            lines.append(line)
+        }
         for arm in self.arms where arm.failures > 0 {
             lines.append(
                 "\(arm.name) failures: statuses \(arm.statuses.filter { $0.key != 200 }), broken \(arm.brokenStreams), transport \(arm.transportErrors)"
@@ -114,7 +124,7 @@ struct ScenarioReport: Sendable {
                 "chunk_gap_us_mean": arm.chunkGap.mean,
                 "statuses": Dictionary(uniqueKeysWithValues: arm.statuses.map { (String($0.key), $0.value) }),
                 "broken_streams": arm.brokenStreams, "transport_errors": arm.transportErrors,
-            ]
+            ].merging(arm.cpuPerRequest.map { ["cpu_us_per_request": $0, "cpu_us_per_event": arm.cpuPerEvent ?? 0] } ?? [:]) { $1 }
         }
         var json: [String: Any] = [
             "scenario": self.scenario, "users": self.shape.users, "concurrency_per_user": self.shape.concurrencyPerUser,

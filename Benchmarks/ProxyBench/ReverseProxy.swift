@@ -18,6 +18,8 @@ final class ReverseProxy: @unchecked Sendable {
     private let directory: URL
 
     var url: String { "http://127.0.0.1:\(self.port)" }
+    /// nginx runs as one process (`master_process off`), and so does Caddy.
+    var cpuSeconds: Double { ProcessCPU.seconds(pid: self.process.processIdentifier) }
 
     init(_ kind: Kind, upstreamPort: Int) async throws {
         self.kind = kind
@@ -86,6 +88,8 @@ final class ReverseProxy: @unchecked Sendable {
         events { worker_connections 16384; }
         http {
           access_log off;
+          client_max_body_size 64m;
+          client_body_buffer_size 2m;
           client_body_temp_path \(directory)/body;
           proxy_temp_path \(directory)/proxy;
           upstream mock { server 127.0.0.1:\(upstreamPort); keepalive 512; }

@@ -8,6 +8,7 @@ import ProxyEngine
 enum FuzzTarget: String, CaseIterable {
     case sse, summary, rewriter, openAIToAnthropic = "openai-to-anthropic", anthropicToOpenAI = "anthropic-to-openai", config
     case chatToResponses = "chat-to-responses", anthropicToResponses = "anthropic-to-responses", responsesRequest = "responses-request"
+    case jsonValue = "json-value"
 
     func run(_ bytes: UnsafeRawBufferPointer) {
         switch self {
@@ -25,6 +26,7 @@ enum FuzzTarget: String, CaseIterable {
                     AnthropicToOpenAIStream(model: "m", created: 0, includeUsage: true),
                     then: ChatToResponsesStream(context: ResponsesRequestContext(), created: 0)))
         case .responsesRequest: Self.responsesRequest(bytes)
+        case .jsonValue: Self.jsonValue(bytes)
         }
     }
 
@@ -43,6 +45,26 @@ enum FuzzTarget: String, CaseIterable {
         if let anthropic = try? OpenAIToAnthropic.request(chat, model: "m") {
             precondition(JSONValue(parsing: anthropic.encoded) != nil, "the Messages request is not JSON")
         }
+    }
+
+    /// What a translated body is read into: what the gateway's parser accepts, `JSONDecoder`
+    /// accepts and reads to the same value, and what the gateway writes reads back as it was.
+    ///
+    /// The parser refuses some text `JSONDecoder` lets through: a NUL byte after the value, a
+    /// raw control character in some strings, anything in the value of a repeated key (which
+    /// `JSONDecoder` never reads). And numbers past a double's 15 exact digits may round
+    /// another way (`JSONDecoder` reads `-20288888888888882.52` as that integer, truncated): such
+    /// inputs are only checked for reading back.
+    static func jsonValue(_ bytes: UnsafeRawBufferPointer) {
+        guard let parsed = JSONValue(parsing: ByteBuffer(bytes: bytes)) else { return }
+        precondition(JSONValue(parsing: parsed.encoded) == parsed, "a written value does not read back")
+        var digits = 0
+        for byte in bytes {
+            digits = byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9") ? digits + 1 : 0
+            if digits > 15 { return }
+        }
+        let decoded = try? JSONDecoder().decode(JSONValue.self, from: Data(bytes))
+        precondition(decoded == parsed, "the parser reads another value than JSONDecoder, or accepts what it refuses")
     }
 
     /// The first byte picks where the input is cut into chunks: an event's framing must not
@@ -76,13 +98,37 @@ enum FuzzTarget: String, CaseIterable {
         let body = ByteBuffer(bytes: bytes)
         guard let summary = try? CompletionRequestSummary(body: body) else { return }
         // What the gateway accepted is JSON that Foundation parses too, to the same model. The
-        // scanner leaves text encoding to the upstream (see `JSONScanner`): invalid UTF-8 and
-        // lone surrogate escapes are where the two differ by design.
-        guard String(validating: bytes, as: UTF8.self) != nil, ByteSearch.contains(Array(#"\u"#.utf8), in: body) == false else { return }
+        // scanner leaves text encoding and the range of numbers to the upstream (see
+        // `JSONScanner`): invalid UTF-8, lone surrogate escapes and a number past a double's
+        // range (`-1.5e+324`, a 10-minute run found) are where the two differ by design.
+        guard String(validating: bytes, as: UTF8.self) != nil, ByteSearch.contains(Array(#"\u"#.utf8), in: body) == false,
+            !Self.mayOverflowADouble(bytes)
+        else { return }
         let parsed = try? JSONSerialization.jsonObject(with: Data(bytes), options: [.fragmentsAllowed]) as? [String: Any]
         precondition(parsed != nil, "accepted a body Foundation refuses")
         precondition(parsed?["model"] as? String == summary.model, "read another model than Foundation does")
         _ = TokenUsage.lastReported(in: body)
+    }
+
+    /// Whether some number's exponent has three digits or its digits run past 300: the numbers
+    /// whose value may be out of a double's range.
+    static func mayOverflowADouble(_ bytes: UnsafeRawBufferPointer) -> Bool {
+        var digits = 0
+        var exponentDigits: Int?
+        for byte in bytes {
+            let isDigit = byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9")
+            if byte == UInt8(ascii: "e") || byte == UInt8(ascii: "E") {
+                exponentDigits = 0
+            } else if isDigit, let count = exponentDigits {
+                exponentDigits = count + 1
+                if count + 1 >= 3 { return true }
+            } else if byte != UInt8(ascii: "+") && byte != UInt8(ascii: "-") {
+                exponentDigits = nil
+            }
+            digits = isDigit ? digits + 1 : 0
+            if digits > 300 { return true }
+        }
+        return false
     }
 
     /// A rewritten body is still accepted, names the new model, and differs only there.
@@ -94,6 +140,9 @@ enum FuzzTarget: String, CaseIterable {
         }
         let again = try? CompletionRequestSummary(body: rewritten)
         precondition(again?.model == "re\"written\\model", "the rewritten body does not name the new model")
+        let spliced = JSONModelRewriter.rewritingModel(
+            in: body, to: "re\"written\\model", at: (try? CompletionRequestSummary(body: body))?.modelRange)
+        precondition(spliced == rewritten, "the summary's model range is not where the model is")
         _ = JSONModelRewriter.addingIncludeUsage(to: body).map { try? CompletionRequestSummary(body: $0) }
     }
 

@@ -74,6 +74,25 @@ import Testing
         #expect(String(buffer: rewritten) == #"{"model":"we\"ird"}"#)
     }
 
+    /// The summary's `modelRange` splices the alias where a search would have: the body is read
+    /// once, by the summary, whatever its size.
+    @Test(arguments: [
+        #"{ "messages":[{"role":"user","content":"the \"model\": x","model":"inner"}], "model" : "gpt-4o" ,"n":1}"#,
+        #"{"model":"gpt\u002d4o","messages":[{"role":"user","content":"hi"}]}"#,
+        #"{"messages":[{"role":"user","content":"hi"}],"model":"gpt-4o"}"#,
+    ])
+    func splicesAtTheSummarisedRange(body: String) throws {
+        let buffer = ByteBuffer(string: body)
+        let summary = try CompletionRequestSummary(body: buffer)
+        let range = try #require(summary.modelRange)
+        let searched = JSONModelRewriter.rewritingModel(in: buffer, to: "deepseek-chat")
+        #expect(JSONModelRewriter.rewritingModel(in: buffer, to: "deepseek-chat", at: range) == searched)
+        #expect(searched.map { String(buffer: $0).contains(#""deepseek-chat""#) } == true)
+        var bridge = FormatBridge(caller: .openAI, upstream: .openAI)
+        let upstream = try bridge.upstreamBody(buffer, upstreamModel: "deepseek-chat", isAliased: true, modelRange: range)
+        #expect(try CompletionRequestSummary(body: upstream).model == "deepseek-chat")
+    }
+
     @Test func noTopLevelModelGivesNil() {
         #expect(JSONModelRewriter.rewritingModel(in: ByteBuffer(string: #"{"x":{"model":"a"}}"#), to: "b") == nil)
     }

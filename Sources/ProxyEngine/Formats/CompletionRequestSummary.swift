@@ -18,6 +18,10 @@ public struct CompletionRequestSummary: Sendable, Equatable {
     /// Messages), `max_completion_tokens` (Chat Completions, which wins) or `max_output_tokens`
     /// (Responses).
     public var maxOutputTokens: Int?
+    /// Where the `model` value is in the body (offsets from its reader index, quotes included):
+    /// an alias is spliced in there without reading the body again. Whoever replaces the body
+    /// (a kept Responses conversation) sets it to nil.
+    public var modelRange: Range<Int>?
 
     /// Validates the body as JSON, the fields the API requires, and reads those routing needs.
     /// The rest of the body is not interpreted: it goes upstream as received.
@@ -113,6 +117,7 @@ public struct CompletionRequestSummary: Sendable, Equatable {
             streamOptions: (streamOptions != nil, includeUsage ?? false),
             sessionKey: sessionKey
         )
+        summary.modelRange = model.range
         if let maxTokens {
             guard let count = JSONScanner.count(maxTokens.span, in: bytes) else {
                 return .failure(.badRequest("'\(maxTokens.name)' must be a non-negative integer."))

@@ -5,8 +5,10 @@ import NIOCore
 ///
 /// It expects a body already validated as JSON (see `CompletionRequestSummary`).
 public enum JSONModelRewriter {
-    public static func rewritingModel(in body: ByteBuffer, to model: String) -> ByteBuffer? {
-        guard let range = self.modelValueRange(in: body) else { return nil }
+    /// `range` is where the value is, when the body's summary has found it already
+    /// (`CompletionRequestSummary.modelRange`); else the body is searched for it.
+    public static func rewritingModel(in body: ByteBuffer, to model: String, at range: Range<Int>? = nil) -> ByteBuffer? {
+        guard let range = range ?? self.modelValueRange(in: body) else { return nil }
         var quoted = JSONWriter(capacity: model.utf8.count + 2)
         quoted.appendString(model)
         var result = ByteBufferAllocator().buffer(capacity: body.readableBytes + model.utf8.count)

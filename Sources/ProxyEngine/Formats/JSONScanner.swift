@@ -21,8 +21,8 @@ struct JSONScanner {
     /// `JSONDecoder`'s own limit: deeper documents are refused rather than overflowing the stack.
     static let maximumDepth = 512
 
-    private let bytes: UnsafeRawBufferPointer
-    private var index: Int
+    let bytes: UnsafeRawBufferPointer
+    var index: Int
 
     init(_ bytes: UnsafeRawBufferPointer) {
         self.bytes = bytes
@@ -62,13 +62,13 @@ struct JSONScanner {
         return String(decoding: inner, as: UTF8.self)
     }
 
-    private var current: UInt8? { self.index < self.bytes.count ? self.bytes[self.index] : nil }
+    var current: UInt8? { self.index < self.bytes.count ? self.bytes[self.index] : nil }
 
-    private mutating func skipWhitespace() {
+    mutating func skipWhitespace() {
         while let byte = self.current, byte == 0x20 || byte == 0x0A || byte == 0x0D || byte == 0x09 { self.index += 1 }
     }
 
-    private mutating func expect(_ byte: UInt8) throws(Invalid) {
+    mutating func expect(_ byte: UInt8) throws(Invalid) {
         guard self.current == byte else { throw Invalid() }
         self.index += 1
     }
@@ -155,7 +155,9 @@ struct JSONScanner {
 
     private mutating func string() throws(Invalid) {
         try self.expect(UInt8(ascii: "\""))
-        while let byte = self.current {
+        while true {
+            self.index = JSONPlainText.end(in: self.bytes, from: self.index)
+            guard let byte = self.current else { throw Invalid() }
             self.index += 1
             switch byte {
             case UInt8(ascii: "\""):
@@ -175,23 +177,21 @@ struct JSONScanner {
                 default:
                     throw Invalid()
                 }
-            case 0..<0x20:
-                throw Invalid()
             default:
-                continue
+                // A control character: JSON text must escape it.
+                throw Invalid()
             }
         }
-        throw Invalid()
     }
 
-    private mutating func literal(_ text: StaticString) throws(Invalid) {
+    mutating func literal(_ text: StaticString) throws(Invalid) {
         let count = text.utf8CodeUnitCount
         guard self.index + count <= self.bytes.count else { throw Invalid() }
         for offset in 0..<count where self.bytes[self.index + offset] != text.utf8Start[offset] { throw Invalid() }
         self.index += count
     }
 
-    private mutating func number() throws(Invalid) {
+    mutating func number() throws(Invalid) {
         if self.current == UInt8(ascii: "-") { self.index += 1 }
         guard let first = self.current, first.isDigit else { throw Invalid() }
         self.index += 1

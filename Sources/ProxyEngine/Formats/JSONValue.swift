@@ -17,13 +17,14 @@ public enum JSONValue: Sendable, Equatable {
 
     /// Parses a whole body; `nil` if it is not JSON.
     public init?(parsing buffer: ByteBuffer) {
-        guard let value = try? JSONDecoder().decode(JSONValue.self, from: Data(buffer: buffer)) else { return nil }
+        guard let value = buffer.withUnsafeReadableBytes({ JSONScanner.value(parsing: $0) }) else { return nil }
         self = value
     }
 
     /// Parses a JSON text (a tool call's `arguments`); `nil` if it is not JSON.
     public init?(parsing text: String) {
-        guard let value = try? JSONDecoder().decode(JSONValue.self, from: Data(text.utf8)) else { return nil }
+        var text = text
+        guard let value = text.withUTF8({ JSONScanner.value(parsing: UnsafeRawBufferPointer($0)) }) else { return nil }
         self = value
     }
 

@@ -28,10 +28,12 @@ public struct FormatBridge: Sendable {
 
     /// The body to send upstream as `upstreamModel`. Chat Completions is the hub: a Responses
     /// request reaches an Anthropic upstream through it.
-    public mutating func upstreamBody(_ body: ByteBuffer, upstreamModel: String, isAliased: Bool) throws(GatewayError) -> ByteBuffer {
+    public mutating func upstreamBody(
+        _ body: ByteBuffer, upstreamModel: String, isAliased: Bool, modelRange: Range<Int>? = nil
+    ) throws(GatewayError) -> ByteBuffer {
         if self.isPassThrough {
             guard isAliased else { return body }
-            guard let rewritten = JSONModelRewriter.rewritingModel(in: body, to: upstreamModel) else {
+            guard let rewritten = JSONModelRewriter.rewritingModel(in: body, to: upstreamModel, at: modelRange) else {
                 throw .badRequest("'model' must be a top-level string.")
             }
             return rewritten

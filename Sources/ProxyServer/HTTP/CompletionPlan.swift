@@ -36,7 +36,8 @@ struct CompletionPlan {
     ) throws(GatewayError) {
         let provider = route.provider
         var bridge = FormatBridge(caller: caller, upstream: Self.upstreamFormat(caller: caller, provider: provider))
-        var upstreamBody = try bridge.upstreamBody(body, upstreamModel: route.upstreamModel, isAliased: route.isAliased)
+        var upstreamBody = try bridge.upstreamBody(
+            body, upstreamModel: route.upstreamModel, isAliased: route.isAliased, modelRange: summary.modelRange)
         // Usage of a stream is only reported if asked for: ask, and strip the answer back to what
         // the client asked for (see InjectedUsageStripper).
         var injectsUsage = bridge.isPassThrough && caller == .openAI && summary.stream && !summary.hasStreamOptions

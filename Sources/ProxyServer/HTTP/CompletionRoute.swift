@@ -30,12 +30,13 @@ struct CompletionRoute: Sendable {
         do {
             let principal = try await self.gateway.authenticator.authenticate(request.headers, now: self.gateway.now())
             var body = try await self.gateway.collectBody(of: &request)
-            let summary = try CompletionRequestSummary(body: body, format: self.format)
+            var summary = try CompletionRequestSummary(body: body, format: self.format)
             let route = try self.gateway.route(summary.model, for: principal)
             var responses: ResponsesSession?
             if self.format == .responses && CompletionPlan.gatewayKeepsResponses(of: route.provider) {
                 (body, responses) = try await ResponsesSession.prepare(
                     body: body, user: principal.user, gateway: self.gateway, logger: context.logger)
+                summary.modelRange = nil
             }
             var plan = try CompletionPlan(
                 caller: self.format, route: route, summary: summary, body: body, headers: request.headers,

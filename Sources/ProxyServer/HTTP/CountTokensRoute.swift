@@ -34,7 +34,8 @@ struct CountTokensRoute: Sendable {
             outcome.modelLabel = route.configuredName
             let response =
                 route.provider.upstream.wireFormat == .anthropic
-                ? try await self.exactCount(body: body, route: route, request: request, context: context, outcome: &outcome)
+                ? try await self.exactCount(
+                    body: body, summary: summary, route: route, request: request, context: context, outcome: &outcome)
                 : Self.estimate(body)
             await outcome.end(status: response.status.code, cause: .answered)
             return response
@@ -62,14 +63,16 @@ struct CountTokensRoute: Sendable {
     }
 
     private func exactCount(
-        body: ByteBuffer, route: ModelRouter<ProviderRuntime>.Route, request: Request, context: GatewayRequestContext,
+        body: ByteBuffer, summary: CompletionRequestSummary, route: ModelRouter<ProviderRuntime>.Route, request: Request,
+        context: GatewayRequestContext,
         outcome: inout RequestOutcome
     ) async throws -> Response {
         let provider = route.provider
         var bridge = FormatBridge(caller: .anthropic, upstream: .anthropic)
         let call = UpstreamCall(
             path: "/messages/count_tokens",
-            body: try bridge.upstreamBody(body, upstreamModel: route.upstreamModel, isAliased: route.isAliased),
+            body: try bridge.upstreamBody(
+                body, upstreamModel: route.upstreamModel, isAliased: route.isAliased, modelRange: summary.modelRange),
             headers: UpstreamHeaders.forwarded(from: request.headers, extra: provider.forwardedHeaders),
             deadline: .now() + .nanoseconds(Int64(provider.config.timeoutSeconds * 1e9)),
             eventLoop: context.channel.eventLoop)
