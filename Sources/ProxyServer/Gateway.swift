@@ -240,19 +240,30 @@ struct Gateway: Sendable {
         }
     }
 
-    /// A body of a known `length` (the parser holds it to its Content-Length) in one buffer of
-    /// that size: a megabyte arrives in dozens of reads, and appending them to a buffer that
-    /// doubles as it grows copied it about twice over. A body that came in one read is that read.
+    /// A body of a known `length` (the parser holds it to its Content-Length), collected in a
+    /// buffer sized for it: a megabyte arrives in dozens of reads, and appending them to a buffer
+    /// that doubled as it grew copied it about twice over. A body that came in one read is that
+    /// read. The buffer is at most four times what has arrived, so a client that announces
+    /// 10 MB and sends a few kilobytes makes the gateway hold 64 KB, not ten megabytes.
     private static func collect(_ body: RequestBody, length: Int) async throws -> ByteBuffer {
         var parts = body.makeAsyncIterator()
         guard let first = try await parts.next() else { return ByteBuffer() }
         guard first.readableBytes < length else { return first }
-        var whole = ByteBufferAllocator().buffer(capacity: length)
+        var whole = ByteBufferAllocator().buffer(capacity: Self.collectCapacity(arrived: first.readableBytes, length: length))
         whole.writeImmutableBuffer(first)
         while let part = try await parts.next() {
-            guard whole.readableBytes + part.readableBytes <= length else { throw NIOTooManyBytesError(maxBytes: length) }
+            let arrived = whole.readableBytes + part.readableBytes
+            guard arrived <= length else { throw NIOTooManyBytesError(maxBytes: length) }
+            if part.readableBytes > whole.writableBytes {
+                whole.reserveCapacity(Self.collectCapacity(arrived: arrived, length: length))
+            }
             whole.writeImmutableBuffer(part)
         }
         return whole
+    }
+
+    /// Room for the body: all of it, or four times what has arrived (64 KB at least) if less.
+    private static func collectCapacity(arrived: Int, length: Int) -> Int {
+        min(length, 4 * max(arrived, 16 * 1024))
     }
 }

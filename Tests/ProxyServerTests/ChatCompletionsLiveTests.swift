@@ -53,6 +53,21 @@ import Testing
         }
     }
 
+    /// A body of many reads (2 MB, past the collect buffer's first size, and regrown) and an
+    /// aliased model: every byte reaches the upstream in order, the model spliced where it was.
+    @Test func aBigAliasedBodyArrivesWhole() async throws {
+        try await LiveHarness.run(configure: { $0.server.maxBodyBytes = 4 * 1024 * 1024 }) { harness in
+            let content = String(repeating: #"line \"quoted\" é ✓\n"#, count: 90_000)
+            let body = #"{"messages":[{"role":"user","content":"\#(content)"}],"model":"gpt-4o","temperature":0.70}"#
+            #expect(body.utf8.count > 2_000_000)
+            let response = try await harness.send(harness.chatRequest(body))
+            #expect(response.status == 200)
+            let expected = body.replacingOccurrences(of: #""model":"gpt-4o""#, with: #""model":"gpt-4o-mini""#)
+            let arrivedWhole = harness.mock.stats.snapshot.lastBody == expected
+            #expect(arrivedWhole)
+        }
+    }
+
     @Test func aRequestIDIsGeneratedWhenTheClientSendsNone() async throws {
         try await LiveHarness.run { harness in
             let first = try await harness.send(harness.chatRequest(LiveHarness.body()))

@@ -1,10 +1,13 @@
 /// The scanner building the values it reads: how a body that must be restructured (a
-/// translation between formats) becomes a `JSONValue`. It accepts what `JSONDecoder` accepts
-/// (trailing commas included, unlike the request summary; raw control characters in strings,
-/// which `JSONDecoder` lets through on some paths only, are refused) and reads what it reads (a
-/// repeated key keeps its first value), in one pass, with strings found 16 bytes to a step (`JSONPlainText`) and unescaped only when
-/// they hold escapes: `JSONDecoder` into `JSONValue`'s `Decodable` conformance measured
-/// 9 ms per MiB of agent conversation, most of a translated request's cost.
+/// translation between formats) becomes a `JSONValue`, in one pass, with strings found 16 bytes
+/// to a step (`JSONPlainText`) and unescaped only when they hold escapes. `JSONDecoder` into
+/// `JSONValue`'s `Decodable` conformance, which it replaces, measured 9 ms per MiB of agent
+/// conversation, most of a translated request's cost.
+///
+/// It accepts what `JSONDecoder` accepts (trailing commas included, unlike the request summary)
+/// and reads what it reads (a repeated key keeps its first value). Where `JSONDecoder` is lax on
+/// some paths only (a raw control character in a string, anything in the value of a repeated
+/// key, a NUL after the value), it refuses as RFC 8259 does.
 extension JSONScanner {
     /// `bytes` as one JSON value, whitespace around it allowed; nil unless it is exactly that
     /// (and its text valid UTF-8, its numbers finite).
