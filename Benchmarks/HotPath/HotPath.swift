@@ -100,6 +100,48 @@ let benchmarks: @Sendable () -> Void = {
         }
     }
 
+    // One streamed event passed through as the pump relays it (`StreamRelay`: usage looked
+    // for, keys scrubbed, the end looked for): what every pass-through event costs beside the
+    // I/O. Nothing is allocated: the event goes out as the slice it came in.
+    Benchmark("RelayEvent") { benchmark in
+        let batch = SSEBatch(framing: Samples.openAIEvent)
+        var relay = StreamRelay(
+            format: .openAI, transform: .passThrough(stripsInjectedUsage: false), scrubber: Samples.scrubber,
+            keepsCompletedResponse: false)
+        for _ in benchmark.scaledIterations {
+            blackHole(relay.relay(batch))
+        }
+    }
+
+    // A thousand-event stream read through the transport, framed and relayed: one operation is
+    // one event, so the count is per thousand events, I/O and hand-offs included. The upstream
+    // flushes its events together, so they arrive in a few read bursts, each handed over as one
+    // buffer (`BodyBurst`): a hand-off or an allocation per event would add a thousand.
+    Benchmark(
+        "StreamEventsThroughTransport",
+        configuration: .init(
+            metrics: [.mallocCountTotal, .instructions], warmupIterations: 3, scalingFactor: .one, maxDuration: .seconds(5),
+            maxIterations: 100, thresholds: [.mallocCountTotal: acrossThreads, .instructions: BenchmarkThresholds(relative: [.p90: 15])])
+    ) { (benchmark: Benchmark, context: (host: UpstreamHost, upstream: CannedEventStream)) in
+        let (host, upstream) = context
+        for _ in benchmark.scaledIterations {
+            let response = try await host.execute(path: "/v1/chat/completions", headers: Samples.headers, body: Samples.requestBody)
+            var relay = StreamRelay(
+                format: .openAI, transform: .passThrough(stripsInjectedUsage: false), scrubber: Samples.scrubber,
+                keepsCompletedResponse: false)
+            var bytes = 0
+            for try await batch in SSEEventBatches(response.body) { bytes += relay.relay(batch).output.readableBytes }
+            guard bytes == Samples.openAIEvent.readableBytes * Samples.streamEvents else { fatalError("the stream came short") }
+        }
+        _ = upstream
+    } setup: {
+        let upstream = try await CannedEventStream.start(event: Samples.openAIEvent, count: Samples.streamEvents)
+        let transport = UpstreamTransport()
+        let host = try transport.host(UpstreamEndpoint(host: "127.0.0.1", port: upstream.port, usesTLS: false))
+        _ = try await host.execute(path: "/", headers: Samples.headers, body: Samples.requestBody).body.collect(upTo: 1 << 20)
+        return (host, upstream)
+    }
+
     // A slot, a per-minute window and a monthly quota, admitted and finished.
     Benchmark("Admission") { benchmark in
         let admission = Samples.admission()
@@ -219,6 +261,10 @@ enum Samples {
         string:
             #"{"id":"chatcmpl-1","object":"chat.completion","created":1,"model":"gpt-bench","choices":[{"index":0,"message":{"role":"assistant","content":"Hello from the bench."},"finish_reason":"stop"}],"usage":{"prompt_tokens":10,"completion_tokens":5,"total_tokens":15}}"#
     )
+    /// The events of `StreamEventsThroughTransport`'s stream.
+    static let streamEvents = 1_000
+    /// A provider's key, looked for in every relayed byte as the gateway does.
+    static let scrubber = SecretScrubber(secrets: ["sk-bench-provider-key-0123456789"])
     static let headers = HTTPHeaders([("content-type", "application/json"), ("authorization", "Bearer sk-bench")])
 
     static let caller = Admission.Caller(

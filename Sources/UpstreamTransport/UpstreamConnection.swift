@@ -27,6 +27,9 @@ final class UpstreamConnection: Sendable {
         register: @escaping @Sendable (UpstreamConnection) -> Void
     ) async throws -> UpstreamConnection {
         let serverName = endpoint.serverNameIndication
+        // Kept to say why a connection that failed as it opened (a refused TLS handshake) closed,
+        // once it has left the pipeline.
+        let handlerBox = NIOLoopBoundBox.makeEmptyBox(valueType: UpstreamConnectionHandler.self, eventLoop: eventLoop)
         let bootstrap = ClientBootstrap(group: eventLoop)
             .connectTimeout(timeout)
             .channelOption(.tcpOption(.tcp_nodelay), value: 1)
@@ -38,7 +41,9 @@ final class UpstreamConnection: Sendable {
                     }
                     // No decompressor and nothing that follows redirects: bytes pass as they came.
                     try pipeline.addHTTPClientHandlers()
-                    try pipeline.addHandler(UpstreamConnectionHandler(lifecycle: lifecycle(ObjectIdentifier(channel))))
+                    let handler = UpstreamConnectionHandler(lifecycle: lifecycle(ObjectIdentifier(channel)))
+                    handlerBox.value = handler
+                    try pipeline.addHandler(handler)
                 }
             }
         let connected: EventLoopFuture<UpstreamConnection> = bootstrap.connect(host: endpoint.host, port: endpoint.port)
@@ -48,8 +53,10 @@ final class UpstreamConnection: Sendable {
             }
             .flatMapThrowing { channel in
                 // On the connection's event loop: a close cannot slip in before the pool knows it.
-                guard channel.isActive else { throw UpstreamTransportError.connectionClosed }
-                let handler = try channel.pipeline.syncOperations.handler(type: UpstreamConnectionHandler.self)
+                // A busy loop can run this after a TLS handshake has already failed and closed it.
+                guard channel.isActive, let handler = handlerBox.value else {
+                    throw handlerBox.value?.openingFailure ?? UpstreamTransportError.connectionClosed
+                }
                 let connection = UpstreamConnection(channel: channel, handler: NIOLoopBound(handler, eventLoop: channel.eventLoop))
                 register(connection)
                 return connection

@@ -3,7 +3,7 @@ import NIOHTTP1
 
 /// The last handler of an upstream connection's pipeline: sends one request at a time and
 /// hands its answer to the caller, the head through a promise and the body through a
-/// back-pressured `NIOThrowingAsyncSequenceProducer`.
+/// back-pressured `NIOThrowingAsyncSequenceProducer`, one buffer per read burst (`BodyBurst`).
 ///
 /// Back-pressure: while the body's buffer is above its high watermark the handler holds the
 /// channel's `read()`, so the kernel's socket buffer fills and TCP slows the upstream; the
@@ -46,6 +46,8 @@ final class UpstreamConnectionHandler: ChannelDuplexHandler {
     private var silenceTimer: RepeatedTask?
     /// Body reads since the timer last looked: counted, not timed, so a read costs nothing more.
     private var readsSinceTick = 0
+    /// The body parts read since the last `channelReadComplete`, not yet handed over.
+    private var burst = BodyBurst()
 
     static let lowWatermark = 2
     static let highWatermark = 16
@@ -127,15 +129,14 @@ final class UpstreamConnectionHandler: ChannelDuplexHandler {
             promise.succeed(
                 UpstreamResponse(status: head.status, headers: head.headers, body: UpstreamBody(connection: body.sequence, demand: demand)))
         case .body(let bytes):
-            guard case .streaming(let source, _) = self.state else { return self.unexpected(context) }
+            guard case .streaming = self.state else { return self.unexpected(context) }
             self.readsSinceTick &+= 1
-            switch source.yield(bytes) {
-            case .produceMore: break
-            case .stopProducing: self.readsPaused = true
-            case .dropped: context.close(promise: nil)
-            }
+            self.burst.append(bytes)
+            // A large body's reads go on one by one, as they came: a burst is for many small parts.
+            if self.burst.bytes >= BodyBurst.handOverBytes { self.handOverBurst(context: context) }
         case .end:
             guard case .streaming(let source, let keepAlive) = self.state else { return self.unexpected(context) }
+            self.handOverBurst(context: context)
             self.stopSilenceTimer()
             guard keepAlive else {
                 self.state = .closed
@@ -148,6 +149,24 @@ final class UpstreamConnectionHandler: ChannelDuplexHandler {
             // Back in the pool before the reader hears of the end: its next request finds it.
             self.releaseIfDone()
             source.finish()
+        }
+    }
+
+    func channelReadComplete(context: ChannelHandlerContext) {
+        self.handOverBurst(context: context)
+        context.fireChannelReadComplete()
+    }
+
+    /// Yields the burst's parts as one buffer. Back-pressure is decided once per burst: a
+    /// consumer above its high watermark holds the next `read()`.
+    private func handOverBurst(context: ChannelHandlerContext) {
+        guard !self.burst.isEmpty, let bytes = self.burst.take(allocator: context.channel.allocator),
+            case .streaming(let source, _) = self.state
+        else { return }
+        switch source.yield(bytes) {
+        case .produceMore: break
+        case .stopProducing: self.readsPaused = true
+        case .dropped: context.close(promise: nil)
         }
     }
 
@@ -203,7 +222,15 @@ final class UpstreamConnectionHandler: ChannelDuplexHandler {
         }
     }
 
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        // The decoder delivers what it held at an input close without a `channelReadComplete`.
+        self.handOverBurst(context: context)
+        context.fireUserInboundEventTriggered(event)
+    }
+
     func channelInactive(context: ChannelHandlerContext) {
+        // What arrived before the close is the body's, ahead of its error.
+        self.handOverBurst(context: context)
         self.fail(nil)
         self.state = .closed
         self.lifecycle.onClose()
@@ -212,6 +239,7 @@ final class UpstreamConnectionHandler: ChannelDuplexHandler {
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
         if self.failure == nil { self.failure = error }
+        self.handOverBurst(context: context)
         if case .streaming = self.state, let error = error as? HTTPParserError, error == .invalidEOFState {
             // The decoder's word for a connection that closed before the promised body ended.
             self.fail(UpstreamTransportError.closedMidBody)
@@ -235,6 +263,9 @@ final class UpstreamConnectionHandler: ChannelDuplexHandler {
         }
         self.state = .closed
     }
+
+    /// Why the connection failed before any request was sent on it, if it did.
+    var openingFailure: (any Error)? { self.request == 0 ? self.failure : nil }
 
     /// Whether the request in flight is not the connection's first (it came from the pool).
     private var isReused: Bool { self.request > 1 }
@@ -267,10 +298,16 @@ struct BodyDemand: NIOAsyncSequenceProducerDelegate {
     let handler: NIOLoopBound<UpstreamConnectionHandler>
     let request: UInt64
 
+    /// On the connection's event loop (the relay's task runs there: the pool leases a connection
+    /// on the caller's loop) the read is let through at once, with no closure scheduled.
     func produceMore() {
         let handler = self.handler
         let request = self.request
-        handler.eventLoop.execute { handler.value.demanded(request: request) }
+        if handler.eventLoop.inEventLoop {
+            handler.value.demanded(request: request)
+        } else {
+            handler.eventLoop.execute { handler.value.demanded(request: request) }
+        }
     }
 
     func didTerminate() {

@@ -19,7 +19,7 @@ final class ClientTimeoutHandler: ChannelDuplexHandler, RemovableChannelHandler 
     private let timeout: TimeAmount
     /// Called when a request was cut off half-read (not for an idle connection closed).
     private let onRequestTimedOut: @Sendable () -> Void
-    private var timer: Scheduled<Void>?
+    private var timer: LoopTimer?
     private var state = ClientTimeoutState()
 
     init(timeout: TimeAmount, onRequestTimedOut: @escaping @Sendable () -> Void) {
@@ -103,7 +103,7 @@ final class ClientTimeoutHandler: ChannelDuplexHandler, RemovableChannelHandler 
     private func arm(_ context: ChannelHandlerContext) {
         self.timer?.cancel()
         let loopBound = NIOLoopBound((handler: self, context: context), eventLoop: context.eventLoop)
-        self.timer = context.eventLoop.scheduleTask(in: self.timeout) {
+        self.timer = LoopTimer(deadline: .now() + self.timeout, on: context.eventLoop) {
             let (handler, context) = loopBound.value
             handler.timer = nil
             switch handler.state.timerFired() {

@@ -1,5 +1,4 @@
 import NIOCore
-import NIOPosix
 import Synchronization
 
 /// The whole-request time limit passed.
@@ -28,7 +27,7 @@ func withRequestScope<Value: Sendable>(
         let transfer = UnsafeTransfer(operation)
         let task = Task { try await transfer.value() }
         let ending = ScopeEnding()
-        let timer = (eventLoop ?? MultiThreadedEventLoopGroup.singleton.any()).scheduleTask(deadline: deadline) {
+        let timer = LoopTimer(deadline: deadline, on: eventLoop) {
             if ending.end(.deadline) { task.cancel() }
         }
         let watch = client?.onClose {

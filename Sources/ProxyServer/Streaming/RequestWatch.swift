@@ -1,5 +1,4 @@
 import NIOCore
-import NIOPosix
 
 /// A request scope without a task of its own, for a stream's pump: when the deadline passes or
 /// the client goes, whichever comes first, `cut` runs once (it closes the upstream body, which
@@ -10,14 +9,14 @@ import NIOPosix
 /// connection ends the read just as well.
 final class RequestWatch: Sendable {
     private let ending = ScopeEnding()
-    private let timer: Scheduled<Void>
+    private let timer: LoopTimer
     private let client: ClientConnection?
     private let watch: Int?
 
     /// The timer runs on `eventLoop`, the request's own (nil: any of the shared group's).
     init(deadline: NIODeadline, client: ClientConnection?, on eventLoop: (any EventLoop)?, cut: @escaping @Sendable () -> Void) {
         let ending = self.ending
-        self.timer = (eventLoop ?? MultiThreadedEventLoopGroup.singleton.any()).scheduleTask(deadline: deadline) {
+        self.timer = LoopTimer(deadline: deadline, on: eventLoop) {
             if ending.end(.deadline) { cut() }
         }
         self.client = client

@@ -2,7 +2,7 @@ import ProxyEngine
 
 /// One configured provider and everything a request to it needs, made once per configuration:
 /// what `ModelRouter` routes a model to.
-struct ProviderRuntime: Sendable {
+final class ProviderRuntime: Sendable {
     let config: ProviderConfig
     /// Speaks to the provider: over the gateway's upstream transport, or the in-process mock.
     let upstream: any UpstreamProvider
