@@ -113,10 +113,11 @@ let benchmarks: @Sendable () -> Void = {
         }
     }
 
-    // A thousand-event stream read through the transport, framed and relayed: one operation is
-    // one event, so the count is per thousand events, I/O and hand-offs included. The upstream
-    // flushes its events together, so they arrive in a few read bursts, each handed over as one
-    // buffer (`BodyBurst`): a hand-off or an allocation per event would add a thousand.
+    // A thousand-event stream read through the transport, framed and relayed: one iteration is
+    // one request of a thousand events, so the count is per thousand events, the request, I/O
+    // and hand-offs included. The upstream writes its events at once, so they arrive in a few
+    // read bursts, each handed over as one buffer (`BodyBurst`): a hand-off or an allocation per
+    // event would add a thousand.
     Benchmark(
         "StreamEventsThroughTransport",
         configuration: .init(
@@ -135,7 +136,8 @@ let benchmarks: @Sendable () -> Void = {
         }
         _ = upstream
     } setup: {
-        let upstream = try await CannedEventStream.start(event: Samples.openAIEvent, count: Samples.streamEvents)
+        let upstream = try await CannedEventStream.start(
+            event: Samples.openAIEvent, count: Samples.streamEvents, requestEnd: Samples.requestBody)
         let transport = UpstreamTransport()
         let host = try transport.host(UpstreamEndpoint(host: "127.0.0.1", port: upstream.port, usesTLS: false))
         _ = try await host.execute(path: "/", headers: Samples.headers, body: Samples.requestBody).body.collect(upTo: 1 << 20)

@@ -51,8 +51,8 @@ public struct TokenUsage: Sendable, Equatable {
     /// cached part inside) and Anthropic (`input_tokens` without its cache's
     /// `cache_read_input_tokens` and `cache_creation_input_tokens`) names.
     public static func lastReported(in bytes: ByteBuffer) -> TokenUsage? {
-        let key = Array(#""usage""#.utf8)
-        return bytes.withUnsafeReadableBytes { raw -> TokenUsage? in
+        bytes.withUnsafeReadableBytes { raw -> TokenUsage? in
+            let key = Self.usageKey
             var searchEnd = raw.endIndex
             while let keyStart = ByteSearch.lastIndex(of: key, in: raw, endingBefore: searchEnd) {
                 searchEnd = keyStart
@@ -77,6 +77,9 @@ public struct TokenUsage: Sendable, Equatable {
             return nil
         }
     }
+
+    /// `"usage"`, looked for in every relayed event: made once, not per event.
+    private static let usageKey = Array(#""usage""#.utf8)
 
     /// The integer value of `"key":` inside a usage object (its keys are plain, unescaped).
     private static func integer(after key: String, in object: UnsafeRawBufferPointer) -> Int? {

@@ -13,15 +13,16 @@ public enum StreamEndMarker {
 
     /// Whether `batch` (whole events, as `SSEFramer` hands them out) holds the end-of-stream event.
     public static func isIn(_ batch: ByteBuffer, format: APIFormat) -> Bool {
-        // The cheap test first: most batches hold neither word anywhere.
-        let words =
-            switch format {
-            case .openAI: [Self.done]
-            case .anthropic: [Self.messageStop]
-            case .responses: Self.responseEnds
-            }
-        return batch.withUnsafeReadableBytes { bytes in
-            guard words.contains(where: { ByteSearch.firstRange(of: $0, in: bytes) != nil }) else { return false }
+        batch.withUnsafeReadableBytes { bytes in
+            // The cheap test first: most batches hold neither word anywhere. (No array of the
+            // words is built for it: that was an allocation per relayed event.)
+            let mayEnd =
+                switch format {
+                case .openAI: ByteSearch.firstRange(of: Self.done, in: bytes) != nil
+                case .anthropic: ByteSearch.firstRange(of: Self.messageStop, in: bytes) != nil
+                case .responses: Self.responseEnds.contains { ByteSearch.firstRange(of: $0, in: bytes) != nil }
+                }
+            guard mayEnd else { return false }
             var start = 0
             while start < bytes.count {
                 var end = start
