@@ -121,12 +121,13 @@ import Testing
     /// A client that stops reading stops the upstream: the gateway holds no more of the stream
     /// than the sockets' buffers, and the upstream goes on once the client reads again.
     @Test func aClientThatStopsReadingStopsTheUpstream() async throws {
-        // 8,000 events of 64 KiB: 500 MiB. What the mock counts as written before the stream
-        // stalls was seen from 36 to 133 MiB here, from run to run of the same build (the
-        // loopback buffers grow up to tcp_rmem's 32 MiB maximum, and the mock's own writes count
-        // once queued): half the stream keeps clear of that spread, and a gateway that buffered
-        // would take it all.
-        let events = 8_000
+        // 16,000 events of 64 KiB: 1 GiB. What the mock counts as written before the stream
+        // stalls is not what the gateway holds: it counts its own queued writes too (its padded
+        // events share one buffer, so they cost it no memory). Measured once stalled, the four
+        // sockets held 7 to 8.5 MB and the process's RSS stayed at 70 MB while the count read 18
+        // to 80 MB alone, and up to 204 MB during a loaded full run. Half a GiB keeps well clear
+        // of that spread; a gateway that buffered would take it all.
+        let events = 16_000
         let total = events * 64 * 1024
         try await LiveHarness.run(configure: { $0.providers[0].timeoutSeconds = 120 }) { (harness) async throws in
             let connection = try await RawConnection.open(port: harness.gatewayPort, reading: false)
