@@ -79,7 +79,7 @@ public struct TokenUsage: Sendable, Equatable {
     }
 
     /// The integer value of `"key":` inside a usage object (its keys are plain, unescaped).
-    private static func integer(after key: String, in object: UnsafeRawBufferPointer) -> Int? {
+    static func integer(after key: String, in object: UnsafeRawBufferPointer) -> Int? {
         guard let found = ByteSearch.firstRange(of: Array("\"\(key)\"".utf8), in: object) else { return nil }
         var index = ByteSearch.skippingWhitespace(object, from: found.upperBound)
         guard index < object.count, object[index] == UInt8(ascii: ":") else { return nil }
@@ -95,7 +95,7 @@ public struct TokenUsage: Sendable, Equatable {
     }
 
     /// Index of the `}` closing the object that opens at `start`, skipping strings.
-    private static func objectEnd(in bytes: UnsafeRawBufferPointer, from start: Int) -> Int? {
+    static func objectEnd(in bytes: UnsafeRawBufferPointer, from start: Int) -> Int? {
         var depth = 0
         var index = start
         var inString = false

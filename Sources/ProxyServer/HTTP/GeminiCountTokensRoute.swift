@@ -1,0 +1,61 @@
+import HTTPTypes
+import Hummingbird
+import NIOCore
+import ProxyEngine
+
+/// `POST .../models/{model}:countTokens`: the gateway's estimate (`TokenEstimate`) of the
+/// request's contents, as `{"totalTokens": n}`, marked by `x-token-count: estimate`. Like
+/// `/v1/messages/count_tokens` it takes no quota and holds one of the credential's slots while
+/// it runs.
+struct GeminiCountTokensRoute: Sendable {
+    let gateway: Gateway
+    let route: String
+    let model: String
+
+    func handle(_ request: Request, context: GatewayRequestContext) async throws -> Response {
+        var outcome = RequestOutcome(
+            route: self.route, format: .gemini, started: .now, metrics: self.gateway.metrics, now: self.gateway.now)
+        self.gateway.metrics.requestStarted()
+        var request = request
+        do {
+            let principal = try await self.gateway.authenticator.authenticate(request.headers, now: self.gateway.now())
+            let body = try await self.gateway.collectBody(of: &request)
+            guard case .object(let parsed)? = JSONValue(parsing: body) else {
+                throw GatewayError.badRequest("The request body is not valid JSON (an object is expected).")
+            }
+            // `contents`, or a whole `generateContentRequest` (with its system instruction and tools).
+            guard case .object(var inner) = parsed["generateContentRequest"] ?? .object(parsed) else {
+                throw GatewayError.badRequest("'generateContentRequest' must be an object.")
+            }
+            if (inner["contents"]?.arrayValue ?? []).isEmpty {
+                // Nothing to count is zero, not a request the adapter refuses.
+                inner["contents"] = .array([.object(["role": .string("user"), "parts": .array([.object(["text": .string("")])])])])
+            }
+            let route = try self.gateway.route(self.model, for: principal)
+            guard let slot = self.gateway.tokenLimiter.acquire(principal.credentialID) else { throw self.gateway.tokenLimiter.refusal }
+            defer { slot.release() }
+            outcome.provider = route.provider.name
+            outcome.modelLabel = route.configuredName
+            let chat = try GeminiToChat.request(.object(inner), model: route.upstreamModel, stream: false)
+            let messages = try OpenAIToAnthropic.request(chat, model: route.upstreamModel)
+            var json = JSONWriter()
+            json.append(#"{"totalTokens":"#)
+            json.appendInt(TokenEstimate.inputTokens(ofMessagesRequest: messages))
+            json.append("}")
+            let response = Response(
+                status: .ok, headers: [.contentType: "application/json", HTTPField.Name("x-token-count")!: "estimate"],
+                body: .init(byteBuffer: json.buffer))
+            await outcome.end(status: 200, cause: .answered)
+            return response
+        } catch let error as GatewayError {
+            await outcome.end(status: error.status, cause: RequestLifecycle.Cause(errorStatus: error.status))
+            return .error(error, format: .gemini)
+        } catch is ClientHungUp {
+            await outcome.end(status: 499, cause: .clientLeft)
+            return Response(status: .init(code: 499))
+        } catch {
+            await outcome.end(status: 499, cause: .clientLeft)
+            throw error
+        }
+    }
+}

@@ -1,0 +1,189 @@
+import AsyncHTTPClient
+import Foundation
+import MockUpstream
+import NIOCore
+import NIOHTTP1
+import ProxyEngine
+import Testing
+
+@testable import ProxyServer
+
+/// Gemini both ways through the real HTTP surface: a `gemini` provider (the mock speaking
+/// Gemini under `/v1beta`) for Chat and Messages clients, and the Gemini door
+/// (`/v1beta/models/{model}:{method}`, `/v1/models/...`) on `openai` and `gemini` providers.
+@Suite(.timeLimit(.minutes(5))) struct GeminiLiveTests {
+    /// The harness's config plus a `gemini` provider on the same mock, `gemini-fast` aliased.
+    static func withGemini(_ config: inout GatewayConfig) {
+        var provider = ProviderConfig(
+            name: "gemini-upstream", kind: .gemini, baseURL: config.providers[0].baseURL + "/v1beta", models: ["gemini-*"])
+        provider.aliases = ["gemini-fast": "gemini-2.5-flash"]
+        provider.accounts = [AccountConfig(name: "g-1", apiKey: LiveHarness.upstreamKey)]
+        provider.timeoutSeconds = 10
+        provider.forwardHeaders = ["x-mock-*"]
+        config.providers.append(provider)
+    }
+
+    static let tools =
+        #"[{"type":"function","function":{"name":"get_weather","description":"Weather.","parameters":{"type":"object","properties":{"location":{"type":"string"}}}}}]"#
+
+    /// A Gemini door request with `key` in `x-goog-api-key` (and no other credential).
+    static func gemini(_ harness: LiveHarness, _ body: String, path: String, key: String? = LiveHarness.token()) -> HTTPClientRequest {
+        var request = harness.chatRequest(body, path: path, headers: [("x-api-key", "")])
+        request.headers.remove(name: "x-api-key")
+        if let key { request.headers.add(name: "x-goog-api-key", value: key) }
+        return request
+    }
+
+    static func value(_ text: String) throws -> JSONValue { try #require(JSONValue(parsing: text)) }
+
+    /// `data:` payloads of an SSE body, whatever its line ends.
+    static func events(_ body: String) -> [String] {
+        body.replacingOccurrences(of: "\r\n", with: "\n").components(separatedBy: "\n\n").compactMap { event in
+            event.split(separator: "\n").first { $0.hasPrefix("data: ") }.map { String($0.dropFirst(6)) }
+        }
+    }
+
+    @Test func aChatClientOnAGeminiProviderGetsItsToolCallWithTheKeyInXGoogAPIKey() async throws {
+        try await LiveHarness.run(configure: Self.withGemini) { harness in
+            let body =
+                #"{"model":"gemini-2.5-flash","messages":[{"role":"user","content":"Weather in Paris?"}],"tools":\#(Self.tools)}"#
+            let response = try await harness.send(harness.chatRequest(body))
+            #expect(response.status == 200)
+            let answer = try Self.value(response.body)
+            let choice = answer["choices"]?.arrayValue?.first
+            #expect(choice?["finish_reason"] == .string("tool_calls"))
+            let call = choice?["message"]?["tool_calls"]?.arrayValue?.first?["function"]
+            #expect(call?["name"] == .string("get_weather"))
+            #expect(call?["arguments"]?.stringValue.flatMap { JSONValue(parsing: $0) }?["location"] == .string("Paris"))
+            #expect(answer["usage"]?["prompt_tokens"]?.intValue ?? 0 > 0)
+            let seen = harness.mock.stats.snapshot
+            #expect(seen.lastPath == "/v1beta/models/gemini-2.5-flash:generateContent")
+            #expect(seen.lastHeaders["x-goog-api-key"] == LiveHarness.upstreamKey)
+            #expect(seen.lastAuthorization == nil)
+            let sent = try Self.value(seen.lastBody ?? "")
+            #expect(sent["contents"]?.arrayValue?.first?["parts"] == .array([.object(["text": .string("Weather in Paris?")])]))
+            #expect(sent["tools"]?.arrayValue?.first?["functionDeclarations"]?.arrayValue?.first?["name"] == .string("get_weather"))
+        }
+    }
+
+    @Test func aChatClientStreamsFromAGeminiProviderWithUsage() async throws {
+        try await LiveHarness.run(configure: Self.withGemini) { harness in
+            let body =
+                #"{"model":"gemini-fast","stream":true,"stream_options":{"include_usage":true},"messages":[{"role":"user","content":"Hi"}]}"#
+            let response = try await harness.send(harness.chatRequest(body))
+            #expect(response.status == 200)
+            let events = Self.events(response.body)
+            #expect(events.last == "[DONE]")
+            let chunks = try events.dropLast().map(Self.value)
+            let text = chunks.compactMap { $0["choices"]?.arrayValue?.first?["delta"]?["content"]?.stringValue }.joined()
+            #expect(text == LiveHarness.expectedText(chunks: 8))
+            #expect(chunks.contains { $0["choices"]?.arrayValue?.first?["finish_reason"] == .string("stop") })
+            #expect(chunks.last?["usage"]?["completion_tokens"] == .int(8))
+            #expect(harness.mock.stats.snapshot.lastPath == "/v1beta/models/gemini-2.5-flash:streamGenerateContent?alt=sse")
+        }
+    }
+
+    @Test func anAnthropicClientStreamsAToolUseFromAGeminiProvider() async throws {
+        try await LiveHarness.run(configure: Self.withGemini) { harness in
+            let body =
+                #"{"model":"gemini-2.5-flash","max_tokens":100,"stream":true,"messages":[{"role":"user","content":"Weather?"}],"tools":[{"name":"get_weather","input_schema":{"type":"object","properties":{"location":{"type":"string"}}}}]}"#
+            let response = try await harness.send(harness.chatRequest(body, path: "/v1/messages"))
+            #expect(response.status == 200)
+            #expect(response.body.contains("event: message_start"))
+            #expect(response.body.contains(#""type":"tool_use""#))
+            #expect(response.body.contains(#""stop_reason":"tool_use""#))
+            #expect(response.body.hasSuffix("event: message_stop\ndata: {\"type\":\"message_stop\"}\n\n"))
+        }
+    }
+
+    @Test func aGeminiClientOnAnOpenAIProviderGetsAGenerateContentResponse() async throws {
+        try await LiveHarness.run(configure: Self.withGemini) { harness in
+            let body = #"{"contents":[{"role":"user","parts":[{"text":"Hi"}]}],"generationConfig":{"maxOutputTokens":5}}"#
+            let response = try await harness.send(
+                harness.chatRequest(
+                    body, path: "/v1beta/models/gpt-4o-mini:generateContent"))
+            #expect(response.status == 200)
+            let answer = try Self.value(response.body)
+            let candidate = answer["candidates"]?.arrayValue?.first
+            #expect(candidate?["content"]?["parts"] == .array([.object(["text": .string(LiveHarness.expectedText(chunks: 5))])]))
+            #expect(candidate?["finishReason"] == .string("STOP"))
+            #expect(answer["usageMetadata"]?["candidatesTokenCount"] == .int(5))
+            let sent = try Self.value(harness.mock.stats.snapshot.lastBody ?? "")
+            #expect(sent["model"] == .string("gpt-4o-mini") && sent["max_tokens"] == .int(5))
+        }
+    }
+
+    @Test func aGeminiClientStreamsThroughV1WithTheKeyInTheQueryString() async throws {
+        try await LiveHarness.run(configure: Self.withGemini) { harness in
+            let response = try await harness.send(
+                Self.gemini(
+                    harness, #"{"contents":[{"parts":[{"text":"Hi"}]}]}"#,
+                    path: "/v1/models/gpt-4o-mini:streamGenerateContent?alt=sse&key=\(LiveHarness.token())", key: nil))
+            #expect(response.status == 200)
+            let events = try Self.events(response.body).map(Self.value)
+            let text = events.compactMap {
+                $0["candidates"]?.arrayValue?.first?["content"]?["parts"]?.arrayValue?.first?["text"]?.stringValue
+            }
+            #expect(text.joined() == LiveHarness.expectedText(chunks: 8))
+            #expect(events.last?["candidates"]?.arrayValue?.first?["finishReason"] == .string("STOP"))
+            #expect(events.last?["usageMetadata"]?["candidatesTokenCount"] == .int(8))
+        }
+    }
+
+    @Test func aGeminiClientPassesThroughToAGeminiProviderUnderItsAlias() async throws {
+        try await LiveHarness.run(configure: Self.withGemini) { harness in
+            let body = #"{"contents":[{"role":"user","parts":[{"text":"Hi"}]}]}"#
+            let response = try await harness.send(
+                Self.gemini(harness, body, path: "/v1beta/models/gemini-fast:streamGenerateContent?alt=sse"))
+            #expect(response.status == 200)
+            #expect(harness.mock.stats.snapshot.lastPath == "/v1beta/models/gemini-2.5-flash:streamGenerateContent?alt=sse")
+            // As the upstream sent it, untouched.
+            #expect(harness.mock.stats.snapshot.lastBody == body)
+            let events = try Self.events(response.body).map(Self.value)
+            #expect(events.last?["candidates"]?.arrayValue?.first?["finishReason"] == .string("STOP"))
+            #expect(response.body.contains("\r\n\r\n"))
+        }
+    }
+
+    @Test func geminiDoorErrorsAreInGooglesShape() async throws {
+        try await LiveHarness.run(configure: Self.withGemini) { harness in
+            let body = #"{"contents":[{"parts":[{"text":"Hi"}]}]}"#
+            let unknown = try await harness.send(
+                Self.gemini(harness, body, path: "/v1beta/models/nope:generateContent"))
+            #expect(unknown.status == 404)
+            #expect(try Self.value(unknown.body)["error"]?["status"] == .string("NOT_FOUND"))
+            #expect(try Self.value(unknown.body)["error"]?["code"] == .int(404))
+            let forged = try await harness.send(
+                Self.gemini(harness, body, path: "/v1beta/models/gpt-4o-mini:generateContent", key: "sk-forged"))
+            #expect(forged.status == 401)
+            #expect(try Self.value(forged.body)["error"]?["status"] == .string("UNAUTHENTICATED"))
+            let empty = try await harness.send(
+                Self.gemini(harness, #"{"contents":[]}"#, path: "/v1beta/models/gpt-4o-mini:generateContent"))
+            #expect(empty.status == 400)
+            #expect(try Self.value(empty.body)["error"]?["status"] == .string("INVALID_ARGUMENT"))
+            let method = try await harness.send(
+                Self.gemini(harness, body, path: "/v1beta/models/gpt-4o-mini:explode"))
+            #expect(method.status == 404)
+        }
+    }
+
+    @Test func countTokensEstimatesTheContents() async throws {
+        try await LiveHarness.run(configure: Self.withGemini) { harness in
+            let body = #"{"contents":[{"role":"user","parts":[{"text":"\#(String(repeating: "word ", count: 100))"}]}]}"#
+            let response = try await harness.send(
+                Self.gemini(harness, body, path: "/v1beta/models/gemini-2.5-flash:countTokens"))
+            #expect(response.status == 200)
+            #expect(try Self.value(response.body)["totalTokens"]?.intValue ?? 0 > 50)
+            #expect(harness.mock.stats.snapshot.requests == 0)
+        }
+    }
+
+    @Test func anUpstreamRateLimitInGooglesShapeReachesAChatClientAsA429() async throws {
+        try await LiveHarness.run(configure: Self.withGemini) { harness in
+            let body = #"{"model":"gemini-2.5-flash","messages":[{"role":"user","content":"Hi"}]}"#
+            let response = try await harness.send(harness.chatRequest(body, headers: [("x-mock-fault", "429")]))
+            #expect([429, 503].contains(response.status))
+            #expect(try Self.value(response.body)["error"]?["message"]?.stringValue != nil)
+        }
+    }
+}
