@@ -47,7 +47,7 @@ public enum MockEmbedding {
             let vector = Self.vector(text, dimensions: dimensions)
             return .object([
                 "object": .string("embedding"), "index": .int(index),
-                "embedding": base64 ? .string(Self.base64(vector)) : .array(vector.map { .double(Double($0)) }),
+                "embedding": EmbeddingEncoding.value(vector, base64: base64),
             ])
         }
         let tokens = texts.reduce(0) { $0 + max(1, $1.utf8.count / 4) }
@@ -65,34 +65,5 @@ public enum MockEmbedding {
             return .object(["values": .array(Self.vector(text, dimensions: dimensions).map { .double(Double($0)) })])
         }
         return .object(["embeddings": .array(embeddings)])
-    }
-
-    /// Little-endian float32s in base64, as OpenAI sends `encoding_format: base64`.
-    public static func base64(_ vector: [Float]) -> String {
-        var bytes: [UInt8] = []
-        bytes.reserveCapacity(vector.count * 4)
-        for value in vector {
-            let bits = value.bitPattern.littleEndian
-            withUnsafeBytes(of: bits) { bytes.append(contentsOf: $0) }
-        }
-        return Self.base64Encoded(bytes)
-    }
-
-    static func base64Encoded(_ bytes: [UInt8]) -> String {
-        let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/".utf8)
-        var output: [UInt8] = []
-        var index = 0
-        while index < bytes.count {
-            let chunk = bytes[index..<min(index + 3, bytes.count)]
-            let b0 = chunk[chunk.startIndex]
-            let b1 = chunk.count > 1 ? chunk[chunk.startIndex + 1] : 0
-            let b2 = chunk.count > 2 ? chunk[chunk.startIndex + 2] : 0
-            output.append(alphabet[Int(b0 >> 2)])
-            output.append(alphabet[Int((b0 & 0x03) << 4 | b1 >> 4)])
-            output.append(chunk.count > 1 ? alphabet[Int((b1 & 0x0F) << 2 | b2 >> 6)] : UInt8(ascii: "="))
-            output.append(chunk.count > 2 ? alphabet[Int(b2 & 0x3F)] : UInt8(ascii: "="))
-            index += 3
-        }
-        return String(decoding: output, as: UTF8.self)
     }
 }

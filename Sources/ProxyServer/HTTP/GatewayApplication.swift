@@ -42,6 +42,9 @@ enum GatewayApplication {
                 try await GeminiRoute(gateway: live.current, route: prefix).handle(request, context: context)
             }
         }
+        router.post("/v1/embeddings") { request, context in
+            try await EmbeddingsRoute(gateway: live.current).handle(request, context: context)
+        }
         router.get("/v1/responses/:id") { request, context in
             try await StoredResponseRoute(gateway: live.current).get(request, context: context)
         }

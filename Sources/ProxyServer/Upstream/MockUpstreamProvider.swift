@@ -31,6 +31,12 @@ struct MockUpstreamProvider: UpstreamProvider {
         }
         let created = Int(Date().timeIntervalSince1970)
         if call.path.hasPrefix("/models/") { return try self.geminiResponse(call, created: created) }
+        if call.path == "/embeddings" {
+            guard let request = JSONValue(parsing: call.body), let answer = MockEmbedding.openAI(request) else {
+                throw GatewayError.badRequest("'input' is required.")
+            }
+            return UpstreamResponse(status: .ok, headers: ["content-type": "application/json"], body: .bytes(answer.encoded))
+        }
         let summary = try CompletionRequestSummary(body: call.body, format: call.path == "/responses" ? .responses : .openAI)
         let format: APIFormat =
             switch call.path {
