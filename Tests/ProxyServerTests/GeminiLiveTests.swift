@@ -178,12 +178,76 @@ import Testing
         }
     }
 
+    static func twoGeminiAccounts(_ config: inout GatewayConfig) {
+        Self.withGemini(&config)
+        config.providers[1].accounts = [
+            AccountConfig(name: "g-1", apiKey: "gemini-key-1"), AccountConfig(name: "g-2", apiKey: "gemini-key-2"),
+        ]
+        config.providers[1].strategy = .roundRobin
+    }
+
+    /// Two accounts, the first rate-limited (429 `RESOURCE_EXHAUSTED`): the request fails over to
+    /// the second, and the first cools down for the answer's `Retry-After`.
+    @Test func aRateLimitedGeminiAccountCoolsDownAndTheRequestFailsOver() async throws {
+        let behaviour = MockUpstreamBehaviour(faultsByKey: ["gemini-key-1": .error429])
+        try await LiveHarness.run(behaviour: behaviour, configure: Self.twoGeminiAccounts) { harness in
+            for _ in 0..<4 {
+                let body = #"{"model":"gemini-2.5-flash","messages":[{"role":"user","content":"Hi"}]}"#
+                // An hour's cooldown: it cannot end within the test, however slow the machine.
+                let answer = try await harness.send(harness.chatRequest(body, headers: [("x-mock-retry-after", "3600")]))
+                #expect(answer.status == 200)
+            }
+            let seen = harness.mock.stats.snapshot.requestsByKey
+            // Round robin over two accounts reaches the first within four requests, once.
+            #expect(seen["gemini-key-1"] == 1, "tried once, then out of rotation: \(seen)")
+            #expect(seen["gemini-key-2"] == 4)
+            let statuses = harness.gateway.providers[1].pool!.statuses()
+            #expect(statuses[0].reason == "rate limited" && !statuses[0].healthy)
+            #expect(statuses[1].healthy)
+        }
+    }
+
     @Test func anUpstreamRateLimitInGooglesShapeReachesAChatClientAsA429() async throws {
         try await LiveHarness.run(configure: Self.withGemini) { harness in
             let body = #"{"model":"gemini-2.5-flash","messages":[{"role":"user","content":"Hi"}]}"#
             let response = try await harness.send(harness.chatRequest(body, headers: [("x-mock-fault", "429")]))
             #expect([429, 503].contains(response.status))
             #expect(try Self.value(response.body)["error"]?["message"]?.stringValue != nil)
+        }
+    }
+}
+
+/// The in-process `mock` kind speaks Gemini to the Gemini door (passed through: it speaks every
+/// format) and serves embeddings.
+@Suite(.timeLimit(.minutes(5))) struct GeminiInProcessMockLiveTests {
+    static func withMock(_ config: inout GatewayConfig) {
+        var mock = ProviderConfig(name: "in-process", kind: .mock, models: ["mock-*"])
+        mock.mock.chunks = 3
+        config.providers.append(mock)
+    }
+
+    @Test(arguments: [false, true])
+    func theGeminiDoorIsAnsweredByTheMockKind(stream: Bool) async throws {
+        try await LiveHarness.run(configure: Self.withMock) { harness in
+            let path = "/v1beta/models/mock-1:" + (stream ? "streamGenerateContent?alt=sse" : "generateContent")
+            let response = try await harness.send(GeminiLiveTests.gemini(harness, #"{"contents":[{"parts":[{"text":"Hi"}]}]}"#, path: path))
+            #expect(response.status == 200)
+            let answers =
+                stream ? try GeminiLiveTests.events(response.body).map(GeminiLiveTests.value) : [try GeminiLiveTests.value(response.body)]
+            let text = answers.compactMap {
+                $0["candidates"]?.arrayValue?.first?["content"]?["parts"]?.arrayValue?.first?["text"]?.stringValue
+            }
+            #expect(text.joined() == LiveHarness.expectedText(chunks: 3))
+            #expect(answers.last?["candidates"]?.arrayValue?.first?["finishReason"] == .string("STOP"))
+        }
+    }
+
+    @Test func theMockKindServesEmbeddings() async throws {
+        try await LiveHarness.run(configure: Self.withMock) { harness in
+            let response = try await harness.send(harness.chatRequest(#"{"model":"mock-embed","input":"alpha"}"#, path: "/v1/embeddings"))
+            #expect(response.status == 200)
+            let vector = JSONValue(parsing: response.body)?["data"]?.arrayValue?.first?["embedding"]?.arrayValue?.compactMap(\.doubleValue)
+            #expect(vector == MockEmbedding.vector("alpha").map(Double.init))
         }
     }
 }

@@ -133,6 +133,24 @@ import Testing
                 ))
     }
 
+    /// Responses pair with calls by id, else by name in order; thousands of calls are read once.
+    @Test func functionResponsesPairWithTheirCalls() throws {
+        let calls = (0..<3000).map { #"{"functionCall":{"name":"f\#($0 % 3)","args":{}}}"# }.joined(separator: ",")
+        let results = (0..<3000).map { #"{"functionResponse":{"name":"f\#($0 % 3)","response":{"n":\#($0)}}}"# }.joined(separator: ",")
+        let body =
+            #"{"contents":[{"role":"user","parts":[{"text":"go"}]},{"role":"model","parts":[\#(calls)]},{"role":"user","parts":[\#(results)]}]}"#
+        let chat = try GeminiToChat.request(json(body), model: "m", stream: false)
+        let messages = try #require(chat["messages"]?.arrayValue)
+        let ids = messages[1]["tool_calls"]?.arrayValue?.compactMap { $0["id"]?.stringValue } ?? []
+        let answered = messages.dropFirst(2).compactMap { $0["tool_call_id"]?.stringValue }
+        #expect(ids.count == 3000 && answered == ids)
+        let byID = try GeminiToChat.request(
+            json(
+                #"{"contents":[{"role":"model","parts":[{"functionCall":{"id":"a","name":"f","args":{}}},{"functionCall":{"id":"b","name":"f","args":{}}}]},{"role":"user","parts":[{"functionResponse":{"id":"b","name":"f","response":{}}},{"functionResponse":{"name":"f","response":{}}}]}]}"#
+            ), model: "m", stream: false)
+        #expect(byID["messages"]?.arrayValue?.dropFirst().compactMap { $0["tool_call_id"]?.stringValue } == ["b", "a"])
+    }
+
     @Test(arguments: [#"{}"#, #"{"contents":[]}"#, #"{"contents":[{"role":"user"}]}"#, #"{"contents":[{"role":"x","parts":[]}]}"#])
     func aGeminiRequestWithoutUsableContentsIsRefused(body: String) {
         #expect(throws: GatewayError.self) { try GeminiToChat.request(json(body), model: "m", stream: false) }

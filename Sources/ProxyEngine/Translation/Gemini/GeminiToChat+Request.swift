@@ -15,7 +15,7 @@ public enum GeminiToChat {
             let text = Self.text(of: system["parts"]?.arrayValue ?? [])
             if !text.isEmpty { messages.append(.object(["role": .string("system"), "content": .string(text)])) }
         }
-        var pending: [(name: String, id: String)] = []
+        var pending = PendingCalls()
         var calls = 0
         for (index, content) in contents.enumerated() {
             guard let parts = content["parts"]?.arrayValue else { throw .badRequest("'contents[\(index)].parts' is required.") }
@@ -29,7 +29,7 @@ public enum GeminiToChat {
                     }
                     let id = GeminiToolCallID.id(given: call["id"]?.stringValue, index: calls)
                     calls += 1
-                    pending.append((name, id))
+                    pending.add(id: id, name: name)
                     toolCalls.append(
                         .object([
                             "id": .string(id), "type": .string("function"),
@@ -47,12 +47,7 @@ public enum GeminiToChat {
                 for part in parts {
                     if let result = part["functionResponse"] {
                         let name = result["name"]?.stringValue ?? ""
-                        var id = result["id"]?.stringValue
-                        if let given = id, let found = pending.firstIndex(where: { $0.id == given }) {
-                            pending.remove(at: found)
-                        } else if let found = pending.firstIndex(where: { $0.name == name }) {
-                            id = pending.remove(at: found).id
-                        }
+                        let id = pending.answer(id: result["id"]?.stringValue, name: name)
                         messages.append(
                             .object([
                                 "role": .string("tool"), "tool_call_id": .string(id ?? GeminiToolCallID.id(given: nil, index: calls)),
