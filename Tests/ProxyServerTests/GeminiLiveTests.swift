@@ -167,6 +167,37 @@ import Testing
         }
     }
 
+    /// Hostile bodies get a clear 4xx in Google's shape, and never reach the upstream.
+    @Test(arguments: [
+        (String(repeating: "[", count: 20_000), 400),
+        (#"{"contents":{"parts":[]}}"#, 400),
+        (#"{"contents":[{"parts":[{"text":"x"}]}],"generationConfig":{"maxOutputTokens":-1}}"#, 400),
+        (#"{"contents":[{"parts":[{"text":"x"}]}],"generationConfig":"hot"}"#, 400),
+        (#"{"contents":[{"parts":[{"text":"\#(String(repeating: "x", count: 70_000))"}]}]}"#, 413),
+    ])
+    func hostileBodiesAreRefusedInGooglesShape(body: String, status: Int) async throws {
+        try await LiveHarness.run(configure: Self.withGemini) { harness in
+            for model in ["gpt-4o-mini", "gemini-2.5-flash"] {
+                let response = try await harness.send(Self.gemini(harness, body, path: "/v1beta/models/\(model):generateContent"))
+                #expect(response.status == status)
+                let error = try Self.value(response.body)["error"]
+                #expect(error?["code"] == .int(status))
+                #expect(error?["status"] == .string("INVALID_ARGUMENT"))
+            }
+            #expect(harness.mock.stats.snapshot.requests == 0)
+        }
+    }
+
+    @Test func aModelNameThatTriesToLeaveItsPathSegmentIsUnknown() async throws {
+        try await LiveHarness.run(configure: Self.withGemini) { harness in
+            let body = #"{"contents":[{"parts":[{"text":"Hi"}]}]}"#
+            let response = try await harness.send(Self.gemini(harness, body, path: "/v1beta/models/..%2F..%2Fadmin:generateContent"))
+            #expect(response.status == 404)
+            #expect(try Self.value(response.body)["error"]?["status"] == .string("NOT_FOUND"))
+            #expect(harness.mock.stats.snapshot.requests == 0)
+        }
+    }
+
     @Test func countTokensEstimatesTheContents() async throws {
         try await LiveHarness.run(configure: Self.withGemini) { harness in
             let body = #"{"contents":[{"role":"user","parts":[{"text":"\#(String(repeating: "word ", count: 100))"}]}]}"#
