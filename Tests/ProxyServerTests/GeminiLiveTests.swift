@@ -198,14 +198,25 @@ import Testing
         }
     }
 
-    @Test func countTokensEstimatesTheContents() async throws {
+    /// A `gemini` provider counts itself (the body passed through, the key its own); the others
+    /// get the gateway's estimate. Neither takes quota.
+    @Test(arguments: ["gemini-2.5-flash", "gemini-fast", "gpt-4o-mini"])
+    func countTokensCountsOnAGeminiProviderAndEstimatesElsewhere(model: String) async throws {
         try await LiveHarness.run(configure: Self.withGemini) { harness in
             let body = #"{"contents":[{"role":"user","parts":[{"text":"\#(String(repeating: "word ", count: 100))"}]}]}"#
-            let response = try await harness.send(
-                Self.gemini(harness, body, path: "/v1beta/models/gemini-2.5-flash:countTokens"))
+            let response = try await harness.send(Self.gemini(harness, body, path: "/v1beta/models/\(model):countTokens"))
             #expect(response.status == 200)
             #expect(try Self.value(response.body)["totalTokens"]?.intValue ?? 0 > 50)
-            #expect(harness.mock.stats.snapshot.requests == 0)
+            let seen = harness.mock.stats.snapshot
+            if model.hasPrefix("gemini") {
+                #expect(response.headers.first(name: "x-token-count") == nil)
+                #expect(seen.lastPath == "/v1beta/models/gemini-2.5-flash:countTokens")
+                #expect(seen.lastHeaders["x-goog-api-key"] == LiveHarness.upstreamKey)
+                #expect(seen.lastBody == body)
+            } else {
+                #expect(response.headers.first(name: "x-token-count") == "estimate")
+                #expect(seen.requests == 0)
+            }
         }
     }
 

@@ -9,6 +9,11 @@ public enum GeminiPath {
         "/models/" + Self.encoded(model) + (stream ? ":streamGenerateContent?alt=sse" : ":generateContent")
     }
 
+    /// `models/{model}:countTokens`.
+    public static func countTokens(model: String) -> String {
+        "/models/" + Self.encoded(model) + ":countTokens"
+    }
+
     /// `models/{model}:batchEmbedContents`, for embeddings.
     public static func embeddings(model: String) -> String {
         "/models/" + Self.encoded(model) + ":batchEmbedContents"
