@@ -22,10 +22,12 @@ extension MockUpstreamServer {
         case .error500?:
             return Self.errorResponse(status: .internalServerError, message: "mock upstream failure", type: "INTERNAL", format: .gemini)
         case .error429?:
-            var response = Self.errorResponse(
-                status: .tooManyRequests, message: "mock rate limit", type: "RESOURCE_EXHAUSTED", format: .gemini)
-            response.headers[HTTPField.Name("retry-after")!] = request.headers[HTTPField.Name("x-mock-retry-after")!] ?? "1"
-            return response
+            // As Google does: no `retry-after`, the wait in the body's `RetryInfo`.
+            let wait = request.headers[HTTPField.Name("x-mock-retry-after")!].flatMap { Int($0) } ?? 1
+            let body =
+                #"{"error":{"code":429,"message":"mock rate limit","status":"RESOURCE_EXHAUSTED","details":[{"@type":"type.googleapis.com/google.rpc.RetryInfo","retryDelay":"\#(wait)s"}]}}"#
+            return Response(
+                status: .tooManyRequests, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: body)))
         case .error401Echo?:
             return Self.errorResponse(
                 status: .unauthorized, message: "API key not valid: \(Self.key(request.headers) ?? "").", type: "UNAUTHENTICATED",

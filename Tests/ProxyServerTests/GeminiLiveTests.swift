@@ -229,7 +229,7 @@ import Testing
     }
 
     /// Two accounts, the first rate-limited (429 `RESOURCE_EXHAUSTED`): the request fails over to
-    /// the second, and the first cools down for the answer's `Retry-After`.
+    /// the second, and the first cools down for the `retryDelay` of the body's `RetryInfo`.
     @Test func aRateLimitedGeminiAccountCoolsDownAndTheRequestFailsOver() async throws {
         let behaviour = MockUpstreamBehaviour(faultsByKey: ["gemini-key-1": .error429])
         try await LiveHarness.run(behaviour: behaviour, configure: Self.twoGeminiAccounts) { harness in
@@ -245,6 +245,8 @@ import Testing
             #expect(seen["gemini-key-2"] == 4)
             let statuses = harness.gateway.providers[1].pool!.statuses()
             #expect(statuses[0].reason == "rate limited" && !statuses[0].healthy)
+            // For the hour the body's `RetryInfo` asked (no `retry-after`; the default is 30 s).
+            #expect((statuses[0].until ?? 0) - Date().timeIntervalSince1970 > 600)
             #expect(statuses[1].healthy)
         }
     }

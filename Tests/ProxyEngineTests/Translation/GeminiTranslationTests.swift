@@ -202,6 +202,27 @@ import Testing
         #expect(translated.map { json(String(buffer: $0)) }?["error"]?["type"] == .string("rate_limit_error"))
     }
 
+    @Test(arguments: [
+        (
+            #"{"error":{"code":429,"status":"RESOURCE_EXHAUSTED","details":[{"@type":"type.googleapis.com/google.rpc.QuotaFailure"},{"@type":"type.googleapis.com/google.rpc.RetryInfo","retryDelay":"37s"}]}}"#,
+            37.0
+        ),
+        (#"{"error":{"details":[{"@type":"type.googleapis.com/google.rpc.RetryInfo","retryDelay":"0.5s"}]}}"#, 0.5),
+        (#"{"error":{"details":[{"@type":"type.googleapis.com/google.rpc.RetryInfo","retryDelay":"1e9s"}]}}"#, 86_400.0),
+    ])
+    func googlesRetryDelayIsReadFromTheBody(body: String, seconds: Double) {
+        #expect(RateLimitReset.seconds(fromGoogleErrorBody: ByteBuffer(string: body)) == seconds)
+    }
+
+    @Test(arguments: [
+        #"{"error":{"details":[{"@type":"type.googleapis.com/google.rpc.RetryInfo","retryDelay":"-3s"}]}}"#,
+        #"{"error":{"details":[{"@type":"type.googleapis.com/google.rpc.RetryInfo","retryDelay":"nans"}]}}"#,
+        #"{"error":{"details":[{"@type":"x.RetryInfo","retryDelay":"5m"}]}}"#, #"{"error":{"message":"slow down"}}"#, "not json",
+    ])
+    func aBodyWithoutAUsableRetryDelayGivesNone(body: String) {
+        #expect(RateLimitReset.seconds(fromGoogleErrorBody: ByteBuffer(string: body)) == nil)
+    }
+
     @Test func geminiUsageIsReadFromUsageMetadata() {
         let body = ByteBuffer(
             string:
