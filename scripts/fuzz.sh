@@ -9,7 +9,8 @@ cd "$(dirname "$0")/.."
 seconds="${1:-30}"
 shift || true
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(sse summary rewriter openai-to-anthropic anthropic-to-openai config chat-to-responses anthropic-to-responses responses-request json-value)
+[ ${#targets[@]} -gt 0 ] || targets=(sse summary rewriter openai-to-anthropic anthropic-to-openai config chat-to-responses anthropic-to-responses responses-request json-value
+  gemini-to-chat-stream chat-to-gemini-stream gemini-request chat-to-gemini-request gemini-answers embeddings-request)
 # SwiftPM links every executable with `--defsym main=<Module>_main`, which fights libFuzzer's own
 # main; so it compiles (its own link step fails, as expected), and we link the objects here.
 flags=(-c release --product proxy-fuzz --scratch-path .build-fuzz -Xswiftc -sanitize=fuzzer -Xswiftc -DFUZZING)

@@ -13,7 +13,8 @@ struct MockKeyEcho {
     func wholeAnswer() -> ByteBuffer {
         var json = JSONWriter()
         switch self.format {
-        case .openAI:
+        // The echo fault is served on the Chat, Messages and Responses routes only.
+        case .openAI, .gemini:
             json.append(
                 #"{"id":"chatcmpl-echo","object":"chat.completion","created":0,"model":"echo","choices":[{"index":0,"message":{"role":"assistant","content":"#
             )
@@ -39,7 +40,7 @@ struct MockKeyEcho {
         let before: String
         let after: String
         switch self.format {
-        case .openAI:
+        case .openAI, .gemini:
             event.append(
                 #"data: {"id":"chatcmpl-echo","object":"chat.completion.chunk","created":0,"model":"echo","choices":[{"index":0,"delta":{"content":"#
             )

@@ -18,6 +18,8 @@ public final class MockStats: Sendable {
         public var lastHeaderNames: [String] = []
         /// Every header of the last request, names lowercased.
         public var lastHeaders: [String: String] = [:]
+        /// The last request's path and query.
+        public var lastPath: String?
         /// The last request's body, kept as received: a megabyte body costs no copy per request.
         public var lastBodyBytes: ByteBuffer?
         public var lastBody: String? { self.lastBodyBytes.map { String(buffer: $0) } }

@@ -32,6 +32,9 @@ public struct MockUpstreamServer: Sendable {
         router.post("/v1/responses", use: self.responses)
         router.post("/responses", use: self.responses)
         router.post("/v1/messages/count_tokens", use: self.countTokens)
+        router.post("/v1beta/models/:target", use: self.gemini)
+        router.post("/v1/models/:target", use: self.gemini)
+        router.post("/v1/embeddings", use: self.embeddings)
         router.post("/v1/oauth/token", use: self.oauthToken)
         router.get("/v1/models") { request, _ in
             // Health checks: a faulty key (per `faultsByKey`) fails here too.
@@ -169,16 +172,18 @@ public struct MockUpstreamServer: Sendable {
     /// The bearer token or `x-api-key` a request was sent with: the account it came from.
     static func key(_ headers: HTTPFields) -> String? {
         if let apiKey = headers[HTTPField.Name("x-api-key")!] { return apiKey }
+        if let apiKey = headers[HTTPField.Name("x-goog-api-key")!] { return apiKey }
         return headers[.authorization].map { String($0.dropFirst("Bearer ".count)) }
     }
 
-    private func record(_ request: Request, body: ByteBuffer) {
+    func record(_ request: Request, body: ByteBuffer) {
         self.stats.update { stats in
             stats.requests += 1
             stats.lastAuthorization = request.headers[.authorization]
             stats.lastHeaderNames = request.headers.map { $0.name.canonicalName }
             stats.lastHeaders = Dictionary(request.headers.map { ($0.name.canonicalName, $0.value) }, uniquingKeysWith: { "\($0), \($1)" })
             stats.lastBodyBytes = body
+            stats.lastPath = request.uri.description
             if let key = Self.key(request.headers) { stats.requestsByKey[key, default: 0] += 1 }
         }
     }
@@ -374,7 +379,7 @@ public struct MockUpstreamServer: Sendable {
         }
     }
 
-    private func effectiveBehaviour(_ headers: HTTPFields) -> MockUpstreamBehaviour {
+    func effectiveBehaviour(_ headers: HTTPFields) -> MockUpstreamBehaviour {
         var behaviour = self.behaviour
         if let value = headers[HTTPField.Name("x-mock-chunks")!].flatMap({ Int($0) }) { behaviour.chunks = max(1, value) }
         if let value = headers[HTTPField.Name("x-mock-chunk-delay-ms")!].flatMap({ Int($0) }) { behaviour.chunkDelayMilliseconds = value }
@@ -382,7 +387,7 @@ public struct MockUpstreamServer: Sendable {
         return behaviour
     }
 
-    private func pickFault(_ behaviour: MockUpstreamBehaviour, headers: HTTPFields) -> MockUpstreamBehaviour.Fault? {
+    func pickFault(_ behaviour: MockUpstreamBehaviour, headers: HTTPFields) -> MockUpstreamBehaviour.Fault? {
         if let name = headers[HTTPField.Name("x-mock-fault")!] { return MockUpstreamBehaviour.Fault(rawValue: name) }
         if let key = Self.key(headers), let fault = behaviour.faultsByKey[key] { return fault }
         guard behaviour.failRate > 0, !behaviour.faults.isEmpty, Double.random(in: 0..<1) < behaviour.failRate else { return nil }
@@ -398,6 +403,14 @@ public struct MockUpstreamServer: Sendable {
             json.append(#","type":"#)
             json.appendString(type)
             json.append(#","param":null,"code":null}}"#)
+        case .gemini:
+            json.append(#"{"error":{"code":"#)
+            json.appendInt(Int(status.code))
+            json.append(#","message":"#)
+            json.appendString(message)
+            json.append(#","status":"#)
+            json.appendString(GeminiStatus.name(of: Int(status.code)))
+            json.append("}}")
         case .anthropic:
             json.append(#"{"type":"error","error":{"type":"#)
             json.appendString(type == "server_error" ? "api_error" : type)

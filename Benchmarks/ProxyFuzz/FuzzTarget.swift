@@ -9,6 +9,9 @@ enum FuzzTarget: String, CaseIterable {
     case sse, summary, rewriter, openAIToAnthropic = "openai-to-anthropic", anthropicToOpenAI = "anthropic-to-openai", config
     case chatToResponses = "chat-to-responses", anthropicToResponses = "anthropic-to-responses", responsesRequest = "responses-request"
     case jsonValue = "json-value"
+    case geminiToChatStream = "gemini-to-chat-stream", chatToGeminiStream = "chat-to-gemini-stream"
+    case geminiRequest = "gemini-request", chatToGeminiRequest = "chat-to-gemini-request", geminiAnswers = "gemini-answers"
+    case embeddingsRequest = "embeddings-request"
 
     func run(_ bytes: UnsafeRawBufferPointer) {
         switch self {
@@ -27,7 +30,67 @@ enum FuzzTarget: String, CaseIterable {
                     then: ChatToResponsesStream(context: ResponsesRequestContext(), created: 0)))
         case .responsesRequest: Self.responsesRequest(bytes)
         case .jsonValue: Self.jsonValue(bytes)
+        case .geminiToChatStream:
+            Self.translate(
+                bytes,
+                ChainedStreamTranslator(
+                    ChatToGeminiStream(model: "m", created: 0, includeUsage: true), then: OpenAIToAnthropicStream(model: "m")))
+        case .chatToGeminiStream: Self.translate(bytes, GeminiToChatStream(model: "m"))
+        case .geminiRequest: Self.geminiRequest(bytes)
+        case .chatToGeminiRequest: Self.chatToGeminiRequest(bytes)
+        case .geminiAnswers: Self.geminiAnswers(bytes)
+        case .embeddingsRequest: Self.embeddingsRequest(bytes)
         }
+    }
+
+    /// A Gemini request the door accepts becomes a Chat request, and on to Messages, that are
+    /// JSON objects; its output limit reads back after lowering.
+    static func geminiRequest(_ bytes: UnsafeRawBufferPointer) {
+        let body = ByteBuffer(bytes: bytes)
+        guard (try? CompletionRequestSummary(geminiBody: body, model: "m", stream: true)) != nil,
+            let request = JSONValue(parsing: body), let chat = try? GeminiToChat.request(request, model: "m", stream: true)
+        else { return }
+        precondition(JSONValue(parsing: chat.encoded) != nil, "the Chat request is not JSON")
+        if let anthropic = try? OpenAIToAnthropic.request(chat, model: "m") {
+            precondition(JSONValue(parsing: anthropic.encoded) != nil, "the Messages request is not JSON")
+        }
+        if let lowered = OutputTokenLimit.lowering(to: 7, in: body, format: .gemini, model: "m") {
+            precondition(OutputTokenLimit.value(in: lowered, format: .gemini) == 7, "the lowered limit does not read back")
+        }
+    }
+
+    /// A Chat request (or a Messages one, through the hub) becomes a Gemini request that is a
+    /// JSON object with `contents`.
+    static func chatToGeminiRequest(_ bytes: UnsafeRawBufferPointer) {
+        guard let request = JSONValue(parsing: ByteBuffer(bytes: bytes)) else { return }
+        if let gemini = try? ChatToGemini.request(request) {
+            precondition(JSONValue(parsing: gemini.encoded)?["contents"]?.arrayValue != nil, "the Gemini request has no contents")
+        }
+        if let chat = try? AnthropicToOpenAI.request(request, model: "m"), let gemini = try? ChatToGemini.request(chat) {
+            precondition(JSONValue(parsing: gemini.encoded) != nil, "the Gemini request is not JSON")
+        }
+    }
+
+    /// A Gemini answer becomes a Chat answer with one choice, and on to Messages; a Chat answer
+    /// becomes a Gemini answer with one candidate.
+    static func geminiAnswers(_ bytes: UnsafeRawBufferPointer) {
+        guard let answer = JSONValue(parsing: ByteBuffer(bytes: bytes)) else { return }
+        if let chat = try? ChatToGemini.response(answer, model: "m", created: 0) {
+            precondition(chat["choices"]?.arrayValue?.count == 1, "a Chat answer without its one choice")
+            _ = try? OpenAIToAnthropic.response(chat)
+        }
+        if let gemini = try? GeminiToChat.response(answer, model: "m") {
+            precondition(gemini["candidates"]?.arrayValue?.count == 1, "a Gemini answer without its one candidate")
+        }
+        _ = TokenUsage.lastReported(in: ByteBuffer(bytes: bytes), format: .gemini)
+    }
+
+    /// An accepted embeddings request has inputs, and its Gemini batch one request per input.
+    static func embeddingsRequest(_ bytes: UnsafeRawBufferPointer) {
+        guard let request = try? EmbeddingsRequest(body: ByteBuffer(bytes: bytes)) else { return }
+        precondition(!request.inputs.isEmpty && request.estimatedTokens > 0, "an accepted request without input")
+        let batch = GeminiEmbeddings.request(request, model: "m")
+        precondition(batch["requests"]?.arrayValue?.count == request.inputs.count, "not one request per input")
     }
 
     /// A Responses request the gateway accepts becomes a Chat request, and on to Messages, that
@@ -88,7 +151,7 @@ enum FuzzTarget: String, CaseIterable {
             offset = end
         }
         precondition(wholeEvents == splitEvents, "framing depends on chunk boundaries")
-        for format in [APIFormat.openAI, .anthropic, .responses] { _ = StreamEndMarker.isIn(wholeEvents, format: format) }
+        for format in [APIFormat.openAI, .anthropic, .responses, .gemini] { _ = StreamEndMarker.isIn(wholeEvents, format: format) }
         var framer = SSEFramer()
         try? framer.append(wholeEvents)
         while let event = framer.nextEvent() { _ = SSEEvent(parsing: event) }

@@ -143,7 +143,13 @@ public enum ConfigLoader {
                 key: reader.keyPath("kind"), "must be one of: \(ProviderKind.allCases.map(\.rawValue).joined(separator: ", "))")
         }
         var provider = ProviderConfig(name: try reader.string("name") ?? "", kind: kind)
-        provider.baseURL = try reader.string("base_url") ?? (kind == .anthropic ? "https://api.anthropic.com" : "")
+        let defaultBaseURL =
+            switch kind {
+            case .anthropic: "https://api.anthropic.com"
+            case .gemini: "https://generativelanguage.googleapis.com/v1beta"
+            case .openai, .mock: ""
+            }
+        provider.baseURL = try reader.string("base_url") ?? defaultBaseURL
         provider.models = try reader.stringArray("models") ?? []
         provider.aliases = try reader.stringMap("aliases") ?? [:]
         if let strategy = try reader.string("strategy") {

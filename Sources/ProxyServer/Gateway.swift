@@ -113,6 +113,8 @@ struct Gateway: Sendable {
                 upstream = MockUpstreamProvider(config: provider)
             case .openai:
                 upstream = OpenAIUpstream(config: provider, host: try self.upstreamClients.host(for: provider))
+            case .gemini:
+                upstream = GeminiUpstream(config: provider, host: try self.upstreamClients.host(for: provider))
             case .anthropic:
                 let oauthAccounts = provider.accounts.filter { $0.kind == .oauth }
                 if let kept = previous?.oauthManagers[provider.name], !oauthAccounts.isEmpty {

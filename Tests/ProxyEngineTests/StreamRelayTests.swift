@@ -109,6 +109,7 @@ import Testing
             let failure = try #require(stream.range(of: "event: response.failed"))
             #expect(!stream[failure.upperBound...].contains("event: "))
             #expect(stream.contains(#""code":"budget_exceeded""#))
+        case .gemini: #expect(stream.contains(#""status":"RESOURCE_EXHAUSTED""#))
         }
     }
 

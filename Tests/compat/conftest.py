@@ -139,6 +139,18 @@ name = "acct-native"
 api_key = "{UPSTREAM_KEY}"
 
 [[providers]]
+name = "gemini-upstream"
+kind = "gemini"
+base_url = "http://127.0.0.1:{mock_port}/v1beta"
+models = ["gemini-*"]
+timeout_seconds = 30
+forward_headers = ["x-mock-*"]
+
+[[providers.accounts]]
+name = "acct-gemini"
+api_key = "{UPSTREAM_KEY}"
+
+[[providers]]
 name = "in-process"
 kind = "mock"
 models = ["mock-*"]

@@ -174,7 +174,7 @@ def test_traffic_from_two_users_shows_in_the_tables_and_the_chart(dashboard_gate
     wait(browser, lambda: len(browser.find_elements(By.CSS_SELECTOR, f"{selector('usage-chart')} rect")) > 0)
     every_account = {
         "mock-upstream/acct-1", "slow-upstream/acct-slow", "anthropic-upstream/acct-anthropic", "native-responses/acct-native",
-        "pool/pool-a", "pool/pool-b"}
+        "gemini-upstream/acct-gemini", "pool/pool-a", "pool/pool-b"}
     accounts = wait(browser, lambda: {row.get_attribute("data-account"): row.text for row in rows(browser, "accounts-table")}
                     if len(rows(browser, "accounts-table")) == len(every_account) else None)
     assert set(accounts) == every_account

@@ -1,9 +1,10 @@
 """The translation compatibility matrix, judged by the official SDKs' own parsers.
 
-{openai SDK, anthropic SDK} x {openai upstream, anthropic upstream} x {stream, no stream} x
-{plain text, tool call}: every cell checks the SDK's parsed objects (content, tool arguments,
-stop reason, usage). `gpt-*` models go to proxy-mock speaking OpenAI, `claude-*` models to
-proxy-mock speaking Anthropic, so half the cells pass through and half are translated.
+{openai SDK, anthropic SDK} x {openai upstream, anthropic upstream, gemini upstream} x {stream, no
+stream} x {plain text, tool call}: every cell checks the SDK's parsed objects (content, tool
+arguments, stop reason, usage). `gpt-*` models go to proxy-mock speaking OpenAI, `claude-*` models
+to proxy-mock speaking Anthropic, `gemini-*` models to proxy-mock speaking Gemini, so a third of
+the cells pass through and the rest are translated (Gemini's always, through the hub).
 """
 
 import itertools
@@ -15,7 +16,7 @@ import pytest
 
 TEXT = "".join(f"tok{i} " for i in range(8))
 TOOL_ARGUMENTS = {"location": "Paris", "unit": "celsius"}
-UPSTREAM_MODELS = {"openai": "gpt-4o-mini", "anthropic": "claude-upstream-mock"}
+UPSTREAM_MODELS = {"openai": "gpt-4o-mini", "anthropic": "claude-upstream-mock", "gemini": "gemini-2.5-flash"}
 OPENAI_TOOL = {
     "type": "function",
     "function": {
@@ -35,7 +36,7 @@ ANTHROPIC_TOOL = {
     "description": "The weather in a city.",
     "input_schema": OPENAI_TOOL["function"]["parameters"],
 }
-CELLS = list(itertools.product(["openai", "anthropic"], [False, True], ["text", "tool"]))
+CELLS = list(itertools.product(["openai", "anthropic", "gemini"], [False, True], ["text", "tool"]))
 
 
 def cell_id(cell) -> str:
@@ -113,7 +114,7 @@ def test_anthropic_sdk(gateway, cell):
     assert message.usage.output_tokens == (18 if kind == "tool" else 8)
 
 
-@pytest.mark.parametrize("upstream", ["openai", "anthropic"])
+@pytest.mark.parametrize("upstream", ["openai", "anthropic", "gemini"])
 def test_a_tool_result_turn_completes_the_conversation(gateway, upstream):
     client = anthropic.Anthropic(base_url=gateway.url, api_key=gateway.key, max_retries=0)
     message = client.messages.create(
@@ -136,6 +137,12 @@ def test_a_tool_result_turn_completes_the_conversation(gateway, upstream):
         assert sent["messages"][1]["tool_calls"][0]["id"] == "toolu_1"
         assert json.loads(sent["messages"][1]["tool_calls"][0]["function"]["arguments"]) == TOOL_ARGUMENTS
         assert sent["messages"][2] == {"role": "tool", "tool_call_id": "toolu_1", "content": "18 C, sunny"}
+    if upstream == "gemini":
+        sent = gateway.last_upstream_request()["body"]
+        assert [c["role"] for c in sent["contents"]] == ["user", "model", "user"]
+        assert sent["contents"][1]["parts"][0]["functionCall"]["args"] == TOOL_ARGUMENTS
+        assert sent["contents"][2]["parts"][0]["functionResponse"]["name"] == "get_weather"
+        assert sent["contents"][2]["parts"][0]["functionResponse"]["response"] == {"content": "18 C, sunny"}
 
 
 @pytest.mark.parametrize("stream", [False, True])

@@ -143,7 +143,7 @@ public struct LoggingConfig: Sendable, Equatable {
 }
 
 public enum ProviderKind: String, Sendable, CaseIterable {
-    case openai, anthropic, mock
+    case openai, anthropic, gemini, mock
 }
 
 public enum SelectionStrategy: String, Sendable, CaseIterable {

@@ -8,6 +8,8 @@ public enum APIFormat: Sendable, Hashable {
     case anthropic
     /// The OpenAI Responses API: OpenAI's error shape, its own stream events.
     case responses
+    /// Google's Gemini API (`generateContent`): Google's error shape, whole-response stream events.
+    case gemini
 
     /// The name of the door a request in this format comes through, as usage records keep it.
     public var door: String {
@@ -15,6 +17,7 @@ public enum APIFormat: Sendable, Hashable {
         case .openAI: "chat"
         case .anthropic: "messages"
         case .responses: "responses"
+        case .gemini: "gemini"
         }
     }
 
@@ -51,6 +54,14 @@ public enum APIFormat: Sendable, Hashable {
                 json.appendString(error.openAICode)
             }
             json.append("}}")
+        case .gemini:
+            json.append(#"{"error":{"code":"#)
+            json.appendInt(error.status)
+            json.append(#","message":"#)
+            json.appendString(error.message)
+            json.append(#","status":"#)
+            json.appendString(GeminiStatus.name(of: error.status))
+            json.append("}}")
         }
         return json.buffer
     }
@@ -62,7 +73,8 @@ public enum APIFormat: Sendable, Hashable {
     public func streamErrorEvent(_ error: GatewayError) -> ByteBuffer {
         var event = ByteBuffer()
         switch self {
-        case .openAI:
+        case .openAI, .gemini:
+            // google-genai raises an `APIError` for a stream chunk whose JSON has an `error` key.
             event.writeString("data: ")
         case .anthropic:
             event.writeString("event: error\ndata: ")

@@ -29,7 +29,7 @@ public struct CompletionRequestSummary: Sendable, Equatable {
         self = try body.withUnsafeReadableBytes { Self.scan($0, isResponses: format == .responses) }.get()
     }
 
-    private init(model: String, stream: Bool, streamOptions: (present: Bool, includeUsage: Bool), sessionKey: String?) {
+    init(model: String, stream: Bool, streamOptions: (present: Bool, includeUsage: Bool), sessionKey: String?) {
         self.model = model
         self.stream = stream
         self.hasStreamOptions = streamOptions.present

@@ -12,6 +12,8 @@ public enum OutputTokenLimit {
         case .openAI: ["max_completion_tokens", "max_tokens"]
         case .anthropic: ["max_tokens"]
         case .responses: ["max_output_tokens"]
+        // Nested in `generationConfig`: see `OutputTokenLimit+Gemini`.
+        case .gemini: ["maxOutputTokens"]
         }
     }
 
@@ -22,13 +24,15 @@ public enum OutputTokenLimit {
 
     /// The limit `body` names (the smallest, when it names two); nil when it names none.
     public static func value(in body: ByteBuffer, format: APIFormat) -> Int? {
-        Self.fields(in: body, format: format)?.compactMap(\.value).min()
+        if format == .gemini { return Self.geminiValue(in: body) }
+        return Self.fields(in: body, format: format)?.compactMap(\.value).min()
     }
 
     /// `body` with every limit above `tokens` lowered to it, or with `tokens` added when it names
     /// none and `tokens` is at most `largestInserted`; nil when nothing changes. `model` chooses
     /// the Chat Completions name to add: `max_completion_tokens` for OpenAI's reasoning models.
     public static func lowering(to tokens: Int, in body: ByteBuffer, format: APIFormat, model: String) -> ByteBuffer? {
+        if format == .gemini { return Self.geminiLowering(to: tokens, in: body) }
         guard let fields = Self.fields(in: body, format: format) else { return nil }
         let number = String(max(0, tokens))
         var result = ByteBufferAllocator().buffer(capacity: body.readableBytes + 32)

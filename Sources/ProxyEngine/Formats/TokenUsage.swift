@@ -51,8 +51,27 @@ public struct TokenUsage: Sendable, Equatable {
     /// cached part inside) and Anthropic (`input_tokens` without its cache's
     /// `cache_read_input_tokens` and `cache_creation_input_tokens`) names.
     public static func lastReported(in bytes: ByteBuffer) -> TokenUsage? {
+        Self.lastObject(named: Self.usageKey, in: bytes) { object in
+            let cacheRead = Self.integer(after: "cache_read_input_tokens", in: object)
+            let cacheWrite = Self.integer(after: "cache_creation_input_tokens", in: object)
+            // Anthropic's input excludes its cache's tokens; the other formats' include them.
+            let prompt =
+                Self.integer(after: "prompt_tokens", in: object)
+                ?? Self.integer(after: "input_tokens", in: object).map { $0 + (cacheRead ?? 0) + (cacheWrite ?? 0) }
+            let completion = Self.integer(after: "completion_tokens", in: object) ?? Self.integer(after: "output_tokens", in: object)
+            guard prompt != nil || completion != nil else { return nil }
+            return TokenUsage(
+                promptTokens: prompt ?? 0, completionTokens: completion ?? 0,
+                cacheReadTokens: cacheRead ?? Self.integer(after: "cached_tokens", in: object) ?? 0, cacheWriteTokens: cacheWrite ?? 0,
+                reasoningTokens: Self.integer(after: "reasoning_tokens", in: object) ?? 0)
+        }
+    }
+
+    /// The usage `read` makes of the last `"key":{...}` object in `bytes` it makes one of.
+    static func lastObject(
+        named key: [UInt8], in bytes: ByteBuffer, _ read: (UnsafeRawBufferPointer) -> TokenUsage?
+    ) -> TokenUsage? {
         bytes.withUnsafeReadableBytes { raw -> TokenUsage? in
-            let key = Self.usageKey
             var searchEnd = raw.endIndex
             while let keyStart = ByteSearch.lastIndex(of: key, in: raw, endingBefore: searchEnd) {
                 searchEnd = keyStart
@@ -60,19 +79,7 @@ public struct TokenUsage: Sendable, Equatable {
                 guard index < raw.count, raw[index] == UInt8(ascii: ":") else { continue }
                 index = ByteSearch.skippingWhitespace(raw, from: index + 1)
                 guard index < raw.count, raw[index] == UInt8(ascii: "{"), let end = Self.objectEnd(in: raw, from: index) else { continue }
-                let object = UnsafeRawBufferPointer(rebasing: raw[index...end])
-                let cacheRead = Self.integer(after: "cache_read_input_tokens", in: object)
-                let cacheWrite = Self.integer(after: "cache_creation_input_tokens", in: object)
-                // Anthropic's input excludes its cache's tokens; the other formats' include them.
-                let prompt =
-                    Self.integer(after: "prompt_tokens", in: object)
-                    ?? Self.integer(after: "input_tokens", in: object).map { $0 + (cacheRead ?? 0) + (cacheWrite ?? 0) }
-                let completion = Self.integer(after: "completion_tokens", in: object) ?? Self.integer(after: "output_tokens", in: object)
-                guard prompt != nil || completion != nil else { continue }
-                return TokenUsage(
-                    promptTokens: prompt ?? 0, completionTokens: completion ?? 0,
-                    cacheReadTokens: cacheRead ?? Self.integer(after: "cached_tokens", in: object) ?? 0, cacheWriteTokens: cacheWrite ?? 0,
-                    reasoningTokens: Self.integer(after: "reasoning_tokens", in: object) ?? 0)
+                if let usage = read(UnsafeRawBufferPointer(rebasing: raw[index...end])) { return usage }
             }
             return nil
         }
@@ -82,7 +89,7 @@ public struct TokenUsage: Sendable, Equatable {
     private static let usageKey = Array(#""usage""#.utf8)
 
     /// The integer value of `"key":` inside a usage object (its keys are plain, unescaped).
-    private static func integer(after key: String, in object: UnsafeRawBufferPointer) -> Int? {
+    static func integer(after key: String, in object: UnsafeRawBufferPointer) -> Int? {
         guard let found = ByteSearch.firstRange(of: Array("\"\(key)\"".utf8), in: object) else { return nil }
         var index = ByteSearch.skippingWhitespace(object, from: found.upperBound)
         guard index < object.count, object[index] == UInt8(ascii: ":") else { return nil }
@@ -98,7 +105,7 @@ public struct TokenUsage: Sendable, Equatable {
     }
 
     /// Index of the `}` closing the object that opens at `start`, skipping strings.
-    private static func objectEnd(in bytes: UnsafeRawBufferPointer, from start: Int) -> Int? {
+    static func objectEnd(in bytes: UnsafeRawBufferPointer, from start: Int) -> Int? {
         var depth = 0
         var index = start
         var inString = false

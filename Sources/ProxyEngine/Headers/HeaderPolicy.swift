@@ -19,7 +19,7 @@ public enum HeaderPolicy {
     static let neverForwarded: Set<String> = [
         "authorization", "x-api-key", "cookie", "host", "content-length", "accept-encoding", "connection", "keep-alive",
         "proxy-authenticate", "proxy-authorization", "proxy-connection", "te", "trailer", "trailers", "transfer-encoding",
-        "upgrade", "openai-organization", "openai-project",
+        "upgrade", "openai-organization", "openai-project", "x-goog-api-key",
     ]
 
     static let responseAllowed: Set<String> = ["openai-version", "anthropic-version"]

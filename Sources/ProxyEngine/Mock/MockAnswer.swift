@@ -192,6 +192,8 @@ public struct MockAnswer: Sendable {
                 event.write(into: &buffer)
                 return buffer
             }
+        case .gemini:
+            return self.geminiEvents()
         case .openAI, .responses:
             return self.openAIChunks(includeUsage: includeUsage).map { chunk in
                 var buffer = ByteBuffer()

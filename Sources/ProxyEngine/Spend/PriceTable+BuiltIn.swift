@@ -136,6 +136,10 @@ extension PriceTable {
         BuiltInPrice(
             "gemini-4-neon", input: 3.00, cachedInput: 0.15, output: 15.00,
             source: "https://ai.google.dev/gemini-api/docs/pricing", date: "2026-11-18"),
+        // Embeddings price their input only.
+        BuiltInPrice(
+            "gemini-embedding-001", input: 0.15, output: 0.00,
+            source: "https://ai.google.dev/gemini-api/docs/pricing", date: "2026-12-07"),
         // Mistral La Plateforme.
         BuiltInPrice(
             "codestral-latest", input: 0.30, output: 0.90,

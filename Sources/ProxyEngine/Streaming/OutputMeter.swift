@@ -22,6 +22,7 @@ public struct OutputMeter: Sendable {
             case .openAI: ["content", "reasoning_content", "refusal", "arguments"]
             case .anthropic: ["text", "thinking", "partial_json"]
             case .responses: ["delta"]
+            case .gemini: ["text"]
             }
         self.keys = names.map { Array($0.utf8) }
     }

@@ -5,6 +5,8 @@ import NIOCore
 /// model may echo "data: [DONE]" in its content, or a client put it in the model's name).
 public enum StreamEndMarker {
     private static let done = Array("[DONE]".utf8)
+    /// Gemini's stream has no end event: its last event is the one with a finish reason.
+    private static let finishReason = Array(#""finishReason""#.utf8)
     private static let messageStop = Array("message_stop".utf8)
     private static let messageStopData = Array(#"{"type":"message_stop""#.utf8)
     /// The Responses stream's three ends, as event names and as `data:` prefixes.
@@ -21,6 +23,7 @@ public enum StreamEndMarker {
                 case .openAI: ByteSearch.firstRange(of: Self.done, in: bytes) != nil
                 case .anthropic: ByteSearch.firstRange(of: Self.messageStop, in: bytes) != nil
                 case .responses: Self.responseEnds.contains { ByteSearch.firstRange(of: $0, in: bytes) != nil }
+                case .gemini: ByteSearch.firstRange(of: Self.finishReason, in: bytes) != nil
                 }
             guard mayEnd else { return false }
             var start = 0
@@ -54,6 +57,11 @@ public enum StreamEndMarker {
             }
             guard let value = Self.value(of: "data", in: line) else { return false }
             return Self.responseEndData.contains { value.starts(with: $0) }
+        case .gemini:
+            // A key in a `data:` line's JSON (quoted, so never text inside a string, where its
+            // quotes would be escaped).
+            guard let value = Self.value(of: "data", in: line) else { return false }
+            return ByteSearch.firstRange(of: Self.finishReason, in: UnsafeRawBufferPointer(rebasing: value)) != nil
         }
     }
 

@@ -73,7 +73,7 @@ public struct StreamRelay: Sendable {
             output = self.stripper!.strip(batch)
             self.usage = self.stripper!.usage ?? self.usage
             if output.readableBytes == 0 { return Step() }
-        } else if let usage = TokenUsage.lastReported(in: output) {
+        } else if let usage = TokenUsage.lastReported(in: output, format: self.format) {
             // Anthropic's counts come in two events: input in `message_start`, output after.
             self.usage = self.format == .anthropic ? usage.merged(into: self.usage) : usage
         }

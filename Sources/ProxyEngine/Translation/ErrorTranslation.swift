@@ -6,7 +6,8 @@ public enum ErrorTranslation {
     /// the body carries no message to keep (the caller then gets the gateway's own error).
     public static func body(_ body: ByteBuffer, status: Int, from upstream: APIFormat, to caller: APIFormat) -> ByteBuffer? {
         // Responses and Chat share OpenAI's error shape.
-        guard upstream != caller, !(upstream != .anthropic && caller != .anthropic) else { return body }
+        let sharesOpenAIShape = (upstream == .openAI || upstream == .responses) && (caller == .openAI || caller == .responses)
+        guard upstream != caller, !sharesOpenAIShape else { return body }
         guard let parsed = JSONValue(parsing: body), let message = parsed["error"]?["message"]?.stringValue else { return nil }
         var json = JSONWriter()
         switch caller {
@@ -17,14 +18,33 @@ public enum ErrorTranslation {
             json.appendString(message)
             json.append("}}")
         case .openAI, .responses:
-            let type = parsed["error"]?["type"]?.stringValue ?? "api_error"
+            let type = parsed["error"]?["type"]?.stringValue ?? Self.openAIType(status: status)
             json.append(#"{"error":{"message":"#)
             json.appendString(message)
             json.append(#","type":"#)
             json.appendString(type)
             json.append(#","param":null,"code":null}}"#)
+        case .gemini:
+            json.append(#"{"error":{"code":"#)
+            json.appendInt(status)
+            json.append(#","message":"#)
+            json.appendString(message)
+            json.append(#","status":"#)
+            json.appendString(GeminiStatus.name(of: status))
+            json.append("}}")
         }
         return json.buffer
+    }
+
+    /// OpenAI's error type for a status, for an upstream error that names none (Gemini's).
+    static func openAIType(status: Int) -> String {
+        switch status {
+        case 400, 404, 413: "invalid_request_error"
+        case 401: "authentication_error"
+        case 403: "permission_error"
+        case 429: "rate_limit_error"
+        default: "api_error"
+        }
     }
 
     /// The Anthropic error type its API documents for each status.

@@ -38,6 +38,8 @@ final class Authenticator: Sendable {
             return String(Substring(authorization.utf8[first...last]))
         }
         if let key = headers[.xAPIKey], !key.isEmpty { return key }
+        // What the Gemini SDKs send (the Gemini door moves a `?key=` here).
+        if let key = headers[.xGoogAPIKey], !key.isEmpty { return key }
         return nil
     }
 

@@ -35,7 +35,8 @@ struct CompletionPlan {
         keepaliveSeconds: Double = 0
     ) throws(GatewayError) {
         let provider = route.provider
-        var bridge = FormatBridge(caller: caller, upstream: Self.upstreamFormat(caller: caller, provider: provider))
+        var bridge = FormatBridge(
+            caller: caller, upstream: Self.upstreamFormat(caller: caller, provider: provider), stream: summary.stream)
         var upstreamBody = try bridge.upstreamBody(
             body, upstreamModel: route.upstreamModel, isAliased: route.isAliased, modelRange: summary.modelRange)
         // Usage of a stream is only reported if asked for: ask, and strip the answer back to what
@@ -65,7 +66,7 @@ struct CompletionPlan {
             self.session = headers[.xSessionID] ?? summary.sessionKey
         }
         self.call = UpstreamCall(
-            path: bridge.upstreamPath,
+            path: bridge.upstreamPath(model: route.upstreamModel, stream: summary.stream),
             body: upstreamBody,
             headers: forwarded,
             deadline: .now() + .nanoseconds(Int64(provider.config.timeoutSeconds * 1e9)),

@@ -20,6 +20,8 @@ struct CompletionRoute: Sendable {
     let route: String
     /// The format the route's clients speak.
     let format: APIFormat
+    /// A Gemini request's model and method, from its path (`GeminiRoute`).
+    var gemini: GeminiTarget? = nil
 
     func handle(_ request: Request, context: GatewayRequestContext) async throws -> Response {
         var outcome = RequestOutcome(
@@ -30,7 +32,12 @@ struct CompletionRoute: Sendable {
         do {
             let principal = try await self.gateway.authenticator.authenticate(request.headers, now: self.gateway.now())
             var body = try await self.gateway.collectBody(of: &request)
-            var summary = try CompletionRequestSummary(body: body, format: self.format)
+            var summary =
+                if let gemini = self.gemini {
+                    try CompletionRequestSummary(geminiBody: body, model: gemini.model, stream: gemini.stream)
+                } else {
+                    try CompletionRequestSummary(body: body, format: self.format)
+                }
             let route = try self.gateway.route(summary.model, for: principal)
             var responses: ResponsesSession?
             if self.format == .responses && CompletionPlan.gatewayKeepsResponses(of: route.provider) {

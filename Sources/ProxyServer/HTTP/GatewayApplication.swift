@@ -37,6 +37,14 @@ enum GatewayApplication {
                 try await CompletionRoute(gateway: live.current, route: path, format: .responses).handle(request, context: context)
             }
         }
+        for prefix in ["/v1beta/models", "/v1/models"] {
+            router.post(RouterPath(prefix + "/:target")) { request, context in
+                try await GeminiRoute(gateway: live.current, route: prefix).handle(request, context: context)
+            }
+        }
+        router.post("/v1/embeddings") { request, context in
+            try await EmbeddingsRoute(gateway: live.current).handle(request, context: context)
+        }
         router.get("/v1/responses/:id") { request, context in
             try await StoredResponseRoute(gateway: live.current).get(request, context: context)
         }

@@ -76,6 +76,7 @@ extension HTTPField.Name {
     static let xRequestID = Self("x-request-id")!
     static let retryAfter = Self("retry-after")!
     static let xAPIKey = Self("x-api-key")!
+    static let xGoogAPIKey = Self("x-goog-api-key")!
     /// Keeps a conversation on one upstream account (sticky selection).
     static let xSessionID = Self("x-session-id")!
     /// A whole answer's price in dollars.

@@ -38,11 +38,14 @@ struct RequestOutcome: Sendable {
     /// The gateway's clock, in unix seconds: the record's time.
     let now: @Sendable () -> Double
 
-    init(route: String, format: APIFormat, started: ContinuousClock.Instant, metrics: GatewayMetrics, now: @escaping @Sendable () -> Double)
-    {
+    /// `door` names a door that is no completion format's (`embeddings`).
+    init(
+        route: String, format: APIFormat, started: ContinuousClock.Instant, metrics: GatewayMetrics, now: @escaping @Sendable () -> Double,
+        door: String? = nil
+    ) {
         self.now = now
         self.route = route
-        self.door = format.door
+        self.door = door ?? format.door
         self.started = started
         self.metrics = metrics
     }

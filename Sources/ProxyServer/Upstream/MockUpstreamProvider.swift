@@ -29,8 +29,15 @@ struct MockUpstreamProvider: UpstreamProvider {
         if self.settings.latencyMilliseconds > 0 {
             try await Task.sleep(for: .milliseconds(self.settings.latencyMilliseconds))
         }
-        let summary = try CompletionRequestSummary(body: call.body, format: call.path == "/responses" ? .responses : .openAI)
         let created = Int(Date().timeIntervalSince1970)
+        if call.path.hasPrefix("/models/") { return try self.geminiResponse(call, created: created) }
+        if call.path == "/embeddings" {
+            guard let request = JSONValue(parsing: call.body), let answer = MockEmbedding.openAI(request) else {
+                throw GatewayError.badRequest("'input' is required.")
+            }
+            return UpstreamResponse(status: .ok, headers: ["content-type": "application/json"], body: .bytes(answer.encoded))
+        }
+        let summary = try CompletionRequestSummary(body: call.body, format: call.path == "/responses" ? .responses : .openAI)
         let format: APIFormat =
             switch call.path {
             case "/messages": .anthropic
@@ -70,6 +77,20 @@ struct MockUpstreamProvider: UpstreamProvider {
             return UpstreamResponse(status: .ok, headers: ["content-type": "text/event-stream"], body: .stream(events))
         }
         return UpstreamResponse(status: .ok, headers: ["content-type": "application/json"], body: .bytes(completion.completionBody()))
+    }
+
+    /// A Gemini `generateContent` or `streamGenerateContent` call (`/models/{model}:method`).
+    private func geminiResponse(_ call: UpstreamCall, created: Int) throws -> UpstreamResponse {
+        guard let request = JSONValue(parsing: call.body) else { throw GatewayError.badRequest("The request body is not valid JSON.") }
+        let target = call.path.dropFirst("/models/".count)
+        let model = String(target.prefix { $0 != ":" })
+        let answer = try MockAnswer(
+            geminiRequest: request, model: model, chunks: self.settings.chunks, created: created,
+            promptTokens: max(1, call.body.readableBytes / 4))
+        guard target.contains(":streamGenerateContent") else {
+            return UpstreamResponse(status: .ok, headers: ["content-type": "application/json"], body: .bytes(answer.geminiResponse()))
+        }
+        return UpstreamResponse(status: .ok, headers: ["content-type": "text/event-stream"], body: .stream(answer.geminiEvents().async))
     }
 
     /// A `MockAnswer` with reasoning or a tool call, or in the Anthropic format: generated at

@@ -138,7 +138,7 @@ struct UpstreamExchange {
             let firstByte = sent.duration(to: .now)
             self.metrics.upstreamFirstByte(provider: self.provider.name, after: firstByte)
             let status = Int(response.status.code)
-            let verdict = Self.verdict(status: status, response: response, latency: firstByte, now: self.now(), logger: self.logger)
+            var verdict = Self.verdict(status: status, response: response, latency: firstByte, now: self.now(), logger: self.logger)
             let answer: UpstreamAnswer
             do {
                 answer = try await UpstreamAnswer.read(response, stream: self.stream)
@@ -151,6 +151,11 @@ struct UpstreamExchange {
             } catch {
                 self.end(lease, .cancelled)
                 throw error
+            }
+            if case .rateLimited = verdict, case .whole(_, let body) = answer,
+                let wait = Self.bodysWait(response, body: body, now: self.now())
+            {
+                verdict = .rateLimited(retryAfterSeconds: wait)
             }
             // A stream's verdict is its end's: the lease goes on with it, to the pump.
             if case .whole = answer { self.end(lease, verdict) }
@@ -203,6 +208,13 @@ struct UpstreamExchange {
             logger.warning("upstream asked for a cooldown of a day or more; clamped to a day")
         }
         return verdict
+    }
+
+    /// A 429's wait from its body when its headers give none (Gemini's `RetryInfo`).
+    static func bodysWait(_ response: UpstreamResponse, body: ByteBuffer, now: Double) -> Double? {
+        let headers = response.headers.map { (name: $0.name, value: $0.value) }
+        guard RateLimitReset.seconds(from: headers, now: now) == nil else { return nil }
+        return RateLimitReset.seconds(fromGoogleErrorBody: body)
     }
 
     /// Transport failures that say the account's upstream is unwell; cancellation, the client

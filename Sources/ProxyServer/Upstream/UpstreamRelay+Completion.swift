@@ -52,7 +52,7 @@ extension UpstreamRelay {
                     await plan.responses?.keep(kept)
                     await Self.responsePin(plan: plan, account: result.lease?.account)?(kept)
                 }
-                outcome.usage = TokenUsage.lastReported(in: body)
+                outcome.usage = TokenUsage.lastReported(in: body, format: plan.bridge.upstream)
                 outcome.answerBytes = response.body.contentLength ?? body.readableBytes
             }
             await outcome.end(status: response.status.code, cause: .answered)

@@ -1,0 +1,103 @@
+import HTTPTypes
+import Hummingbird
+import NIOCore
+import NIOHTTP1
+import ProxyEngine
+import UpstreamTransport
+
+/// `POST .../models/{model}:countTokens`: Gemini's own count from a `gemini` provider (the body
+/// passed through), else the gateway's estimate (`TokenEstimate`) of the request's contents, as
+/// `{"totalTokens": n}`, marked by `x-token-count: estimate`. Like `/v1/messages/count_tokens` it
+/// takes no quota, its upstream answers never judge an account, and it holds one of the
+/// credential's slots while it runs.
+struct GeminiCountTokensRoute: Sendable {
+    let gateway: Gateway
+    let route: String
+    let model: String
+
+    func handle(_ request: Request, context: GatewayRequestContext) async throws -> Response {
+        var outcome = RequestOutcome(
+            route: self.route, format: .gemini, started: .now, metrics: self.gateway.metrics, now: self.gateway.now)
+        self.gateway.metrics.requestStarted()
+        var request = request
+        do {
+            let principal = try await self.gateway.authenticator.authenticate(request.headers, now: self.gateway.now())
+            let body = try await self.gateway.collectBody(of: &request)
+            guard case .object(let parsed)? = JSONValue(parsing: body) else {
+                throw GatewayError.badRequest("The request body is not valid JSON (an object is expected).")
+            }
+            // `contents`, or a whole `generateContentRequest` (with its system instruction and tools).
+            guard case .object(var inner) = parsed["generateContentRequest"] ?? .object(parsed) else {
+                throw GatewayError.badRequest("'generateContentRequest' must be an object.")
+            }
+            if (inner["contents"]?.arrayValue ?? []).isEmpty {
+                // Nothing to count is zero, not a request the adapter refuses.
+                inner["contents"] = .array([.object(["role": .string("user"), "parts": .array([.object(["text": .string("")])])])])
+            }
+            let route = try self.gateway.route(self.model, for: principal)
+            guard let slot = self.gateway.tokenLimiter.acquire(principal.credentialID) else { throw self.gateway.tokenLimiter.refusal }
+            defer { slot.release() }
+            outcome.provider = route.provider.name
+            outcome.modelLabel = route.configuredName
+            let response: Response
+            if route.provider.upstream.wireFormat == .gemini {
+                response = try await self.exactCount(
+                    parsed, body: body, route: route, request: request, context: context, outcome: &outcome)
+            } else {
+                let chat = try GeminiToChat.request(.object(inner), model: route.upstreamModel, stream: false)
+                let messages = try OpenAIToAnthropic.request(chat, model: route.upstreamModel)
+                var json = JSONWriter()
+                json.append(#"{"totalTokens":"#)
+                json.appendInt(TokenEstimate.inputTokens(ofMessagesRequest: messages))
+                json.append("}")
+                response = Response(
+                    status: .ok, headers: [.contentType: "application/json", HTTPField.Name("x-token-count")!: "estimate"],
+                    body: .init(byteBuffer: json.buffer))
+            }
+            await outcome.end(status: response.status.code, cause: .answered)
+            return response
+        } catch let error as GatewayError {
+            await outcome.end(status: error.status, cause: RequestLifecycle.Cause(errorStatus: error.status))
+            return .error(error, format: .gemini)
+        } catch is ClientHungUp {
+            await outcome.end(status: 499, cause: .clientLeft)
+            return Response(status: .init(code: 499))
+        } catch {
+            await outcome.end(status: 499, cause: .clientLeft)
+            throw error
+        }
+    }
+
+    /// The count from a `gemini` provider, its answer relayed. A `generateContentRequest` naming
+    /// the model (`models/{alias}`) is given the upstream's name.
+    private func exactCount(
+        _ parsed: JSONObject, body: ByteBuffer, route: ModelRouter<ProviderRuntime>.Route, request: Request,
+        context: GatewayRequestContext, outcome: inout RequestOutcome
+    ) async throws -> Response {
+        let provider = route.provider
+        var upstreamBody = body
+        if route.isAliased, case .object(var inner)? = parsed["generateContentRequest"], inner["model"] != nil {
+            var rewritten = parsed
+            inner["model"] = .string("models/" + route.upstreamModel)
+            rewritten["generateContentRequest"] = .object(inner)
+            upstreamBody = JSONValue.object(rewritten).encoded
+        }
+        let call = UpstreamCall(
+            path: GeminiPath.countTokens(model: route.upstreamModel), body: upstreamBody,
+            headers: UpstreamHeaders.forwarded(from: request.headers, extra: provider.forwardedHeaders),
+            deadline: .now() + .nanoseconds(Int64(provider.config.timeoutSeconds * 1e9)), eventLoop: context.channel.eventLoop)
+        let exchange = UpstreamExchange(
+            provider: provider, call: call, stream: false, session: nil, metrics: self.gateway.metrics, logger: context.logger,
+            judgesAccount: false)
+        let client = self.gateway.clientConnections.connection(for: context.channel)
+        let result = try await exchange.run(after: 0, client: client) { outcome.attemptStarted() }
+        outcome.answered(streamingOn: nil, latency: result.timeToFirstByte, isStream: false)
+        let relay = UpstreamRelay(
+            deadline: call.deadline, eventLoop: call.eventLoop, client: client, timeoutSeconds: provider.config.timeoutSeconds,
+            scrubber: provider.scrubber, bridge: FormatBridge(caller: .gemini, upstream: .gemini),
+            exposesRateLimits: provider.config.exposeRateLimitHeaders, logger: context.logger, now: provider.now)
+        guard case .whole(let upstream, let answer) = result.answer else { throw GatewayError.upstreamFailed("Unexpected stream.") }
+        return upstream.status.code >= 400
+            ? relay.errorResponse(upstream, body: answer) : try relay.completeResponse(upstream, body: answer).0
+    }
+}

@@ -1,0 +1,39 @@
+import HTTPTypes
+import Hummingbird
+import ProxyEngine
+
+/// `POST /v1beta/models/{model}:{method}` and `/v1/models/{model}:{method}`: Gemini's API, to any
+/// provider kind (`CompletionRoute` with the model and the streaming taken from the path). A
+/// virtual key comes in `x-goog-api-key` or in `?key=`, which is moved into that header here and
+/// never logged (the access log writes the path alone).
+struct GeminiRoute: Sendable {
+    let gateway: Gateway
+    /// The door's prefix (`/v1beta/models` or `/v1/models`), its metrics' `route` label.
+    let route: String
+
+    func handle(_ request: Request, context: GatewayRequestContext) async throws -> Response {
+        var request = request
+        if request.headers[.xGoogAPIKey] == nil, request.headers[.authorization] == nil, request.headers[.xAPIKey] == nil,
+            let key = request.uri.queryParameters.get("key"), !key.isEmpty
+        {
+            var head = request.head
+            head.headerFields[.xGoogAPIKey] = key
+            request = Request(head: head, body: request.body)
+        }
+        let method: GeminiTarget.Method
+        do {
+            method = try GeminiTarget.method(context.parameters.get("target") ?? "")
+        } catch {
+            return .error(error, format: .gemini)
+        }
+        switch method {
+        case .completion(let target):
+            var route = CompletionRoute(gateway: self.gateway, route: self.route, format: .gemini)
+            route.gemini = target
+            return try await route.handle(request, context: context)
+        case .countTokens(let model):
+            return try await GeminiCountTokensRoute(gateway: self.gateway, route: self.route, model: model).handle(
+                request, context: context)
+        }
+    }
+}

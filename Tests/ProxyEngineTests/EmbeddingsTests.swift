@@ -1,0 +1,42 @@
+import NIOCore
+import Testing
+
+@testable import ProxyEngine
+
+@Suite(.timeLimit(.minutes(5))) struct EmbeddingsTests {
+    @Test func aRequestReadsItsInputsEncodingAndDimensions() throws {
+        let request = try EmbeddingsRequest(
+            body: ByteBuffer(string: #"{"model":"m","input":["abcd",[1,2]],"encoding_format":"base64","dimensions":8}"#))
+        #expect(request.inputs == ["abcd", "1 2"])
+        #expect(request.base64 && request.dimensions == 8)
+        #expect(request.estimatedTokens == 2)
+    }
+
+    @Test(arguments: [
+        #"{"input":"x"}"#, #"{"model":"m"}"#, #"{"model":"m","input":[]}"#, #"{"model":"m","input":7}"#,
+        #"{"model":"m","input":"x","encoding_format":"hex"}"#, #"{"model":"m","input":"x","dimensions":0}"#, "[]",
+    ])
+    func aMalformedRequestIsRefused(body: String) {
+        #expect(throws: GatewayError.self) { try EmbeddingsRequest(body: ByteBuffer(string: body)) }
+    }
+
+    @Test func geminiBatchesOneRequestPerInputAndAnswersInOrder() throws {
+        let request = try EmbeddingsRequest(body: ByteBuffer(string: #"{"model":"e","input":["a","b"]}"#))
+        let batch = GeminiEmbeddings.request(request, model: "gemini-embedding-001")
+        #expect(batch["requests"]?.arrayValue?.count == 2)
+        #expect(batch["requests"]?.arrayValue?[1]["content"] == json(#"{"parts":[{"text":"b"}]}"#))
+        let answer = json(#"{"embeddings":[{"values":[0.5,-1]},{"values":[1,0]}]}"#)
+        let list = try GeminiEmbeddings.response(answer, request: request, model: "e")
+        #expect(list["data"]?.arrayValue?[1]["embedding"] == json("[1.0,0.0]"))
+        #expect(list["usage"]?["prompt_tokens"] == .int(2))
+        #expect(throws: GatewayError.self) {
+            try GeminiEmbeddings.response(json(#"{"embeddings":[{"values":[1]}]}"#), request: request, model: "e")
+        }
+    }
+
+    @Test func base64IsLittleEndianFloat32() {
+        // 1.0 is 0x3F800000: bytes 00 00 80 3F.
+        #expect(EmbeddingEncoding.base64([1]) == "AACAPw==")
+        #expect(EmbeddingEncoding.base64([1, -2]) == "AACAPwAAAMA=")
+    }
+}

@@ -1,0 +1,90 @@
+import AsyncHTTPClient
+import Foundation
+import MockUpstream
+import NIOCore
+import NIOHTTP1
+import ProxyEngine
+import Testing
+
+@testable import ProxyServer
+
+/// `POST /v1/embeddings` through the real HTTP surface: passed through to an `openai` provider,
+/// translated to `batchEmbedContents` for a `gemini` one, refused for an `anthropic` one.
+@Suite(.timeLimit(.minutes(5))) struct EmbeddingsLiveTests {
+    static func providers(_ config: inout GatewayConfig) {
+        GeminiLiveTests.withGemini(&config)
+        var anthropic = ProviderConfig(
+            name: "claude-upstream", kind: .anthropic, baseURL: config.providers[0].baseURL, models: ["claude-*"])
+        anthropic.accounts = [AccountConfig(name: "c-1", apiKey: LiveHarness.upstreamKey)]
+        config.providers.append(anthropic)
+    }
+
+    @Test func anOpenAIProviderGetsTheRequestAsSent() async throws {
+        try await LiveHarness.run(configure: Self.providers) { harness in
+            let body = #"{"model":"gpt-embed","input":["alpha","beta"]}"#
+            let response = try await harness.send(harness.chatRequest(body, path: "/v1/embeddings"))
+            #expect(response.status == 200)
+            let answer = try #require(JSONValue(parsing: response.body))
+            let vectors = answer["data"]?.arrayValue?.map { $0["embedding"]?.arrayValue?.compactMap(\.doubleValue) ?? [] }
+            #expect(vectors == ["alpha", "beta"].map { MockEmbedding.vector($0).map(Double.init) })
+            #expect(answer["usage"]?["prompt_tokens"]?.intValue ?? 0 > 0)
+            #expect(harness.mock.stats.snapshot.lastPath == "/v1/embeddings")
+            #expect(harness.mock.stats.snapshot.lastBody == body)
+        }
+    }
+
+    @Test(arguments: [false, true])
+    func aGeminiProviderGetsBatchEmbedContents(base64: Bool) async throws {
+        try await LiveHarness.run(configure: Self.providers) { harness in
+            let format = base64 ? #","encoding_format":"base64""# : ""
+            let body = #"{"model":"gemini-embedding-001","input":["alpha","beta"],"dimensions":4\#(format)}"#
+            let response = try await harness.send(harness.chatRequest(body, path: "/v1/embeddings"))
+            #expect(response.status == 200)
+            let answer = try #require(JSONValue(parsing: response.body))
+            let expected = ["alpha", "beta"].map { MockEmbedding.vector($0, dimensions: 4) }
+            let data = try #require(answer["data"]?.arrayValue)
+            #expect(data.map { $0["index"] } == [.int(0), .int(1)])
+            if base64 {
+                #expect(data.map { $0["embedding"]?.stringValue } == expected.map { EmbeddingEncoding.base64($0) })
+            } else {
+                #expect(data.map { $0["embedding"]?.arrayValue?.compactMap(\.doubleValue) } == expected.map { $0.map(Double.init) })
+            }
+            #expect(answer["model"] == .string("gemini-embedding-001"))
+            // Priced by the built-in row (input only): the estimate's cost, above nothing.
+            #expect(Double(response.headers.first(name: "x-gateway-cost-usd") ?? "") ?? 0 > 0)
+            let seen = harness.mock.stats.snapshot
+            #expect(seen.lastPath == "/v1beta/models/gemini-embedding-001:batchEmbedContents")
+            #expect(seen.lastHeaders["x-goog-api-key"] == LiveHarness.upstreamKey)
+            let sent = try #require(JSONValue(parsing: seen.lastBody ?? ""))
+            #expect(
+                sent["requests"]?.arrayValue?.first
+                    == JSONValue(
+                        parsing: #"{"model":"models/gemini-embedding-001","content":{"parts":[{"text":"alpha"}]},"outputDimensionality":4}"#
+                    ))
+        }
+    }
+
+    @Test func aProviderThatCannotEmbedIsNamedInA400() async throws {
+        try await LiveHarness.run(configure: Self.providers) { harness in
+            let response = try await harness.send(
+                harness.chatRequest(#"{"model":"claude-x","input":"alpha"}"#, path: "/v1/embeddings"))
+            #expect(response.status == 400)
+            let message = JSONValue(parsing: response.body)?["error"]?["message"]?.stringValue ?? ""
+            #expect(message.contains("claude-upstream") && message.contains("anthropic"))
+            #expect(harness.mock.stats.snapshot.requests == 0)
+        }
+    }
+
+    @Test(arguments: [
+        #"{"model":"gpt-embed"}"#, #"{"model":"gpt-embed","input":[]}"#, #"{"model":"gpt-embed","input":[{"a":1}]}"#, #"{"input":"x"}"#,
+        "[1]",
+    ])
+    func aMalformedRequestIsA400InOpenAIsShape(body: String) async throws {
+        try await LiveHarness.run(configure: Self.providers) { harness in
+            let response = try await harness.send(harness.chatRequest(body, path: "/v1/embeddings"))
+            #expect(response.status == 400)
+            #expect(JSONValue(parsing: response.body)?["error"]?["type"] == .string("invalid_request_error"))
+            #expect(harness.mock.stats.snapshot.requests == 0)
+        }
+    }
+}
