@@ -110,6 +110,7 @@ let package = Package(
                 "ProxyEngine",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
             ],
             path: "Benchmarks/MockUpstream",
             swiftSettings: swiftSettings

@@ -10,9 +10,8 @@ public final class MockStats: Sendable {
         /// Streams whose client (the gateway) went away before the end.
         public var streamsCancelled = 0
         public var active = 0
-        /// Bytes of `x-mock-event-bytes` streams that the gateway has taken (a write returns once
-        /// the socket accepts it).
-        public var paddedBytesWritten = 0
+        /// Answer body bytes the sockets have taken (with `application(countingSentBytes: true)`).
+        public var bodyBytesSent = 0
         public var lastAuthorization: String?
         /// Lowercased header names of the last request.
         public var lastHeaderNames: [String] = []

@@ -22,6 +22,7 @@ public struct MockUpstreamServer: Sendable {
         host: String = "127.0.0.1",
         port: Int,
         logger: Logger = Logger(label: "proxy-mock"),
+        countingSentBytes: Bool = false,
         onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
     ) -> some ApplicationProtocol {
         let router = Router()
@@ -77,8 +78,11 @@ public struct MockUpstreamServer: Sendable {
             json.append("}}")
             return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: json.buffer))
         }
+        let stats = self.stats
         return Application(
             router: router,
+            // A promise per write: only where a test asks what the sockets took (`bodyBytesSent`).
+            server: .http1(configuration: .init(additionalChannelHandlers: countingSentBytes ? [SentBytesCounter(stats: stats)] : [])),
             configuration: .init(address: .hostname(host, port: port), serverName: nil, backlog: 4096),
             onServerRunning: { await onServerRunning($0.localAddress?.port ?? 0) },
             logger: logger
@@ -362,8 +366,6 @@ public struct MockUpstreamServer: Sendable {
                     }
                     let event = events.event(index, includeUsage: includeUsage)
                     try await writer.write(event)
-                    // Counted only for padded streams: the benchmark's streams stay lock-free.
-                    if case .padded = events { self.stats.update { $0.paddedBytesWritten += event.readableBytes } }
                     if index == 0, let hold { try await self.gates.wait(hold) }
                     if index == 0, fault == .stallStream { try await Task.sleep(for: .seconds(3600)) }
                     if index == count / 2, fault == .reset || fault == .dropBody { throw MockReset() }

@@ -121,13 +121,12 @@ import Testing
     /// A client that stops reading stops the upstream: the gateway holds no more of the stream
     /// than the sockets' buffers, and the upstream goes on once the client reads again.
     @Test func aClientThatStopsReadingStopsTheUpstream() async throws {
-        // 16,000 events of 64 KiB: 1 GiB. What the mock counts as written before the stream
-        // stalls is not what the gateway holds: it counts its own queued writes too (its padded
-        // events share one buffer, so they cost it no memory). Measured once stalled, the four
-        // sockets held 7 to 8.5 MB and the process's RSS stayed at 70 MB while the count read 18
-        // to 80 MB alone, and up to 204 MB during a loaded full run. Half a GiB keeps well clear
-        // of that spread; a gateway that buffered would take it all.
-        let events = 16_000
+        // 4,000 events of 64 KiB: 250 MiB. The four loopback sockets hold 7 to 8.5 MB of it once
+        // stalled here, and may grow to tcp_rmem's and tcp_wmem's maxima (32 and 4 MiB each); a
+        // gateway that buffered would take it all. Measured by what the mock's sockets took, not
+        // by what its handler handed its writer: that queues (its padded events share one
+        // buffer), and read 18 to 204 MB, once all 250 MiB, for the same stall.
+        let events = 4_000
         let total = events * 64 * 1024
         try await LiveHarness.run(configure: { $0.providers[0].timeoutSeconds = 120 }) { (harness) async throws in
             let connection = try await RawConnection.open(port: harness.gatewayPort, reading: false)
@@ -136,12 +135,12 @@ import Testing
                 "POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\ncontent-type: application/json\r\n"
                     + "authorization: Bearer \(LiveHarness.token())\r\nx-mock-chunks: \(events)\r\nx-mock-event-bytes: 65536\r\n"
                     + "content-length: \(body.utf8.count)\r\n\r\n\(body)")
-            try await harness.mock.stats.wait { $0.paddedBytesWritten > 0 }
-            let stalled = try await Self.settled { harness.mock.stats.snapshot.paddedBytesWritten }
+            try await harness.mock.stats.wait { $0.bodyBytesSent > 0 }
+            let stalled = try await Self.settled { harness.mock.stats.snapshot.bodyBytesSent }
             #expect(stalled < total / 2, "the gateway took \(stalled) of \(total) bytes from a client that read none")
             #expect(harness.mock.stats.snapshot.active == 1)
             try await connection.startReading()
-            try await harness.mock.stats.wait { $0.paddedBytesWritten > stalled }
+            try await harness.mock.stats.wait { $0.bodyBytesSent > stalled }
             try await connection.close()
             // The client's leaving reaches the upstream, though it was mid-write.
             try await harness.mock.stats.wait { $0.streamsCancelled == 1 && $0.active == 0 }

@@ -69,7 +69,7 @@ struct LiveHarness: Sendable {
         logger.logLevel = .critical
         let mock = MockUpstreamServer(behaviour: behaviour)
         let (mockPorts, mockPortSink) = AsyncStream<Int>.makeStream()
-        let mockApp = mock.application(port: 0, logger: logger) { mockPortSink.yield($0) }
+        let mockApp = mock.application(port: 0, logger: logger, countingSentBytes: true) { mockPortSink.yield($0) }
         let mockGroup = ServiceGroup(configuration: .init(services: [mockApp], logger: logger))
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { try await mockGroup.run() }
