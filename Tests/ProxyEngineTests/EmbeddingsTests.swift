@@ -20,6 +20,18 @@ import Testing
         #expect(throws: GatewayError.self) { try EmbeddingsRequest(body: ByteBuffer(string: body)) }
     }
 
+    /// Token arrays are marked (a text-only provider refuses them), and the 2,048 cap counts
+    /// inputs, not the tokens of one input.
+    @Test func tokenInputIsMarkedAndOneLongTokenInputIsAccepted() throws {
+        #expect(try !EmbeddingsRequest(body: ByteBuffer(string: #"{"model":"m","input":["a","b"]}"#)).isTokens)
+        #expect(try EmbeddingsRequest(body: ByteBuffer(string: #"{"model":"m","input":[[1,2],[3]]}"#)).isTokens)
+        let longTokens = "[" + (0..<3_000).map(String.init).joined(separator: ",") + "]"
+        let long = try EmbeddingsRequest(body: ByteBuffer(string: #"{"model":"m","input":\#(longTokens)}"#))
+        #expect(long.isTokens && long.inputs.count == 1)
+        let tooMany = "[" + Array(repeating: #""x""#, count: EmbeddingsRequest.maximumInputs + 1).joined(separator: ",") + "]"
+        #expect(throws: GatewayError.self) { try EmbeddingsRequest(body: ByteBuffer(string: #"{"model":"m","input":\#(tooMany)}"#)) }
+    }
+
     @Test func geminiBatchesOneRequestPerInputAndAnswersInOrder() throws {
         let request = try EmbeddingsRequest(body: ByteBuffer(string: #"{"model":"e","input":["a","b"]}"#))
         let batch = GeminiEmbeddings.request(request, model: "gemini-embedding-001")

@@ -19,6 +19,21 @@ import Testing
         config.providers.append(anthropic)
     }
 
+    /// What Gemini cannot embed as asked is refused, naming the provider, before anything is
+    /// sent: token arrays (it would embed their digits as text) and more than 100 inputs.
+    @Test(arguments: [
+        #"{"model":"gemini-embedding-001","input":[[1,2,3]]}"#,
+        #"{"model":"gemini-embedding-001","input":[\#(Array(repeating: #""x""#, count: 101).joined(separator: ","))]}"#,
+    ])
+    func whatAGeminiProviderCannotEmbedIsRefused(body: String) async throws {
+        try await LiveHarness.run(configure: Self.providers) { harness in
+            let response = try await harness.send(harness.chatRequest(body, path: "/v1/embeddings"))
+            #expect(response.status == 400)
+            #expect(response.body.contains("kind gemini"), "\(response.body)")
+            #expect(harness.mock.stats.snapshot.requests == 0)
+        }
+    }
+
     @Test func anOpenAIProviderGetsTheRequestAsSent() async throws {
         try await LiveHarness.run(configure: Self.providers) { harness in
             let body = #"{"model":"gpt-embed","input":["alpha","beta"]}"#

@@ -52,6 +52,23 @@ import Testing
         }
     }
 
+    /// google-genai reads every line that is not `data:` as JSON: a Gemini stream's silences
+    /// stay silent, as Google's own are.
+    @Test func aGeminiStreamGetsNoKeepAlive() async throws {
+        try await LiveHarness.run(configure: { config in
+            GeminiLiveTests.withGemini(&config)
+            Self.configure(&config)
+        }) { harness in
+            let response = try await harness.send(
+                harness.chatRequest(
+                    #"{"contents":[{"parts":[{"text":"Hi"}]}]}"#, path: "/v1beta/models/gpt-4o-mini:streamGenerateContent?alt=sse",
+                    headers: Self.silentGaps))
+            #expect(response.status == 200)
+            let events = Self.rawEvents(response.body.replacingOccurrences(of: "\r\n", with: "\n"))
+            #expect(!events.isEmpty && events.allSatisfy { $0.hasPrefix("data: ") }, "\(events)")
+        }
+    }
+
     @Test func noKeepAliveWhenTheyAreOff() async throws {
         try await LiveHarness.run(configure: { $0.server.streamKeepaliveSeconds = 0 }) { harness in
             let response = try await harness.send(

@@ -10,6 +10,9 @@ public struct EmbeddingsRequest: Sendable, Equatable {
     public var dimensions: Int?
     /// The prompt tokens the request is admitted and charged for when the upstream reports none.
     public var estimatedTokens: Int
+    /// `input` was token integers, not text: only a provider that reads OpenAI's tokens can
+    /// embed it (`inputs` then holds the integers as text, for the estimate).
+    public var isTokens = false
 
     /// At most this many inputs in one request (OpenAI's own limit).
     public static let maximumInputs = 2048
@@ -24,16 +27,19 @@ public struct EmbeddingsRequest: Sendable, Equatable {
         case .string(let text)?:
             self.inputs = [text]
         case .array(let items)? where !items.isEmpty:
-            guard items.count <= Self.maximumInputs else { throw .badRequest("'input' may hold at most \(Self.maximumInputs) items.") }
             if items.allSatisfy({ $0.intValue != nil }) {
+                // One input of tokens: the cap is on inputs, not on an input's tokens.
                 self.inputs = [items.map { String($0.intValue!) }.joined(separator: " ")]
+                self.isTokens = true
             } else {
+                guard items.count <= Self.maximumInputs else { throw .badRequest("'input' may hold at most \(Self.maximumInputs) items.") }
                 var inputs: [String] = []
                 for (index, item) in items.enumerated() {
                     if let text = item.stringValue {
                         inputs.append(text)
                     } else if let tokens = item.arrayValue, tokens.allSatisfy({ $0.intValue != nil }) {
                         inputs.append(tokens.map { String($0.intValue!) }.joined(separator: " "))
+                        self.isTokens = true
                     } else {
                         throw .badRequest("'input[\(index)]' must be a string or an array of token integers.")
                     }

@@ -23,9 +23,14 @@ public enum APIFormat: Sendable, Hashable {
 
     /// What keeps a silent stream's connection alive without saying anything: Anthropic's own
     /// `ping` event once the stream has begun (the SDKs refuse any event before
-    /// `message_start`), else an SSE comment, which every SSE reader skips.
-    public func keepAliveEvent(afterFirstEvent: Bool) -> ByteBuffer {
-        self == .anthropic && afterFirstEvent ? Self.anthropicPing : Self.comment
+    /// `message_start`), else an SSE comment, which every SSE reader skips; nil for Gemini,
+    /// whose SDK reads every line that is not `data:` as JSON (Google sends no comments).
+    public func keepAliveEvent(afterFirstEvent: Bool) -> ByteBuffer? {
+        switch self {
+        case .gemini: nil
+        case .anthropic where afterFirstEvent: Self.anthropicPing
+        case .openAI, .anthropic, .responses: Self.comment
+        }
     }
 
     private static let anthropicPing = ByteBuffer(string: "event: ping\ndata: {\"type\": \"ping\"}\n\n")

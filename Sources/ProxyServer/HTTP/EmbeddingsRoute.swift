@@ -111,6 +111,17 @@ struct EmbeddingsRoute: Sendable {
             }
             return ("/embeddings", rewritten, .openAI)
         case .gemini:
+            // Said plainly rather than answered wrongly: Gemini would embed the digits as text.
+            if embeddings.isTokens {
+                throw .badRequest(
+                    "The model '\(embeddings.model)' is served by provider '\(provider.name)' (kind gemini), which embeds text, not token arrays: send 'input' as strings."
+                )
+            }
+            guard embeddings.inputs.count <= GeminiEmbeddings.maximumInputs else {
+                throw .badRequest(
+                    "The model '\(embeddings.model)' is served by provider '\(provider.name)' (kind gemini), which embeds at most \(GeminiEmbeddings.maximumInputs) inputs per request."
+                )
+            }
             return (
                 GeminiPath.embeddings(model: route.upstreamModel), GeminiEmbeddings.request(embeddings, model: route.upstreamModel).encoded,
                 .gemini

@@ -21,7 +21,7 @@ struct GatewayCORS: RouterMiddleware {
         "anthropic-dangerous-direct-browser-access", "openai-beta", "x-session-id", "x-request-id",
         "x-stainless-arch", "x-stainless-async", "x-stainless-helper-method", "x-stainless-lang", "x-stainless-os",
         "x-stainless-package-version", "x-stainless-poll-helper", "x-stainless-retry-count", "x-stainless-runtime",
-        "x-stainless-runtime-version", "x-stainless-timeout",
+        "x-stainless-runtime-version", "x-stainless-timeout", "x-goog-api-key", "x-goog-api-client",
     ]
 
     /// What a page may read of an answer beyond the basic headers.

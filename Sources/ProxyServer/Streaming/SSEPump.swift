@@ -101,7 +101,7 @@ struct SSEPump {
             if let batch, batch.isSilence {
                 // Between whole events, in the client's format: a thinking model's long silence
                 // must not look like a dead connection to an intermediary.
-                try await writer.write(self.format.keepAliveEvent(afterFirstEvent: relay.answerBytes > 0))
+                if let keepAlive = self.format.keepAliveEvent(afterFirstEvent: relay.answerBytes > 0) { try await writer.write(keepAlive) }
                 continue
             }
             let step = relay.relay(batch)

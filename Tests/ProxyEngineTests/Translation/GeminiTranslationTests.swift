@@ -19,7 +19,7 @@ import Testing
         #expect(gemini["systemInstruction"] == json(#"{"parts":[{"text":"Be brief."}]}"#))
         let contents = try #require(gemini["contents"]?.arrayValue)
         #expect(contents.map { $0["role"]?.stringValue ?? "" } == ["user", "model", "user"])
-        #expect(contents[1]["parts"] == json(#"[{"functionCall":{"name":"get_weather","args":{"city":"Paris"},"id":"call_1"}}]"#))
+        #expect(contents[1]["parts"] == json(#"[{"functionCall":{"name":"get_weather","args":{"city":"Paris"},"id":"call_1"},"thoughtSignature":"skip_thought_signature_validator"}]"#))
         #expect(
             contents[2]["parts"] == json(#"[{"functionResponse":{"name":"get_weather","response":{"content":"sunny"},"id":"call_1"}}]"#))
         #expect(
@@ -100,6 +100,32 @@ import Testing
         #expect(chunks[7]["usage"]?["completion_tokens"] == .int(8))
         #expect(translator.usage == TokenUsage(promptTokens: 12, completionTokens: 8, reasoningTokens: 2))
         #expect(translator.isComplete)
+    }
+
+    /// Google has sent a finish reason on every chunk: the stream is read on, and ends once.
+    @Test func aFinishReasonOnEveryChunkIsReadOn() {
+        let stream = [
+            #"{"candidates":[{"content":{"role":"model","parts":[{"text":"Hello "}]},"finishReason":"STOP"}]}"#,
+            #"{"candidates":[{"content":{"role":"model","parts":[{"text":"world"}]},"finishReason":"STOP"}]}"#,
+        ].map { "data: \($0)\r\n\r\n" }.joined()
+        var translator = ChatToGeminiStream(model: "g", created: 1, includeUsage: false)
+        let output = String(buffer: run(&translator, [ByteBuffer(string: stream)]))
+        #expect(output.contains(#""content":"Hello ""#) && output.contains(#""content":"world""#))
+        #expect(!output.contains(#""error""#))
+        #expect(output.components(separatedBy: "finish_reason\":\"stop\"").count == 2)
+        #expect(output.hasSuffix("data: [DONE]\n\n"))
+    }
+
+    /// A replayed tool call carries the signature Google documents for calls it did not sign:
+    /// Gemini 3 refuses one without.
+    @Test func replayedToolCallsCarryTheForeignCallSignature() throws {
+        let chat = json(
+            #"{"model":"g","messages":[{"role":"user","content":"hi"},{"role":"assistant","tool_calls":[{"id":"call_1","type":"function","function":{"name":"get","arguments":"{}"}}]},{"role":"tool","tool_call_id":"call_1","content":"{}"}]}"#
+        )
+        let gemini = try ChatToGemini.request(chat)
+        let parts = gemini["contents"]?.arrayValue?[1]["parts"]?.arrayValue
+        #expect(parts?.first?["functionCall"]?["name"] == .string("get"))
+        #expect(parts?.first?["thoughtSignature"] == .string("skip_thought_signature_validator"))
     }
 
     @Test func aGeminiStreamCutBeforeItsFinishEndsInAnError() {

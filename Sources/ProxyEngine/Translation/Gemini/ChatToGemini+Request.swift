@@ -91,7 +91,9 @@ public enum ChatToGemini {
     /// messages (a batch of tool results, say) becomes one content.
     private static func append(role: String, parts: [JSONValue], to contents: inout [(role: String, parts: [JSONValue])]) {
         guard !parts.isEmpty else { return }
-        if let last = contents.last, last.role == role {
+        // Compared in place: a copy of the last content would make each append copy its parts
+        // (quadratic in a long run of tool results).
+        if contents.last?.role == role {
             contents[contents.count - 1].parts += parts
         } else {
             contents.append((role: role, parts: parts))
@@ -149,10 +151,16 @@ public enum ChatToGemini {
                 "name": call["function"]?["name"] ?? .string(""), "args": OpenAIToAnthropic.toolInput(arguments),
             ]
             if let id = call["id"]?.stringValue, !GeminiToolCallID.isGateways(id) { functionCall["id"] = .string(id) }
-            parts.append(.object(["functionCall": .object(functionCall)]))
+            // Gemini 3 refuses a replayed call without the signature its answer carried, which
+            // the hub does not keep: Google's documented value for calls from elsewhere.
+            parts.append(.object(["functionCall": .object(functionCall), "thoughtSignature": .string(Self.foreignCallSignature)]))
         }
         return parts
     }
+
+    /// The `thoughtSignature` Google documents for function calls it did not sign (a
+    /// conversation moved from another model).
+    static let foreignCallSignature = "skip_thought_signature_validator"
 
     /// A function's result must be an object: JSON text that is one goes as it is, anything else
     /// as `{"content": text}`.

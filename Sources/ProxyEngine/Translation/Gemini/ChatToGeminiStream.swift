@@ -36,7 +36,9 @@ public struct ChatToGeminiStream: StreamTranslator {
         if let error = response["error"] {
             throw StreamViolation.upstreamError(error["message"]?.stringValue ?? "unknown")
         }
-        guard self.finishReason == nil && !self.blocked else { throw StreamViolation("an event after the finish reason") }
+        // Events after a finish reason are read on, not refused: Google has sent a finish
+        // reason on every chunk of a stream before, and the last one is the stream's.
+        guard !self.blocked else { throw StreamViolation("an event after the prompt was blocked") }
         if !self.started {
             self.started = true
             if let id = response["responseId"]?.stringValue { self.header.id = "chatcmpl-" + id }

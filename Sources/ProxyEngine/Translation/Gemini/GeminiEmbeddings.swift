@@ -2,6 +2,9 @@
 /// (a `requests` item per input), and its `embeddings` the OpenAI list, in input order.
 /// Gemini reports no tokens for embeddings: the usage is the request's estimate.
 public enum GeminiEmbeddings {
+    /// `batchEmbedContents` takes at most this many requests in one call.
+    public static let maximumInputs = 100
+
     /// The `batchEmbedContents` body for `request`, to `model`.
     public static func request(_ request: EmbeddingsRequest, model: String) -> JSONValue {
         let items: [JSONValue] = request.inputs.map { text in
