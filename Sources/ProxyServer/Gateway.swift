@@ -112,9 +112,9 @@ struct Gateway: Sendable {
             case .mock:
                 upstream = MockUpstreamProvider(config: provider)
             case .openai:
-                upstream = OpenAIUpstream(config: provider, host: try self.upstreamClients.host(for: provider))
+                upstream = KeyedUpstream(config: provider, host: try self.upstreamClients.host(for: provider), format: .openAI)
             case .gemini:
-                upstream = GeminiUpstream(config: provider, host: try self.upstreamClients.host(for: provider))
+                upstream = KeyedUpstream(config: provider, host: try self.upstreamClients.host(for: provider), format: .gemini)
             case .anthropic:
                 let oauthAccounts = provider.accounts.filter { $0.kind == .oauth }
                 if let kept = previous?.oauthManagers[provider.name], !oauthAccounts.isEmpty {
