@@ -19,7 +19,11 @@ import Testing
         #expect(gemini["systemInstruction"] == json(#"{"parts":[{"text":"Be brief."}]}"#))
         let contents = try #require(gemini["contents"]?.arrayValue)
         #expect(contents.map { $0["role"]?.stringValue ?? "" } == ["user", "model", "user"])
-        #expect(contents[1]["parts"] == json(#"[{"functionCall":{"name":"get_weather","args":{"city":"Paris"},"id":"call_1"},"thoughtSignature":"skip_thought_signature_validator"}]"#))
+        #expect(
+            contents[1]["parts"]
+                == json(
+                    #"[{"functionCall":{"name":"get_weather","args":{"city":"Paris"},"id":"call_1"},"thoughtSignature":"skip_thought_signature_validator"}]"#
+                ))
         #expect(
             contents[2]["parts"] == json(#"[{"functionResponse":{"name":"get_weather","response":{"content":"sunny"},"id":"call_1"}}]"#))
         #expect(
@@ -34,6 +38,17 @@ import Testing
                     #"{"maxOutputTokens":100,"temperature":0.5,"topP":0.9,"stopSequences":["END"],"thinkingConfig":{"thinkingBudget":1024,"includeThoughts":true}}"#
                 ))
         #expect(gemini["model"] == nil && gemini["messages"] == nil)
+    }
+
+    /// The gateway's names for Gemini's unnamed calls differ from turn to turn (an agent keys
+    /// results by id; Messages refuses an id seen before), in the characters every format allows.
+    @Test func callNamesAreUniquePerAnswerAndSafe() {
+        #expect(GeminiToolCallID.id(given: nil, index: 2, response: "aB3-x_9") == "call_gemini_aB3-x_9_2")
+        #expect(GeminiToolCallID.id(given: nil, index: 0, response: "a/b c\u{e9}d") == "call_gemini_abcd_0")
+        #expect(GeminiToolCallID.id(given: nil, index: 1, response: String(repeating: "z", count: 500)).count == 12 + 64 + 2)
+        #expect(GeminiToolCallID.id(given: nil, index: 1, response: "//") == "call_gemini_1")
+        #expect(GeminiToolCallID.id(given: "fc-7", index: 0, response: "r") == "fc-7")
+        #expect(GeminiToolCallID.isGateways(GeminiToolCallID.id(given: nil, index: 0, response: "r")))
     }
 
     @Test func moreThanOneChoiceIsRefused() {
@@ -51,7 +66,7 @@ import Testing
         #expect(
             message["tool_calls"]
                 == json(
-                    #"[{"id":"call_gemini_0","type":"function","function":{"name":"get_weather","arguments":"{\"city\":\"Paris\"}"}}]"#))
+                    #"[{"id":"call_gemini_r1_0","type":"function","function":{"name":"get_weather","arguments":"{\"city\":\"Paris\"}"}}]"#))
         #expect(chat["choices"]?.arrayValue?.first?["finish_reason"] == .string("tool_calls"))
         #expect(
             chat["usage"]
@@ -92,7 +107,7 @@ import Testing
         #expect(chunks[2]["choices"]?.arrayValue?.first?["delta"]?["content"] == .string("Hello "))
         #expect(chunks[3]["choices"]?.arrayValue?.first?["delta"]?["content"] == .string("world"))
         let call = chunks[4]["choices"]?.arrayValue?.first?["delta"]?["tool_calls"]?.arrayValue?.first
-        #expect(call?["id"] == .string("call_gemini_0") && call?["function"]?["name"] == .string("get"))
+        #expect(call?["id"] == .string("call_gemini_r9_0") && call?["function"]?["name"] == .string("get"))
         #expect(
             chunks[5]["choices"]?.arrayValue?.first?["delta"]?["tool_calls"]?.arrayValue?.first?["function"]?["arguments"]
                 == .string(#"{"q":1}"#))

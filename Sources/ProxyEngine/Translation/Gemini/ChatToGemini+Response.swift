@@ -13,7 +13,7 @@ extension ChatToGemini {
         var toolCalls: [JSONValue] = []
         for part in candidate?["content"]?["parts"]?.arrayValue ?? [] {
             if let call = part["functionCall"] {
-                toolCalls.append(Self.toolCall(call, index: toolCalls.count))
+                toolCalls.append(Self.toolCall(call, index: toolCalls.count, response: answer["responseId"]?.stringValue))
             } else if let piece = part["text"]?.stringValue {
                 if part["thought"]?.boolValue == true { reasoning += piece } else { text += piece }
             }
@@ -36,9 +36,10 @@ extension ChatToGemini {
     }
 
     /// A Gemini `functionCall` part's call as a Chat tool call (arguments as JSON text).
-    static func toolCall(_ call: JSONValue, index: Int) -> JSONValue {
+    static func toolCall(_ call: JSONValue, index: Int, response: String?) -> JSONValue {
         .object([
-            "id": .string(GeminiToolCallID.id(given: call["id"]?.stringValue, index: index)), "type": .string("function"),
+            "id": .string(GeminiToolCallID.id(given: call["id"]?.stringValue, index: index, response: response)),
+            "type": .string("function"),
             "function": .object([
                 "name": call["name"] ?? .string(""), "arguments": .string((call["args"] ?? .object([:])).encodedString),
             ]),

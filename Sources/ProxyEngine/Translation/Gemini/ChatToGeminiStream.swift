@@ -16,6 +16,8 @@ public struct ChatToGeminiStream: StreamTranslator {
     private var started = false
     private var toolCalls = 0
     private var finishReason: String?
+    /// The answer's `responseId`, which makes the gateway's names for its calls unique.
+    private var responseID: String?
     private var blocked = false
     private var reportedUsage: GeminiUsage?
 
@@ -41,7 +43,10 @@ public struct ChatToGeminiStream: StreamTranslator {
         guard !self.blocked else { throw StreamViolation("an event after the prompt was blocked") }
         if !self.started {
             self.started = true
-            if let id = response["responseId"]?.stringValue { self.header.id = "chatcmpl-" + id }
+            if let id = response["responseId"]?.stringValue {
+                self.header.id = "chatcmpl-" + id
+                self.responseID = id
+            }
             try self.emit(.role, into: &output)
         }
         if let metadata = response["usageMetadata"] { self.reportedUsage = GeminiUsage(metadata) }
@@ -50,7 +55,7 @@ public struct ChatToGeminiStream: StreamTranslator {
             if let call = part["functionCall"] {
                 let index = self.toolCalls
                 self.toolCalls += 1
-                let id = GeminiToolCallID.id(given: call["id"]?.stringValue, index: index)
+                let id = GeminiToolCallID.id(given: call["id"]?.stringValue, index: index, response: self.responseID)
                 try self.emit(.toolCallStart(index: index, id: id, name: call["name"]?.stringValue ?? ""), into: &output)
                 try self.emit(.toolCallArguments(index: index, (call["args"] ?? .object([:])).encodedString), into: &output)
             } else if let text = part["text"]?.stringValue, !text.isEmpty {
