@@ -120,6 +120,45 @@ import Testing
         #expect(steps.contains { $0.holdsEnd })
     }
 
+    /// A fast upstream's stream can arrive as one read burst, one batch: the events within the
+    /// allowance still go out before the error, not the error alone.
+    @Test func aBurstPastTheAllowanceKeepsItsEventsWithinIt() throws {
+        let request: JSONValue = .object(["model": .string("m"), "messages": .array([])])
+        var relay = StreamRelay(
+            format: .openAI, transform: .passThrough(stripsInjectedUsage: false), scrubber: Self.scrubber, keepsCompletedResponse: false,
+            outputAllowance: 4, promptEstimate: 9)
+        var burst = ByteBuffer()
+        for var event in MockAnswer(request: request, format: .openAI, chunks: 100, created: 1, promptTokens: 7)
+            .streamEvents(.openAI, includeUsage: false)
+        {
+            burst.writeBuffer(&event)
+        }
+        let step = relay.relay(SSEBatch(framing: burst))
+        #expect(step.isFinished && step.failure?.isBudgetExceeded == true)
+        let events = String(buffer: step.output).components(separatedBy: "\n\n").filter { !$0.isEmpty }
+        // The role chunk and the 20 one-token pieces up to the cut (`OutputMeter.cutAt`), then the error.
+        #expect(events.count == 22, "\(events.count) events")
+        #expect(events.first?.contains(#""role":"assistant""#) == true)
+        #expect(events.last?.contains(#""code":"budget_exceeded""#) == true)
+        #expect(relay.usage == TokenUsage(promptTokens: 9, completionTokens: 21))
+    }
+
+    /// An Anthropic stream's input count (`message_start`) and output count (`message_delta`,
+    /// which compatible servers send without the input) arriving in one read burst are both kept.
+    @Test func anAnthropicStreamInOneBurstKeepsItsInputAndOutputCounts() {
+        var relay = StreamRelay(
+            format: .anthropic, transform: .passThrough(stripsInjectedUsage: false), scrubber: Self.scrubber,
+            keepsCompletedResponse: false)
+        let burst = ByteBuffer(
+            string: [
+                #"event: message_start\#ndata: {"type":"message_start","message":{"id":"m","type":"message","role":"assistant","content":[],"usage":{"input_tokens":7,"output_tokens":1}}}"#,
+                #"event: content_block_delta\#ndata: {"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":"Hi"}}"#,
+                #"event: message_delta\#ndata: {"type":"message_delta","delta":{"stop_reason":"end_turn"},"usage":{"output_tokens":5}}"#,
+            ].map { $0 + "\n\n" }.joined())
+        _ = relay.relay(SSEBatch(framing: burst))
+        #expect(relay.usage == TokenUsage(promptTokens: 7, completionTokens: 5))
+    }
+
     @Test func theUsageOfACutStreamIsWhatWasCounted() {
         let request: JSONValue = .object(["model": .string("m"), "messages": .array([])])
         var relay = StreamRelay(

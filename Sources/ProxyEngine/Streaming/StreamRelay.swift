@@ -73,9 +73,14 @@ public struct StreamRelay: Sendable {
             output = self.stripper!.strip(batch)
             self.usage = self.stripper!.usage ?? self.usage
             if output.readableBytes == 0 { return Step() }
+        } else if self.format == .anthropic {
+            // Anthropic's counts come in two events, input in `message_start` and output after,
+            // and one read burst can bring both: each event's are merged, in order.
+            for event in batch.events {
+                if let usage = TokenUsage.lastReported(in: event) { self.usage = usage.merged(into: self.usage) }
+            }
         } else if let usage = TokenUsage.lastReported(in: output, format: self.format) {
-            // Anthropic's counts come in two events: input in `message_start`, output after.
-            self.usage = self.format == .anthropic ? usage.merged(into: self.usage) : usage
+            self.usage = usage
         }
         output = self.scrubber.scrub(output)
         if self.meter != nil, let cut = self.cutIfPastAllowance(output, ends: StreamEndMarker.isIn(output, format: self.format)) {
@@ -110,20 +115,31 @@ public struct StreamRelay: Sendable {
     /// when the upstream's own count says it kept to it: at the stream's end, or once it has
     /// counted its output (Anthropic's `message_delta`; its `message_start` says 1).
     private mutating func cutIfPastAllowance(_ output: ByteBuffer, ends: Bool) -> Step? {
+        let before = self.meter!
         guard self.meter!.count(output) else { return nil }
         let meter = self.meter!
         if let reported = self.usage, ends || reported.completionTokens > 1, reported.completionTokens <= meter.allowance {
             return nil
         }
         self.meter = nil
+        // The batch's events that keep to the allowance still go out, ahead of the error: one
+        // read burst can hold most of a fast upstream's stream. The count stops at the event
+        // that crossed, which is charged though not sent.
+        var counted = before
+        var sent = ByteBuffer()
+        for event in SSEBatch(framing: output).events {
+            if counted.count(event) { break }
+            sent.writeImmutableBuffer(event)
+        }
         let reported = self.usage
         self.usage = TokenUsage(
-            promptTokens: reported?.promptTokens ?? self.promptEstimate, completionTokens: meter.tokens,
+            promptTokens: reported?.promptTokens ?? self.promptEstimate, completionTokens: counted.tokens,
             cacheReadTokens: reported?.cacheReadTokens ?? 0, cacheWriteTokens: reported?.cacheWriteTokens ?? 0)
         let error = GatewayError.budgetCut(outputTokens: meter.allowance)
-        let event = self.failureEvent(error)
-        self.answerBytes += event.readableBytes
-        return Step(output: event, holdsEnd: true, failure: error, isFinished: true)
+        var event = self.failureEvent(error)
+        sent.writeBuffer(&event)
+        self.answerBytes += sent.readableBytes
+        return Step(output: sent, holdsEnd: true, failure: error, isFinished: true)
     }
 
     /// The event that ends the stream with `error` found outside the events (a deadline, a
