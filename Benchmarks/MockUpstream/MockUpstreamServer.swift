@@ -37,14 +37,9 @@ public struct MockUpstreamServer: Sendable {
         router.post("/v1/models/:target", use: self.gemini)
         router.post("/v1/embeddings", use: self.embeddings)
         router.post("/v1/oauth/token", use: self.oauthToken)
-        router.get("/v1/models") { request, _ in
-            // Health checks: a faulty key (per `faultsByKey`) fails here too.
-            let refused = Self.key(request.headers).flatMap { self.behaviour.faultsByKey[$0] } != nil
-            return Response(
-                status: refused ? .unauthorized : .ok, headers: [.contentType: "application/json"],
-                body: .init(byteBuffer: ByteBuffer(string: refused ? #"{"error":{"message":"refused"}}"# : #"{"object":"list","data":[]}"#))
-            )
-        }
+        // Health checks (`GET /models` under each API root): a faulty key (per `faultsByKey`) fails here too.
+        router.get("/v1/models", use: self.models)
+        router.get("/v1beta/models", use: self.models)
         router.get("/mock/stats") { _, _ in
             let snapshot = self.stats.snapshot
             var json = JSONWriter()
@@ -86,6 +81,14 @@ public struct MockUpstreamServer: Sendable {
             configuration: .init(address: .hostname(host, port: port), serverName: nil, backlog: 4096),
             onServerRunning: { await onServerRunning($0.localAddress?.port ?? 0) },
             logger: logger
+        )
+    }
+
+    @Sendable func models(_ request: Request, context: BasicRequestContext) async throws -> Response {
+        let refused = Self.key(request.headers).flatMap { self.behaviour.faultsByKey[$0] } != nil
+        return Response(
+            status: refused ? .unauthorized : .ok, headers: [.contentType: "application/json"],
+            body: .init(byteBuffer: ByteBuffer(string: refused ? #"{"error":{"message":"refused"}}"# : #"{"object":"list","data":[]}"#))
         )
     }
 
