@@ -66,25 +66,7 @@ struct CompletionRoute: Sendable {
             let result = try await exchange.run(after: outcome.queue.wait, client: client) { outcome.attemptStarted() }
             return try await UpstreamRelay(plan: plan, client: client, logger: logger).response(to: result, plan: plan, outcome: &outcome)
         } catch {
-            let (status, cause, response) = self.ending(for: error)
-            await outcome.end(status: status, cause: cause)
-            guard let response else { throw error }
-            return response
-        }
-    }
-
-    /// How a request that got no answer (or whose answer could not be relayed) ends, and what
-    /// its client gets: nil for an error Hummingbird answers itself.
-    private func ending(for error: any Error) -> (Int, RequestLifecycle.Cause, Response?) {
-        switch error {
-        case let error as GatewayError:
-            if error.status < 500 { self.gateway.metrics.rejected(reason: error.openAICode) }
-            return (error.status, RequestLifecycle.Cause(errorStatus: error.status), .error(error, format: self.format))
-        case is ClientHungUp:
-            // Nobody is left to read an answer; 499 is the de facto "client closed request".
-            return (499, .clientLeft, Response(status: .init(code: 499)))
-        default:
-            return (499, .clientLeft, nil)
+            return try await outcome.end(after: error, format: self.format, rejections: self.gateway.metrics)
         }
     }
 }

@@ -39,15 +39,8 @@ struct CountTokensRoute: Sendable {
                 : Self.estimate(body)
             await outcome.end(status: response.status.code, cause: .answered)
             return response
-        } catch let error as GatewayError {
-            await outcome.end(status: error.status, cause: RequestLifecycle.Cause(errorStatus: error.status))
-            return .error(error, format: self.format)
-        } catch is ClientHungUp {
-            await outcome.end(status: 499, cause: .clientLeft)
-            return Response(status: .init(code: 499))
         } catch {
-            await outcome.end(status: 499, cause: .clientLeft)
-            throw error
+            return try await outcome.end(after: error, format: self.format)
         }
     }
 
@@ -67,25 +60,33 @@ struct CountTokensRoute: Sendable {
         context: GatewayRequestContext,
         outcome: inout RequestOutcome
     ) async throws -> Response {
-        let provider = route.provider
         var bridge = FormatBridge(caller: .anthropic, upstream: .anthropic)
+        let upstreamBody = try bridge.upstreamBody(
+            body, upstreamModel: route.upstreamModel, isAliased: route.isAliased, modelRange: summary.modelRange)
+        return try await Self.relayCount(
+            path: "/messages/count_tokens", body: upstreamBody, format: .anthropic, provider: route.provider, gateway: self.gateway,
+            request: request, context: context, outcome: &outcome)
+    }
+
+    /// The provider's own count: `body` to `path`, in `format` both ways, its answer relayed
+    /// whole. No account is judged by it: a count says nothing of whether the account serves.
+    static func relayCount(
+        path: String, body: ByteBuffer, format: APIFormat, provider: ProviderRuntime, gateway: Gateway, request: Request,
+        context: GatewayRequestContext, outcome: inout RequestOutcome
+    ) async throws -> Response {
         let call = UpstreamCall(
-            path: "/messages/count_tokens",
-            body: try bridge.upstreamBody(
-                body, upstreamModel: route.upstreamModel, isAliased: route.isAliased, modelRange: summary.modelRange),
-            headers: UpstreamHeaders.forwarded(from: request.headers, extra: provider.forwardedHeaders),
-            deadline: .now() + .nanoseconds(Int64(provider.config.timeoutSeconds * 1e9)),
-            eventLoop: context.channel.eventLoop)
+            path: path, body: body, headers: UpstreamHeaders.forwarded(from: request.headers, extra: provider.forwardedHeaders),
+            deadline: .now() + .nanoseconds(Int64(provider.config.timeoutSeconds * 1e9)), eventLoop: context.channel.eventLoop)
         let exchange = UpstreamExchange(
-            provider: provider, call: call, stream: false, session: nil, metrics: self.gateway.metrics, logger: context.logger,
+            provider: provider, call: call, stream: false, session: nil, metrics: gateway.metrics, logger: context.logger,
             judgesAccount: false)
-        let client = self.gateway.clientConnections.connection(for: context.channel)
+        let client = gateway.clientConnections.connection(for: context.channel)
         let result = try await exchange.run(after: 0, client: client) { outcome.attemptStarted() }
         outcome.answered(streamingOn: nil, latency: result.timeToFirstByte, isStream: false)
         let relay = UpstreamRelay(
             deadline: call.deadline, eventLoop: call.eventLoop, client: client, timeoutSeconds: provider.config.timeoutSeconds,
-            scrubber: provider.scrubber,
-            bridge: bridge, exposesRateLimits: provider.config.exposeRateLimitHeaders, logger: context.logger, now: provider.now)
+            scrubber: provider.scrubber, bridge: FormatBridge(caller: format, upstream: format),
+            exposesRateLimits: provider.config.exposeRateLimitHeaders, logger: context.logger, now: provider.now)
         guard case .whole(let upstream, let answer) = result.answer else { throw GatewayError.upstreamFailed("Unexpected stream.") }
         return upstream.status.code >= 400
             ? relay.errorResponse(upstream, body: answer) : try relay.completeResponse(upstream, body: answer).0

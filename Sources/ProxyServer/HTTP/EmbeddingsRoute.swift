@@ -84,16 +84,8 @@ struct EmbeddingsRoute: Sendable {
                 response.headers[.xGatewayCostUSD] = Microdollars.dollars(outcome.microdollars)
             }
             return response
-        } catch let error as GatewayError {
-            if error.status < 500 { self.gateway.metrics.rejected(reason: error.openAICode) }
-            await outcome.end(status: error.status, cause: RequestLifecycle.Cause(errorStatus: error.status))
-            return .error(error, format: .openAI)
-        } catch is ClientHungUp {
-            await outcome.end(status: 499, cause: .clientLeft)
-            return Response(status: .init(code: 499))
         } catch {
-            await outcome.end(status: 499, cause: .clientLeft)
-            throw error
+            return try await outcome.end(after: error, format: .openAI, rejections: self.gateway.metrics)
         }
     }
 

@@ -56,15 +56,8 @@ struct GeminiCountTokensRoute: Sendable {
             }
             await outcome.end(status: response.status.code, cause: .answered)
             return response
-        } catch let error as GatewayError {
-            await outcome.end(status: error.status, cause: RequestLifecycle.Cause(errorStatus: error.status))
-            return .error(error, format: .gemini)
-        } catch is ClientHungUp {
-            await outcome.end(status: 499, cause: .clientLeft)
-            return Response(status: .init(code: 499))
         } catch {
-            await outcome.end(status: 499, cause: .clientLeft)
-            throw error
+            return try await outcome.end(after: error, format: .gemini)
         }
     }
 
@@ -82,22 +75,8 @@ struct GeminiCountTokensRoute: Sendable {
             rewritten["generateContentRequest"] = .object(inner)
             upstreamBody = JSONValue.object(rewritten).encoded
         }
-        let call = UpstreamCall(
-            path: GeminiPath.countTokens(model: route.upstreamModel), body: upstreamBody,
-            headers: UpstreamHeaders.forwarded(from: request.headers, extra: provider.forwardedHeaders),
-            deadline: .now() + .nanoseconds(Int64(provider.config.timeoutSeconds * 1e9)), eventLoop: context.channel.eventLoop)
-        let exchange = UpstreamExchange(
-            provider: provider, call: call, stream: false, session: nil, metrics: self.gateway.metrics, logger: context.logger,
-            judgesAccount: false)
-        let client = self.gateway.clientConnections.connection(for: context.channel)
-        let result = try await exchange.run(after: 0, client: client) { outcome.attemptStarted() }
-        outcome.answered(streamingOn: nil, latency: result.timeToFirstByte, isStream: false)
-        let relay = UpstreamRelay(
-            deadline: call.deadline, eventLoop: call.eventLoop, client: client, timeoutSeconds: provider.config.timeoutSeconds,
-            scrubber: provider.scrubber, bridge: FormatBridge(caller: .gemini, upstream: .gemini),
-            exposesRateLimits: provider.config.exposeRateLimitHeaders, logger: context.logger, now: provider.now)
-        guard case .whole(let upstream, let answer) = result.answer else { throw GatewayError.upstreamFailed("Unexpected stream.") }
-        return upstream.status.code >= 400
-            ? relay.errorResponse(upstream, body: answer) : try relay.completeResponse(upstream, body: answer).0
+        return try await CountTokensRoute.relayCount(
+            path: GeminiPath.countTokens(model: route.upstreamModel), body: upstreamBody, format: .gemini, provider: provider,
+            gateway: self.gateway, request: request, context: context, outcome: &outcome)
     }
 }
