@@ -17,8 +17,15 @@ extension DashboardAssets {
             constructor(status, message) { super(message); this.status = status; }
           }
 
+          // Thrown when the key is gone (signed out, or the storage cleared) while a refresh was
+          // under way: its remaining requests are not sent, since each one would be a wrong key
+          // that counts towards the gateway's lock-out of this address.
+          class SignedOut extends Error {}
+
           async function api(method, path, body) {
-            const headers = { "authorization": "Bearer " + adminKey() };
+            const key = adminKey();
+            if (!key) throw new SignedOut();
+            const headers = { "authorization": "Bearer " + key };
             if (body !== undefined) headers["content-type"] = "application/json";
             let response;
             try {
@@ -79,6 +86,7 @@ extension DashboardAssets {
           }
 
           function showAPIError(error) {
+            if (error instanceof SignedOut) { signOut(); return; }
             if (error.status === 401 || error.status === 403 || error.status === 429) {
               signOut("The admin key was refused: " + error.message);
               return;
