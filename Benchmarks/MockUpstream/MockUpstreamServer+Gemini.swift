@@ -6,7 +6,7 @@ import ProxyEngine
 
 extension MockUpstreamServer {
     /// `POST /v1beta/models/{model}:{method}` (and under `/v1/`): Gemini's `generateContent`,
-    /// `streamGenerateContent` (`alt=sse`), `countTokens` and `batchEmbedContents`, with the
+    /// `streamGenerateContent` (`alt=sse`), `countTokens`, `embedContent` and `batchEmbedContents`, with the
     /// same faults as the other formats, in Google's error shape.
     @Sendable func gemini(_ request: Request, context: BasicRequestContext) async throws -> Response {
         var request = request
@@ -44,7 +44,14 @@ extension MockUpstreamServer {
             let tokens = max(1, contents.encoded.readableBytes / 4)
             return Self.json(#"{"totalTokens":\#(tokens)}"#)
         case "batchEmbedContents":
+            // As Google does: each request names the path's model.
+            for item in parsed["requests"]?.arrayValue ?? [] where item["model"]?.stringValue != "models/" + model {
+                return Self.errorResponse(
+                    status: .badRequest, message: "each request's model must be models/\(model)", type: "INVALID_ARGUMENT", format: .gemini)
+            }
             return Self.json(String(buffer: MockEmbedding.geminiBatch(parsed).encoded))
+        case "embedContent":
+            return Self.json(String(buffer: MockEmbedding.geminiSingle(parsed).encoded))
         case "generateContent", "streamGenerateContent":
             break
         default:

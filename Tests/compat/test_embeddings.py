@@ -1,6 +1,7 @@
 """`POST /v1/embeddings` with the openai SDK's `embeddings.create` (which asks for base64 and
 decodes it): passed through to an `openai` provider, translated for a `gemini` one, refused for
 an `anthropic` one; counted by quotas and checked against a key's allow-list like a completion.
+Google-genai's `embed_content` reaches the same routes through the Gemini door.
 """
 
 import openai
@@ -51,3 +52,28 @@ def test_an_anthropic_model_is_refused_with_its_provider_named(gateway):
     with pytest.raises(openai.BadRequestError) as refused:
         sdk(gateway).embeddings.create(model="claude-upstream-mock", input="x")
     assert "anthropic-upstream" in refused.value.message
+
+
+@pytest.mark.parametrize("model", ["gpt-embedding-mock", "gemini-embedding-001"])
+def test_google_genai_embed_content(gateway, model):
+    """google-genai's `embed_content` (Gemini's `:batchEmbedContents`): passed through to a
+    `gemini` provider, translated to OpenAI's embeddings for an `openai` one; the same vectors."""
+    from google import genai
+    from google.genai import types
+
+    client = genai.Client(api_key=gateway.key, http_options=types.HttpOptions(base_url=gateway.url, api_version="v1beta"))
+    result = client.models.embed_content(model=model, contents=INPUTS, config=types.EmbedContentConfig(output_dimensionality=4))
+    assert [len(embedding.values) for embedding in result.embeddings] == [4, 4]
+    reference = sdk(gateway).embeddings.create(model="gpt-embedding-mock", input=INPUTS, dimensions=4, encoding_format="float")
+    for embedding, expected in zip(result.embeddings, reference.data):
+        assert embedding.values == pytest.approx(expected.embedding, abs=1e-6)
+
+
+def test_google_genai_embed_content_on_an_anthropic_model_is_a_clear_400(gateway):
+    from google import genai
+    from google.genai import errors, types
+
+    client = genai.Client(api_key=gateway.key, http_options=types.HttpOptions(base_url=gateway.url, api_version="v1beta"))
+    with pytest.raises(errors.ClientError) as refused:
+        client.models.embed_content(model="claude-upstream-mock", contents="x")
+    assert refused.value.code == 400 and "anthropic-upstream" in refused.value.message

@@ -60,6 +60,19 @@ public struct EmbeddingsRequest: Sendable, Equatable {
             guard let count = dimensions.intValue, count > 0 else { throw .badRequest("'dimensions' must be a positive integer.") }
             self.dimensions = count
         }
-        self.estimatedTokens = max(1, self.inputs.reduce(0) { $0 + ($1.utf8.count + 3) / 4 })
+        self.estimatedTokens = Self.estimate(self.inputs)
+    }
+
+    /// The request another door's body amounts to (Gemini's `:embedContent`), in float vectors.
+    public init(model: String, inputs: [String], dimensions: Int?) {
+        self.model = model
+        self.inputs = inputs
+        self.base64 = false
+        self.dimensions = dimensions
+        self.estimatedTokens = Self.estimate(inputs)
+    }
+
+    private static func estimate(_ inputs: [String]) -> Int {
+        max(1, inputs.reduce(0) { $0 + ($1.utf8.count + 3) / 4 })
     }
 }

@@ -59,11 +59,20 @@ public enum MockEmbedding {
 
     /// A Gemini `batchEmbedContents` answer.
     public static func geminiBatch(_ request: JSONValue) -> JSONValue {
-        let embeddings: [JSONValue] = (request["requests"]?.arrayValue ?? []).map { item in
-            let text = GeminiToChat.text(of: item["content"]?["parts"]?.arrayValue ?? [])
-            let dimensions = item["outputDimensionality"]?.intValue ?? Self.defaultDimensions
-            return .object(["values": .array(Self.vector(text, dimensions: dimensions).map { .double(Double($0)) })])
-        }
-        return .object(["embeddings": .array(embeddings)])
+        .object(["embeddings": .array((request["requests"]?.arrayValue ?? []).map(Self.gemini))])
+    }
+
+    /// A Gemini `embedContent` answer.
+    public static func geminiSingle(_ request: JSONValue) -> JSONValue {
+        .object(["embedding": Self.gemini(request)])
+    }
+
+    /// `{"values": [...]}` for one Gemini embedding request, its options on the item or (as
+    /// google-genai 3.x sends them) under `embedContentConfig`.
+    private static func gemini(_ item: JSONValue) -> JSONValue {
+        let text = GeminiToChat.text(of: item["content"]?["parts"]?.arrayValue ?? [])
+        let dimensions =
+            (item["outputDimensionality"] ?? item["embedContentConfig"]?["outputDimensionality"])?.intValue ?? Self.defaultDimensions
+        return .object(["values": .array(Self.vector(text, dimensions: dimensions).map { .double(Double($0)) })])
     }
 }

@@ -6,29 +6,67 @@ import NIOHTTP1
 import ProxyEngine
 import UpstreamTransport
 
-/// `POST /v1/embeddings`: OpenAI's embeddings, to `openai` providers (passed through, bar an
-/// aliased model name), to `gemini` providers (translated to `batchEmbedContents`) and to the
-/// in-process mock. The same admission as a completion (credential, key allow-list, quotas,
-/// per-minute limits, concurrency, budget) and the same account pool; the usage is prompt
-/// tokens only (the upstream's count, else the request's estimate), priced at the model's
-/// input price. A model on a provider kind that cannot embed is refused with a 400 naming it.
+/// `POST /v1/embeddings` (OpenAI's) and Gemini's `{model}:embedContent` and
+/// `:batchEmbedContents`: to `openai` providers and the in-process mock in OpenAI's format, to
+/// `gemini` providers in Gemini's (OpenAI's request translated to `batchEmbedContents`, Gemini's
+/// passed through), and answered in the caller's format. The same admission as a completion
+/// (credential, key allow-list, quotas, per-minute limits, concurrency, budget) and the same
+/// account pool; the usage is prompt tokens only (the upstream's count, else the request's
+/// estimate), priced at the model's input price. A model on a provider kind that cannot embed
+/// is refused with a 400 naming it.
 struct EmbeddingsRoute: Sendable {
     let gateway: Gateway
+    var caller: Caller = .openAI
     static let route = "/v1/embeddings"
 
+    /// The door a request came through.
+    enum Caller: Sendable {
+        /// `POST /v1/embeddings`.
+        case openAI
+        /// Gemini's door (`route` is its prefix, the metrics' label), the model from the path.
+        case gemini(model: String, GeminiEmbedRequest.Method, route: String)
+
+        var format: APIFormat {
+            switch self {
+            case .openAI: .openAI
+            case .gemini: .gemini
+            }
+        }
+
+        var route: String {
+            switch self {
+            case .openAI: EmbeddingsRoute.route
+            case .gemini(_, _, let route): route
+            }
+        }
+
+        /// The hub's reading of `body`, and Gemini's own when it came through that door.
+        func read(_ body: ByteBuffer) throws(GatewayError) -> (EmbeddingsRequest, GeminiEmbedRequest?) {
+            switch self {
+            case .openAI:
+                return (try EmbeddingsRequest(body: body), nil)
+            case .gemini(let model, let method, _):
+                let request = try GeminiEmbedRequest(body: body, model: model, method: method)
+                return (request.embeddings, request)
+            }
+        }
+    }
+
     func handle(_ request: Request, context: GatewayRequestContext) async throws -> Response {
+        let format = self.caller.format
         var outcome = RequestOutcome(
-            route: Self.route, format: .openAI, started: .now, metrics: self.gateway.metrics, now: self.gateway.now, door: "embeddings")
+            route: self.caller.route, format: format, started: .now, metrics: self.gateway.metrics, now: self.gateway.now,
+            door: "embeddings")
         outcome.usageLog = self.gateway.usageLog
         self.gateway.metrics.requestStarted()
         var request = request
         do {
             let principal = try await self.gateway.authenticator.authenticate(request.headers, now: self.gateway.now())
             let body = try await self.gateway.collectBody(of: &request)
-            let embeddings = try EmbeddingsRequest(body: body)
+            let (embeddings, gemini) = try self.caller.read(body)
             let route = try self.gateway.route(embeddings.model, for: principal)
             let provider = route.provider
-            let (path, upstreamBody, upstream) = try Self.upstreamCall(embeddings, body: body, route: route)
+            let (path, upstreamBody, upstream) = try Self.upstreamCall(embeddings, gemini: gemini, body: body, route: route)
             let price = self.gateway.prices.price(of: route.upstreamModel)
             outcome.ticket = try await self.gateway.admission.admit(
                 principal.admissionCaller(tiers: self.gateway.config.quota.tiers),
@@ -58,26 +96,33 @@ struct EmbeddingsRoute: Sendable {
             outcome.answered(streamingOn: nil, latency: result.timeToFirstByte, isStream: false)
             let relay = UpstreamRelay(
                 deadline: call.deadline, eventLoop: call.eventLoop, client: client, timeoutSeconds: provider.config.timeoutSeconds,
-                scrubber: provider.scrubber, bridge: FormatBridge(caller: .openAI, upstream: upstream),
+                scrubber: provider.scrubber, bridge: FormatBridge(caller: format, upstream: upstream),
                 exposesRateLimits: provider.config.exposeRateLimitHeaders, logger: logger, now: provider.now)
+            let estimate = TokenUsage(promptTokens: embeddings.estimatedTokens, completionTokens: 0)
             var response: Response
             if answer.status.code >= 400 {
                 response = relay.errorResponse(answer, body: answerBody)
-            } else if upstream == .gemini {
+            } else if upstream == format {
+                let relayed: ByteBuffer
+                (response, relayed) = try relay.completeResponse(answer, body: answerBody)
+                let reported = TokenUsage.lastReported(in: answerBody, format: upstream)
+                outcome.usage = reported.flatMap { $0.promptTokens > 0 ? $0 : nil } ?? estimate
+                outcome.answerBytes = relayed.readableBytes
+            } else {
                 guard let parsed = JSONValue(parsing: answerBody) else {
                     throw GatewayError.upstreamFailed("The upstream answered with a body that is not JSON.")
                 }
-                let translated = provider.scrubber.scrub(
-                    try GeminiEmbeddings.response(parsed, request: embeddings, model: embeddings.model).encoded)
-                response = Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: translated))
-                outcome.usage = TokenUsage(promptTokens: embeddings.estimatedTokens, completionTokens: 0)
-                outcome.answerBytes = translated.readableBytes
-            } else {
-                let relayed: ByteBuffer
-                (response, relayed) = try relay.completeResponse(answer, body: answerBody)
-                outcome.usage =
-                    TokenUsage.lastReported(in: answerBody) ?? TokenUsage(promptTokens: embeddings.estimatedTokens, completionTokens: 0)
-                outcome.answerBytes = relayed.readableBytes
+                let translated: JSONValue
+                if let gemini {
+                    translated = try gemini.answer(fromOpenAI: parsed)
+                    outcome.usage = TokenUsage.lastReported(in: answerBody) ?? estimate
+                } else {
+                    translated = try GeminiEmbeddings.response(parsed, request: embeddings, model: embeddings.model)
+                    outcome.usage = estimate
+                }
+                let scrubbed = provider.scrubber.scrub(translated.encoded)
+                response = Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: scrubbed))
+                outcome.answerBytes = scrubbed.readableBytes
             }
             await outcome.end(status: response.status.code, cause: .answered)
             if outcome.price != nil, response.status.code < 400 {
@@ -85,24 +130,32 @@ struct EmbeddingsRoute: Sendable {
             }
             return response
         } catch {
-            return try await outcome.end(after: error, format: .openAI, rejections: self.gateway.metrics)
+            return try await outcome.end(after: error, format: format, rejections: self.gateway.metrics)
         }
     }
 
-    /// Where the request goes and in which format: an `openai` provider (or the mock) takes it
-    /// as it is; a `gemini` one as `batchEmbedContents`; the others cannot embed.
+    /// Where the request goes and in which format: an `openai` provider (or the mock) takes
+    /// OpenAI's request (as it came, bar an aliased model); a `gemini` one Gemini's (as it came,
+    /// or translated to `batchEmbedContents`); the others cannot embed.
     static func upstreamCall(
-        _ embeddings: EmbeddingsRequest, body: ByteBuffer, route: ModelRouter<ProviderRuntime>.Route
+        _ embeddings: EmbeddingsRequest, gemini: GeminiEmbedRequest?, body: ByteBuffer, route: ModelRouter<ProviderRuntime>.Route
     ) throws(GatewayError) -> (path: String, body: ByteBuffer, format: APIFormat) {
         let provider = route.provider
         switch provider.config.kind {
         case .openai, .mock:
+            if let gemini { return ("/embeddings", gemini.openAIBody(model: route.upstreamModel), .openAI) }
             guard route.isAliased else { return ("/embeddings", body, .openAI) }
             guard let rewritten = JSONModelRewriter.rewritingModel(in: body, to: route.upstreamModel, at: nil) else {
                 throw .badRequest("'model' must be a top-level string.")
             }
             return ("/embeddings", rewritten, .openAI)
         case .gemini:
+            if let gemini {
+                return (
+                    GeminiPath.embeddings(model: route.upstreamModel, method: gemini.method), gemini.geminiBody(model: route.upstreamModel),
+                    .gemini
+                )
+            }
             // Said plainly rather than answered wrongly: Gemini would embed the digits as text.
             if embeddings.isTokens {
                 throw .badRequest(

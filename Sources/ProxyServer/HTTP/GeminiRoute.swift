@@ -34,6 +34,9 @@ struct GeminiRoute: Sendable {
         case .countTokens(let model):
             return try await GeminiCountTokensRoute(gateway: self.gateway, route: self.route, model: model).handle(
                 request, context: context)
+        case .embed(let model, let embed):
+            return try await EmbeddingsRoute(gateway: self.gateway, caller: .gemini(model: model, embed, route: self.route)).handle(
+                request, context: context)
         }
     }
 }

@@ -14,9 +14,9 @@ public enum GeminiPath {
         "/models/" + Self.encoded(model) + ":countTokens"
     }
 
-    /// `models/{model}:batchEmbedContents`, for embeddings.
-    public static func embeddings(model: String) -> String {
-        "/models/" + Self.encoded(model) + ":batchEmbedContents"
+    /// `models/{model}:batchEmbedContents`, for embeddings, or `:embedContent` for one.
+    public static func embeddings(model: String, method: GeminiEmbedRequest.Method = .batch) -> String {
+        "/models/" + Self.encoded(model) + ":" + method.name
     }
 
     static func encoded(_ model: String) -> String {
