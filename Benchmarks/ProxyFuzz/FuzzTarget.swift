@@ -85,12 +85,29 @@ enum FuzzTarget: String, CaseIterable {
         _ = TokenUsage.lastReported(in: ByteBuffer(bytes: bytes), format: .gemini)
     }
 
-    /// An accepted embeddings request has inputs, and its Gemini batch one request per input.
+    /// An accepted embeddings request has inputs, and its Gemini batch one request per input;
+    /// read as Gemini's (`embedContent`, `batchEmbedContents`), the same bytes give an OpenAI
+    /// request of one input per content, a Gemini body that is JSON, and a Gemini answer of one
+    /// vector per input from an OpenAI answer in reverse order.
     static func embeddingsRequest(_ bytes: UnsafeRawBufferPointer) {
-        guard let request = try? EmbeddingsRequest(body: ByteBuffer(bytes: bytes)) else { return }
-        precondition(!request.inputs.isEmpty && request.estimatedTokens > 0, "an accepted request without input")
-        let batch = GeminiEmbeddings.request(request, model: "m")
-        precondition(batch["requests"]?.arrayValue?.count == request.inputs.count, "not one request per input")
+        let body = ByteBuffer(bytes: bytes)
+        if let request = try? EmbeddingsRequest(body: body) {
+            precondition(!request.inputs.isEmpty && request.estimatedTokens > 0, "an accepted request without input")
+            let batch = GeminiEmbeddings.request(request, model: "m")
+            precondition(batch["requests"]?.arrayValue?.count == request.inputs.count, "not one request per input")
+        }
+        for method in [GeminiEmbedRequest.Method.single, .batch] {
+            guard let request = try? GeminiEmbedRequest(body: body, model: "m", method: method) else { continue }
+            let count = request.embeddings.inputs.count
+            precondition(count > 0 && (method == .batch || count == 1), "a Gemini request without its inputs")
+            precondition(JSONValue(parsing: request.geminiBody(model: "n")) != nil, "the Gemini body is not JSON")
+            precondition(
+                JSONValue(parsing: request.openAIBody(model: "n"))?["input"]?.arrayValue?.count == count, "not one OpenAI input per content")
+            let data: [JSONValue] = (0..<count).reversed().map { .object(["index": .int($0), "embedding": .array([.int($0)])]) }
+            let answer = try? request.answer(fromOpenAI: .object(["data": .array(data)]))
+            let vectors = method == .single ? answer?["embedding"].map { [$0] } : answer?["embeddings"]?.arrayValue
+            precondition(vectors?.enumerated().allSatisfy { $1["values"] == .array([.int($0)]) } == true, "vectors out of order")
+        }
     }
 
     /// A Responses request the gateway accepts becomes a Chat request, and on to Messages, that
