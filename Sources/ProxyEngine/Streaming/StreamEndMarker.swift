@@ -58,10 +58,21 @@ public enum StreamEndMarker {
             guard let value = Self.value(of: "data", in: line) else { return false }
             return Self.responseEndData.contains { value.starts(with: $0) }
         case .gemini:
-            // A key in a `data:` line's JSON (quoted, so never text inside a string, where its
-            // quotes would be escaped).
+            // The key quoted (so never text inside a string, where its quotes would be escaped),
+            // then read as the event's JSON: a function call's arguments may hold the same key.
             guard let value = Self.value(of: "data", in: line) else { return false }
-            return ByteSearch.firstRange(of: Self.finishReason, in: UnsafeRawBufferPointer(rebasing: value)) != nil
+            let json = UnsafeRawBufferPointer(rebasing: value)
+            return ByteSearch.firstRange(of: Self.finishReason, in: json) != nil && Self.givesACandidateAFinishReason(json)
+        }
+    }
+
+    /// Whether a Gemini event ends a candidate: `candidates[i].finishReason` is a reason. Built
+    /// as values only for the rare event that holds the key, the last one.
+    private static func givesACandidateAFinishReason(_ json: UnsafeRawBufferPointer) -> Bool {
+        guard let candidates = JSONScanner.value(parsing: json)?["candidates"]?.arrayValue else { return false }
+        return candidates.contains { candidate in
+            guard let reason = candidate["finishReason"]?.stringValue else { return false }
+            return !reason.isEmpty && reason != "FINISH_REASON_UNSPECIFIED"
         }
     }
 

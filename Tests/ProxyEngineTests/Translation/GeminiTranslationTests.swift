@@ -232,6 +232,20 @@ import Testing
         #expect(translator.isComplete)
     }
 
+    /// The last event ends the stream; a `finishReason` key inside a function call's arguments
+    /// (or a text) does not, nor does an unspecified reason.
+    @Test(arguments: [
+        (#"data: {"candidates":[{"content":{"parts":[{"text":"a"}]},"finishReason":"STOP"}]}"#, true),
+        (#"data:{"candidates":[{"finishReason":"MAX_TOKENS","index":0}],"usageMetadata":{}}"#, true),
+        (#"data: {"candidates":[{"content":{"parts":[{"functionCall":{"name":"f","args":{"finishReason":"STOP"}}}]}}]}"#, false),
+        (#"data: {"candidates":[{"content":{"parts":[{"text":""finishReason":"STOP""}]}}]}"#, false),
+        (#"data: {"candidates":[{"finishReason":"FINISH_REASON_UNSPECIFIED"}]}"#, false),
+        (#"data: {"candidates":[{"finishReason":"STOP"}"#, false),
+    ])
+    func aStreamEndsAtACandidatesFinishReason(event: String, ends: Bool) {
+        #expect(StreamEndMarker.isIn(ByteBuffer(string: event + "\r\n\r\n"), format: .gemini) == ends)
+    }
+
     @Test func errorsAreInGooglesShape() {
         let body = String(buffer: APIFormat.gemini.errorBody(.unknownModel("x")))
         #expect(json(body)["error"]?["code"] == .int(404))
