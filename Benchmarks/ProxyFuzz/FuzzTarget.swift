@@ -93,8 +93,10 @@ enum FuzzTarget: String, CaseIterable {
         let body = ByteBuffer(bytes: bytes)
         if let request = try? EmbeddingsRequest(body: body) {
             precondition(!request.inputs.isEmpty && request.estimatedTokens > 0, "an accepted request without input")
-            let batch = GeminiEmbeddings.request(request, model: "m")
-            precondition(batch["requests"]?.arrayValue?.count == request.inputs.count, "not one request per input")
+            let batches = GeminiEmbeddings.requests(request, model: "m")
+            let counts = batches.map { $0["requests"]?.arrayValue?.count ?? 0 }
+            precondition(counts.reduce(0, +) == request.inputs.count, "not one request per input")
+            precondition(counts.allSatisfy { $0 > 0 && $0 <= GeminiEmbeddings.maximumInputs }, "a batch Gemini would refuse")
         }
         for method in [GeminiEmbedRequest.Method.single, .batch] {
             guard let request = try? GeminiEmbedRequest(body: body, model: "m", method: method) else { continue }

@@ -20,11 +20,8 @@ import Testing
     }
 
     /// What Gemini cannot embed as asked is refused, naming the provider, before anything is
-    /// sent: token arrays (it would embed their digits as text) and more than 100 inputs.
-    @Test(arguments: [
-        #"{"model":"gemini-embedding-001","input":[[1,2,3]]}"#,
-        #"{"model":"gemini-embedding-001","input":[\#(Array(repeating: #""x""#, count: 101).joined(separator: ","))]}"#,
-    ])
+    /// sent: token arrays (it would embed their digits as text).
+    @Test(arguments: [#"{"model":"gemini-embedding-001","input":[[1,2,3]]}"#, #"{"model":"gemini-embedding-001","input":[1,2,3]}"#])
     func whatAGeminiProviderCannotEmbedIsRefused(body: String) async throws {
         try await LiveHarness.run(configure: Self.providers) { harness in
             let response = try await harness.send(harness.chatRequest(body, path: "/v1/embeddings"))
@@ -76,6 +73,25 @@ import Testing
                     == JSONValue(
                         parsing: #"{"model":"models/gemini-embedding-001","content":{"parts":[{"text":"alpha"}]},"outputDimensionality":4}"#
                     ))
+        }
+    }
+
+    /// Gemini takes 100 requests a call: 201 inputs are three calls, answered as one list.
+    @Test func moreInputsThanAGeminiBatchTakesAreSentInSeveralCalls() async throws {
+        try await LiveHarness.run(configure: Self.providers) { harness in
+            let texts = (0..<201).map { "text \($0)" }
+            let input = texts.map { "\"\($0)\"" }.joined(separator: ",")
+            let response = try await harness.send(
+                harness.chatRequest(#"{"model":"gemini-embedding-001","input":[\#(input)],"dimensions":2}"#, path: "/v1/embeddings"))
+            #expect(response.status == 200)
+            let data = try #require(JSONValue(parsing: response.body)?["data"]?.arrayValue)
+            #expect(data.map { $0["index"]?.intValue } == (0..<201).map { $0 })
+            #expect(
+                data.map { $0["embedding"]?.arrayValue?.compactMap(\.doubleValue) }
+                    == texts.map { MockEmbedding.vector($0, dimensions: 2).map(Double.init) })
+            let seen = harness.mock.stats.snapshot
+            #expect(seen.requests == 3)
+            #expect(JSONValue(parsing: seen.lastBody ?? "")?["requests"]?.arrayValue?.count == 1)
         }
     }
 

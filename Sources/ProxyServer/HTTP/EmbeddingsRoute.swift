@@ -66,7 +66,7 @@ struct EmbeddingsRoute: Sendable {
             let (embeddings, gemini) = try self.caller.read(body)
             let route = try self.gateway.route(embeddings.model, for: principal)
             let provider = route.provider
-            let (path, upstreamBody, upstream) = try Self.upstreamCall(embeddings, gemini: gemini, body: body, route: route)
+            let (calls, upstream) = try Self.upstreamCalls(embeddings, gemini: gemini, body: body, route: route)
             let price = self.gateway.prices.price(of: route.upstreamModel)
             outcome.ticket = try await self.gateway.admission.admit(
                 principal.admissionCaller(tiers: self.gateway.config.quota.tiers),
@@ -81,41 +81,56 @@ struct EmbeddingsRoute: Sendable {
             var logger = context.logger
             logger.handler.metadata.merge(["model": .string(outcome.model), "provider": .string(provider.name)]) { $1 }
             let client = self.gateway.clientConnections.connection(for: context.channel)
-            try await outcome.queue.reserve(provider.pacer)
-            let call = UpstreamCall(
-                path: path, body: upstreamBody, headers: UpstreamHeaders.forwarded(from: request.headers, extra: provider.forwardedHeaders),
-                deadline: .now() + .nanoseconds(Int64(provider.config.timeoutSeconds * 1e9)), eventLoop: context.channel.eventLoop)
-            let exchange = UpstreamExchange(
-                provider: provider, call: call, stream: false, session: nil, metrics: self.gateway.metrics, logger: logger)
-            let result = try await exchange.run(after: outcome.queue.wait, client: client) { outcome.attemptStarted() }
-            outcome.timeToFirstByte = result.timeToFirstByte
-            outcome.account = result.account
-            guard case .whole(let answer, let answerBody) = result.answer else {
-                throw GatewayError.upstreamFailed("The upstream answered embeddings with a stream.")
+            // One call, bar OpenAI's request of more inputs than one Gemini batch takes: a call
+            // per batch, one after the other, each paced and failed over like a request; the
+            // first refusal ends them.
+            var answers: [(head: UpstreamResponse, body: ByteBuffer)] = []
+            var relay: UpstreamRelay?
+            for (path, upstreamBody) in calls {
+                try await outcome.queue.reserve(provider.pacer)
+                let call = UpstreamCall(
+                    path: path, body: upstreamBody,
+                    headers: UpstreamHeaders.forwarded(from: request.headers, extra: provider.forwardedHeaders),
+                    deadline: .now() + .nanoseconds(Int64(provider.config.timeoutSeconds * 1e9)), eventLoop: context.channel.eventLoop)
+                let exchange = UpstreamExchange(
+                    provider: provider, call: call, stream: false, session: nil, metrics: self.gateway.metrics, logger: logger)
+                let result = try await exchange.run(after: outcome.queue.wait, client: client) { outcome.attemptStarted() }
+                outcome.timeToFirstByte = outcome.timeToFirstByte ?? result.timeToFirstByte
+                outcome.account = result.account
+                guard case .whole(let answer, let answerBody) = result.answer else {
+                    throw GatewayError.upstreamFailed("The upstream answered embeddings with a stream.")
+                }
+                relay = UpstreamRelay(
+                    deadline: call.deadline, eventLoop: call.eventLoop, client: client, timeoutSeconds: provider.config.timeoutSeconds,
+                    scrubber: provider.scrubber, bridge: FormatBridge(caller: format, upstream: upstream),
+                    exposesRateLimits: provider.config.exposeRateLimitHeaders, logger: logger, now: provider.now)
+                answers.append((answer, answerBody))
+                if answer.status.code >= 400 { break }
             }
-            outcome.answered(streamingOn: nil, latency: result.timeToFirstByte, isStream: false)
-            let relay = UpstreamRelay(
-                deadline: call.deadline, eventLoop: call.eventLoop, client: client, timeoutSeconds: provider.config.timeoutSeconds,
-                scrubber: provider.scrubber, bridge: FormatBridge(caller: format, upstream: upstream),
-                exposesRateLimits: provider.config.exposeRateLimitHeaders, logger: logger, now: provider.now)
+            guard let relay, let last = answers.last else { throw GatewayError.upstreamFailed("No upstream call was made.") }
+            outcome.answered(streamingOn: nil, latency: outcome.timeToFirstByte, isStream: false)
             let estimate = TokenUsage(promptTokens: embeddings.estimatedTokens, completionTokens: 0)
             var response: Response
-            if answer.status.code >= 400 {
-                response = relay.errorResponse(answer, body: answerBody)
+            if last.head.status.code >= 400 {
+                response = relay.errorResponse(last.head, body: last.body)
             } else if upstream == format {
                 let relayed: ByteBuffer
-                (response, relayed) = try relay.completeResponse(answer, body: answerBody)
-                let reported = TokenUsage.lastReported(in: answerBody, format: upstream)
+                (response, relayed) = try relay.completeResponse(last.head, body: last.body)
+                let reported = TokenUsage.lastReported(in: last.body, format: upstream)
                 outcome.usage = reported.flatMap { $0.promptTokens > 0 ? $0 : nil } ?? estimate
                 outcome.answerBytes = relayed.readableBytes
             } else {
-                guard let parsed = JSONValue(parsing: answerBody) else {
-                    throw GatewayError.upstreamFailed("The upstream answered with a body that is not JSON.")
+                var parsed: [JSONValue] = []
+                for answer in answers {
+                    guard let value = JSONValue(parsing: answer.body) else {
+                        throw GatewayError.upstreamFailed("The upstream answered with a body that is not JSON.")
+                    }
+                    parsed.append(value)
                 }
                 let translated: JSONValue
                 if let gemini {
-                    translated = try gemini.answer(fromOpenAI: parsed)
-                    outcome.usage = TokenUsage.lastReported(in: answerBody) ?? estimate
+                    translated = try gemini.answer(fromOpenAI: parsed[0])
+                    outcome.usage = TokenUsage.lastReported(in: last.body) ?? estimate
                 } else {
                     translated = try GeminiEmbeddings.response(parsed, request: embeddings, model: embeddings.model)
                     outcome.usage = estimate
@@ -136,25 +151,23 @@ struct EmbeddingsRoute: Sendable {
 
     /// Where the request goes and in which format: an `openai` provider (or the mock) takes
     /// OpenAI's request (as it came, bar an aliased model); a `gemini` one Gemini's (as it came,
-    /// or translated to `batchEmbedContents`); the others cannot embed.
-    static func upstreamCall(
+    /// or translated to `batchEmbedContents`, a call per 100 inputs); the others cannot embed.
+    static func upstreamCalls(
         _ embeddings: EmbeddingsRequest, gemini: GeminiEmbedRequest?, body: ByteBuffer, route: ModelRouter<ProviderRuntime>.Route
-    ) throws(GatewayError) -> (path: String, body: ByteBuffer, format: APIFormat) {
+    ) throws(GatewayError) -> (calls: [(path: String, body: ByteBuffer)], format: APIFormat) {
         let provider = route.provider
         switch provider.config.kind {
         case .openai, .mock:
-            if let gemini { return ("/embeddings", gemini.openAIBody(model: route.upstreamModel), .openAI) }
-            guard route.isAliased else { return ("/embeddings", body, .openAI) }
+            if let gemini { return ([("/embeddings", gemini.openAIBody(model: route.upstreamModel))], .openAI) }
+            guard route.isAliased else { return ([("/embeddings", body)], .openAI) }
             guard let rewritten = JSONModelRewriter.rewritingModel(in: body, to: route.upstreamModel, at: nil) else {
                 throw .badRequest("'model' must be a top-level string.")
             }
-            return ("/embeddings", rewritten, .openAI)
+            return ([("/embeddings", rewritten)], .openAI)
         case .gemini:
             if let gemini {
-                return (
-                    GeminiPath.embeddings(model: route.upstreamModel, method: gemini.method), gemini.geminiBody(model: route.upstreamModel),
-                    .gemini
-                )
+                let path = GeminiPath.embeddings(model: route.upstreamModel, method: gemini.method)
+                return ([(path, gemini.geminiBody(model: route.upstreamModel))], .gemini)
             }
             // Said plainly rather than answered wrongly: Gemini would embed the digits as text.
             if embeddings.isTokens {
@@ -162,15 +175,8 @@ struct EmbeddingsRoute: Sendable {
                     "The model '\(embeddings.model)' is served by provider '\(provider.name)' (kind gemini), which embeds text, not token arrays: send 'input' as strings."
                 )
             }
-            guard embeddings.inputs.count <= GeminiEmbeddings.maximumInputs else {
-                throw .badRequest(
-                    "The model '\(embeddings.model)' is served by provider '\(provider.name)' (kind gemini), which embeds at most \(GeminiEmbeddings.maximumInputs) inputs per request."
-                )
-            }
-            return (
-                GeminiPath.embeddings(model: route.upstreamModel), GeminiEmbeddings.request(embeddings, model: route.upstreamModel).encoded,
-                .gemini
-            )
+            let path = GeminiPath.embeddings(model: route.upstreamModel)
+            return (GeminiEmbeddings.requests(embeddings, model: route.upstreamModel).map { (path, $0.encoded) }, .gemini)
         case .anthropic:
             throw .badRequest(
                 "The model '\(embeddings.model)' is served by provider '\(provider.name)' (kind anthropic), which has no embeddings API.")

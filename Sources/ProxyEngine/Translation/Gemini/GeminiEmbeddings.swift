@@ -1,12 +1,12 @@
-/// OpenAI's embeddings on a Gemini upstream: a request becomes one `batchEmbedContents` call
-/// (a `requests` item per input), and its `embeddings` the OpenAI list, in input order.
-/// Gemini reports no tokens for embeddings: the usage is the request's estimate.
+/// OpenAI's embeddings on a Gemini upstream: a request becomes `batchEmbedContents` calls (a
+/// `requests` item per input, at most 100 a call), and their `embeddings` the OpenAI list, in
+/// input order. Gemini reports no tokens for embeddings: the usage is the request's estimate.
 public enum GeminiEmbeddings {
     /// `batchEmbedContents` takes at most this many requests in one call.
     public static let maximumInputs = 100
 
-    /// The `batchEmbedContents` body for `request`, to `model`.
-    public static func request(_ request: EmbeddingsRequest, model: String) -> JSONValue {
+    /// The `batchEmbedContents` bodies for `request`, to `model`: one per `maximumInputs` inputs.
+    public static func requests(_ request: EmbeddingsRequest, model: String) -> [JSONValue] {
         let items: [JSONValue] = request.inputs.map { text in
             var item: JSONObject = [
                 "model": .string("models/" + model),
@@ -15,27 +15,34 @@ public enum GeminiEmbeddings {
             if let dimensions = request.dimensions { item["outputDimensionality"] = .int(dimensions) }
             return .object(item)
         }
-        return .object(["requests": .array(items)])
+        return stride(from: 0, to: items.count, by: Self.maximumInputs).map { start in
+            .object(["requests": .array(Array(items[start..<min(start + Self.maximumInputs, items.count)]))])
+        }
     }
 
-    /// The OpenAI embeddings list for a `batchEmbedContents` answer; `model` is the name the
-    /// client asked for.
-    public static func response(_ answer: JSONValue, request: EmbeddingsRequest, model: String) throws(GatewayError) -> JSONValue {
-        guard let embeddings = answer["embeddings"]?.arrayValue, embeddings.count == request.inputs.count else {
-            throw .upstreamFailed("The upstream's answer does not hold one embedding per input.")
-        }
+    /// The OpenAI embeddings list for the `batchEmbedContents` answers to `requests(_:model:)`'s
+    /// calls, in their order; `model` is the name the client asked for.
+    public static func response(_ answers: [JSONValue], request: EmbeddingsRequest, model: String) throws(GatewayError) -> JSONValue {
         var data: [JSONValue] = []
-        data.reserveCapacity(embeddings.count)
-        for (index, embedding) in embeddings.enumerated() {
-            guard let values = embedding["values"]?.arrayValue else {
-                throw .upstreamFailed("The upstream's embedding \(index) has no values.")
+        data.reserveCapacity(request.inputs.count)
+        for answer in answers {
+            guard let embeddings = answer["embeddings"]?.arrayValue else {
+                throw .upstreamFailed("The upstream's answer holds no embeddings.")
             }
-            let vector = values.map { Float($0.doubleValue ?? 0) }
-            data.append(
-                .object([
-                    "object": .string("embedding"), "index": .int(index),
-                    "embedding": EmbeddingEncoding.value(vector, base64: request.base64),
-                ]))
+            for embedding in embeddings {
+                guard let values = embedding["values"]?.arrayValue else {
+                    throw .upstreamFailed("The upstream's embedding \(data.count) has no values.")
+                }
+                let vector = values.map { Float($0.doubleValue ?? 0) }
+                data.append(
+                    .object([
+                        "object": .string("embedding"), "index": .int(data.count),
+                        "embedding": EmbeddingEncoding.value(vector, base64: request.base64),
+                    ]))
+            }
+        }
+        guard data.count == request.inputs.count else {
+            throw .upstreamFailed("The upstream's answer does not hold one embedding per input.")
         }
         return .object([
             "object": .string("list"), "data": .array(data), "model": .string(model),
