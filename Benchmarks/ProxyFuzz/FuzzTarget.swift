@@ -104,7 +104,8 @@ enum FuzzTarget: String, CaseIterable {
             precondition(count > 0 && (method == .batch || count == 1), "a Gemini request without its inputs")
             precondition(JSONValue(parsing: request.geminiBody(model: "n")) != nil, "the Gemini body is not JSON")
             precondition(
-                JSONValue(parsing: request.openAIBody(model: "n"))?["input"]?.arrayValue?.count == count, "not one OpenAI input per content")
+                JSONValue(parsing: request.openAIBody(model: "n"))?["input"]?.arrayValue?.count == count, "not one OpenAI input per content"
+            )
             let data: [JSONValue] = (0..<count).reversed().map { .object(["index": .int($0), "embedding": .array([.int($0)])]) }
             let answer = try? request.answer(fromOpenAI: .object(["data": .array(data)]))
             let vectors = method == .single ? answer?["embedding"].map { [$0] } : answer?["embeddings"]?.arrayValue

@@ -37,7 +37,10 @@ import Testing
             #expect(seen.lastPath == "/v1beta/models/gemini-embedding-001:batchEmbedContents")
             #expect(seen.lastHeaders["x-goog-api-key"] == LiveHarness.upstreamKey)
             let sent = try GeminiLiveTests.value(seen.lastBody ?? "")
-            #expect(sent["requests"]?.arrayValue?.map { $0["model"] } == [.string("models/gemini-embedding-001"), .string("models/gemini-embedding-001")])
+            #expect(
+                sent["requests"]?.arrayValue?.map { $0["model"] } == [
+                    .string("models/gemini-embedding-001"), .string("models/gemini-embedding-001"),
+                ])
             #expect(sent["requests"]?.arrayValue?.first?["embedContentConfig"]?["taskType"] == .string("RETRIEVAL_DOCUMENT"))
         }
     }
@@ -48,7 +51,9 @@ import Testing
             let response = try await harness.send(
                 GeminiLiveTests.gemini(harness, body, path: "/v1/models/gemini-embedding-001:embedContent"))
             #expect(response.status == 200, "\(response.body)")
-            #expect(Self.values(try GeminiLiveTests.value(response.body)["embedding"]) == MockEmbedding.vector("alpha", dimensions: 3).map(Double.init))
+            #expect(
+                Self.values(try GeminiLiveTests.value(response.body)["embedding"])
+                    == MockEmbedding.vector("alpha", dimensions: 3).map(Double.init))
             #expect(harness.mock.stats.snapshot.lastPath == "/v1beta/models/gemini-embedding-001:embedContent")
             #expect(harness.mock.stats.snapshot.lastBody == body)
         }

@@ -120,21 +120,8 @@ struct EmbeddingsRoute: Sendable {
                 outcome.usage = reported.flatMap { $0.promptTokens > 0 ? $0 : nil } ?? estimate
                 outcome.answerBytes = relayed.readableBytes
             } else {
-                var parsed: [JSONValue] = []
-                for answer in answers {
-                    guard let value = JSONValue(parsing: answer.body) else {
-                        throw GatewayError.upstreamFailed("The upstream answered with a body that is not JSON.")
-                    }
-                    parsed.append(value)
-                }
-                let translated: JSONValue
-                if let gemini {
-                    translated = try gemini.answer(fromOpenAI: parsed[0])
-                    outcome.usage = TokenUsage.lastReported(in: last.body) ?? estimate
-                } else {
-                    translated = try GeminiEmbeddings.response(parsed, request: embeddings, model: embeddings.model)
-                    outcome.usage = estimate
-                }
+                let (translated, reported) = try Self.translated(answers.map(\.body), embeddings: embeddings, gemini: gemini)
+                outcome.usage = reported ?? estimate
                 let scrubbed = provider.scrubber.scrub(translated.encoded)
                 response = Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: scrubbed))
                 outcome.answerBytes = scrubbed.readableBytes
@@ -147,6 +134,25 @@ struct EmbeddingsRoute: Sendable {
         } catch {
             return try await outcome.end(after: error, format: format, rejections: self.gateway.metrics)
         }
+    }
+
+    /// The answers of an upstream in the other format, in the caller's: Gemini's for a Gemini
+    /// request (its one OpenAI answer), OpenAI's list for an OpenAI one (its Gemini batches'
+    /// answers, in order); and the usage the upstream reported, if it did (only OpenAI does).
+    static func translated(
+        _ answers: [ByteBuffer], embeddings: EmbeddingsRequest, gemini: GeminiEmbedRequest?
+    ) throws(GatewayError) -> (JSONValue, TokenUsage?) {
+        var parsed: [JSONValue] = []
+        for answer in answers {
+            guard let value = JSONValue(parsing: answer) else {
+                throw .upstreamFailed("The upstream answered with a body that is not JSON.")
+            }
+            parsed.append(value)
+        }
+        if let gemini, let answer = parsed.first, let body = answers.first {
+            return (try gemini.answer(fromOpenAI: answer), TokenUsage.lastReported(in: body))
+        }
+        return (try GeminiEmbeddings.response(parsed, request: embeddings, model: embeddings.model), nil)
     }
 
     /// Where the request goes and in which format: an `openai` provider (or the mock) takes
