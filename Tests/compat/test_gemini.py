@@ -147,3 +147,18 @@ def test_errors_are_in_googles_shape(gateway):
         bad.models.generate_content(model=UPSTREAM_MODELS["openai"], contents="Hi")
     assert unauthenticated.value.code == 401
     assert unauthenticated.value.status == "UNAUTHENTICATED"
+
+
+@pytest.mark.parametrize("api_version", ["v1beta", "v1"])
+def test_models_are_listed_and_found_in_googles_shape(gateway, api_version):
+    """`models.list()` and `models.get()`: the gateway's exact names as Gemini models, and a model
+    a pattern matches found by name; an unknown one is Google's 404."""
+    google = client(gateway, api_version)  # held: a collected client closes its connections
+    names = {model.name for model in google.models.list()}
+    assert "models/gpt-4o" in names
+    found = google.models.get(model="gemini-2.5-flash")
+    assert found.name == "models/gemini-2.5-flash"
+    assert "generateContent" in found.supported_actions
+    with pytest.raises(errors.ClientError) as missing:
+        google.models.get(model="llama-3")
+    assert missing.value.code == 404 and missing.value.status == "NOT_FOUND"

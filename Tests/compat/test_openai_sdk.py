@@ -273,3 +273,11 @@ def test_sigterm_under_load_keeps_every_count(mock_upstream, tmp_path):
             assert json.load(response)["used"]["requests"] == completed
     finally:
         assert stop(restarted.process) == 0
+
+
+def test_models_retrieve(gateway):
+    """A listed name, and a name a pattern matches (`gpt-*`), are found; another is a 404."""
+    assert client(gateway).models.retrieve("gpt-4o").id == "gpt-4o"
+    assert client(gateway).models.retrieve("gpt-5-nano").owned_by == "mock-upstream"
+    with pytest.raises(openai.NotFoundError):
+        client(gateway).models.retrieve("llama-3")

@@ -82,9 +82,13 @@ enum GatewayApplication {
             try await AdminDashboardRoute(gateway: live.current).enableAccount(request, context: context)
         }
         DashboardPage.register(on: router)
-        for path in ["/v1/models", "/models"] {
+        for path in ["/v1/models", "/models", "/v1beta/models"] {
+            let geminiDoor = path == "/v1beta/models"
             router.get(RouterPath(path)) { request, context in
-                try await ModelsRoute(gateway: live.current).handle(request, context: context)
+                try await ModelsRoute(gateway: live.current, geminiDoor: geminiDoor).list(request, context: context)
+            }
+            router.get(RouterPath(path + "/:target")) { request, context in
+                try await ModelsRoute(gateway: live.current, geminiDoor: geminiDoor).one(request, context: context)
             }
         }
         router.get("/health") { _, _ in Response.json(#"{"status":"ok"}"#) }

@@ -11,15 +11,18 @@ struct GeminiRoute: Sendable {
     /// The door's prefix (`/v1beta/models` or `/v1/models`), its metrics' `route` label.
     let route: String
 
-    func handle(_ request: Request, context: GatewayRequestContext) async throws -> Response {
-        var request = request
-        if request.headers[.xGoogAPIKey] == nil, request.headers[.authorization] == nil, request.headers[.xAPIKey] == nil,
+    /// `request` with a `?key=` credential in `x-goog-api-key`, when it presents no other.
+    static func movingQueryKey(_ request: Request) -> Request {
+        guard request.headers[.xGoogAPIKey] == nil, request.headers[.authorization] == nil, request.headers[.xAPIKey] == nil,
             let key = request.uri.queryParameters.get("key"), !key.isEmpty
-        {
-            var head = request.head
-            head.headerFields[.xGoogAPIKey] = key
-            request = Request(head: head, body: request.body)
-        }
+        else { return request }
+        var head = request.head
+        head.headerFields[.xGoogAPIKey] = key
+        return Request(head: head, body: request.body)
+    }
+
+    func handle(_ request: Request, context: GatewayRequestContext) async throws -> Response {
+        let request = Self.movingQueryKey(request)
         let method: GeminiTarget.Method
         do {
             method = try GeminiTarget.method(context.parameters.get("target") ?? "")

@@ -2,30 +2,77 @@ import HTTPTypes
 import Hummingbird
 import ProxyEngine
 
-/// `GET /v1/models`: the models this caller may use, by exact name (aliases and literal
-/// patterns; a glob such as `deepseek-*` names a family, not a model, and is not listed).
+/// `GET /v1/models` and `GET /v1/models/{model}`: the models this caller may use, by exact name
+/// (aliases and literal patterns; a glob such as `deepseek-*` names a family, not a model, and
+/// is not listed, though a model it matches is found). In OpenAI's shape, or in Gemini's
+/// (`{"models":[{"name":"models/..."}]}`) under `/v1beta/models` and for a caller that presents
+/// Google's credential (`x-goog-api-key` or `?key=`), as google-genai does under `/v1/models`.
 struct ModelsRoute: Sendable {
     let gateway: Gateway
+    /// Gemini's door (`/v1beta/models`): always Gemini's shape.
+    var geminiDoor = false
 
-    func handle(_ request: Request, context: GatewayRequestContext) async throws -> Response {
+    func list(_ request: Request, context: GatewayRequestContext) async throws -> Response {
+        let (request, format) = self.shaped(request)
         let principal: Principal
         do {
             principal = try await self.gateway.authenticator.authenticate(request.headers, now: self.gateway.now())
         } catch let error as GatewayError {
-            return .error(error, format: .openAI)
+            return .error(error, format: format)
         }
         let models = self.gateway.router.listedModels.filter { principal.allows(model: $0.id) }
-        var json = JSONWriter(capacity: 64 + models.count * 96)
-        json.append(#"{"object":"list","data":["#)
+        var json = JSONWriter(capacity: 64 + models.count * 160)
+        json.append(format == .gemini ? #"{"models":["# : #"{"object":"list","data":["#)
         for (index, model) in models.enumerated() {
             if index > 0 { json.append(",") }
-            json.append(#"{"id":"#)
-            json.appendString(model.id)
-            json.append(#","object":"model","created":0,"owned_by":"#)
-            json.appendString(model.provider.name)
-            json.append("}")
+            Self.append(model.id, provider: model.provider.name, format: format, to: &json)
         }
         json.append("]}")
         return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: json.buffer))
+    }
+
+    /// One model, listed or matched by a pattern; 404 (in the caller's shape) for one this
+    /// gateway does not serve, 403 for one the caller's key may not use.
+    func one(_ request: Request, context: GatewayRequestContext) async throws -> Response {
+        let (request, format) = self.shaped(request)
+        do {
+            let principal = try await self.gateway.authenticator.authenticate(request.headers, now: self.gateway.now())
+            var model = context.parameters.get("target") ?? ""
+            if format == .gemini, model.hasPrefix("models/") { model.removeFirst("models/".count) }
+            let route = try self.gateway.route(model, for: principal)
+            var json = JSONWriter(capacity: 192)
+            Self.append(model, provider: route.provider.name, format: format, to: &json)
+            return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: json.buffer))
+        } catch let error as GatewayError {
+            return .error(error, format: format)
+        }
+    }
+
+    /// The request with a `?key=` credential moved into `x-goog-api-key`, and the shape its
+    /// caller reads.
+    private func shaped(_ request: Request) -> (Request, APIFormat) {
+        let request = GeminiRoute.movingQueryKey(request)
+        let google = request.headers[.xGoogAPIKey] != nil && request.headers[.authorization] == nil
+        return (request, self.geminiDoor || google ? .gemini : .openAI)
+    }
+
+    private static func append(_ id: String, provider: String, format: APIFormat, to json: inout JSONWriter) {
+        guard format == .gemini else {
+            json.append(#"{"id":"#)
+            json.appendString(id)
+            json.append(#","object":"model","created":0,"owned_by":"#)
+            json.appendString(provider)
+            json.append("}")
+            return
+        }
+        json.append(#"{"name":"#)
+        json.appendString("models/" + id)
+        json.append(#","displayName":"#)
+        json.appendString(id)
+        // The gateway does not know what a model can do: a name that says "embedding" embeds.
+        json.append(
+            id.lowercased().contains("embed")
+                ? #","supportedGenerationMethods":["embedContent","batchEmbedContents"]}"#
+                : #","supportedGenerationMethods":["generateContent","streamGenerateContent","countTokens"]}"#)
     }
 }
