@@ -38,6 +38,9 @@ extension MockUpstreamServer {
         guard let parsed = JSONValue(parsing: body) else {
             return Self.errorResponse(status: .badRequest, message: "invalid JSON", type: "INVALID_ARGUMENT", format: .gemini)
         }
+        if method == "embedContent" || method == "batchEmbedContents", MockEmbedding.refuses(parsed) {
+            return Self.errorResponse(status: .badRequest, message: "mock refuses this input", type: "INVALID_ARGUMENT", format: .gemini)
+        }
         switch method {
         case "countTokens":
             let contents = parsed["contents"] ?? parsed["generateContentRequest"]?["contents"] ?? .array([])

@@ -94,7 +94,7 @@ enum FuzzTarget: String, CaseIterable {
         if let request = try? EmbeddingsRequest(body: body) {
             precondition(!request.inputs.isEmpty && request.estimatedTokens > 0, "an accepted request without input")
             let batches = GeminiEmbeddings.requests(request, model: "m")
-            let counts = batches.map { $0["requests"]?.arrayValue?.count ?? 0 }
+            let counts = batches.map { $0.body["requests"]?.arrayValue?.count ?? 0 }
             precondition(counts.reduce(0, +) == request.inputs.count, "not one request per input")
             precondition(counts.allSatisfy { $0 > 0 && $0 <= GeminiEmbeddings.maximumInputs }, "a batch Gemini would refuse")
         }

@@ -35,14 +35,19 @@ import Testing
     @Test func geminiBatchesOneRequestPerInputAndAnswersInOrder() throws {
         let request = try EmbeddingsRequest(body: ByteBuffer(string: #"{"model":"e","input":["a","b"]}"#))
         let batches = GeminiEmbeddings.requests(request, model: "gemini-embedding-001")
-        #expect(batches.count == 1 && batches[0]["requests"]?.arrayValue?.count == 2)
-        #expect(batches[0]["requests"]?.arrayValue?[1]["content"] == json(#"{"parts":[{"text":"b"}]}"#))
+        #expect(batches.count == 1 && batches[0].body["requests"]?.arrayValue?.count == 2)
+        #expect(batches[0].body["requests"]?.arrayValue?[1]["content"] == json(#"{"parts":[{"text":"b"}]}"#))
+        #expect(batches[0].estimatedTokens == request.estimatedTokens)
         let answer = json(#"{"embeddings":[{"values":[0.5,-1]},{"values":[1,0]}]}"#)
-        let list = try GeminiEmbeddings.response([answer], request: request, model: "e")
+        let list = try GeminiEmbeddings.response([answer], request: request, model: "e", promptTokens: 2)
         #expect(list["data"]?.arrayValue?[1]["embedding"] == json("[1.0,0.0]"))
         #expect(list["usage"]?["prompt_tokens"] == .int(2))
         #expect(throws: GatewayError.self) {
-            try GeminiEmbeddings.response([json(#"{"embeddings":[{"values":[1]}]}"#)], request: request, model: "e")
+            try GeminiEmbeddings.response([json(#"{"embeddings":[{"values":[1]}]}"#)], request: request, model: "e", promptTokens: 2)
+        }
+        #expect(throws: GatewayError.self) {
+            try GeminiEmbeddings.response(
+                [json(#"{"embeddings":[{"values":[1]},{"values":["x"]}]}"#)], request: request, model: "e", promptTokens: 2)
         }
     }
 
@@ -51,9 +56,10 @@ import Testing
         let inputs = (0..<250).map { "\"t\($0)\"" }.joined(separator: ",")
         let request = try EmbeddingsRequest(body: ByteBuffer(string: #"{"model":"e","input":[\#(inputs)]}"#))
         let batches = GeminiEmbeddings.requests(request, model: "m")
-        #expect(batches.map { $0["requests"]?.arrayValue?.count } == [100, 100, 50])
-        #expect(batches[2]["requests"]?.arrayValue?.first?["content"] == json(#"{"parts":[{"text":"t200"}]}"#))
-        let answers = batches.map { batch in
+        #expect(batches.map { $0.body["requests"]?.arrayValue?.count } == [100, 100, 50])
+        #expect(batches[2].body["requests"]?.arrayValue?.first?["content"] == json(#"{"parts":[{"text":"t200"}]}"#))
+        #expect(batches.map(\.estimatedTokens).reduce(0, +) >= request.estimatedTokens)
+        let answers = batches.map(\.body).map { batch in
             JSONValue.object([
                 "embeddings": .array(
                     (batch["requests"]?.arrayValue ?? []).map { item in
@@ -62,7 +68,7 @@ import Testing
                     })
             ])
         }
-        let list = try GeminiEmbeddings.response(answers, request: request, model: "e")
+        let list = try GeminiEmbeddings.response(answers, request: request, model: "e", promptTokens: 9)
         let data = try #require(list["data"]?.arrayValue)
         #expect(data.map { $0["embedding"] } == (0..<250).map { .array([.double(Double($0))]) })
         #expect(data.map { $0["index"] } == (0..<250).map { .int($0) })

@@ -14,6 +14,20 @@ import Testing
         #expect(request.embeddings.dimensions == 8 && !request.embeddings.base64)
     }
 
+    /// What OpenAI's request cannot say (a part that is not text, several sizes) is read, and
+    /// marked: a Gemini upstream takes it as sent, an OpenAI one is refused it.
+    @Test(arguments: [
+        #"{"requests":[{"content":{"parts":[{"text":"a"},{"inlineData":{"mimeType":"image/png","data":"AA=="}}]}}]}"#,
+        #"{"requests":[{"content":{"parts":[{"text":"a"}]},"outputDimensionality":2},{"content":{"parts":[{"text":"b"}]},"outputDimensionality":3}]}"#,
+    ])
+    func whatOpenAICannotSayIsMarkedUntranslatable(body: String) throws {
+        let request = try GeminiEmbedRequest(body: ByteBuffer(string: body), model: "m", method: .batch)
+        #expect(request.untranslatable != nil)
+        #expect(JSONValue(parsing: request.geminiBody(model: "m"))?["requests"]?.arrayValue?.count == request.embeddings.inputs.count)
+        let plain = try GeminiEmbedRequest(body: ByteBuffer(string: Self.batch), model: "m", method: .batch)
+        #expect(plain.untranslatable == nil)
+    }
+
     @Test func aGeminiUpstreamGetsTheBodyWithEachItemNamingItsModel() throws {
         let request = try GeminiEmbedRequest(body: ByteBuffer(string: Self.batch), model: "alias", method: .batch)
         let sent = try #require(JSONValue(parsing: request.geminiBody(model: "real")))

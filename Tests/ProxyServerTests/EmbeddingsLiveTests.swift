@@ -1,5 +1,6 @@
 import AsyncHTTPClient
 import Foundation
+import Logging
 import MockUpstream
 import NIOCore
 import NIOHTTP1
@@ -92,6 +93,30 @@ import Testing
             let seen = harness.mock.stats.snapshot
             #expect(seen.requests == 3)
             #expect(JSONValue(parsing: seen.lastBody ?? "")?["requests"]?.arrayValue?.count == 1)
+        }
+    }
+
+    /// A later call refused: the refusal is the answer, and what the calls before it embedded is
+    /// charged (the request had reached the provider).
+    @Test func aRefusedLaterCallIsTheAnswerAndTheEarlierOnesAreCharged() async throws {
+        try await LiveHarness.run(configure: Self.providers) { harness in
+            var texts = (0..<150).map { "text \($0)" }
+            texts[120] = MockEmbedding.refusedText
+            let input = texts.map { "\"\($0)\"" }.joined(separator: ",")
+            let response = try await harness.send(
+                harness.chatRequest(#"{"model":"gemini-embedding-001","input":[\#(input)]}"#, path: "/v1/embeddings"))
+            #expect(response.status == 400)
+            #expect(JSONValue(parsing: response.body)?["error"]?["message"]?.stringValue?.contains("mock refuses") == true)
+            #expect(harness.mock.stats.snapshot.requests == 2)
+            let gateway = harness.gateway
+            await QuotaFlusher(
+                quota: gateway.quota, usageLog: gateway.usageLog, store: gateway.store, interval: .seconds(3600), logger: .init(label: "t")
+            ).flush()
+            let report = try await harness.send(harness.request(.GET, "/admin/usage", bearer: LiveHarness.adminKey))
+            let record = try #require(JSONValue(parsing: report.body)?["data"]?.arrayValue?.first)
+            let firstBatch = EmbeddingsRequest.estimate(texts[0..<100])
+            #expect(record["prompt_tokens"] == .int(firstBatch), "\(record)")
+            #expect(record["status"] == .int(400))
         }
     }
 

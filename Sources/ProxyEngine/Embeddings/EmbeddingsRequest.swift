@@ -72,7 +72,8 @@ public struct EmbeddingsRequest: Sendable, Equatable {
         self.estimatedTokens = Self.estimate(inputs)
     }
 
-    private static func estimate(_ inputs: [String]) -> Int {
+    /// The prompt tokens `inputs` are admitted and charged for when the upstream reports none.
+    public static func estimate(_ inputs: some Collection<String>) -> Int {
         max(1, inputs.reduce(0) { $0 + ($1.utf8.count + 3) / 4 })
     }
 }

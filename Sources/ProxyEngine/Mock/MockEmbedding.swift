@@ -57,6 +57,16 @@ public enum MockEmbedding {
         ])
     }
 
+    /// The text a Gemini embeddings request may hold for the mock to refuse it (400), as a
+    /// provider refuses an input it cannot embed.
+    public static let refusedText = "x-mock-refuse"
+
+    /// Whether a Gemini `embedContent` or `batchEmbedContents` request holds `refusedText`.
+    public static func refuses(_ request: JSONValue) -> Bool {
+        let items = request["requests"]?.arrayValue ?? [request]
+        return items.contains { GeminiToChat.text(of: $0["content"]?["parts"]?.arrayValue ?? []) == Self.refusedText }
+    }
+
     /// A Gemini `batchEmbedContents` answer.
     public static func geminiBatch(_ request: JSONValue) -> JSONValue {
         .object(["embeddings": .array((request["requests"]?.arrayValue ?? []).map(Self.gemini))])
@@ -67,12 +77,10 @@ public enum MockEmbedding {
         .object(["embedding": Self.gemini(request)])
     }
 
-    /// `{"values": [...]}` for one Gemini embedding request, its options on the item or (as
-    /// google-genai 3.x sends them) under `embedContentConfig`.
+    /// `{"values": [...]}` for one Gemini embedding request.
     private static func gemini(_ item: JSONValue) -> JSONValue {
         let text = GeminiToChat.text(of: item["content"]?["parts"]?.arrayValue ?? [])
-        let dimensions =
-            (item["outputDimensionality"] ?? item["embedContentConfig"]?["outputDimensionality"])?.intValue ?? Self.defaultDimensions
+        let dimensions = GeminiEmbedRequest.outputDimensionality(of: item)?.intValue ?? Self.defaultDimensions
         return .object(["values": .array(Self.vector(text, dimensions: dimensions).map { .double(Double($0)) })])
     }
 }

@@ -83,12 +83,13 @@ public struct StreamRelay: Sendable {
             self.usage = usage
         }
         output = self.scrubber.scrub(output)
-        if self.meter != nil, let cut = self.cutIfPastAllowance(output, ends: StreamEndMarker.isIn(output, format: self.format)) {
+        let ends = StreamEndMarker.isIn(output, format: self.format)
+        if self.meter != nil, let cut = self.cutIfPastAllowance(output, ends: ends) {
             return cut
         }
         self.answerBytes += output.readableBytes
         var step = Step(output: output)
-        if StreamEndMarker.isIn(output, format: self.format) {
+        if ends {
             step.holdsEnd = true
             if self.keepsCompletedResponse { step.completedResponse = ResponsesStreamEnd.response(in: batch) }
         }

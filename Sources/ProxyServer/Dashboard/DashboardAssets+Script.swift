@@ -86,7 +86,8 @@ extension DashboardAssets {
           }
 
           function showAPIError(error) {
-            if (error instanceof SignedOut) { signOut(); return; }
+            // Once: an overlapping refresh's 401 may have signed out already, saying why.
+            if (error instanceof SignedOut) { if (!byId("app").hidden) signOut(); return; }
             if (error.status === 401 || error.status === 403 || error.status === 429) {
               signOut("The admin key was refused: " + error.message);
               return;

@@ -82,49 +82,55 @@ struct EmbeddingsRoute: Sendable {
             logger.handler.metadata.merge(["model": .string(outcome.model), "provider": .string(provider.name)]) { $1 }
             let client = self.gateway.clientConnections.connection(for: context.channel)
             // One call, bar OpenAI's request of more inputs than one Gemini batch takes: a call
-            // per batch, one after the other, each paced and failed over like a request; the
-            // first refusal ends them.
+            // per batch, one after the other, each paced and failed over like a request, all
+            // within the provider's `timeout_seconds`; the first refusal ends them, and what the
+            // batches before it embedded is charged.
+            let deadline = NIODeadline.now() + .nanoseconds(Int64(provider.config.timeoutSeconds * 1e9))
             var answers: [(head: UpstreamResponse, body: ByteBuffer)] = []
-            var relay: UpstreamRelay?
-            for (path, upstreamBody) in calls {
+            var completed = 0
+            for upstreamCall in calls {
                 try await outcome.queue.reserve(provider.pacer)
                 let call = UpstreamCall(
-                    path: path, body: upstreamBody,
-                    headers: UpstreamHeaders.forwarded(from: request.headers, extra: provider.forwardedHeaders),
-                    deadline: .now() + .nanoseconds(Int64(provider.config.timeoutSeconds * 1e9)), eventLoop: context.channel.eventLoop)
+                    path: upstreamCall.path, body: upstreamCall.body,
+                    headers: UpstreamHeaders.forwarded(from: request.headers, extra: provider.forwardedHeaders), deadline: deadline,
+                    eventLoop: context.channel.eventLoop)
                 let exchange = UpstreamExchange(
                     provider: provider, call: call, stream: false, session: nil, metrics: self.gateway.metrics, logger: logger)
                 let result = try await exchange.run(after: outcome.queue.wait, client: client) { outcome.attemptStarted() }
-                outcome.timeToFirstByte = outcome.timeToFirstByte ?? result.timeToFirstByte
                 outcome.account = result.account
                 guard case .whole(let answer, let answerBody) = result.answer else {
                     throw GatewayError.upstreamFailed("The upstream answered embeddings with a stream.")
                 }
-                relay = UpstreamRelay(
-                    deadline: call.deadline, eventLoop: call.eventLoop, client: client, timeoutSeconds: provider.config.timeoutSeconds,
-                    scrubber: provider.scrubber, bridge: FormatBridge(caller: format, upstream: upstream),
-                    exposesRateLimits: provider.config.exposeRateLimitHeaders, logger: logger, now: provider.now)
+                if answers.isEmpty {
+                    outcome.timeToFirstByte = result.timeToFirstByte
+                    outcome.answered(streamingOn: nil, latency: result.timeToFirstByte, isStream: false)
+                }
                 answers.append((answer, answerBody))
-                if answer.status.code >= 400 { break }
+                guard answer.status.code < 400 else { break }
+                completed += upstreamCall.estimatedTokens
+                outcome.usage = TokenUsage(promptTokens: completed, completionTokens: 0)
             }
-            guard let relay, let last = answers.last else { throw GatewayError.upstreamFailed("No upstream call was made.") }
-            outcome.answered(streamingOn: nil, latency: outcome.timeToFirstByte, isStream: false)
-            let estimate = TokenUsage(promptTokens: embeddings.estimatedTokens, completionTokens: 0)
+            guard let last = answers.last else { throw GatewayError.upstreamFailed("No upstream call was made.") }
+            let relay = UpstreamRelay(
+                deadline: deadline, eventLoop: context.channel.eventLoop, client: client, timeoutSeconds: provider.config.timeoutSeconds,
+                scrubber: provider.scrubber, bridge: FormatBridge(caller: format, upstream: upstream),
+                exposesRateLimits: provider.config.exposeRateLimitHeaders, logger: logger, now: provider.now)
             var response: Response
             if last.head.status.code >= 400 {
                 response = relay.errorResponse(last.head, body: last.body)
-            } else if upstream == format {
-                let relayed: ByteBuffer
-                (response, relayed) = try relay.completeResponse(last.head, body: last.body)
-                let reported = TokenUsage.lastReported(in: last.body, format: upstream)
-                outcome.usage = reported.flatMap { $0.promptTokens > 0 ? $0 : nil } ?? estimate
-                outcome.answerBytes = relayed.readableBytes
             } else {
-                let (translated, reported) = try Self.translated(answers.map(\.body), embeddings: embeddings, gemini: gemini)
-                outcome.usage = reported ?? estimate
-                let scrubbed = provider.scrubber.scrub(translated.encoded)
-                response = Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: scrubbed))
-                outcome.answerBytes = scrubbed.readableBytes
+                let bodies = answers.map(\.body)
+                outcome.usage = Self.reportedUsage(bodies, format: upstream) ?? outcome.usage
+                let answer: ByteBuffer
+                if upstream == format {
+                    (response, answer) = try relay.completeResponse(last.head, body: last.body)
+                } else {
+                    let translated = try Self.translated(
+                        bodies, embeddings: embeddings, gemini: gemini, promptTokens: outcome.usage?.promptTokens ?? completed)
+                    answer = provider.scrubber.scrub(translated.encoded)
+                    response = Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: answer))
+                }
+                outcome.answerBytes = answer.readableBytes
             }
             await outcome.end(status: response.status.code, cause: .answered)
             if outcome.price != nil, response.status.code < 400 {
@@ -136,12 +142,23 @@ struct EmbeddingsRoute: Sendable {
         }
     }
 
+    /// The prompt tokens the upstream reported over all its answers (OpenAI's `usage`, Gemini's
+    /// `usageMetadata` where it gives one), or nil unless every answer reported some.
+    static func reportedUsage(_ answers: [ByteBuffer], format: APIFormat) -> TokenUsage? {
+        var total = 0
+        for answer in answers {
+            guard let reported = TokenUsage.lastReported(in: answer, format: format), reported.promptTokens > 0 else { return nil }
+            total += reported.promptTokens
+        }
+        return total > 0 ? TokenUsage(promptTokens: total, completionTokens: 0) : nil
+    }
+
     /// The answers of an upstream in the other format, in the caller's: Gemini's for a Gemini
     /// request (its one OpenAI answer), OpenAI's list for an OpenAI one (its Gemini batches'
-    /// answers, in order); and the usage the upstream reported, if it did (only OpenAI does).
+    /// answers, in order, reporting `promptTokens`).
     static func translated(
-        _ answers: [ByteBuffer], embeddings: EmbeddingsRequest, gemini: GeminiEmbedRequest?
-    ) throws(GatewayError) -> (JSONValue, TokenUsage?) {
+        _ answers: [ByteBuffer], embeddings: EmbeddingsRequest, gemini: GeminiEmbedRequest?, promptTokens: Int
+    ) throws(GatewayError) -> JSONValue {
         var parsed: [JSONValue] = []
         for answer in answers {
             guard let value = JSONValue(parsing: answer) else {
@@ -149,10 +166,15 @@ struct EmbeddingsRoute: Sendable {
             }
             parsed.append(value)
         }
-        if let gemini, let answer = parsed.first, let body = answers.first {
-            return (try gemini.answer(fromOpenAI: answer), TokenUsage.lastReported(in: body))
-        }
-        return (try GeminiEmbeddings.response(parsed, request: embeddings, model: embeddings.model), nil)
+        if let gemini, let answer = parsed.first { return try gemini.answer(fromOpenAI: answer) }
+        return try GeminiEmbeddings.response(parsed, request: embeddings, model: embeddings.model, promptTokens: promptTokens)
+    }
+
+    /// One upstream call: where, what, and the prompt tokens its inputs are estimated at.
+    struct Call {
+        var path: String
+        var body: ByteBuffer
+        var estimatedTokens: Int
     }
 
     /// Where the request goes and in which format: an `openai` provider (or the mock) takes
@@ -160,20 +182,28 @@ struct EmbeddingsRoute: Sendable {
     /// or translated to `batchEmbedContents`, a call per 100 inputs); the others cannot embed.
     static func upstreamCalls(
         _ embeddings: EmbeddingsRequest, gemini: GeminiEmbedRequest?, body: ByteBuffer, route: ModelRouter<ProviderRuntime>.Route
-    ) throws(GatewayError) -> (calls: [(path: String, body: ByteBuffer)], format: APIFormat) {
+    ) throws(GatewayError) -> (calls: [Call], format: APIFormat) {
         let provider = route.provider
+        let tokens = embeddings.estimatedTokens
         switch provider.config.kind {
         case .openai, .mock:
-            if let gemini { return ([("/embeddings", gemini.openAIBody(model: route.upstreamModel))], .openAI) }
-            guard route.isAliased else { return ([("/embeddings", body)], .openAI) }
+            if let gemini {
+                if let reason = gemini.untranslatable {
+                    throw .badRequest(
+                        "The model '\(embeddings.model)' is served by provider '\(provider.name)' (kind \(provider.config.kind.rawValue)), which embeds one text per input in one size: \(reason)."
+                    )
+                }
+                return ([Call(path: "/embeddings", body: gemini.openAIBody(model: route.upstreamModel), estimatedTokens: tokens)], .openAI)
+            }
+            guard route.isAliased else { return ([Call(path: "/embeddings", body: body, estimatedTokens: tokens)], .openAI) }
             guard let rewritten = JSONModelRewriter.rewritingModel(in: body, to: route.upstreamModel, at: nil) else {
                 throw .badRequest("'model' must be a top-level string.")
             }
-            return ([("/embeddings", rewritten)], .openAI)
+            return ([Call(path: "/embeddings", body: rewritten, estimatedTokens: tokens)], .openAI)
         case .gemini:
             if let gemini {
                 let path = GeminiPath.embeddings(model: route.upstreamModel, method: gemini.method)
-                return ([(path, gemini.geminiBody(model: route.upstreamModel))], .gemini)
+                return ([Call(path: path, body: gemini.geminiBody(model: route.upstreamModel), estimatedTokens: tokens)], .gemini)
             }
             // Said plainly rather than answered wrongly: Gemini would embed the digits as text.
             if embeddings.isTokens {
@@ -182,7 +212,8 @@ struct EmbeddingsRoute: Sendable {
                 )
             }
             let path = GeminiPath.embeddings(model: route.upstreamModel)
-            return (GeminiEmbeddings.requests(embeddings, model: route.upstreamModel).map { (path, $0.encoded) }, .gemini)
+            let batches = GeminiEmbeddings.requests(embeddings, model: route.upstreamModel)
+            return (batches.map { Call(path: path, body: $0.body.encoded, estimatedTokens: $0.estimatedTokens) }, .gemini)
         case .anthropic:
             throw .badRequest(
                 "The model '\(embeddings.model)' is served by provider '\(provider.name)' (kind anthropic), which has no embeddings API.")

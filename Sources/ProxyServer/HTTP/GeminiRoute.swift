@@ -1,3 +1,4 @@
+import Foundation
 import HTTPTypes
 import Hummingbird
 import ProxyEngine
@@ -25,7 +26,9 @@ struct GeminiRoute: Sendable {
         let request = Self.movingQueryKey(request)
         let method: GeminiTarget.Method
         do {
-            method = try GeminiTarget.method(context.parameters.get("target") ?? "")
+            // Hummingbird leaves path segments encoded: a name with a `/` comes as `%2F`.
+            let segment = context.parameters.get("target") ?? ""
+            method = try GeminiTarget.method(segment.removingPercentEncoding ?? segment)
         } catch {
             return .error(error, format: .gemini)
         }

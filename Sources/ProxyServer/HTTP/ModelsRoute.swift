@@ -1,3 +1,4 @@
+import Foundation
 import HTTPTypes
 import Hummingbird
 import ProxyEngine
@@ -37,7 +38,9 @@ struct ModelsRoute: Sendable {
         let (request, format) = self.shaped(request)
         do {
             let principal = try await self.gateway.authenticator.authenticate(request.headers, now: self.gateway.now())
-            var model = context.parameters.get("target") ?? ""
+            // Hummingbird leaves path segments encoded: a name with a `/` comes as `%2F`.
+            let segment = context.parameters.get("target") ?? ""
+            var model = segment.removingPercentEncoding ?? segment
             if format == .gemini, model.hasPrefix("models/") { model.removeFirst("models/".count) }
             let route = try self.gateway.route(model, for: principal)
             var json = JSONWriter(capacity: 192)

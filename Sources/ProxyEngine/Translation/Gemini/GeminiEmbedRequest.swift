@@ -15,8 +15,12 @@ public struct GeminiEmbedRequest: Sendable {
     }
 
     public let method: Method
-    /// The hub's view: the path's model, one input per content, the dimensions asked for.
+    /// The hub's view: the path's model, one input per content (its text parts), the dimensions
+    /// asked for.
     public let embeddings: EmbeddingsRequest
+    /// Why OpenAI's request cannot say what this one asks, if it cannot: a part that is not text,
+    /// or a batch asking for several sizes. A Gemini upstream takes it as sent.
+    public let untranslatable: String?
     private let body: JSONObject
 
     public init(body buffer: ByteBuffer, model: String, method: Method) throws(GatewayError) {
@@ -39,31 +43,37 @@ public struct GeminiEmbedRequest: Sendable {
         var inputs: [String] = []
         inputs.reserveCapacity(items.count)
         var dimensions: Int?
+        var untranslatable: String?
         for (index, item) in items.enumerated() {
             let place = method == .single ? "" : "requests[\(index)]."
             guard case .object = item else { throw .badRequest("'requests[\(index)]' must be an object.") }
-            guard let parts = item["content"]?["parts"]?.arrayValue else {
-                throw .badRequest("'\(place)content.parts' is required.")
+            guard let parts = item["content"]?["parts"]?.arrayValue, !parts.isEmpty else {
+                throw .badRequest("'\(place)content.parts' must be a non-empty array.")
             }
-            guard parts.allSatisfy({ $0["text"]?.stringValue != nil }) else {
-                throw .badRequest("'\(place)content.parts' may hold only text parts here.")
+            if untranslatable == nil, !parts.allSatisfy({ $0["text"]?.stringValue != nil }) {
+                untranslatable = "'\(place)content.parts' holds a part that is not text"
             }
             inputs.append(GeminiToChat.text(of: parts))
-            // Older clients put the options on the item; google-genai 3.x under `embedContentConfig`.
-            let asked = item["outputDimensionality"] ?? item["embedContentConfig"]?["outputDimensionality"]
-            if let asked, asked != .null {
+            if let asked = Self.outputDimensionality(of: item), asked != .null {
                 guard let count = asked.intValue, count > 0 else {
                     throw .badRequest("'\(place)outputDimensionality' must be a positive integer.")
                 }
-                guard dimensions == nil || dimensions == count else {
-                    throw .badRequest("Every request of a batch must ask for the same 'outputDimensionality'.")
+                if untranslatable == nil, let dimensions, dimensions != count {
+                    untranslatable = "the batch asks for more than one 'outputDimensionality'"
                 }
-                dimensions = count
+                dimensions = dimensions ?? count
             }
         }
+        self.untranslatable = untranslatable
         self.method = method
         self.body = body
         self.embeddings = EmbeddingsRequest(model: model, inputs: inputs, dimensions: dimensions)
+    }
+
+    /// An item's `outputDimensionality`: on the item (the Gemini API's form, what google-genai
+    /// sends it), or under `embedContentConfig` (Vertex's form).
+    public static func outputDimensionality(of item: JSONValue) -> JSONValue? {
+        item["outputDimensionality"] ?? item["embedContentConfig"]?["outputDimensionality"]
     }
 
     /// The body for a Gemini upstream serving `model`: as sent, with each item that names a
@@ -104,9 +114,7 @@ public struct GeminiEmbedRequest: Sendable {
         var vectors = [JSONValue?](repeating: nil, count: data.count)
         for (position, item) in data.enumerated() {
             let index = item["index"]?.intValue ?? position
-            guard vectors.indices.contains(index), vectors[index] == nil, let values = item["embedding"]?.arrayValue,
-                values.allSatisfy({ $0.doubleValue != nil })
-            else {
+            guard vectors.indices.contains(index), vectors[index] == nil, let values = GeminiEmbeddings.numbers(item["embedding"]) else {
                 throw .upstreamFailed("The upstream's embedding \(position) is not a list of numbers at a new index.")
             }
             vectors[index] = .object(["values": .array(values)])
