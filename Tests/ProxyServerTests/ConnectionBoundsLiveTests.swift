@@ -17,8 +17,8 @@ import Testing
         // 3 s: the body follows the 401 well within it, however loaded the machine; if it did not,
         // the cut that follows would still be the one under test.
         try await LiveHarness.run(configure: { $0.server.clientTimeoutSeconds = 3 }) { (harness) async throws in
-            let connection = try await RawConnection.open(port: harness.gatewayPort)
-            try await connection.send("POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\ncontent-length: 10\r\n\r\n")
+            let connection = try await RawConnection.open(
+                port: harness.gatewayPort, first: "POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\ncontent-length: 10\r\n\r\n")
             try await connection.received(containing: "HTTP/1.1 401")
             try? await connection.send("0123456789")
             try? await connection.send("GET /health HTTP/1.1\r\nHo")

@@ -109,8 +109,7 @@ import Testing
     @Test func anIdleKeepAliveConnectionIsClosed() async throws {
         try await LiveHarness.run(configure: { $0.server.clientTimeoutSeconds = 2 }) { (harness) async throws in
             let started = ContinuousClock.now
-            let connection = try await RawConnection.open(port: harness.gatewayPort)
-            try await connection.send("GET /health HTTP/1.1\r\nHost: x\r\n\r\n")
+            let connection = try await RawConnection.open(port: harness.gatewayPort, first: "GET /health HTTP/1.1\r\nHost: x\r\n\r\n")
             try await connection.closed()
             // A timeout, not an instant drop: never before the 2 s (less the clocks' rounding).
             #expect(ContinuousClock.now - started >= .milliseconds(1_900))
@@ -414,7 +413,12 @@ final class RawConnection: ChannelInboundHandler, Sendable {
     /// as a client that writes its whole body before it reads does.
     /// `reading: false`: nothing is read until `startReading()`, with a small receive buffer, as a
     /// client on a slow link whose window fills.
-    static func open(port: Int, allowingHalfClosure: Bool = false, reading: Bool = true) async throws -> RawConnection {
+    /// `first`: written from the connection's event loop as soon as it is up, not after the
+    /// test's task is scheduled again: the server's idle timer starts at its accept, and a
+    /// loaded machine may take seconds to resume a task.
+    static func open(port: Int, allowingHalfClosure: Bool = false, reading: Bool = true, first: String? = nil) async throws
+        -> RawConnection
+    {
         let connection = RawConnection()
         var bootstrap = ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .channelOption(.allowRemoteHalfClosure, value: allowingHalfClosure)
@@ -427,7 +431,12 @@ final class RawConnection: ChannelInboundHandler, Sendable {
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.addHandler(connection) }
             }
-            .connect(host: "127.0.0.1", port: port).get()
+            .connect(host: "127.0.0.1", port: port)
+            .flatMap { channel in
+                guard let first else { return channel.eventLoop.makeSucceededFuture(channel) }
+                return channel.writeAndFlush(ByteBuffer(string: first)).map { channel }
+            }
+            .get()
         connection.channelBox.withLock { $0 = channel }
         return connection
     }
@@ -464,9 +473,18 @@ final class RawConnection: ChannelInboundHandler, Sendable {
         }
     }
 
-    /// Returns once the server has sent `text`; polls, and ends with the caller's cancellation.
+    /// Returns once the server has sent `text`; polls, and ends with the caller's cancellation,
+    /// or with an error once the connection closed without it.
     func received(containing text: String) async throws {
-        while !self.received.contains(text) { try await Task.sleep(for: .milliseconds(5)) }
+        while !self.received.contains(text) {
+            if !self.channel.isActive, !self.received.contains(text) { throw ClosedWithout(text: text, received: self.received) }
+            try await Task.sleep(for: .milliseconds(5))
+        }
+    }
+
+    struct ClosedWithout: Error {
+        var text: String
+        var received: String
     }
 
     func close() async throws {

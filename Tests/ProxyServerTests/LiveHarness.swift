@@ -56,6 +56,9 @@ struct LiveHarness: Sendable {
         config.auth.adminKey = Self.adminKey
         config.auth.users = [AuthUser(username: "tester", password: "tester-password", tier: "pro")]
         config.limits.perTokenConcurrency = 0
+        // Written when a test asks (`QuotaFlusher.flush`), never meanwhile: a background flush
+        // that has taken the records but not yet stored them would hide them from the test's.
+        config.quota.flushIntervalSeconds = 3600
         return config
     }
 

@@ -36,6 +36,16 @@ struct PrometheusSamples {
         return PrometheusSamples(response.body)
     }
 
+    /// The metrics once `condition` holds: a stream's counters move when its last byte has
+    /// been written, which its client may read first. Polls; the test's time limit ends it.
+    func scrape(_ harness: LiveHarness, until condition: (PrometheusSamples) -> Bool) async throws -> PrometheusSamples {
+        while true {
+            let samples = try await self.scrape(harness)
+            if condition(samples) { return samples }
+            try await Task.sleep(for: .milliseconds(10))
+        }
+    }
+
     @Test func everyContractMetricIsExposedAndCountersMoveWithTraffic() async throws {
         try await LiveHarness.run { harness in
             let before = try await self.scrape(harness)
@@ -48,7 +58,7 @@ struct PrometheusSamples {
             _ = try await harness.send(harness.chatRequest(LiveHarness.body(model: "unknown-model")))
             _ = try await harness.send(harness.chatRequest(#"{"model":"#))
 
-            let after = try await self.scrape(harness)
+            let after = try await self.scrape(harness) { $0.sum("proxy_request_duration_seconds_count") == 6 }
             for name in [
                 "proxy_requests_total", "proxy_request_duration_seconds_bucket", "proxy_upstream_ttfb_seconds_bucket",
                 "proxy_active_streams", "proxy_tokens_total", "proxy_rejections_total", "proxy_account_healthy",
@@ -78,7 +88,7 @@ struct PrometheusSamples {
             #expect(try await self.scrape(harness).sum("proxy_active_streams") == 1)
             harness.mock.gates.open("metrics")
             _ = try await response.body.collect(upTo: 1 << 20)
-            #expect(try await self.scrape(harness).sum("proxy_active_streams") == 0)
+            #expect(try await self.scrape(harness) { $0.sum("proxy_active_streams") == 0 }.sum("proxy_active_streams") == 0)
         }
     }
 }

@@ -10,8 +10,9 @@ import Testing
 @Suite(.timeLimit(.minutes(5))) struct PacingLiveTests {
     @Test func aPacedProviderQueuesThenRefusesInTheCallersFormat() async throws {
         try await LiveHarness.run(configure: { config in
-            // One request per 4 s: the four arrive within one interval however loaded the machine.
-            config.providers[0].requestsPerSecond = 0.25
+            // One request per 10 s: the four arrive within one interval however loaded the machine
+            // (the second is answered after it).
+            config.providers[0].requestsPerSecond = 0.1
             config.providers[0].queueCapacity = 1
             config.providers[0].queueTimeoutSeconds = 30
         }) { harness in

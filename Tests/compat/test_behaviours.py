@@ -540,9 +540,10 @@ def test_an_unknown_user_is_refused_exactly_like_a_wrong_password(launch, mock):
 
 def test_connect_timeout_seconds_bounds_connecting(launch, tmp_path):
     """An upstream whose accept queue is full drops the gateway's SYN, so connecting never
-    completes. With `connect_timeout_seconds = 1` under a 3 s request deadline, the attempt
-    fails as a connection failure (502); were the connect timeout ignored (its default is 5 s),
-    the request would outlive its deadline instead (504). Only statuses are compared."""
+    completes. With `connect_timeout_seconds = 1` under a 4.5 s request deadline (room for a
+    loaded machine), the attempt fails as a connection failure (502); were the connect timeout
+    ignored (its default is 5 s), the request would outlive its deadline instead (504). Only
+    statuses are compared."""
     listener = socket.socket()
     listener.bind(("127.0.0.1", 0))
     listener.listen(0)
@@ -561,7 +562,7 @@ def test_connect_timeout_seconds_bounds_connecting(launch, tmp_path):
             held.append(client)
             assert len(held) < 64, "the listener's queue never filled"
         providers = provider(
-            "unreachable", port, ["far-*"], connect_timeout_seconds=1, timeout_seconds=3, max_retries=0
+            "unreachable", port, ["far-*"], connect_timeout_seconds=1, timeout_seconds=4.5, max_retries=0
         )
         gateway = launch(providers).gateway
         answer = chat(gateway, "far-1")

@@ -214,6 +214,9 @@ def test_a_key_created_on_the_page_works_once_shown_and_revoked_from_the_page_is
 
 
 def test_an_account_cooled_down_by_an_upstream_429_shows_as_cooling_down(dashboard_gateway, browser, tmp_path, request):
+    # Back in rotation afterwards, whatever happens here: the other tests of this file expect
+    # every account healthy.
+    request.addfinalizer(lambda: [enable_account(dashboard_gateway, account) for account in ("pool/pool-a", "pool/pool-b")])
     user = dashboard_gateway.login("alice", "alice-password")
     assert chat(dashboard_gateway, user, model="pool-model", headers={"x-mock-fault": "429", "x-mock-retry-after": "300"}) == 429
     sign_in(browser, dashboard_gateway, ADMIN_KEY)
@@ -225,9 +228,7 @@ def test_an_account_cooled_down_by_an_upstream_429_shows_as_cooling_down(dashboa
                 return row.get_attribute("data-account"), row.text
         return None
 
-    account, text = wait(browser, cooling)
-    # Back in rotation afterwards: the other tests of this file expect every account healthy.
-    request.addfinalizer(lambda: enable_account(dashboard_gateway, account))
+    _, text = wait(browser, cooling)
     assert "cooling down until" in text
     # The README's picture: traffic from two users, a key, an account cooling down.
     browser.find_element(By.CSS_SELECTOR, selector("new-key-name")).send_keys("laptop")
