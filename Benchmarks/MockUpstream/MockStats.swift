@@ -12,6 +12,8 @@ public final class MockStats: Sendable {
         public var active = 0
         /// Answer body bytes the sockets have taken (with `application(countingSentBytes: true)`).
         public var bodyBytesSent = 0
+        /// Connections closed, by either side (with `application(countingSentBytes: true)`).
+        public var connectionsClosed = 0
         public var lastAuthorization: String?
         /// Lowercased header names of the last request.
         public var lastHeaderNames: [String] = []

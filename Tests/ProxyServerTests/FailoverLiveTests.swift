@@ -25,7 +25,11 @@ import Testing
             // Only where an account never answers: a first-byte limit on the others could fire on a
             // machine loaded enough to stall a good answer. Long enough that it does not; the
             // stalled account costs it only until its breaker opens.
-            if fault == .stall { config.providers[0].firstByteTimeoutSeconds = 5 }
+            // The request's deadline far beyond one stalled attempt and the good one after it.
+            if fault == .stall {
+                config.providers[0].firstByteTimeoutSeconds = 5
+                config.providers[0].timeoutSeconds = 30
+            }
         }
         try await LiveHarness.run(behaviour: behaviour, configure: configure) { harness in
             let statuses = try await withThrowingTaskGroup(of: [Int].self, returning: [Int].self) { group in

@@ -18,7 +18,7 @@ import Testing
             name: "gemini-upstream", kind: .gemini, baseURL: config.providers[0].baseURL + "/v1beta", models: ["gemini-*"])
         provider.aliases = ["gemini-fast": "gemini-2.5-flash"]
         provider.accounts = [AccountConfig(name: "g-1", apiKey: LiveHarness.upstreamKey)]
-        provider.timeoutSeconds = 10
+        provider.timeoutSeconds = 30
         provider.forwardHeaders = ["x-mock-*"]
         config.providers.append(provider)
     }

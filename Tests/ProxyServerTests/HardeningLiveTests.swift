@@ -137,12 +137,16 @@ import Testing
             try await harness.mock.stats.wait { $0.bodyBytesSent > 0 }
             let stalled = try await Self.settled { harness.mock.stats.snapshot.bodyBytesSent }
             #expect(stalled < total / 2, "the gateway took \(stalled) of \(total) bytes from a client that read none")
-            #expect(harness.mock.stats.snapshot.active == 1)
             try await connection.startReading()
             try await harness.mock.stats.wait { $0.bodyBytesSent > stalled }
+            let closedBefore = harness.mock.stats.snapshot.connectionsClosed
             try await connection.close()
-            // The client's leaving reaches the upstream, though it was mid-write.
-            try await harness.mock.stats.wait { $0.streamsCancelled == 1 && $0.active == 0 }
+            // The client's leaving reaches the upstream, though it was mid-write: the gateway
+            // closes that connection with the stream unfinished. (Not the mock's handler's count
+            // of streams cancelled: its writer queues, and once took all 250 MiB, so the handler
+            // can have finished while its socket still holds most of the stream.)
+            try await harness.mock.stats.wait { $0.connectionsClosed > closedBefore }
+            #expect(harness.mock.stats.snapshot.bodyBytesSent < total)
         }
     }
 

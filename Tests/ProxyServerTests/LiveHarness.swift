@@ -45,7 +45,7 @@ struct LiveHarness: Sendable {
         provider.accounts = [AccountConfig(name: "acct-1", apiKey: Self.upstreamKey)]
         // Far above what a request takes even on a loaded machine; the tests of the deadline
         // itself set a short one.
-        provider.timeoutSeconds = 10
+        provider.timeoutSeconds = 30
         // The mock's per-request controls (`x-mock-fault`, `x-mock-chunks`...).
         provider.forwardHeaders = ["x-mock-*"]
         config.providers = [provider]

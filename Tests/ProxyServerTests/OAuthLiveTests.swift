@@ -24,7 +24,7 @@ import Testing
             account.refreshToken = refreshToken
             account.expiresAt = expiresAt
             config.providers[0].accounts = [account]
-            config.providers[0].timeoutSeconds = 10
+            config.providers[0].timeoutSeconds = 30
         }
     }
 

@@ -13,6 +13,8 @@ import Testing
             // One request per 10 s: the four arrive within one interval however loaded the machine
             // (the second is answered after it).
             config.providers[0].requestsPerSecond = 0.1
+            // The wait in the queue counts towards the request's deadline: far beyond it.
+            config.providers[0].timeoutSeconds = 60
             config.providers[0].queueCapacity = 1
             config.providers[0].queueTimeoutSeconds = 30
         }) { harness in

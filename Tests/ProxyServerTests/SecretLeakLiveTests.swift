@@ -16,7 +16,7 @@ import Testing
             name: "anthropic-upstream", kind: .anthropic, baseURL: config.providers[0].baseURL, models: ["claude-*"])
         anthropic.accounts = [AccountConfig(name: "ant-1", apiKey: Self.anthropicKey)]
         anthropic.forwardHeaders = ["x-mock-*"]
-        anthropic.timeoutSeconds = 10
+        anthropic.timeoutSeconds = 30
         config.providers.append(anthropic)
     }
 
