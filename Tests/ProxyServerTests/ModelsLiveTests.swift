@@ -35,6 +35,9 @@ import Testing
                         == true)
             } else {
                 #expect(body?["data"]?.arrayValue?.compactMap { $0["id"]?.stringValue } == ["gpt-4o", "gemini-fast"])
+                // Anthropic's paging fields beside OpenAI's list.
+                #expect(body?["has_more"] == .bool(false) && body?["last_id"] == .string("gemini-fast"))
+                #expect(body?["data"]?.arrayValue?.first?["display_name"] == .string("gpt-4o"))
             }
         }
     }

@@ -30,3 +30,18 @@ def test_the_anthropic_sdks_own_auth_headers_authenticate(gateway):
 def test_x_api_key_as_claude_code_sends_it(gateway):
     assert post(f"{gateway.url}/v1/chat/completions", {"x-api-key": gateway.key}) == 200
     assert post(f"{gateway.url}/v1/chat/completions", {"x-api-key": "sk-wrong"}) == 401
+
+
+def test_the_anthropic_sdk_lists_and_retrieves_models(gateway):
+    """`models.list()` pages on Anthropic's `has_more`/`last_id` and reads `display_name`;
+    `models.retrieve()` finds a listed name and a name a pattern matches, and 404s another."""
+    sdk = anthropic.Anthropic(base_url=gateway.url, api_key=gateway.key, max_retries=0)
+    models = list(sdk.models.list())
+    assert "gpt-4o" in {model.id for model in models}
+    assert all(model.type == "model" and model.display_name == model.id for model in models)
+    assert sdk.models.retrieve("claude-upstream-mock").id == "claude-upstream-mock"
+    try:
+        sdk.models.retrieve("llama-3")
+        raise AssertionError("an unknown model was found")
+    except anthropic.NotFoundError:
+        pass

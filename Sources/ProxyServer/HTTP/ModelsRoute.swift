@@ -5,7 +5,8 @@ import ProxyEngine
 
 /// `GET /v1/models` and `GET /v1/models/{model}`: the models this caller may use, by exact name
 /// (aliases and literal patterns; a glob such as `deepseek-*` names a family, not a model, and
-/// is not listed, though a model it matches is found). In OpenAI's shape, or in Gemini's
+/// is not listed, though a model it matches is found). In OpenAI's shape with Anthropic's fields
+/// beside (`type`, `display_name`, `created_at`; `has_more`, `first_id`, `last_id`), or in Gemini's
 /// (`{"models":[{"name":"models/..."}]}`) under `/v1beta/models` and for a caller that presents
 /// Google's credential (`x-goog-api-key` or `?key=`), as google-genai does under `/v1/models`.
 struct ModelsRoute: Sendable {
@@ -28,7 +29,15 @@ struct ModelsRoute: Sendable {
             if index > 0 { json.append(",") }
             Self.append(model.id, provider: model.provider.name, format: format, to: &json)
         }
-        json.append("]}")
+        json.append("]")
+        if format == .openAI {
+            // Anthropic's list says where it ends: the anthropic SDK pages on these.
+            json.append(#","has_more":false,"first_id":"#)
+            if let first = models.first { json.appendString(first.id) } else { json.append("null") }
+            json.append(#","last_id":"#)
+            if let last = models.last { json.appendString(last.id) } else { json.append("null") }
+        }
+        json.append("}")
         return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: json.buffer))
     }
 
@@ -65,7 +74,10 @@ struct ModelsRoute: Sendable {
             json.appendString(id)
             json.append(#","object":"model","created":0,"owned_by":"#)
             json.appendString(provider)
-            json.append("}")
+            // Anthropic's fields beside OpenAI's: each SDK reads its own and ignores the others.
+            json.append(#","type":"model","display_name":"#)
+            json.appendString(id)
+            json.append(#","created_at":"1970-01-01T00:00:00Z"}"#)
             return
         }
         json.append(#"{"name":"#)
