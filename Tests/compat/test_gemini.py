@@ -17,7 +17,7 @@ from google.genai import errors, types
 
 from conftest import BIN_DIR, Gateway, gateway_config, stop
 from harness import start_server
-from test_translation_matrix import TEXT, TOOL_ARGUMENTS, UPSTREAM_MODELS
+from test_translation_matrix import TEXT, TOOL_ARGUMENTS, UPSTREAM_MODELS, cell_id
 
 FUNCTION = types.FunctionDeclaration(
     name="get_weather",
@@ -39,11 +39,6 @@ CELLS = [(upstream, stream, kind) for upstream in ["gemini", "openai", "anthropi
 
 def client(gateway, api_version: str = "v1beta") -> genai.Client:
     return genai.Client(api_key=gateway.key, http_options=types.HttpOptions(base_url=gateway.url, api_version=api_version))
-
-
-def cell_id(cell) -> str:
-    upstream, stream, kind = cell
-    return f"{upstream}-upstream-{'stream' if stream else 'whole'}-{kind}"
 
 
 @pytest.mark.parametrize("cell", CELLS, ids=cell_id)

@@ -153,7 +153,7 @@ import Testing
 
     @Test func aGeminiStreamThroughTheHubReachesAnAnthropicClient() {
         var translator = FormatBridge(caller: .anthropic, upstream: .gemini).streamTranslator(model: "g", created: 1, includeUsage: false)!
-        let output = String(buffer: Self.runAny(&translator, [ByteBuffer(string: Self.geminiStream)]))
+        let output = String(buffer: run(&translator, [ByteBuffer(string: Self.geminiStream)]))
         #expect(output.contains("event: message_start"))
         #expect(output.contains(#""type":"tool_use""#))
         #expect(output.contains(#""stop_reason":"tool_use""#))
@@ -303,20 +303,5 @@ import Testing
     static func pieces(_ text: String, size: Int) -> [ByteBuffer] {
         let bytes = Array(text.utf8)
         return stride(from: 0, to: bytes.count, by: size).map { ByteBuffer(bytes: bytes[$0..<min($0 + size, bytes.count)]) }
-    }
-
-    static func runAny(_ translator: inout any StreamTranslator, _ pieces: [ByteBuffer]) -> ByteBuffer {
-        var framer = SSEFramer()
-        var output = ByteBuffer()
-        for piece in pieces {
-            try? framer.append(piece)
-            while let batch = framer.nextEvents() {
-                var translated = translator.translate(batch: batch).output
-                output.writeBuffer(&translated)
-            }
-        }
-        var last = translator.finish().output
-        output.writeBuffer(&last)
-        return output
     }
 }
